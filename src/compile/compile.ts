@@ -1,0 +1,135 @@
+/**
+ * Model → StepProgram: fold fixed parameters, insert the stimulus, apply the integrator, and derive
+ * the tangent lanes (forward mode of the discrete step, so tangents are the exact derivatives of what
+ * the engines compute).
+ */
+import * as E from '../model/expr.ts';
+import type { Expr } from '../model/expr.ts';
+import { differentiate } from '../model/derivative.ts';
+import { STIMULUS_SYMBOL, checkParamValue, requireParam, type InitKind, type Model } from '../model/model.ts';
+import { integratorStep } from './integrators.ts';
+import { METHODS, parseLane, type CurrentStep, type Lane, type Method, type StepProgram } from './program.ts';
+
+export interface CompileOptions {
+  method?: Method;
+  dtMs: number;
+  /** which initial condition; the model's default when absent */
+  init?: InitKind;
+  /** parameters that vary per instance (read from a table); the rest become constants */
+  instanceParams?: string[];
+  /** values of parameters that do not vary per instance (model defaults otherwise) */
+  values?: Record<string, number>;
+  /** tangent lanes: parameter names, or 'log:name' for d/d log(name) */
+  tangents?: string[];
+  /** step currents added to the injected current (µA/cm²) */
+  stimulus?: CurrentStep[];
+}
+
+/** Checks options that do not depend on the model; throws one clear message per problem. */
+export function validateStepOptions(options: { dtMs: number; method?: string }): void {
+  if (!Number.isFinite(options.dtMs) || options.dtMs <= 0) {
+    throw new Error(`dtMs must be a finite number > 0 (ms), got ${options.dtMs}`);
+  }
+  if (options.method !== undefined && !METHODS.includes(options.method as Method)) {
+    throw new Error(`unknown method '${options.method}'; allowed: ${METHODS.join(', ')}`);
+  }
+}
+
+/** The injected step currents as an expression of time: on for start ≤ t < stop, edges rounded to the step grid. */
+export function stimulusExpr(steps: readonly CurrentStep[], dtMs: number): Expr {
+  let total: Expr = E.ZERO;
+  steps.forEach((step, i) => {
+    for (const [field, value] of Object.entries(step)) {
+      if (!Number.isFinite(value)) throw new Error(`stimulus step ${i}: ${field} must be a finite number, got ${value}`);
+    }
+    if (step.stopMs <= step.startMs) throw new Error(`stimulus step ${i}: stopMs (${step.stopMs}) must be greater than startMs (${step.startMs})`);
+    // t is the start of the current step; comparing against edges shifted by half a step puts each edge
+    // on the nearest grid point whatever the rounding of n·dt
+    const t = E.time();
+    const on = E.and(E.le(step.startMs - dtMs / 2, t), E.lt(t, step.stopMs - dtMs / 2));
+    total = E.add(total, E.select(on, step.ampUAPerCm2, 0));
+  });
+  return total;
+}
+
+function resolveLanes(model: Model, keys: readonly string[]): Lane[] {
+  const lanes = keys.map(parseLane);
+  const seen = new Set<string>();
+  for (const lane of lanes) {
+    requireParam(model, lane.param);
+    if (seen.has(lane.key)) throw new Error(`tangent ${lane.key} is listed twice`);
+    seen.add(lane.key);
+  }
+  return lanes;
+}
+
+/** Compiles a model into one integrator step with its tangent lanes. */
+export function compile(model: Model, options: CompileOptions): StepProgram {
+  validateStepOptions(options);
+  const method = options.method ?? 'exp-euler';
+  const init = options.init ?? model.defaultInit;
+  if (init !== 'steady' && init !== 'cold') throw new Error(`unknown init '${init}'; allowed: steady, cold`);
+  const lanes = resolveLanes(model, options.tangents ?? []);
+
+  const instanceParams = [...new Set([...(options.instanceParams ?? []), ...lanes.map((l) => l.param)])];
+  for (const name of instanceParams) requireParam(model, name);
+  const values: Record<string, number> = {};
+  for (const [name, def] of Object.entries(model.params)) values[name] = def.value;
+  for (const [name, value] of Object.entries(options.values ?? {})) {
+    const problem = checkParamValue(name, requireParam(model, name), value);
+    if (problem) throw new Error(problem);
+    values[name] = value;
+  }
+  const foldedParams: Record<string, number> = {};
+  for (const name of Object.keys(model.params)) if (!instanceParams.includes(name)) foldedParams[name] = values[name];
+
+  const stimulus = stimulusExpr(options.stimulus ?? [], options.dtMs);
+  const fold = (exprs: readonly Expr[]) =>
+    E.substitute(exprs, (n) => {
+      if (n.op === 'param' && n.name in foldedParams) return E.num(foldedParams[n.name]);
+      if (n.op === 'sym') {
+        if (n.name === STIMULUS_SYMBOL) return stimulus;
+        throw new Error(`model ${model.name} has an unresolved name '${n.name}'`);
+      }
+      return undefined;
+    });
+
+  const foldedStates = model.states.map((s) => {
+    const ode = s.ode.kind === 'relax'
+      ? (([inf, tau]) => ({ kind: 'relax' as const, inf, tau }))(fold([s.ode.inf, s.ode.tau]))
+      : (([a, b]) => ({ kind: 'linear' as const, a, b }))(fold([s.ode.a, s.ode.b]));
+    return { ...s, ode };
+  });
+
+  const nextState = integratorStep(method, foldedStates, options.dtMs);
+  const initialState = fold(model.states.map((s) => s.init[init]));
+
+  const paramSeed = (lane: Lane) => (leaf: Expr): Expr => {
+    if (leaf.op === 'param' && leaf.name === lane.param) return lane.log ? leaf : E.ONE;
+    return E.ZERO;
+  };
+  const stepSeed = (lane: Lane) => {
+    const fromParams = paramSeed(lane);
+    return (leaf: Expr): Expr => (leaf.op === 'state' ? E.tangent(leaf.name, lane.key) : fromParams(leaf));
+  };
+
+  const observed = model.observed.map((o) => {
+    const [expr] = fold([o.expr]);
+    return { name: o.name, unit: o.unit, kind: o.kind, expr, tangent: lanes.map((lane) => differentiate([expr], stepSeed(lane))[0]) };
+  });
+
+  return {
+    modelName: model.name,
+    method,
+    dtMs: options.dtMs,
+    init,
+    states: model.states.map((s) => ({ name: s.name, unit: s.unit })),
+    instanceParams,
+    values,
+    lanes,
+    initial: { state: initialState, tangent: lanes.map((lane) => differentiate(initialState, paramSeed(lane))) },
+    next: { state: nextState, tangent: lanes.map((lane) => differentiate(nextState, stepSeed(lane))) },
+    observed,
+    spikeSources: model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] })),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Prints scheduled expressions as source text. Each target (JavaScript, WGSL) supplies its own
+ * spelling of literals, leaves and operations; the traversal and the use of scheduled names are
+ * shared, so both backends print the same computation.
+ */
+import type { Expr } from '../model/expr.ts';
+import type { Schedule } from './schedule.ts';
+
+export interface Spelling {
+  literal(value: number): string;
+  /** parameters, states, tangents, time */
+  leaf(node: Expr): string;
+  op(node: Expr, args: string[]): string;
+}
+
+export interface Printer {
+  /** a node as an operand: its scheduled name if it has one, else its expression inline */
+  text(node: Expr): string;
+  /** a node's own expression, ignoring its name (for the line that defines it) */
+  body(node: Expr): string;
+}
+
+export function makePrinter(spelling: Spelling, schedules: readonly Schedule[]): Printer {
+  const memo = new Map<number, string>();
+  const text = (node: Expr): string => {
+    for (const s of schedules) {
+      const name = s.names.get(node.id);
+      if (name) return name;
+    }
+    return body(node);
+  };
+  const body = (node: Expr): string => {
+    const cached = memo.get(node.id);
+    if (cached !== undefined) return cached;
+    const out = node.op === 'const' ? spelling.literal(node.value) : node.args.length === 0 ? spelling.leaf(node) : spelling.op(node, node.args.map(text));
+    memo.set(node.id, out);
+    return out;
+  };
+  return { text, body };
+}

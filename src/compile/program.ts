@@ -1,0 +1,70 @@
+/**
+ * StepProgram: one integrator step of a model as straight-line expressions, with its tangent lanes,
+ * ready for any emitter. Parameters that do not vary per instance are already folded into constants;
+ * the ones that do (including every parameter a tangent lane differentiates by) are `param` leaves.
+ */
+import type { Expr } from '../model/expr.ts';
+import type { InitKind } from '../model/model.ts';
+
+export type Method = 'exp-euler' | 'rk4';
+export const METHODS: readonly Method[] = ['exp-euler', 'rk4'];
+
+/**
+ * One tangent lane: the derivative of everything with respect to one parameter, or with respect
+ * to its logarithm (then d/d log p = p · d/dp, which keeps conductances positive when fitting).
+ */
+export interface Lane {
+  /** as written by the user: 'gNa' or 'log:gNa' */
+  key: string;
+  param: string;
+  log: boolean;
+}
+
+/** A step current: ampUAPerCm2 is added for startMs ≤ t < stopMs (edges on the nearest step). */
+export interface CurrentStep {
+  startMs: number;
+  stopMs: number;
+  ampUAPerCm2: number;
+}
+
+export interface ProgramState {
+  name: string;
+  unit: string;
+}
+
+export interface ProgramObserved {
+  name: string;
+  unit: string;
+  kind: 'voltage' | 'calcium' | 'other';
+  /** value from the state symbols */
+  expr: Expr;
+  /** per lane: derivative from the state and tangent symbols */
+  tangent: Expr[];
+}
+
+export interface StepProgram {
+  modelName: string;
+  method: Method;
+  dtMs: number;
+  init: InitKind;
+  states: ProgramState[];
+  /** parameters read per instance, in buffer order */
+  instanceParams: string[];
+  /** value of every parameter: the constant it was folded to, or the default of an instance parameter */
+  values: Record<string, number>;
+  lanes: Lane[];
+  /** initial state and tangents: expressions of instance parameters only */
+  initial: { state: Expr[]; tangent: Expr[][] };
+  /** the state after one step, and the tangents after one step ([lane][state]) */
+  next: { state: Expr[]; tangent: Expr[][] };
+  observed: ProgramObserved[];
+  spikeSources: { name: string; expr: Expr }[];
+}
+
+/** Parses a lane key such as 'gNa', 'log:gNa' or 'log(gNa)'. */
+export function parseLane(key: string): Lane {
+  const trimmed = key.trim();
+  const m = /^log(?::(.+)|\((.+)\))$/.exec(trimmed);
+  if (m) return { key: `log:${(m[1] ?? m[2]).trim()}`, param: (m[1] ?? m[2]).trim(), log: true };
+  return { key: trimmed, param: trimmed, log: false };
+}

@@ -1,0 +1,111 @@
+/**
+ * What an ensemble run takes and gives, the same for every engine: a compiled program, a parameter
+ * table (one row per instance), the time plan; back come per-instance observables with their
+ * tangents, spike times and optional traces.
+ */
+import type { StepProgram, Lane } from '../compile/program.ts';
+import type { RunTiming } from './plan.ts';
+
+/**
+ * Per-instance parameter values: columns by parameter name (each of length N), or one row-major
+ * Float32Array/Float64Array of N × instanceParams.length in the program's instanceParams order.
+ * Instance parameters without a column take the program's value for them.
+ */
+export type ParamTable = Record<string, ArrayLike<number>> | Float32Array | Float64Array;
+
+export interface EnsembleSpec extends RunTiming {
+  program: StepProgram;
+  /** number of instances */
+  N: number;
+  params?: ParamTable;
+  /** spike times kept per instance (a ring of the most recent); counts are always exact. Default 64. */
+  spikeCapacity?: number;
+  /** upward crossings of this level are spikes (mV). Default 0. */
+  spikeThresholdMv?: number;
+  /** instances whose observed quantities are traced (needs traceEveryMs) */
+  traceInstances?: number[];
+  /** called with the fraction done (0..1) */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface ObservedResult {
+  name: string;
+  unit: string;
+  kind: 'voltage' | 'calcium' | 'other';
+  /** time averages over the samples after the discard */
+  mean: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  /** per lane: d mean / d (lane parameter) */
+  meanTangent: Float64Array[];
+}
+
+export interface SpikeResult {
+  name: string;
+  /** number of upward threshold crossings after the discard */
+  count: Float64Array;
+  capacity: number;
+  /** spike times of instance i (ms), oldest first; at most `capacity` (the most recent) */
+  timesOf(i: number): number[];
+  /** true when instance i had more spikes than `capacity` */
+  truncated(i: number): boolean;
+}
+
+export interface TraceResult {
+  instances: number[];
+  timesMs: Float64Array;
+  observedNames: string[];
+  /** values[row][sample][observed], row in the order of `instances` */
+  values: Float64Array;
+  /** trace of one observed quantity of the row-th traced instance */
+  series(row: number, observedName: string): Float64Array;
+}
+
+export interface EnsembleResult {
+  engine: 'cpu' | 'gpu';
+  /** where it ran: 'cpu (N threads)' or the GPU adapter's description */
+  device: string;
+  precision: 'f64' | 'f32';
+  N: number;
+  dtMs: number;
+  durationMs: number;
+  discardMs: number;
+  /** number of time samples averaged */
+  samples: number;
+  lanes: Lane[];
+  observed: ObservedResult[];
+  spikes: SpikeResult[];
+  traces?: TraceResult;
+  wallMs: number;
+}
+
+/** Writes the parameter table into a structure-of-arrays buffer (slot q of instance i at q·N + i). */
+export function packParams(program: StepProgram, N: number, table: ParamTable | undefined, out: Float32Array | Float64Array): void {
+  const P = program.instanceParams.length;
+  if (out.length !== P * N) throw new Error(`parameter buffer has ${out.length} values, expected ${P * N}`);
+  if (table instanceof Float32Array || table instanceof Float64Array) {
+    if (table.length !== P * N) {
+      throw new Error(`parameter table has ${table.length} values, expected N × ${P} = ${P * N} (columns ${program.instanceParams.join(', ')})`);
+    }
+    for (let i = 0; i < N; i++) for (let q = 0; q < P; q++) out[q * N + i] = table[i * P + q];
+    return;
+  }
+  const columns = table ?? {};
+  for (const name of Object.keys(columns)) {
+    if (!program.instanceParams.includes(name)) {
+      throw new Error(`parameter column '${name}' is not a per-instance parameter of this program; per-instance: ${program.instanceParams.join(', ') || '(none)'}`);
+    }
+  }
+  program.instanceParams.forEach((name, q) => {
+    const column = columns[name];
+    if (column && column.length !== N) throw new Error(`parameter column '${name}' has ${column.length} values, expected N = ${N}`);
+    const fallback = program.values[name];
+    for (let i = 0; i < N; i++) out[q * N + i] = column ? column[i] : fallback;
+  });
+  for (let k = 0; k < out.length; k++) {
+    if (!Number.isFinite(out[k])) {
+      const q = Math.floor(k / N);
+      throw new Error(`parameter ${program.instanceParams[q]} of instance ${k % N} is not a finite number (${out[k]})`);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Turns engine buffers into an EnsembleResult: means from sums, spike rings into time lists, trace
+ * rows into series. Engines hand over their per-group buffers in the shared layout (layout.ts).
+ */
+import { observedTangentSlot, spikeSlot, type Layout } from '../compile/layout.ts';
+import type { EnsembleResult, EnsembleSpec, SpikeResult, TraceResult } from './ensemble.ts';
+import type { RunPlan } from './plan.ts';
+
+/** The buffers of one contiguous group of instances [start, start + n), f64 on the host. */
+export interface GroupBuffers {
+  start: number;
+  n: number;
+  buffers: {
+    obsSum: ArrayLike<number>;
+    obsMin: ArrayLike<number>;
+    obsMax: ArrayLike<number>;
+    obsTanSum: ArrayLike<number>;
+    spikeCount: ArrayLike<number>;
+    spikeTimes: ArrayLike<number>;
+    traceRow: ArrayLike<number>;
+    /** [row][sample][observed] for this group's traced instances, rows in instance order */
+    trace: ArrayLike<number>;
+  };
+}
+
+export const DEFAULT_SPIKE_CAPACITY = 64;
+
+/** Checks the parts of a spec every engine shares; returns the spike capacity to use. */
+export function validateEnsembleSpec(spec: EnsembleSpec, plan: RunPlan): number {
+  if (!Number.isInteger(spec.N) || spec.N < 1) throw new Error(`N must be an integer ≥ 1, got ${spec.N}`);
+  const capacity = spec.spikeCapacity ?? DEFAULT_SPIKE_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`spikeCapacity must be an integer ≥ 1, got ${capacity}`);
+  if (spec.spikeThresholdMv !== undefined && !Number.isFinite(spec.spikeThresholdMv)) {
+    throw new Error(`spikeThresholdMv must be a finite number (mV), got ${spec.spikeThresholdMv}`);
+  }
+  const traced = spec.traceInstances ?? [];
+  if (traced.length > 0 && plan.traceEvery === 0) throw new Error('traceInstances needs traceEveryMs');
+  const seen = new Set<number>();
+  for (const i of traced) {
+    if (!Number.isInteger(i) || i < 0 || i >= spec.N) throw new Error(`traceInstances: ${i} is not an instance index in [0, ${spec.N - 1}]`);
+    if (seen.has(i)) throw new Error(`traceInstances: ${i} is listed twice`);
+    seen.add(i);
+  }
+  return capacity;
+}
+
+export interface AssembleInput {
+  spec: EnsembleSpec;
+  plan: RunPlan;
+  layout: Layout;
+  engine: EnsembleResult['engine'];
+  device: string;
+  precision: EnsembleResult['precision'];
+  wallMs: number;
+  groups: GroupBuffers[];
+  traceTimesMs: Float64Array;
+}
+
+export function assembleResult(input: AssembleInput): EnsembleResult {
+  const { spec, plan, layout, groups } = input;
+  const { program, N } = spec;
+  const samples = plan.totalSteps - plan.discardSteps;
+  const K = layout.spikeCapacity;
+
+  const observed = program.observed.map((o, oi) => {
+    const mean = new Float64Array(N), min = new Float64Array(N), max = new Float64Array(N);
+    const meanTangent = program.lanes.map(() => new Float64Array(N));
+    for (const g of groups) {
+      const b = g.buffers;
+      for (let i = 0; i < g.n; i++) {
+        mean[g.start + i] = b.obsSum[oi * g.n + i] / samples;
+        min[g.start + i] = b.obsMin[oi * g.n + i];
+        max[g.start + i] = b.obsMax[oi * g.n + i];
+        program.lanes.forEach((_, j) => {
+          meanTangent[j][g.start + i] = b.obsTanSum[observedTangentSlot(layout, oi, j) * g.n + i] / samples;
+        });
+      }
+    }
+    return { name: o.name, unit: o.unit, kind: o.kind, mean, min, max, meanTangent };
+  });
+
+  const spikes: SpikeResult[] = program.spikeSources.map((s, q) => {
+    const count = new Float64Array(N);
+    const ring = new Float64Array(N * K);
+    for (const g of groups) {
+      for (let i = 0; i < g.n; i++) {
+        count[g.start + i] = g.buffers.spikeCount[q * g.n + i];
+        for (let e = 0; e < K; e++) ring[(g.start + i) * K + e] = g.buffers.spikeTimes[spikeSlot(layout, q, e) * g.n + i];
+      }
+    }
+    return {
+      name: s.name,
+      count,
+      capacity: K,
+      timesOf(i: number) {
+        const c = count[i];
+        const kept = Math.min(c, K);
+        const first = c > K ? c % K : 0;
+        const out: number[] = [];
+        for (let e = 0; e < kept; e++) out.push(ring[i * K + ((first + e) % K)]);
+        return out;
+      },
+      truncated: (i: number) => count[i] > K,
+    };
+  });
+
+  let traces: TraceResult | undefined;
+  const traced = spec.traceInstances ?? [];
+  if (traced.length > 0) {
+    const O = layout.observed, S = plan.traceSamples;
+    const values = new Float64Array(traced.length * S * O);
+    traced.forEach((instance, row) => {
+      const g = groups.find((grp) => instance >= grp.start && instance < grp.start + grp.n)!;
+      const groupRow = g.buffers.traceRow[instance - g.start];
+      for (let k = 0; k < S * O; k++) values[row * S * O + k] = g.buffers.trace[groupRow * S * O + k];
+    });
+    const observedNames = program.observed.map((o) => o.name);
+    traces = {
+      instances: [...traced],
+      timesMs: input.traceTimesMs,
+      observedNames,
+      values,
+      series(row: number, name: string) {
+        const o = observedNames.indexOf(name);
+        if (o < 0) throw new Error(`no traced quantity '${name}'; traced: ${observedNames.join(', ')}`);
+        const out = new Float64Array(S);
+        for (let k = 0; k < S; k++) out[k] = values[(row * S + k) * O + o];
+        return out;
+      },
+    };
+  }
+
+  return {
+    engine: input.engine,
+    device: input.device,
+    precision: input.precision,
+    N,
+    dtMs: plan.dtMs,
+    durationMs: plan.totalSteps * plan.dtMs,
+    discardMs: plan.discardSteps * plan.dtMs,
+    samples,
+    lanes: program.lanes,
+    observed,
+    spikes,
+    traces,
+    wallMs: input.wallMs,
+  };
+}

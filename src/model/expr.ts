@@ -1,0 +1,347 @@
+/**
+ * The expression DAG every model is written in.
+ *
+ * Nodes are hash-consed: building the same operation on the same operands twice returns the same
+ * node, so common subexpressions are shared by construction (this is what keeps tangent lanes
+ * cheap: the derivative rules reference primal nodes, which are then computed once). Constructors
+ * also fold constants and drop neutral elements, so zero tangents vanish instead of being emitted.
+ *
+ * Leaves:
+ *  - `const`   a number
+ *  - `sym`     an unresolved name (from the parser or a builder), resolved when a model is assembled
+ *  - `param`   a named model parameter
+ *  - `state`   the current value of a named state variable
+ *  - `tangent` d(state)/d(lane parameter) for one tangent lane
+ *  - `time`    the time at the start of the current step (ms)
+ */
+
+export type Op =
+  | 'const' | 'sym' | 'param' | 'state' | 'tangent' | 'time'
+  | 'add' | 'sub' | 'mul' | 'div' | 'neg'
+  | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'powi'
+  | 'exprel' | 'exprelPrime'
+  | 'min' | 'max'
+  | 'lt' | 'le' | 'and' | 'select';
+
+export const LEAF_OPS: ReadonlySet<Op> = new Set(['const', 'sym', 'param', 'state', 'tangent', 'time']);
+
+export class Expr {
+  /** @internal use the builders below; nodes are interned. */
+  constructor(
+    readonly id: number,
+    readonly op: Op,
+    readonly args: readonly Expr[],
+    /** the number of a `const`, the exponent of a `powi` */
+    readonly value: number,
+    /** the name of a `sym`, `param`, `state` or `tangent` leaf */
+    readonly name: string,
+    /** the lane key of a `tangent` leaf */
+    readonly lane: string,
+  ) {}
+
+  get isConst(): boolean {
+    return this.op === 'const';
+  }
+
+  toString(): string {
+    return format(this);
+  }
+}
+
+const interned = new Map<string, Expr>();
+let nextId = 0;
+
+function make(op: Op, args: readonly Expr[], value = 0, name = '', lane = ''): Expr {
+  const key = `${op}|${Object.is(value, -0) ? '-0' : value}|${name}|${lane}|${args.map((a) => a.id).join(',')}`;
+  let node = interned.get(key);
+  if (!node) {
+    node = new Expr(nextId++, op, args, value, name, lane);
+    interned.set(key, node);
+  }
+  return node;
+}
+
+export type ExprLike = Expr | number;
+
+export const num = (value: number): Expr => make('const', [], value);
+export const sym = (name: string): Expr => make('sym', [], 0, name);
+export const param = (name: string): Expr => make('param', [], 0, name);
+export const state = (name: string): Expr => make('state', [], 0, name);
+export const tangent = (stateName: string, lane: string): Expr => make('tangent', [], 0, stateName, lane);
+export const time = (): Expr => make('time', []);
+
+export const ZERO = num(0);
+export const ONE = num(1);
+
+export function lift(x: ExprLike): Expr {
+  return typeof x === 'number' ? num(x) : x;
+}
+
+const isConst = (e: Expr, v?: number): boolean => e.op === 'const' && (v === undefined || e.value === v);
+
+/** Orders the operands of commutative operations so that a+b and b+a intern to one node. */
+function ordered(a: Expr, b: Expr): [Expr, Expr] {
+  return a.id <= b.id ? [a, b] : [b, a];
+}
+
+export function add(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value + b.value);
+  if (isConst(a, 0)) return b;
+  if (isConst(b, 0)) return a;
+  if (b.op === 'neg') return sub(a, b.args[0]);
+  if (a.op === 'neg') return sub(b, a.args[0]);
+  return make('add', ordered(a, b));
+}
+
+export function sub(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value - b.value);
+  if (isConst(b, 0)) return a;
+  if (isConst(a, 0)) return neg(b);
+  if (a === b) return ZERO;
+  if (b.op === 'neg') return add(a, b.args[0]);
+  return make('sub', [a, b]);
+}
+
+export function neg(x: ExprLike): Expr {
+  const a = lift(x);
+  if (isConst(a)) return num(-a.value);
+  if (a.op === 'neg') return a.args[0];
+  if (a.op === 'sub') return sub(a.args[1], a.args[0]);
+  return make('neg', [a]);
+}
+
+export function mul(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value * b.value);
+  if (isConst(a, 0) || isConst(b, 0)) return ZERO;
+  if (isConst(a, 1)) return b;
+  if (isConst(b, 1)) return a;
+  if (isConst(a, -1)) return neg(b);
+  if (isConst(b, -1)) return neg(a);
+  if (a.op === 'neg' && b.op === 'neg') return mul(a.args[0], b.args[0]);
+  if (a.op === 'neg') return neg(mul(a.args[0], b));
+  if (b.op === 'neg') return neg(mul(a, b.args[0]));
+  // (c1 * x) * c2 → (c1*c2) * x keeps constant chains from the derivative rules short
+  if (isConst(a) && b.op === 'mul' && isConst(b.args[0])) return mul(a.value * b.args[0].value, b.args[1]);
+  if (isConst(b) && a.op === 'mul' && isConst(a.args[0])) return mul(b.value * a.args[0].value, a.args[1]);
+  const [p, q] = ordered(a, b);
+  // constants first, so the rule above finds them
+  return isConst(q) ? make('mul', [q, p]) : make('mul', [p, q]);
+}
+
+export function div(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value / b.value);
+  if (isConst(a, 0)) return ZERO;
+  if (isConst(b, 1)) return a;
+  if (isConst(b, -1)) return neg(a);
+  if (a === b) return ONE;
+  if (a.op === 'neg') return neg(div(a.args[0], b));
+  if (b.op === 'neg') return neg(div(a, b.args[0]));
+  // multiplying by the reciprocal is several times cheaper on every backend; it moves the result by < 1 ulp
+  if (isConst(b) && Number.isFinite(1 / b.value) && b.value !== 0) return mul(a, 1 / b.value);
+  return make('div', [a, b]);
+}
+
+function unary(op: Op, fold: (v: number) => number) {
+  return (x: ExprLike): Expr => {
+    const a = lift(x);
+    return isConst(a) ? num(fold(a.value)) : make(op, [a]);
+  };
+}
+
+export const exp = unary('exp', Math.exp);
+export const log = unary('log', Math.log);
+export const sqrt = unary('sqrt', Math.sqrt);
+export const abs = unary('abs', Math.abs);
+export const tanh = unary('tanh', Math.tanh);
+
+/** exprel(x) = (exp(x) − 1)/x with its limit 1 at x = 0; every backend evaluates it in a numerically safe form. */
+export const exprel = unary('exprel', exprelValue);
+/** d exprel / dx, with its limit 1/2 at x = 0. */
+export const exprelPrime = unary('exprelPrime', exprelPrimeValue);
+
+/** x^n for an integer n (emitted as a product chain, so negative bases are fine). */
+export function powi(x: ExprLike, n: number): Expr {
+  if (!Number.isInteger(n)) throw new Error(`powi: exponent must be an integer, got ${n}`);
+  const a = lift(x);
+  if (n === 0) return ONE;
+  if (n === 1) return a;
+  if (n < 0) return div(ONE, powi(a, -n));
+  if (isConst(a)) return num(a.value ** n);
+  return make('powi', [a], n);
+}
+
+export function min(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(Math.min(a.value, b.value));
+  return make('min', ordered(a, b));
+}
+
+export function max(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(Math.max(a.value, b.value));
+  return make('max', ordered(a, b));
+}
+
+/** 1 where x < y, else 0. */
+export function lt(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value < b.value ? 1 : 0);
+  return make('lt', [a, b]);
+}
+
+/** 1 where x ≤ y, else 0. */
+export function le(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value <= b.value ? 1 : 0);
+  return make('le', [a, b]);
+}
+
+export function and(x: ExprLike, y: ExprLike): Expr {
+  const a = lift(x), b = lift(y);
+  if (isConst(a) && isConst(b)) return num(a.value !== 0 && b.value !== 0 ? 1 : 0);
+  if (isConst(a)) return a.value !== 0 ? b : ZERO;
+  if (isConst(b)) return b.value !== 0 ? a : ZERO;
+  return make('and', ordered(a, b));
+}
+
+/** cond ? whenTrue : whenFalse, with cond a comparison (nonzero = true). */
+export function select(cond: ExprLike, whenTrue: ExprLike, whenFalse: ExprLike): Expr {
+  const c = lift(cond), t = lift(whenTrue), f = lift(whenFalse);
+  if (isConst(c)) return c.value !== 0 ? t : f;
+  if (t === f) return t;
+  return make('select', [c, t, f]);
+}
+
+/** Rebuilds a node of the given kind from new operands, through the simplifying builders. */
+export function rebuild(node: Expr, args: readonly Expr[]): Expr {
+  switch (node.op) {
+    case 'add': return add(args[0], args[1]);
+    case 'sub': return sub(args[0], args[1]);
+    case 'mul': return mul(args[0], args[1]);
+    case 'div': return div(args[0], args[1]);
+    case 'neg': return neg(args[0]);
+    case 'exp': return exp(args[0]);
+    case 'log': return log(args[0]);
+    case 'sqrt': return sqrt(args[0]);
+    case 'abs': return abs(args[0]);
+    case 'tanh': return tanh(args[0]);
+    case 'powi': return powi(args[0], node.value);
+    case 'exprel': return exprel(args[0]);
+    case 'exprelPrime': return exprelPrime(args[0]);
+    case 'min': return min(args[0], args[1]);
+    case 'max': return max(args[0], args[1]);
+    case 'lt': return lt(args[0], args[1]);
+    case 'le': return le(args[0], args[1]);
+    case 'and': return and(args[0], args[1]);
+    case 'select': return select(args[0], args[1], args[2]);
+    default: return node;
+  }
+}
+
+// ---- reference values of the special functions (f64); the emitters carry their own spellings ----
+
+/** Series coefficients of exprel(x) = Σ x^k/(k+1)!, k = 0..8. */
+export const EXPREL_SERIES = [1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880];
+/** Series coefficients of exprel'(x) = Σ (k+1) x^k/(k+2)!, k = 0..8. */
+export const EXPREL_PRIME_SERIES = [1 / 2, 1 / 3, 1 / 8, 1 / 30, 1 / 144, 1 / 840, 1 / 5760, 1 / 45360, 1 / 403200];
+
+export function horner(coefficients: readonly number[], x: number): number {
+  let acc = 0;
+  for (let k = coefficients.length - 1; k >= 0; k--) acc = acc * x + coefficients[k];
+  return acc;
+}
+
+/**
+ * Below this |x| the f64 backends use the series: the truncation error there is < 3e-16, while the
+ * closed form of exprel' loses about log10(2/|x|) digits to cancellation.
+ */
+export const EXPREL_SERIES_BELOW_F64 = 0.1;
+
+export function exprelValue(x: number): number {
+  return Math.abs(x) < EXPREL_SERIES_BELOW_F64 ? horner(EXPREL_SERIES, x) : Math.expm1(x) / x;
+}
+
+export function exprelPrimeValue(x: number): number {
+  if (Math.abs(x) < EXPREL_SERIES_BELOW_F64) return horner(EXPREL_PRIME_SERIES, x);
+  const em1 = Math.expm1(x);
+  return (x * em1 + x - em1) / (x * x);
+}
+
+// ---- printing (for error messages and debugging) ----
+
+const INFIX: Partial<Record<Op, string>> = { add: '+', sub: '-', mul: '*', div: '/', lt: '<', le: '<=', and: '&&' };
+
+export function format(e: Expr): string {
+  switch (e.op) {
+    case 'const': return String(e.value);
+    case 'sym': case 'param': case 'state': return e.name;
+    case 'tangent': return `d(${e.name})/d(${e.lane})`;
+    case 'time': return 't';
+    case 'neg': return `-(${format(e.args[0])})`;
+    case 'powi': return `(${format(e.args[0])})^${e.value}`;
+    case 'select': return `(${format(e.args[0])} ? ${format(e.args[1])} : ${format(e.args[2])})`;
+    default: {
+      const infix = INFIX[e.op];
+      if (infix) return `(${format(e.args[0])} ${infix} ${format(e.args[1])})`;
+      return `${e.op}(${e.args.map(format).join(', ')})`;
+    }
+  }
+}
+
+/** Every node reachable from the roots, children before parents. */
+export function topoOrder(roots: readonly Expr[]): Expr[] {
+  const seen = new Set<number>();
+  const out: Expr[] = [];
+  // iterative post-order: expression chains from RK4 can be deep
+  const stack: { node: Expr; next: number }[] = [];
+  for (const root of roots) {
+    if (seen.has(root.id)) continue;
+    stack.push({ node: root, next: 0 });
+    seen.add(root.id);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.node.args.length) {
+        const child = top.node.args[top.next++];
+        if (!seen.has(child.id)) {
+          seen.add(child.id);
+          stack.push({ node: child, next: 0 });
+        }
+      } else {
+        out.push(top.node);
+        stack.pop();
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Replaces leaves (and any node) by the mapping's results, rebuilding parents through the
+ * simplifying builders. `map` returns undefined to keep a node (and recurse into it).
+ */
+export function substitute(roots: readonly Expr[], map: (node: Expr) => Expr | undefined): Expr[] {
+  const memo = new Map<number, Expr>();
+  for (const node of topoOrder(roots)) {
+    const replaced = map(node);
+    if (replaced) {
+      memo.set(node.id, replaced);
+      continue;
+    }
+    if (node.args.length === 0) {
+      memo.set(node.id, node);
+      continue;
+    }
+    const args = node.args.map((a) => memo.get(a.id)!);
+    memo.set(node.id, args.every((a, i) => a === node.args[i]) ? node : rebuild(node, args));
+  }
+  return roots.map((r) => memo.get(r.id)!);
+}
+
+/** True when the expression reads any leaf for which `isLeaf` holds. */
+export function dependsOn(root: Expr, isLeaf: (leaf: Expr) => boolean): boolean {
+  return topoOrder([root]).some((n) => n.args.length === 0 && isLeaf(n));
+}

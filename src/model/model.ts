@@ -1,0 +1,97 @@
+/**
+ * Model: the assembled form every builder (neurons, networks, NeuroML import) produces and the
+ * compiler consumes. It is a list of state variables with their ODEs, a table of named parameters
+ * and what to observe. Nothing here knows about channels: those are gone once a model is built.
+ */
+import type { Expr } from './expr.ts';
+
+/** A named model parameter with its default value and the range it may take. */
+export interface ParamDef {
+  value: number;
+  unit: string;
+  description: string;
+  /** smallest allowed value (inclusive unless `exclusiveMin`) */
+  min?: number;
+  exclusiveMin?: boolean;
+  /** largest allowed value (inclusive) */
+  max?: number;
+}
+
+/**
+ * The right-hand side of one state's ODE, in one of two forms the integrators know:
+ *  - relax:  dx/dt = (inf − x)/tau   (gates given by x∞ and τ; τ > 0)
+ *  - linear: dx/dt = a − b·x         (α/β gates with a = α, b = α+β; the membrane; calcium pools).
+ *    b may be zero (e.g. a membrane with no open conductance), which the linear form handles.
+ * The expressions read other states and parameters; they are frozen over an exponential-Euler step.
+ */
+export type Ode =
+  | { kind: 'relax'; inf: Expr; tau: Expr }
+  | { kind: 'linear'; a: Expr; b: Expr };
+
+export interface StateDef {
+  name: string;
+  unit: string;
+  description: string;
+  ode: Ode;
+  /**
+   * Exponential-Euler update order (MODELS.md §5, "gates first"): stage-0 states (gates, synaptic
+   * activations) advance first, reading the previous state; stage-1 states (membrane potentials,
+   * calcium) then advance reading the new stage-0 values and the previous stage-1 values.
+   */
+  stage: 0 | 1;
+  /** Initial value as an expression of parameters only: the cold start and the steady state. */
+  init: { cold: Expr; steady: Expr };
+}
+
+/** A quantity whose time average, extremes and tangents the engines accumulate. */
+export interface ObservedDef {
+  name: string;
+  expr: Expr;
+  unit: string;
+  kind: 'voltage' | 'calcium' | 'other';
+}
+
+/** A voltage whose upward threshold crossings are recorded as spikes. */
+export interface SpikeSource {
+  name: string;
+  expr: Expr;
+}
+
+export type InitKind = 'steady' | 'cold';
+
+export interface Model {
+  name: string;
+  states: StateDef[];
+  params: Record<string, ParamDef>;
+  observed: ObservedDef[];
+  spikeSources: SpikeSource[];
+  /** which initial condition a run uses unless told otherwise */
+  defaultInit: InitKind;
+}
+
+/** The symbol that an injected-current schedule replaces at compile time (µA/cm²). */
+export const STIMULUS_SYMBOL = 'stimulus';
+
+/** Checks a value against a parameter's allowed range; returns a message naming the range, or null. */
+export function checkParamValue(name: string, def: ParamDef, value: number): string | null {
+  const range = describeRange(def);
+  if (!Number.isFinite(value)) return `parameter ${name} must be a finite number${range ? ` in ${range}` : ''}, got ${value}`;
+  const belowMin = def.min !== undefined && (def.exclusiveMin ? value <= def.min : value < def.min);
+  const aboveMax = def.max !== undefined && value > def.max;
+  if (belowMin || aboveMax) return `parameter ${name} = ${value} is out of range: allowed ${range} ${def.unit}`.trimEnd();
+  return null;
+}
+
+export function describeRange(def: ParamDef): string {
+  if (def.min === undefined && def.max === undefined) return '';
+  const lo = def.min === undefined ? '(-inf' : `${def.exclusiveMin ? '(' : '['}${def.min}`;
+  const hi = def.max === undefined ? 'inf)' : `${def.max}]`;
+  return `${lo}, ${hi}`;
+}
+
+/** Looks up a parameter or throws an error that lists the model's parameters. */
+export function requireParam(model: Model, name: string): ParamDef {
+  const def = model.params[name];
+  if (!def) throw new Error(`unknown parameter '${name}' for model ${model.name}; allowed: ${Object.keys(model.params).join(', ')}`);
+  return def;
+}

@@ -1,0 +1,264 @@
+/**
+ * Builds a single-compartment neuron from channels, the way NeuronBuilder.jl does: the user lists
+ * channels (each a few gates in x∞/τ or α/β form, an exponent, a reversal potential) and optionally
+ * a calcium pool; this module writes the membrane and gate ODEs (MODELS.md §1) and the calcium
+ * balance (MODELS.md §3), so nobody writes a differential equation by hand.
+ *
+ *     C dV/dt = −Σ_i g_i Π_x x^p (V − E_i) + I_ext(t)
+ *     τ_Ca d[Ca]/dt = −f · A · 1000 · I_Ca − [Ca] + [Ca]₀            (I_Ca in µA/cm², A in cm²)
+ */
+import * as E from './expr.ts';
+import type { Expr } from './expr.ts';
+import { parseExpr } from './parse.ts';
+import { STIMULUS_SYMBOL, type InitKind, type Model, type ParamDef, type StateDef } from './model.ts';
+
+/** A kinetic expression: text in the expression language, a number, or a built expression. */
+export type ExprInput = string | number | Expr;
+
+/** A parameter default: a bare number (unit and range then come from naming conventions) or a full definition. */
+export type ParamInput = number | ParamDef;
+
+export interface GateDef {
+  /** short name, e.g. 'm' or 'h'; the state is called `${channel}.${gate}` */
+  name: string;
+  /** integer exponent p in g·x^p */
+  power: number;
+  /** value at the cold start: 0 for activation gates (default), 1 for inactivation gates */
+  coldStart?: 0 | 1;
+  /** steady state x∞ (dimensionless) and time constant τ (ms) ... */
+  inf?: ExprInput;
+  tau?: ExprInput;
+  /** ... or opening and closing rates α, β (ms⁻¹) */
+  alpha?: ExprInput;
+  beta?: ExprInput;
+}
+
+export interface ChannelDef {
+  /** unique within a neuron, e.g. 'Na' */
+  name: string;
+  /** name of the maximal-conductance parameter (mS/cm²) */
+  conductance: string;
+  /** name of the reversal-potential parameter (mV), or the Nernst potential of the calcium pool */
+  reversal: string | 'nernst-ca';
+  /** true when the current flows into the calcium pool (I_Ca) */
+  carriesCalcium?: boolean;
+  gates: GateDef[];
+  /** factor on every rate (e.g. a Q10 temperature factor): multiplies α and β, divides τ */
+  rateFactor?: ExprInput;
+  /** defaults of the parameters this channel reads: its conductance, its reversal, named constants */
+  params: Record<string, ParamInput>;
+  /** where the equations come from (shown in docs and errors) */
+  source?: string;
+}
+
+export interface CalciumPoolDef {
+  /** defaults for tauCaMs, fCa, Ca0UM, CaOutUM (MODELS.md §3) */
+  params?: Record<string, ParamInput>;
+}
+
+export interface NeuronDef {
+  name: string;
+  channels: ChannelDef[];
+  calcium?: CalciumPoolDef;
+  /** soma parameters and overrides of any channel default */
+  params?: Record<string, ParamInput>;
+  /** initial condition used unless a run asks otherwise */
+  defaultInit?: InitKind;
+}
+
+/** Physical constants for the Nernst potential (CODATA 2018). */
+const GAS_CONSTANT_J_PER_MOL_K = 8.314462618;
+const FARADAY_C_PER_MOL = 96485.33212;
+
+/** Parameters every soma has, with defaults from MODELS.md §3 (the Prinz cell). */
+export const SOMA_PARAMS: Record<string, ParamDef> = {
+  CmUFPerCm2: { value: 1, unit: 'µF/cm²', description: 'specific membrane capacitance', min: 0, exclusiveMin: true },
+  areaCm2: { value: 0.628e-3, unit: 'cm²', description: 'membrane area (converts densities to absolute currents)', min: 0, exclusiveMin: true },
+  initVMv: { value: -65, unit: 'mV', description: 'initial membrane potential', min: -200, max: 200 },
+  IExtUAPerCm2: { value: 0, unit: 'µA/cm²', description: 'constant injected current density', min: -1e4, max: 1e4 },
+  celsius: { value: 6.3, unit: '°C', description: 'temperature', min: -273.15, exclusiveMin: true, max: 100 },
+};
+
+/** Calcium-pool parameters (MODELS.md §3: Prinz 2003, after Liu 1998). */
+export const CALCIUM_PARAMS: Record<string, ParamDef> = {
+  tauCaMs: { value: 200, unit: 'ms', description: 'calcium buffering time constant', min: 0, exclusiveMin: true },
+  fCa: { value: 14.96, unit: 'µM/nA', description: 'calcium influx per unit current (multiplies the total current in nA)', min: 0 },
+  Ca0UM: { value: 0.05, unit: 'µM', description: 'resting intracellular calcium', min: 0, exclusiveMin: true },
+  CaOutUM: { value: 3000, unit: 'µM', description: 'extracellular calcium (Nernst potential)', min: 0, exclusiveMin: true },
+};
+
+/** Unit and range that a bare-number parameter default gets from its name. */
+export function inferParamDef(name: string, value: number): ParamDef {
+  if (/^g[A-Z]/.test(name)) return { value, unit: 'mS/cm²', description: `maximal conductance ${name.slice(1)}`, min: 0 };
+  if (/^E[A-Z]/.test(name)) return { value, unit: 'mV', description: `reversal potential ${name.slice(1)}`, min: -500, max: 500 };
+  if (/Ms$/.test(name)) return { value, unit: 'ms', description: name, min: 0, exclusiveMin: true };
+  if (/Mv$/.test(name)) return { value, unit: 'mV', description: name };
+  return { value, unit: '', description: name };
+}
+
+function toParamDef(name: string, input: ParamInput): ParamDef {
+  return typeof input === 'number' ? inferParamDef(name, input) : { ...input };
+}
+
+function toExpr(input: ExprInput): Expr {
+  if (typeof input === 'number') return E.num(input);
+  if (typeof input === 'string') return parseExpr(input);
+  return input;
+}
+
+/** Merges parameter defaults; two sources that give one name different defaults is an error unless overridden. */
+function mergeParams(
+  into: Record<string, ParamDef>,
+  origin: Record<string, string>,
+  from: Record<string, ParamInput>,
+  source: string,
+  overrides: Record<string, ParamInput>,
+): void {
+  for (const [name, input] of Object.entries(from)) {
+    const def = toParamDef(name, input);
+    const existing = into[name];
+    if (existing && existing.value !== def.value && !(name in overrides)) {
+      throw new Error(
+        `parameter ${name} has default ${existing.value} in ${origin[name]} but ${def.value} in ${source}; ` +
+          `set it in the neuron's params to choose one`,
+      );
+    }
+    if (!existing) {
+      into[name] = def;
+      origin[name] = source;
+    }
+  }
+}
+
+/** Assembles a neuron definition into a Model (states with ODEs, parameters, observables). */
+export function buildNeuron(def: NeuronDef): Model {
+  const overrides = def.params ?? {};
+  const params: Record<string, ParamDef> = {};
+  const origin: Record<string, string> = {};
+  mergeParams(params, origin, SOMA_PARAMS, 'the soma', overrides);
+  if (def.calcium) {
+    mergeParams(params, origin, CALCIUM_PARAMS, 'the calcium pool', overrides);
+    mergeParams(params, origin, def.calcium.params ?? {}, 'the calcium pool', overrides);
+  }
+  const names = new Set<string>();
+  for (const ch of def.channels) {
+    if (names.has(ch.name)) throw new Error(`channel name ${ch.name} appears twice in neuron ${def.name}`);
+    names.add(ch.name);
+    mergeParams(params, origin, ch.params, `channel ${ch.name}`, overrides);
+  }
+  for (const [name, input] of Object.entries(overrides)) {
+    params[name] = params[name] ? { ...params[name], ...(typeof input === 'number' ? { value: input } : input) } : toParamDef(name, input);
+  }
+
+  const hasCa = def.calcium !== undefined;
+  const V = E.state('V');
+  const Ca = E.state('Ca');
+
+  /** Resolves names in a channel's expressions: V, Ca, parameters. */
+  const resolve = (expr: Expr, where: string): Expr =>
+    E.substitute([expr], (node) => {
+      if (node.op !== 'sym') return undefined;
+      if (node.name === 'V') return V;
+      if (node.name === 'Ca') {
+        if (!hasCa) throw new Error(`${where} reads Ca, but neuron ${def.name} has no calcium pool`);
+        return Ca;
+      }
+      if (node.name in params) return E.param(node.name);
+      throw new Error(
+        `${where} uses unknown name '${node.name}'; known: V${hasCa ? ', Ca' : ''}, ${Object.keys(params).join(', ')} ` +
+          `(declare it in the channel's params to make it a parameter)`,
+      );
+    })[0];
+
+  const states: StateDef[] = [];
+  let conductanceSum: Expr = E.ZERO; // G = Σ g (mS/cm²)
+  let drivingSum: Expr = E.ZERO; // Σ g·E (µA/cm²)
+  let calciumCurrent: Expr = E.ZERO; // I_Ca (µA/cm²), frozen at the previous V and [Ca]
+
+  // E_Ca = (RT/2F) ln([Ca]out/[Ca]) in mV; at 283 K (celsius 9.85) RT/2F = 12.1936 mV (MODELS.md §3)
+  const rtOver2FMv = E.mul((GAS_CONSTANT_J_PER_MOL_K * 1000) / (2 * FARADAY_C_PER_MOL), E.add(E.param('celsius'), 273.15));
+  const eCa = hasCa ? E.mul(rtOver2FMv, E.log(E.div(E.param('CaOutUM'), Ca))) : undefined;
+
+  // V and Ca at their initial values, for steady-state gate initialisation
+  const atInit = (expr: Expr) =>
+    E.substitute([expr], (n) => (n === V ? E.param('initVMv') : n === Ca ? E.param('Ca0UM') : undefined))[0];
+
+  for (const ch of def.channels) {
+    for (const required of [ch.conductance, ...(ch.reversal === 'nernst-ca' ? [] : [ch.reversal])]) {
+      if (!(required in params)) throw new Error(`channel ${ch.name} needs a default for parameter ${required} in its params`);
+    }
+    const rate = ch.rateFactor === undefined ? E.ONE : resolve(toExpr(ch.rateFactor), `channel ${ch.name} rateFactor`);
+    let g: Expr = E.param(ch.conductance);
+    for (const gate of ch.gates) {
+      if (!Number.isInteger(gate.power) || gate.power < 1) throw new Error(`gate ${ch.name}.${gate.name}: power must be a positive integer, got ${gate.power}`);
+      const stateName = `${ch.name}.${gate.name}`;
+      const where = `gate ${stateName}`;
+      let ode: StateDef['ode'];
+      let inf: Expr;
+      if (gate.inf !== undefined && gate.tau !== undefined && gate.alpha === undefined && gate.beta === undefined) {
+        inf = resolve(toExpr(gate.inf), `${where} inf`);
+        ode = { kind: 'relax', inf, tau: E.div(resolve(toExpr(gate.tau), `${where} tau`), rate) };
+      } else if (gate.alpha !== undefined && gate.beta !== undefined && gate.inf === undefined && gate.tau === undefined) {
+        const alpha = E.mul(resolve(toExpr(gate.alpha), `${where} alpha`), rate);
+        const beta = E.mul(resolve(toExpr(gate.beta), `${where} beta`), rate);
+        inf = E.div(alpha, E.add(alpha, beta));
+        ode = { kind: 'linear', a: alpha, b: E.add(alpha, beta) };
+      } else {
+        throw new Error(`${where}: give either inf and tau, or alpha and beta`);
+      }
+      states.push({
+        name: stateName,
+        unit: '1',
+        description: `gate ${gate.name} of channel ${ch.name}`,
+        ode,
+        stage: 0,
+        init: { cold: E.num(gate.coldStart ?? 0), steady: atInit(inf) },
+      });
+      g = E.mul(g, E.powi(E.state(stateName), gate.power));
+    }
+    const reversal = ch.reversal === 'nernst-ca' ? eCa : E.param(ch.reversal);
+    if (!reversal) throw new Error(`channel ${ch.name} uses the calcium Nernst potential, but neuron ${def.name} has no calcium pool`);
+    conductanceSum = E.add(conductanceSum, g);
+    drivingSum = E.add(drivingSum, E.mul(g, reversal));
+    if (ch.carriesCalcium) {
+      if (!hasCa) throw new Error(`channel ${ch.name} carries calcium, but neuron ${def.name} has no calcium pool`);
+      calciumCurrent = E.add(calciumCurrent, E.mul(g, E.sub(V, reversal)));
+    }
+  }
+
+  const cm = E.param('CmUFPerCm2');
+  const injected = E.add(E.param('IExtUAPerCm2'), E.sym(STIMULUS_SYMBOL));
+  states.push({
+    name: 'V',
+    unit: 'mV',
+    description: 'membrane potential',
+    ode: { kind: 'linear', a: E.div(E.add(drivingSum, injected), cm), b: E.div(conductanceSum, cm) },
+    stage: 1,
+    init: { cold: E.param('initVMv'), steady: E.param('initVMv') },
+  });
+  if (hasCa) {
+    const tau = E.param('tauCaMs');
+    // f multiplies the total current in nA: A (cm²) · 1000 · I (µA/cm²) (MODELS.md §3: the factor-10 bug of some ports)
+    const influx = E.mul(E.mul(E.param('fCa'), E.mul(E.param('areaCm2'), 1000)), calciumCurrent);
+    states.push({
+      name: 'Ca',
+      unit: 'µM',
+      description: 'intracellular calcium concentration',
+      ode: { kind: 'linear', a: E.div(E.sub(E.param('Ca0UM'), influx), tau), b: E.div(E.ONE, tau) },
+      stage: 1,
+      init: { cold: E.param('Ca0UM'), steady: E.param('Ca0UM') },
+    });
+  }
+
+  return {
+    name: def.name,
+    states,
+    params,
+    observed: [
+      { name: 'V', expr: V, unit: 'mV', kind: 'voltage' },
+      ...(hasCa ? [{ name: 'Ca', expr: Ca, unit: 'µM', kind: 'calcium' as const }] : []),
+    ],
+    spikeSources: [{ name: 'V', expr: V }],
+    defaultInit: def.defaultInit ?? 'steady',
+  };
+}

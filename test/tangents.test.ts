@@ -19,7 +19,7 @@ import { evaluate } from '../src/model/evaluate.ts';
 async function meanOf(model: Model, options: CompileOptions, run: { durationMs: number; discardMs: number }, params?: Record<string, number[]>) {
   const program = compile(model, options);
   const N = params ? Object.values(params)[0].length : 1;
-  return runCpu({ program, N, params, ...run, threads: 1 } as never);
+  return runCpu({ program, N, params, ...run }, { threads: 1 });
 }
 
 function relErr(a: number, b: number) {
@@ -74,7 +74,7 @@ describe('the HH removable singularity', () => {
       const model = libraryModel('hh');
       for (const method of ['exp-euler', 'rk4'] as const) {
         const program = compile(model, { dtMs: 0.025, method, tangents: ['gNa', 'gK', 'log:gL', 'initVMv'], values: { initVMv: v } });
-        const r = await runCpu({ program, N: 1, durationMs: 0.025, threads: 1 });
+        const r = await runCpu({ program, N: 1, durationMs: 0.025 }, { threads: 1 });
         for (const o of r.observed) {
           expect(Number.isFinite(o.mean[0])).toBe(true);
           for (const t of o.meanTangent) expect(Number.isFinite(t[0])).toBe(true);

@@ -1,4 +1,5 @@
 /** The channel library and the named models built from it. */
+import { InputError } from '../errors.ts';
 import { buildNeuron, type NeuronDef } from '../model/neuron.ts';
 import type { Model } from '../model/model.ts';
 import { hhNeuron } from './hh.ts';
@@ -17,6 +18,6 @@ export const MODEL_NAMES = Object.keys(NEURONS);
 /** Builds a named library model, or throws an error that lists the known names. */
 export function libraryModel(name: string): Model {
   const def = NEURONS[name];
-  if (!def) throw new Error(`unknown model '${name}'; allowed: ${MODEL_NAMES.join(', ')}`);
+  if (!def) throw new InputError(`unknown model '${name}'; allowed: ${MODEL_NAMES.join(', ')}`);
   return buildNeuron(def);
 }

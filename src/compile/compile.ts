@@ -3,6 +3,7 @@
  * the tangent lanes (forward mode of the discrete step, so tangents are the exact derivatives of what
  * the engines compute).
  */
+import { InputError } from '../errors.ts';
 import * as E from '../model/expr.ts';
 import type { Expr } from '../model/expr.ts';
 import { differentiate } from '../model/derivative.ts';
@@ -28,10 +29,10 @@ export interface CompileOptions {
 /** Checks options that do not depend on the model; throws one clear message per problem. */
 export function validateStepOptions(options: { dtMs: number; method?: string }): void {
   if (!Number.isFinite(options.dtMs) || options.dtMs <= 0) {
-    throw new Error(`dtMs must be a finite number > 0 (ms), got ${options.dtMs}`);
+    throw new InputError(`dtMs must be a finite number > 0 (ms), got ${options.dtMs}`);
   }
   if (options.method !== undefined && !METHODS.includes(options.method as Method)) {
-    throw new Error(`unknown method '${options.method}'; allowed: ${METHODS.join(', ')}`);
+    throw new InputError(`unknown method '${options.method}'; allowed: ${METHODS.join(', ')}`);
   }
 }
 
@@ -40,9 +41,9 @@ export function stimulusExpr(steps: readonly CurrentStep[], dtMs: number): Expr 
   let total: Expr = E.ZERO;
   steps.forEach((step, i) => {
     for (const [field, value] of Object.entries(step)) {
-      if (!Number.isFinite(value)) throw new Error(`stimulus step ${i}: ${field} must be a finite number, got ${value}`);
+      if (!Number.isFinite(value)) throw new InputError(`stimulus step ${i}: ${field} must be a finite number, got ${value}`);
     }
-    if (step.stopMs <= step.startMs) throw new Error(`stimulus step ${i}: stopMs (${step.stopMs}) must be greater than startMs (${step.startMs})`);
+    if (step.stopMs <= step.startMs) throw new InputError(`stimulus step ${i}: stopMs (${step.stopMs}) must be greater than startMs (${step.startMs})`);
     // t is the start of the current step; comparing against edges shifted by half a step puts each edge
     // on the nearest grid point whatever the rounding of n·dt
     const t = E.time();
@@ -57,7 +58,7 @@ function resolveLanes(model: Model, keys: readonly string[]): Lane[] {
   const seen = new Set<string>();
   for (const lane of lanes) {
     requireParam(model, lane.param);
-    if (seen.has(lane.key)) throw new Error(`tangent ${lane.key} is listed twice`);
+    if (seen.has(lane.key)) throw new InputError(`tangent ${lane.key} is listed twice`);
     seen.add(lane.key);
   }
   return lanes;
@@ -68,7 +69,7 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
   validateStepOptions(options);
   const method = options.method ?? 'exp-euler';
   const init = options.init ?? model.defaultInit;
-  if (init !== 'steady' && init !== 'cold') throw new Error(`unknown init '${init}'; allowed: steady, cold`);
+  if (init !== 'steady' && init !== 'cold') throw new InputError(`unknown init '${init}'; allowed: steady, cold`);
   const lanes = resolveLanes(model, options.tangents ?? []);
 
   const instanceParams = [...new Set([...(options.instanceParams ?? []), ...lanes.map((l) => l.param)])];
@@ -77,7 +78,7 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
   for (const [name, def] of Object.entries(model.params)) values[name] = def.value;
   for (const [name, value] of Object.entries(options.values ?? {})) {
     const problem = checkParamValue(name, requireParam(model, name), value);
-    if (problem) throw new Error(problem);
+    if (problem) throw new InputError(problem);
     values[name] = value;
   }
   const foldedParams: Record<string, number> = {};
@@ -89,7 +90,7 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
       if (n.op === 'param' && n.name in foldedParams) return E.num(foldedParams[n.name]);
       if (n.op === 'sym') {
         if (n.name === STIMULUS_SYMBOL) return stimulus;
-        throw new Error(`model ${model.name} has an unresolved name '${n.name}'`);
+        throw new InputError(`model ${model.name} has an unresolved name '${n.name}'`);
       }
       return undefined;
     });

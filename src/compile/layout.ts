@@ -4,6 +4,7 @@
  * `slot * N + i`, so neighbouring instances (GPU invocations) read neighbouring addresses.
  * Host packing and both emitters take their offsets from here, so they cannot drift apart.
  */
+import { InputError } from '../errors.ts';
 import type { StepProgram } from './program.ts';
 
 export interface Layout {
@@ -18,7 +19,7 @@ export interface Layout {
 }
 
 export function layoutOf(program: StepProgram, spikeCapacity: number): Layout {
-  if (!Number.isInteger(spikeCapacity) || spikeCapacity < 1) throw new Error(`spikeCapacity must be an integer ≥ 1, got ${spikeCapacity}`);
+  if (!Number.isInteger(spikeCapacity) || spikeCapacity < 1) throw new InputError(`spikeCapacity must be an integer ≥ 1, got ${spikeCapacity}`);
   return {
     states: program.states.length,
     lanes: program.lanes.length,

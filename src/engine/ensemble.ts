@@ -3,6 +3,7 @@
  * table (one row per instance), the time plan; back come per-instance observables with their
  * tangents, spike times and optional traces.
  */
+import { InputError } from '../errors.ts';
 import type { StepProgram, Lane } from '../compile/program.ts';
 import type { RunTiming } from './plan.ts';
 
@@ -13,7 +14,7 @@ import type { RunTiming } from './plan.ts';
  */
 export type ParamTable = Record<string, ArrayLike<number>> | Float32Array | Float64Array;
 
-export interface EnsembleSpec extends RunTiming {
+export interface EnsembleSpec extends Omit<RunTiming, 'dtMs'> {
   program: StepProgram;
   /** number of instances */
   N: number;
@@ -82,10 +83,10 @@ export interface EnsembleResult {
 /** Writes the parameter table into a structure-of-arrays buffer (slot q of instance i at q·N + i). */
 export function packParams(program: StepProgram, N: number, table: ParamTable | undefined, out: Float32Array | Float64Array): void {
   const P = program.instanceParams.length;
-  if (out.length !== P * N) throw new Error(`parameter buffer has ${out.length} values, expected ${P * N}`);
+  if (out.length !== P * N) throw new InputError(`parameter buffer has ${out.length} values, expected ${P * N}`);
   if (table instanceof Float32Array || table instanceof Float64Array) {
     if (table.length !== P * N) {
-      throw new Error(`parameter table has ${table.length} values, expected N × ${P} = ${P * N} (columns ${program.instanceParams.join(', ')})`);
+      throw new InputError(`parameter table has ${table.length} values, expected N × ${P} = ${P * N} (columns ${program.instanceParams.join(', ')})`);
     }
     for (let i = 0; i < N; i++) for (let q = 0; q < P; q++) out[q * N + i] = table[i * P + q];
     return;
@@ -93,19 +94,19 @@ export function packParams(program: StepProgram, N: number, table: ParamTable | 
   const columns = table ?? {};
   for (const name of Object.keys(columns)) {
     if (!program.instanceParams.includes(name)) {
-      throw new Error(`parameter column '${name}' is not a per-instance parameter of this program; per-instance: ${program.instanceParams.join(', ') || '(none)'}`);
+      throw new InputError(`parameter column '${name}' is not a per-instance parameter of this program; per-instance: ${program.instanceParams.join(', ') || '(none)'}`);
     }
   }
   program.instanceParams.forEach((name, q) => {
     const column = columns[name];
-    if (column && column.length !== N) throw new Error(`parameter column '${name}' has ${column.length} values, expected N = ${N}`);
+    if (column && column.length !== N) throw new InputError(`parameter column '${name}' has ${column.length} values, expected N = ${N}`);
     const fallback = program.values[name];
     for (let i = 0; i < N; i++) out[q * N + i] = column ? column[i] : fallback;
   });
   for (let k = 0; k < out.length; k++) {
     if (!Number.isFinite(out[k])) {
       const q = Math.floor(k / N);
-      throw new Error(`parameter ${program.instanceParams[q]} of instance ${k % N} is not a finite number (${out[k]})`);
+      throw new InputError(`parameter ${program.instanceParams[q]} of instance ${k % N} is not a finite number (${out[k]})`);
     }
   }
 }

@@ -2,6 +2,7 @@
  * The time plan of a run, shared by the engines: how many steps, which of them are discarded, where
  * chunks end (for progress and dispatch length), and which steps are trace samples.
  */
+import { InputError } from '../errors.ts';
 
 export interface RunTiming {
   /** total simulated time (ms) */
@@ -34,26 +35,26 @@ export interface RunPlan {
 function stepsOf(name: string, ms: number, dtMs: number): number {
   const steps = Math.round(ms / dtMs);
   if (Math.abs(steps * dtMs - ms) > 1e-6 * Math.max(1, ms)) {
-    throw new Error(`${name} (${ms} ms) must be a whole number of steps of dt = ${dtMs} ms`);
+    throw new InputError(`${name} (${ms} ms) must be a whole number of steps of dt = ${dtMs} ms`);
   }
   return steps;
 }
 
 export function makePlan(t: RunTiming): RunPlan {
   const discardMs = t.discardMs ?? 0;
-  if (!Number.isFinite(t.dtMs) || t.dtMs <= 0) throw new Error(`dtMs must be a finite number > 0 (ms), got ${t.dtMs}`);
-  if (!Number.isFinite(t.durationMs) || t.durationMs <= 0) throw new Error(`durationMs must be a finite number > 0 (ms), got ${t.durationMs}`);
+  if (!Number.isFinite(t.dtMs) || t.dtMs <= 0) throw new InputError(`dtMs must be a finite number > 0 (ms), got ${t.dtMs}`);
+  if (!Number.isFinite(t.durationMs) || t.durationMs <= 0) throw new InputError(`durationMs must be a finite number > 0 (ms), got ${t.durationMs}`);
   if (!Number.isFinite(discardMs) || discardMs < 0 || discardMs >= t.durationMs) {
-    throw new Error(`discardMs must be in [0, durationMs) = [0, ${t.durationMs}) ms, got ${discardMs}`);
+    throw new InputError(`discardMs must be in [0, durationMs) = [0, ${t.durationMs}) ms, got ${discardMs}`);
   }
   const totalSteps = stepsOf('durationMs', t.durationMs, t.dtMs);
   const discardSteps = stepsOf('discardMs', discardMs, t.dtMs);
-  if (totalSteps > 2 ** 31) throw new Error(`durationMs / dtMs = ${totalSteps} steps exceeds the limit of 2^31 steps`);
+  if (totalSteps > 2 ** 31) throw new InputError(`durationMs / dtMs = ${totalSteps} steps exceeds the limit of 2^31 steps`);
   let traceEvery = 0, traceFirstSample = 0, traceSamples = 0;
   if (t.traceEveryMs !== undefined) {
-    if (!Number.isFinite(t.traceEveryMs) || t.traceEveryMs <= 0) throw new Error(`traceEveryMs must be a finite number > 0 (ms), got ${t.traceEveryMs}`);
+    if (!Number.isFinite(t.traceEveryMs) || t.traceEveryMs <= 0) throw new InputError(`traceEveryMs must be a finite number > 0 (ms), got ${t.traceEveryMs}`);
     traceEvery = stepsOf('traceEveryMs', t.traceEveryMs, t.dtMs);
-    if (traceEvery < 1) throw new Error(`traceEveryMs (${t.traceEveryMs}) must be at least one step (${t.dtMs} ms)`);
+    if (traceEvery < 1) throw new InputError(`traceEveryMs (${t.traceEveryMs}) must be at least one step (${t.dtMs} ms)`);
     traceFirstSample = Math.floor(discardSteps / traceEvery);
     traceSamples = Math.floor(totalSteps / traceEvery) - traceFirstSample;
   }

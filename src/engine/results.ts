@@ -2,6 +2,7 @@
  * Turns engine buffers into an EnsembleResult: means from sums, spike rings into time lists, trace
  * rows into series. Engines hand over their per-group buffers in the shared layout (layout.ts).
  */
+import { InputError } from '../errors.ts';
 import { observedTangentSlot, spikeSlot, type Layout } from '../compile/layout.ts';
 import type { EnsembleResult, EnsembleSpec, SpikeResult, TraceResult } from './ensemble.ts';
 import type { RunPlan } from './plan.ts';
@@ -27,18 +28,18 @@ export const DEFAULT_SPIKE_CAPACITY = 64;
 
 /** Checks the parts of a spec every engine shares; returns the spike capacity to use. */
 export function validateEnsembleSpec(spec: EnsembleSpec, plan: RunPlan): number {
-  if (!Number.isInteger(spec.N) || spec.N < 1) throw new Error(`N must be an integer ≥ 1, got ${spec.N}`);
+  if (!Number.isInteger(spec.N) || spec.N < 1) throw new InputError(`N must be an integer ≥ 1, got ${spec.N}`);
   const capacity = spec.spikeCapacity ?? DEFAULT_SPIKE_CAPACITY;
-  if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`spikeCapacity must be an integer ≥ 1, got ${capacity}`);
+  if (!Number.isInteger(capacity) || capacity < 1) throw new InputError(`spikeCapacity must be an integer ≥ 1, got ${capacity}`);
   if (spec.spikeThresholdMv !== undefined && !Number.isFinite(spec.spikeThresholdMv)) {
-    throw new Error(`spikeThresholdMv must be a finite number (mV), got ${spec.spikeThresholdMv}`);
+    throw new InputError(`spikeThresholdMv must be a finite number (mV), got ${spec.spikeThresholdMv}`);
   }
   const traced = spec.traceInstances ?? [];
-  if (traced.length > 0 && plan.traceEvery === 0) throw new Error('traceInstances needs traceEveryMs');
+  if (traced.length > 0 && plan.traceEvery === 0) throw new InputError('traceInstances needs traceEveryMs');
   const seen = new Set<number>();
   for (const i of traced) {
-    if (!Number.isInteger(i) || i < 0 || i >= spec.N) throw new Error(`traceInstances: ${i} is not an instance index in [0, ${spec.N - 1}]`);
-    if (seen.has(i)) throw new Error(`traceInstances: ${i} is listed twice`);
+    if (!Number.isInteger(i) || i < 0 || i >= spec.N) throw new InputError(`traceInstances: ${i} is not an instance index in [0, ${spec.N - 1}]`);
+    if (seen.has(i)) throw new InputError(`traceInstances: ${i} is listed twice`);
     seen.add(i);
   }
   return capacity;
@@ -122,7 +123,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
       values,
       series(row: number, name: string) {
         const o = observedNames.indexOf(name);
-        if (o < 0) throw new Error(`no traced quantity '${name}'; traced: ${observedNames.join(', ')}`);
+        if (o < 0) throw new InputError(`no traced quantity '${name}'; traced: ${observedNames.join(', ')}`);
         const out = new Float64Array(S);
         for (let k = 0; k < S; k++) out[k] = values[(row * S + k) * O + o];
         return out;

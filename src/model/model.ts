@@ -3,6 +3,7 @@
  * compiler consumes. It is a list of state variables with their ODEs, a table of named parameters
  * and what to observe. Nothing here knows about channels: those are gone once a model is built.
  */
+import { InputError } from '../errors.ts';
 import type { Expr } from './expr.ts';
 
 /** A named model parameter with its default value and the range it may take. */
@@ -92,6 +93,6 @@ export function describeRange(def: ParamDef): string {
 /** Looks up a parameter or throws an error that lists the model's parameters. */
 export function requireParam(model: Model, name: string): ParamDef {
   const def = model.params[name];
-  if (!def) throw new Error(`unknown parameter '${name}' for model ${model.name}; allowed: ${Object.keys(model.params).join(', ')}`);
+  if (!def) throw new InputError(`unknown parameter '${name}' for model ${model.name}; allowed: ${Object.keys(model.params).join(', ')}`);
   return def;
 }

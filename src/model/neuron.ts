@@ -7,6 +7,7 @@
  *     C dV/dt = −Σ_i g_i Π_x x^p (V − E_i) + I_ext(t)
  *     τ_Ca d[Ca]/dt = −f · A · 1000 · I_Ca − [Ca] + [Ca]₀            (I_Ca in µA/cm², A in cm²)
  */
+import { InputError } from '../errors.ts';
 import * as E from './expr.ts';
 import type { Expr } from './expr.ts';
 import { parseExpr } from './parse.ts';
@@ -118,7 +119,7 @@ function mergeParams(
     const def = toParamDef(name, input);
     const existing = into[name];
     if (existing && existing.value !== def.value && !(name in overrides)) {
-      throw new Error(
+      throw new InputError(
         `parameter ${name} has default ${existing.value} in ${origin[name]} but ${def.value} in ${source}; ` +
           `set it in the neuron's params to choose one`,
       );
@@ -142,7 +143,7 @@ export function buildNeuron(def: NeuronDef): Model {
   }
   const names = new Set<string>();
   for (const ch of def.channels) {
-    if (names.has(ch.name)) throw new Error(`channel name ${ch.name} appears twice in neuron ${def.name}`);
+    if (names.has(ch.name)) throw new InputError(`channel name ${ch.name} appears twice in neuron ${def.name}`);
     names.add(ch.name);
     mergeParams(params, origin, ch.params, `channel ${ch.name}`, overrides);
   }
@@ -160,11 +161,11 @@ export function buildNeuron(def: NeuronDef): Model {
       if (node.op !== 'sym') return undefined;
       if (node.name === 'V') return V;
       if (node.name === 'Ca') {
-        if (!hasCa) throw new Error(`${where} reads Ca, but neuron ${def.name} has no calcium pool`);
+        if (!hasCa) throw new InputError(`${where} reads Ca, but neuron ${def.name} has no calcium pool`);
         return Ca;
       }
       if (node.name in params) return E.param(node.name);
-      throw new Error(
+      throw new InputError(
         `${where} uses unknown name '${node.name}'; known: V${hasCa ? ', Ca' : ''}, ${Object.keys(params).join(', ')} ` +
           `(declare it in the channel's params to make it a parameter)`,
       );
@@ -185,12 +186,12 @@ export function buildNeuron(def: NeuronDef): Model {
 
   for (const ch of def.channels) {
     for (const required of [ch.conductance, ...(ch.reversal === 'nernst-ca' ? [] : [ch.reversal])]) {
-      if (!(required in params)) throw new Error(`channel ${ch.name} needs a default for parameter ${required} in its params`);
+      if (!(required in params)) throw new InputError(`channel ${ch.name} needs a default for parameter ${required} in its params`);
     }
     const rate = ch.rateFactor === undefined ? E.ONE : resolve(toExpr(ch.rateFactor), `channel ${ch.name} rateFactor`);
     let g: Expr = E.param(ch.conductance);
     for (const gate of ch.gates) {
-      if (!Number.isInteger(gate.power) || gate.power < 1) throw new Error(`gate ${ch.name}.${gate.name}: power must be a positive integer, got ${gate.power}`);
+      if (!Number.isInteger(gate.power) || gate.power < 1) throw new InputError(`gate ${ch.name}.${gate.name}: power must be a positive integer, got ${gate.power}`);
       const stateName = `${ch.name}.${gate.name}`;
       const where = `gate ${stateName}`;
       let ode: StateDef['ode'];
@@ -204,7 +205,7 @@ export function buildNeuron(def: NeuronDef): Model {
         inf = E.div(alpha, E.add(alpha, beta));
         ode = { kind: 'linear', a: alpha, b: E.add(alpha, beta) };
       } else {
-        throw new Error(`${where}: give either inf and tau, or alpha and beta`);
+        throw new InputError(`${where}: give either inf and tau, or alpha and beta`);
       }
       states.push({
         name: stateName,
@@ -217,11 +218,11 @@ export function buildNeuron(def: NeuronDef): Model {
       g = E.mul(g, E.powi(E.state(stateName), gate.power));
     }
     const reversal = ch.reversal === 'nernst-ca' ? eCa : E.param(ch.reversal);
-    if (!reversal) throw new Error(`channel ${ch.name} uses the calcium Nernst potential, but neuron ${def.name} has no calcium pool`);
+    if (!reversal) throw new InputError(`channel ${ch.name} uses the calcium Nernst potential, but neuron ${def.name} has no calcium pool`);
     conductanceSum = E.add(conductanceSum, g);
     drivingSum = E.add(drivingSum, E.mul(g, reversal));
     if (ch.carriesCalcium) {
-      if (!hasCa) throw new Error(`channel ${ch.name} carries calcium, but neuron ${def.name} has no calcium pool`);
+      if (!hasCa) throw new InputError(`channel ${ch.name} carries calcium, but neuron ${def.name} has no calcium pool`);
       calciumCurrent = E.add(calciumCurrent, E.mul(g, E.sub(V, reversal)));
     }
   }

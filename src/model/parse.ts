@@ -8,6 +8,7 @@
  * functions listed in FUNCTIONS. Names are left as `sym` leaves; the model assembler resolves them
  * and reports unknown ones with the list of known names.
  */
+import { InputError } from '../errors.ts';
 import * as E from './expr.ts';
 import type { Expr } from './expr.ts';
 
@@ -48,7 +49,7 @@ export function power(a: Expr, b: Expr): Expr {
   return E.exp(E.mul(b, E.log(a)));
 }
 
-export class ParseError extends Error {}
+export class ParseError extends InputError {}
 
 const TOKEN = /(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_.]*)|(<=|>=|[-+*/^(),<>])/y;
 

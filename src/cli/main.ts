@@ -1,0 +1,47 @@
+/**
+ * The `ionsweep` command. Thin: each subcommand parses its flags, runs a job and writes the result.
+ * Input problems exit with status 2 and one line naming the problem; anything else is a bug and
+ * exits with status 1 and a stack trace.
+ */
+import process from 'node:process';
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../errors.ts';
+import { simulateCommand } from './simulate.ts';
+
+export const VERSION = '0.1.0';
+
+export function buildCli(): Command {
+  const program = new Command('ionsweep')
+    .description('populations of conductance-based neurons on the GPU, with gradients')
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride();
+  program.addCommand(simulateCommand().exitOverride());
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with status 0 and their text already printed
+      if (error.exitCode === 0) return 0;
+      return 2;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`ionsweep: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`ionsweep: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if ((import.meta as ImportMeta & { main?: boolean }).main) {
+  const code = await main(process.argv.slice(2));
+  process.exit(code);
+}

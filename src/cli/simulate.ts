@@ -1,0 +1,100 @@
+/** `ionsweep simulate`: parse flags → simulate job → JSON/CSV (and NPY trace) out. */
+import { Command, Option } from 'commander';
+import { MODEL_NAMES } from '../channels/index.ts';
+import { InputError } from '../errors.ts';
+import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { simulationCsv, simulationJson, traceNpy } from '../io/simulation-output.ts';
+import { METHODS } from '../compile/program.ts';
+import { ENGINE_CHOICES } from '../engine/run.ts';
+import { parseNumber, parseNumberList, writeStdout } from './util.ts';
+
+interface SimulateFlags {
+  model: string;
+  set?: string[];
+  durationMs: number;
+  dtMs: number;
+  method: string;
+  discardMs: number;
+  currentUaPerCm2?: number;
+  stepUaPerCm2?: string[];
+  tangents?: string;
+  traceEveryMs?: number;
+  engine: string;
+  format: string;
+  initVMv?: number;
+  init?: string;
+  out?: string;
+  spikeThresholdMv: number;
+  threads?: number;
+}
+
+/** Parses `name=value,name=value` (repeatable) into parameter values. */
+export function parseAssignments(items: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_.]*)=(.+)$/.exec(item);
+    if (!m) throw new InputError(`--set: expected name=value, got '${item}'`);
+    out[m[1]] = parseNumber(`--set ${m[1]}`, m[2]);
+  }
+  return out;
+}
+
+export function parseStep(text: string) {
+  const [startMs, stopMs, ampUAPerCm2] = parseNumberList('--step-ua-per-cm2', text, 3, 'startMs,stopMs,amp');
+  return { startMs, stopMs, ampUAPerCm2 };
+}
+
+const FLAG_OF: Record<string, string> = {
+  model: '--model', set: '--set', durationMs: '--duration-ms', dtMs: '--dt-ms', method: '--method', discardMs: '--discard-ms',
+  currentUAPerCm2: '--current-ua-per-cm2', steps: '--step-ua-per-cm2', tangents: '--tangents', traceEveryMs: '--trace-every-ms',
+  engine: '--engine', init: '--init', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
+};
+
+export function simulateCommand(): Command {
+  const num = (flag: string) => (v: string) => parseNumber(flag, v);
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  return new Command('simulate')
+    .description('simulate one neuron and print its spike times, observables and gradients')
+    .addOption(new Option('--model <name>', 'library model').choices(MODEL_NAMES).default('prinz'))
+    .option('--set <name=value,...>', 'parameter values, e.g. gNa=100,gKd=50 (repeatable)', collect)
+    .option('--duration-ms <ms>', 'simulated time', num('--duration-ms'), 1000)
+    .option('--dt-ms <ms>', 'time step', num('--dt-ms'), 0.025)
+    .addOption(new Option('--method <name>', 'integrator').choices(METHODS).default('exp-euler'))
+    .option('--discard-ms <ms>', 'initial time left out of observables and spikes', num('--discard-ms'), 0)
+    .option('--current-ua-per-cm2 <I>', 'constant injected current density (µA/cm²)', num('--current-ua-per-cm2'))
+    .option('--step-ua-per-cm2 <startMs,stopMs,amp>', 'a current step added on [start, stop) (repeatable)', collect)
+    .option('--tangents <p1,p2,...>', "parameters to differentiate by; 'log:gNa' for d/d log gNa")
+    .option('--trace-every-ms <ms>', 'record V (and [Ca]) every this many ms after the discard', num('--trace-every-ms'))
+    .addOption(new Option('--engine <name>', 'engine').choices(ENGINE_CHOICES).default('auto'))
+    .addOption(new Option('--format <name>', 'output format').choices(['json', 'csv']).default('json'))
+    .option('--init-v-mv <V>', 'initial membrane potential (mV)', num('--init-v-mv'))
+    .addOption(new Option('--init <kind>', 'gates at steady state for the initial V, or the cold start m = 0, h = 1').choices(['steady', 'cold']))
+    .option('--out <file.npy>', 'write the trace to this NPY file instead of inline')
+    .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
+    .option('--threads <n>', 'CPU worker threads (default: all cores)', num('--threads'))
+    .action(async (flags: SimulateFlags) => {
+      const spec: SimulateSpec = {
+        model: flags.model,
+        set: parseAssignments(flags.set ?? []),
+        durationMs: flags.durationMs,
+        dtMs: flags.dtMs,
+        method: flags.method as SimulateSpec['method'],
+        discardMs: flags.discardMs,
+        currentUAPerCm2: flags.currentUaPerCm2,
+        steps: (flags.stepUaPerCm2 ?? []).map(parseStep),
+        tangents: (flags.tangents ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+        traceEveryMs: flags.traceEveryMs,
+        engine: flags.engine as SimulateSpec['engine'],
+        init: flags.init as SimulateSpec['init'],
+        initVMv: flags.initVMv,
+        spikeThresholdMv: flags.spikeThresholdMv,
+        threads: flags.threads,
+      };
+      if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
+      const result = await simulate(spec, (field) => FLAG_OF[field] ?? field);
+      if (flags.out) await writeFileAtomic(flags.out, traceNpy(result));
+      const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(simulationJson(result, flags.out), null, 2) + '\n';
+      await writeStdout(text);
+    });
+}

@@ -1,0 +1,66 @@
+/** Formats a SimulationResult as JSON or CSV, and its trace as NPY. */
+import { InputError } from '../errors.ts';
+import type { SimulationResult } from '../jobs/simulate.ts';
+import { encodeNpy } from './npy.ts';
+
+/** The JSON document of `ionsweep simulate`; `traceFile` replaces inline trace arrays. */
+export function simulationJson(r: SimulationResult, traceFile?: string): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    model: r.model,
+    method: r.method,
+    dtMs: r.dtMs,
+    durationMs: r.durationMs,
+    discardMs: r.discardMs,
+    init: r.init,
+    engine: r.engine,
+    device: r.device,
+    ...(r.engineNote ? { engineNote: r.engineNote } : {}),
+    spikeThresholdMv: r.spikeThresholdMv,
+    spikeCount: r.spikeCount,
+    spikeTimesMs: r.spikeTimesMs,
+    ...r.observables,
+    tangents: r.tangents,
+    params: r.params,
+    stimulus: r.stimulus,
+    wallMs: Math.round(r.wallMs * 1000) / 1000,
+  };
+  if (r.trace) {
+    const columns = ['tMs', ...Object.keys(r.trace.series)];
+    doc.trace = traceFile
+      ? { npy: traceFile, columns, samples: r.trace.timesMs.length }
+      : { tMs: Array.from(r.trace.timesMs), ...Object.fromEntries(Object.entries(r.trace.series).map(([k, v]) => [k, Array.from(v)])) };
+  }
+  return doc;
+}
+
+const csvCell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+
+/** CSV: the trace (one row per sample) when there is one, else one row of observables and tangents. */
+export function simulationCsv(r: SimulationResult): string {
+  if (r.trace) {
+    const names = Object.keys(r.trace.series);
+    const rows = [['tMs', ...names].join(',')];
+    for (let k = 0; k < r.trace.timesMs.length; k++) rows.push([r.trace.timesMs[k], ...names.map((n) => r.trace!.series[n][k])].join(','));
+    return rows.join('\n') + '\n';
+  }
+  const cells: [string, unknown][] = [
+    ['model', r.model], ['method', r.method], ['dtMs', r.dtMs], ['durationMs', r.durationMs], ['discardMs', r.discardMs],
+    ['engine', r.engine], ['spikeCount', r.spikeCount], ['spikeTimesMs', r.spikeTimesMs.join(' ')],
+    ...Object.entries(r.observables),
+    ...Object.entries(r.tangents).flatMap(([obs, byParam]) => Object.entries(byParam).map(([p, v]) => [`d_${obs}/d_${p}`, v] as [string, unknown])),
+  ];
+  return `${cells.map(([k]) => k).join(',')}\n${cells.map(([, v]) => csvCell(v)).join(',')}\n`;
+}
+
+/** The trace as an NPY array of shape (samples, 1 + quantities): columns tMs, then each traced quantity. */
+export function traceNpy(r: SimulationResult): Uint8Array {
+  if (!r.trace) throw new InputError('no trace to write: add --trace-every-ms');
+  const names = Object.keys(r.trace.series);
+  const S = r.trace.timesMs.length, C = 1 + names.length;
+  const data = new Float64Array(S * C);
+  for (let k = 0; k < S; k++) {
+    data[k * C] = r.trace.timesMs[k];
+    names.forEach((n, c) => (data[k * C + 1 + c] = r.trace!.series[n][k]));
+  }
+  return encodeNpy(data, [S, C]);
+}

@@ -1,0 +1,145 @@
+/**
+ * The simulate job: one neuron (a library model or a user-built Model), one run, its observables,
+ * spike times, tangents and an optional trace. The CLI's `ionsweep simulate` is a thin wrapper.
+ */
+import { InputError } from '../errors.ts';
+import { z } from 'zod';
+import { MODEL_NAMES, libraryModel } from '../channels/index.ts';
+import { compile } from '../compile/compile.ts';
+import { METHODS, type CurrentStep } from '../compile/program.ts';
+import { requireParam, type Model } from '../model/model.ts';
+import { runEnsemble, ENGINE_CHOICES, type EngineChoice } from '../engine/run.ts';
+import { observableKey } from '../analysis/names.ts';
+import { describeIssue, finite, got, nonNegative, oneOf, positive } from './schema.ts';
+
+const stepSchema = z.object({
+  startMs: nonNegative('ms'),
+  stopMs: finite(),
+  ampUAPerCm2: finite(),
+}).refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
+
+export const simulateSpecSchema = z.object({
+  model: z.union([oneOf(MODEL_NAMES), z.custom<Model>((m) => typeof m === 'object' && m !== null && 'states' in m)], {
+    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')} or a Model, got ${got(iss.input)}`,
+  }),
+  /** parameter values (by canonical name) */
+  set: z.record(z.string(), finite()).default({}),
+  durationMs: positive('ms').default(1000),
+  dtMs: positive('ms').default(0.025),
+  method: oneOf(METHODS).default('exp-euler'),
+  discardMs: nonNegative('ms').default(0),
+  /** constant injected current density (µA/cm²); sets the model's IExtUAPerCm2 */
+  currentUAPerCm2: finite().optional(),
+  steps: z.array(stepSchema).default([]),
+  tangents: z.array(z.string()).default([]),
+  traceEveryMs: positive('ms').optional(),
+  engine: oneOf(ENGINE_CHOICES).default('auto'),
+  init: oneOf(['steady', 'cold'] as const).optional(),
+  initVMv: finite().optional(),
+  spikeThresholdMv: finite().default(0),
+  threads: z.number().int().min(1, { error: 'must be an integer ≥ 1' }).optional(),
+});
+
+export type SimulateSpec = z.input<typeof simulateSpecSchema>;
+
+export interface SimulationResult {
+  model: string;
+  method: string;
+  dtMs: number;
+  durationMs: number;
+  discardMs: number;
+  init: string;
+  engine: 'cpu' | 'gpu';
+  device: string;
+  /** why this engine ran (for `auto`) */
+  engineNote?: string;
+  /** every parameter value the run used */
+  params: Record<string, number>;
+  stimulus: CurrentStep[];
+  spikeThresholdMv: number;
+  spikeCount: number;
+  spikeTimesMs: number[];
+  /** meanVMv, minVMv, maxVMv, meanCaUM, ... (null where the model has no such quantity) */
+  observables: Record<string, number | null>;
+  /** { meanVMv: { gNa: d meanVMv / d gNa, 'log:gCaS': ... } } */
+  tangents: Record<string, Record<string, number>>;
+  trace?: { timesMs: Float64Array; series: Record<string, Float64Array> };
+  wallMs: number;
+}
+
+/** Runs one simulation. Throws an Error with a one-line message for any invalid input. */
+export async function simulate(input: SimulateSpec, fieldName?: (path: string) => string): Promise<SimulationResult> {
+  const parsed = simulateSpecSchema.safeParse(input);
+  if (!parsed.success) throw new InputError(describeIssue(parsed.error, fieldName));
+  const spec = parsed.data;
+  const model = typeof spec.model === 'string' ? libraryModel(spec.model) : (spec.model as Model);
+
+  const values: Record<string, number> = { ...spec.set };
+  if (spec.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = spec.currentUAPerCm2;
+  if (spec.initVMv !== undefined) values.initVMv = spec.initVMv;
+  for (const name of Object.keys(values)) requireParam(model, name);
+
+  const program = compile(model, {
+    method: spec.method as (typeof METHODS)[number],
+    dtMs: spec.dtMs,
+    init: spec.init,
+    values,
+    tangents: spec.tangents,
+    stimulus: spec.steps,
+  });
+  // every spike of a single run is kept: a crossing takes at least two steps
+  const accumulatedSteps = Math.round((spec.durationMs - spec.discardMs) / spec.dtMs);
+  const run = await runEnsemble(
+    {
+      program, N: 1, durationMs: spec.durationMs, discardMs: spec.discardMs,
+      spikeCapacity: Math.max(1, Math.ceil(accumulatedSteps / 2) + 1),
+      spikeThresholdMv: spec.spikeThresholdMv,
+      traceEveryMs: spec.traceEveryMs,
+      traceInstances: spec.traceEveryMs !== undefined ? [0] : undefined,
+    },
+    { engine: spec.engine as EngineChoice, threads: spec.threads, singleInstance: true },
+  );
+  const r = run.result;
+
+  const observables: Record<string, number | null> = {};
+  const tangents: Record<string, Record<string, number>> = {};
+  for (const kind of ['voltage', 'calcium'] as const) {
+    const o = r.observed.find((x) => x.kind === kind);
+    const name = kind === 'voltage' ? { name: 'V', unit: 'mV' } : { name: 'Ca', unit: 'µM' };
+    for (const stat of ['mean', 'min', 'max'] as const) observables[observableKey(stat, name.name, name.unit)] = o ? o[stat][0] : null;
+  }
+  for (const o of r.observed) {
+    const key = observableKey('mean', o.name, o.unit);
+    if (!(key in observables)) for (const stat of ['mean', 'min', 'max'] as const) observables[observableKey(stat, o.name, o.unit)] = o[stat][0];
+    if (r.lanes.length) tangents[key] = Object.fromEntries(r.lanes.map((lane, j) => [lane.key, o.meanTangent[j][0]]));
+  }
+  const spikes = r.spikes[0];
+  let trace: SimulationResult['trace'];
+  if (r.traces) {
+    const traces = r.traces;
+    trace = {
+      timesMs: traces.timesMs,
+      series: Object.fromEntries(r.observed.map((o) => [observableKey('', o.name, o.unit), traces.series(0, o.name)])),
+    };
+  }
+  return {
+    model: model.name,
+    method: program.method,
+    dtMs: program.dtMs,
+    durationMs: r.durationMs,
+    discardMs: r.discardMs,
+    init: program.init,
+    engine: r.engine,
+    device: r.device,
+    engineNote: run.note,
+    params: { ...program.values },
+    stimulus: spec.steps,
+    spikeThresholdMv: spec.spikeThresholdMv,
+    spikeCount: spikes ? spikes.count[0] : 0,
+    spikeTimesMs: spikes ? spikes.timesOf(0) : [],
+    observables,
+    tangents,
+    trace,
+    wallMs: r.wallMs,
+  };
+}

@@ -96,13 +96,11 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     });
 
   const foldedStates = model.states.map((s) => {
-    const ode = s.ode.kind === 'relax'
-      ? (([inf, tau]) => ({ kind: 'relax' as const, inf, tau }))(fold([s.ode.inf, s.ode.tau]))
-      : (([a, b]) => ({ kind: 'linear' as const, a, b }))(fold([s.ode.a, s.ode.b]));
-    return { ...s, ode };
+    const [rhs, rate] = fold([s.ode.rhs, s.ode.rate]);
+    return { ...s, ode: { rhs, rate } };
   });
 
-  const nextState = integratorStep(method, foldedStates, options.dtMs);
+  const increment = integratorStep(method, foldedStates, options.dtMs);
   const initialState = fold(model.states.map((s) => s.init[init]));
 
   const paramSeed = (lane: Lane) => (leaf: Expr): Expr => {
@@ -129,7 +127,7 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     values,
     lanes,
     initial: { state: initialState, tangent: lanes.map((lane) => differentiate(initialState, paramSeed(lane))) },
-    next: { state: nextState, tangent: lanes.map((lane) => differentiate(nextState, stepSeed(lane))) },
+    next: { increment, tangentIncrement: lanes.map((lane) => differentiate(increment, stepSeed(lane))) },
     observed,
     spikeSources: model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] })),
   };

@@ -7,13 +7,30 @@
  * The emitter knows nothing of channels or neurons: only states, tangents, parameters and the
  * buffer layout.
  */
-import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64, type Expr } from '../model/expr.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64 } from '../model/expr.ts';
 import { layoutOf, observedTangentSlot, spikeSlot, tangentSlot, type Layout } from './layout.ts';
-import { makePrinter, type Spelling } from './print.ts';
+import { makePrinter, type Printer, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
-import { schedule, type Schedule } from './schedule.ts';
+import type { Temp } from './schedule.ts';
+import { F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
 
 export type Precision = 'f64' | 'f32';
+
+/**
+ * Roundoff probe for an f64 run: emulates the two kinds of error an f32 backend makes, so that the
+ * spread of probed runs measures an output's conditioning with respect to them.
+ * - `relative`: each step reads every state as state·(1 + relative·u), u uniform in [−1/2, 1/2) from
+ *   a deterministic per-instance generator (`seed`), and adds its increment to the unperturbed state.
+ *   That is what the f32 kernel does: its compensated sums keep the low bits of each state, but the
+ *   right-hand side is evaluated on the state rounded to f32 (relative = 2^-23 is ±½ ulp).
+ * - `transcendentalBias`: exp, expm1 and log return (1 + bias) times their value: the error of GPU
+ *   special functions, which repeats along a periodic orbit like a bias.
+ */
+export interface RoundoffProbe {
+  relative?: number;
+  seed?: number;
+  transcendentalBias?: number;
+}
 
 export interface JsKernelOptions {
   precision?: Precision;
@@ -21,6 +38,8 @@ export interface JsKernelOptions {
   spikeCapacity: number;
   /** upward crossings of this level (mV) are spikes */
   spikeThresholdMv?: number;
+  /** perturbations that show how far f32 arithmetic could move an output (see RoundoffProbe) */
+  roundoffProbe?: RoundoffProbe;
 }
 
 /** Typed arrays the kernel reads and writes; sizes follow `bufferSlots(layout)` × N. */
@@ -63,17 +82,20 @@ export interface JsKernelSource {
   source: string;
 }
 
-const f32Series = (coeffs: readonly number[]) => coeffs.map((c) => Math.fround(c));
 
-/** exprel and its derivative for the generated code: f64 uses expm1 and a short series near 0. */
+/**
+ * expm1, exprel and exprel' for the generated code. f64: exp(x) − 1 (V8's Math.expm1 is ~6× slower
+ * than Math.exp, and in f64 the cancellation costs only ~1e-16 absolute, the rounding of the state
+ * the increment is added to), and a short series near 0 where exprel divides by x.
+ */
 function specialFunctions(precision: Precision): string {
   if (precision === 'f64') {
     const horner = (c: readonly number[]) => c.slice().reverse().reduce((acc, k, i) => (i === 0 ? String(k) : `${k} + x * (${acc})`), '');
     return `
-const exprel = (x) => (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64} ? ${horner(EXPREL_SERIES)} : Math.expm1(x) / x);
+const exprel = (x) => (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64} ? ${horner(EXPREL_SERIES)} : (Math.exp(x) - 1) / x);
 const exprelPrime = (x) => {
   if (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64}) return ${horner(EXPREL_PRIME_SERIES)};
-  const e = Math.expm1(x);
+  const e = Math.exp(x) - 1;
   return (x * e + x - e) / (x * x);
 };`;
   }
@@ -81,20 +103,19 @@ const exprelPrime = (x) => {
   const horner = (c: readonly number[]) => c.slice().reverse().reduce((acc, k, i) => (i === 0 ? String(k) : `F(${k} + F(x * ${acc}))`), '');
   return `
 const F = Math.fround;
-const exprel = (x) => (Math.abs(x) < ${F32_SERIES_BELOW} ? ${horner(f32Series(EXPREL_SERIES))} : F(F(F(Math.exp(x)) - 1) / x));
+const exprel = (x) => (Math.abs(x) < ${F32_SERIES_BELOW} ? ${horner(EXPREL_SERIES.map(Math.fround))} : F(F(F(Math.exp(x)) - 1) / x));
+const expm1 = (x) => (Math.abs(x) < ${F32_SERIES_BELOW} ? F(x * ${horner(EXPREL_SERIES.map(Math.fround))}) : F(F(Math.exp(x)) - 1));
 const exprelPrime = (x) => {
-  if (Math.abs(x) < ${F32_SERIES_BELOW}) return ${horner(f32Series(EXPREL_PRIME_SERIES))};
+  if (Math.abs(x) < ${F32_SERIES_BELOW}) return ${horner(EXPREL_PRIME_SERIES.map(Math.fround))};
   const e = F(Math.exp(x));
   return F(F(F(F(x * e) - e) + 1) / F(x * x));
 };`;
 }
 
-/** Below this |x| the f32 backends use the series (truncation < 1e-9; the closed form would lose ~log10(1/|x|) of 7 digits). */
-export const F32_SERIES_BELOW = 0.5;
-
-function jsSpelling(precision: Precision, leaf: (node: Expr) => string): Spelling {
+function jsSpelling(precision: Precision, leaf: Spelling['leaf'], bias = 0): Spelling {
   const r = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => `(${s})`;
-  const fn = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
+  const plainFn = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
+  const fn = (s: string) => (bias && /^Math\.(exp|log)\(/.test(s) ? `(${plainFn(s)} * ${1 + bias})` : plainFn(s));
   return {
     literal(v) {
       const x = precision === 'f32' ? Math.fround(v) : v;
@@ -114,6 +135,7 @@ function jsSpelling(precision: Precision, leaf: (node: Expr) => string): Spellin
         case 'abs': return `Math.abs(${a[0]})`;
         case 'tanh': return fn(`Math.tanh(${a[0]})`);
         case 'powi': return powiText(a[0], node.value, r);
+        case 'expm1': return precision === 'f32' ? `expm1(${a[0]})` : bias ? `((Math.exp(${a[0]}) - 1) * ${1 + bias})` : `(Math.exp(${a[0]}) - 1)`;
         case 'exprel': return `exprel(${a[0]})`;
         case 'exprelPrime': return `exprelPrime(${a[0]})`;
         case 'min': return `Math.min(${a[0]}, ${a[1]})`;
@@ -128,55 +150,7 @@ function jsSpelling(precision: Precision, leaf: (node: Expr) => string): Spellin
   };
 }
 
-/** x^n as a left-to-right product (both backends multiply in the same order). */
-export function powiText(x: string, n: number, round: (s: string) => string): string {
-  let acc = x;
-  for (let k = 1; k < n; k++) acc = round(`${acc} * ${x}`);
-  return `(${acc})`;
-}
-
-/** Names of the kernel's local variables. */
-export const vars = {
-  param: (q: number) => `p${q}`,
-  state: (k: number) => `s${k}`,
-  tangent: (j: number, k: number) => `d${j}_${k}`,
-  next: (k: number) => `n${k}`,
-  nextTangent: (j: number, k: number) => `nd${j}_${k}`,
-};
-
-/** Leaf spelling shared by the emitters: leaves map to the kernel's local variables. */
-export function leafNamer(program: StepProgram, timeName: string): (node: Expr) => string {
-  const stateIndex = new Map(program.states.map((s, k) => [s.name, k]));
-  const laneIndex = new Map(program.lanes.map((l, j) => [l.key, j]));
-  const paramIndex = new Map(program.instanceParams.map((p, q) => [p, q]));
-  return (node) => {
-    switch (node.op) {
-      case 'param': {
-        const q = paramIndex.get(node.name);
-        if (q === undefined) throw new Error(`parameter ${node.name} is neither folded nor per instance`);
-        return vars.param(q);
-      }
-      case 'state': return vars.state(stateIndex.get(node.name)!);
-      case 'tangent': return vars.tangent(laneIndex.get(node.lane)!, stateIndex.get(node.name)!);
-      case 'time': return timeName;
-      default: throw new Error(`unexpected leaf ${node.op} '${node.name}'`);
-    }
-  };
-}
-
-/** The expressions one step computes, scheduled: next states and tangents, then observables and spike levels. */
-export function scheduleStep(program: StepProgram) {
-  const nextRoots = [...program.next.state, ...program.next.tangent.flat()];
-  const step = schedule(nextRoots, '');
-  const observedRoots = [...program.observed.map((o) => o.expr), ...program.observed.flatMap((o) => o.tangent), ...program.spikeSources.map((s) => s.expr)];
-  const observed = schedule(observedRoots, 'o', false);
-  const initRoots = [...program.initial.state, ...program.initial.tangent.flat()];
-  const init = schedule(initRoots, 'i', false);
-  return { step, observed, init };
-}
-
-const lines = (temps: Schedule['perStep'], body: (e: Expr) => string, indent: string) =>
-  temps.map((t) => `${indent}const ${t.name} = ${body(t.expr)};`).join('\n');
+const lines = (temps: Temp[], body: Printer['body'], indent: string) => declareTemps(temps, body, indent, 'const');
 
 /** Emits the JavaScript kernel for a program. */
 export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernelSource {
@@ -184,8 +158,14 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const layout = layoutOf(program, options.spikeCapacity);
   const threshold = options.spikeThresholdMv ?? 0;
   const { step, observed, init } = scheduleStep(program);
-  const spelling = jsSpelling(precision, leafNamer(program, 't'));
-  const stepPrinter = makePrinter(spelling, [step]);
+  const probe = options.roundoffProbe;
+  const names = leafNamer(program, 't');
+  const spelling = jsSpelling(precision, names, probe?.transcendentalBias);
+  // with a probe, the step reads perturbed copies of the states (q…) and adds to the states (s…)
+  const stepSpelling = probe?.relative
+    ? jsSpelling(precision, (node) => (node.op === 'state' ? names(node).replace(/^s/, 'q') : names(node)), probe.transcendentalBias)
+    : spelling;
+  const stepPrinter = makePrinter(stepSpelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
   const S = layout.states, L = layout.lanes, O = layout.observed, K = layout.spikeCapacity;
@@ -193,6 +173,14 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const states = [...Array(S).keys()];
   const at = (slot: number) => (slot === 0 ? 'i' : `${slot} * N + i`);
   const round = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
+  // f32 adds increments with Kahan compensation, as the WGSL kernel does (see emit-wgsl.ts)
+  const addIncrement = (x: string, inc: string, c: string) =>
+    precision === 'f32'
+      ? `    { const y = F(${inc} - ${c}); const u = F(${x} + y); ${c} = F(F(u - ${x}) - y); ${x} = u; }`
+      : `    ${x} += ${inc};`;
+  const compensations = precision === 'f32'
+    ? [...states.map((k) => `c${k}`), ...lanes.flatMap((j) => states.map((k) => `c${j}_${k}`))]
+    : [];
 
   const loadParams = program.instanceParams.map((_, q) => `    const ${vars.param(q)} = pr[${at(q)}];`).join('\n');
 
@@ -208,12 +196,13 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
 
   const stepBody = `
     const t = ${round('n * DT')};
+${probe?.relative ? states.map((k) => `    const q${k} = ${vars.state(k)} * (1 + PROBE * noise());`).join('\n') : ''}
 ${program.spikeSources.map((_, q) => `    const before${q} = ${spikeLevelOld(q)};`).join('\n')}
 ${lines(step.perStep, stepPrinter.body, '    ')}
-${states.map((k) => `    const ${vars.next(k)} = ${stepPrinter.text(program.next.state[k])};`).join('\n')}
-${lanes.flatMap((j) => states.map((k) => `    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.tangent[j][k])};`)).join('\n')}
-${states.map((k) => `    ${vars.state(k)} = ${vars.next(k)};`).join('\n')}
-${lanes.flatMap((j) => states.map((k) => `    ${vars.tangent(j, k)} = ${vars.nextTangent(j, k)};`)).join('\n')}
+${states.map((k) => `    const ${vars.next(k)} = ${stepPrinter.text(program.next.increment[k])};`).join('\n')}
+${lanes.flatMap((j) => states.map((k) => `    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.tangentIncrement[j][k])};`)).join('\n')}
+${states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)).join('\n')}
+${lanes.flatMap((j) => states.map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`))).join('\n')}
     if (accumulate) {
 ${lines(observed.perStep, obsPrinter.body, '      ')}
 ${program.observed.map((_, o) => `      { const v = ${obsValue(o)}; sum${o} += v; if (v < min${o}) min${o} = v; if (v > max${o}) max${o} = v; }`).join('\n')}
@@ -237,6 +226,7 @@ ${program.observed.map((_, o) => `        tr[base + ${o}] = ${obsValue(o)};`).jo
   const source = `"use strict";
 const DT = ${spelling.literal(program.dtMs)};
 const THRESHOLD = ${threshold};
+const PROBE = ${probe?.relative ?? 0};
 ${specialFunctions(precision)}
 function init(b, N, i0, i1) {
   const st = b.state, tg = b.tangent, pr = b.params;
@@ -258,6 +248,9 @@ ${lanes.flatMap((j) => states.map((k) => `    let ${vars.tangent(j, k)} = tg[${a
 ${program.observed.map((_, o) => `    let sum${o} = os[${at(o)}], min${o} = omin[${at(o)}], max${o} = omax[${at(o)}];`).join('\n')}
 ${program.observed.flatMap((_, o) => lanes.map((j) => `    let tsum${o}_${j} = ot[${at(observedTangentSlot(layout, o, j))}];`)).join('\n')}
 ${program.spikeSources.map((_, q) => `    let count${q} = sc[${at(q)}];`).join('\n')}
+${compensations.length ? `    let ${compensations.map((c) => `${c} = 0`).join(', ')};` : ''}
+${probe?.relative ? `    let rng = (Math.imul(i + 1, 0x9e3779b9) ^ Math.imul(stepStart + 1, 0x85ebca6b) ^ ${(probe.seed ?? 1) | 0}) | 1;
+    const noise = () => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) / 4294967296 - 0.5; };` : ''}
     const row = traceEvery > 0 ? trows[i] : -1;
     for (let n = stepStart; n < stepEnd; n++) {${stepBody.replace(/\n/g, '\n  ')}
     }

@@ -15,7 +15,7 @@
  */
 import * as E from '../model/expr.ts';
 import type { Expr } from '../model/expr.ts';
-import type { Ode, StateDef } from '../model/model.ts';
+import type { StateDef } from '../model/model.ts';
 import type { Method } from './program.ts';
 
 type StateMap = Map<string, Expr>;
@@ -24,26 +24,21 @@ function replaceStates(exprs: readonly Expr[], values: StateMap): Expr[] {
   return E.substitute(exprs, (n) => (n.op === 'state' ? values.get(n.name) : undefined));
 }
 
-function odeExprs(ode: Ode): Expr[] {
-  return ode.kind === 'relax' ? [ode.inf, ode.tau] : [ode.a, ode.b];
-}
-
 /** dx/dt of one state, with its coefficients evaluated at `values`. */
 function rhs(def: StateDef, values: StateMap): Expr {
-  const x = values.get(def.name)!;
-  const [c0, c1] = replaceStates(odeExprs(def.ode), values);
-  return def.ode.kind === 'relax' ? E.div(E.sub(c0, x), c1) : E.sub(c0, E.mul(c1, x));
+  return replaceStates([def.ode.rhs], values)[0];
 }
 
-/** The exponential-Euler update of one state with coefficients frozen at `values`. */
-function expEulerUpdate(def: StateDef, values: StateMap, dtMs: number): Expr {
-  const x = E.state(def.name);
-  const [c0, c1] = replaceStates(odeExprs(def.ode), values);
-  if (def.ode.kind === 'relax') {
-    return E.add(c0, E.mul(E.sub(x, c0), E.exp(E.neg(E.div(dtMs, c1)))));
+/** The exponential-Euler increment of one state, everything but its own linear decay frozen at `values`. */
+function expEulerIncrement(def: StateDef, values: StateMap, dtMs: number): Expr {
+  const x = values.get(def.name)!;
+  if (def.ode.inf) {
+    // a gate: (x − x∞)·expm1(−dt·rate), i.e. x∞ + (x − x∞)·exp(−dt/τ) written as an increment
+    const [inf, rate] = replaceStates([def.ode.inf, def.ode.rate], values);
+    return E.mul(E.sub(x, inf), E.expm1(E.neg(E.mul(dtMs, rate))));
   }
-  const rate = E.mul(c1, dtMs);
-  return E.add(x, E.mul(E.mul(dtMs, E.sub(c0, E.mul(c1, x))), E.exprel(E.neg(rate))));
+  const [f, rate] = replaceStates([def.ode.rhs, def.ode.rate], values);
+  return E.mul(E.mul(dtMs, f), E.exprel(E.neg(E.mul(rate, dtMs))));
 }
 
 function currentValues(states: readonly StateDef[]): StateMap {
@@ -52,9 +47,10 @@ function currentValues(states: readonly StateDef[]): StateMap {
 
 function expEulerStep(states: readonly StateDef[], dtMs: number): Expr[] {
   const old = currentValues(states);
-  const afterStage0 = new Map(old);
-  for (const s of states) if (s.stage === 0) afterStage0.set(s.name, expEulerUpdate(s, old, dtMs));
-  return states.map((s) => (s.stage === 0 ? afterStage0.get(s.name)! : expEulerUpdate(s, afterStage0, dtMs)));
+  const increments = new Map<string, Expr>();
+  for (const s of states) if (s.stage === 0) increments.set(s.name, expEulerIncrement(s, old, dtMs));
+  const afterStage0 = new Map(states.map((s) => [s.name, s.stage === 0 ? E.add(old.get(s.name)!, increments.get(s.name)!) : old.get(s.name)!]));
+  return states.map((s) => (s.stage === 0 ? increments.get(s.name)! : expEulerIncrement(s, afterStage0, dtMs)));
 }
 
 function rk4Step(states: readonly StateDef[], dtMs: number): Expr[] {
@@ -66,12 +62,10 @@ function rk4Step(states: readonly StateDef[], dtMs: number): Expr[] {
   const k2 = f(shifted(k1, dtMs / 2));
   const k3 = f(shifted(k2, dtMs / 2));
   const k4 = f(shifted(k3, dtMs));
-  return states.map((s, i) =>
-    E.add(x0.get(s.name)!, E.mul(dtMs / 6, E.add(E.add(k1[i], E.mul(2, k2[i])), E.add(E.mul(2, k3[i]), k4[i])))),
-  );
+  return states.map((_, i) => E.mul(dtMs / 6, E.add(E.add(k1[i], E.mul(2, k2[i])), E.add(E.mul(2, k3[i]), k4[i]))));
 }
 
-/** The state after one step of `method`, as expressions of the state before it. */
+/** The increment of each state over one step of `method`, as expressions of the state before it. */
 export function integratorStep(method: Method, states: readonly StateDef[], dtMs: number): Expr[] {
   return method === 'rk4' ? rk4Step(states, dtMs) : expEulerStep(states, dtMs);
 }

@@ -55,8 +55,11 @@ export interface StepProgram {
   lanes: Lane[];
   /** initial state and tangents: expressions of instance parameters only */
   initial: { state: Expr[]; tangent: Expr[][] };
-  /** the state after one step, and the tangents after one step ([lane][state]) */
-  next: { state: Expr[]; tangent: Expr[][] };
+  /**
+   * One step as increments: state' = state + increment, tangent' = tangent + tangentIncrement
+   * ([lane][state]). Increments let f32 backends add them with compensated summation.
+   */
+  next: { increment: Expr[]; tangentIncrement: Expr[][] };
   observed: ProgramObserved[];
   spikeSources: { name: string; expr: Expr }[];
 }

@@ -34,6 +34,7 @@ function rule(node: Expr, da: Expr[]): Expr {
     case 'abs': return select(le(a, 0), neg(da[0]), da[0]);
     case 'tanh': return mul(sub(1, mul(node, node)), da[0]);
     case 'powi': return mul(mul(num(node.value), powi(a, node.value - 1)), da[0]);
+    case 'expm1': return mul(add(node, 1), da[0]);
     case 'exprel': return mul(exprelPrime(a), da[0]);
     case 'min': return select(lt(a, b), da[0], da[1]);
     case 'max': return select(lt(a, b), da[1], da[0]);

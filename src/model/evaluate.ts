@@ -41,6 +41,7 @@ function apply(node: Expr, v: number[]): number {
     case 'abs': return Math.abs(v[0]);
     case 'tanh': return Math.tanh(v[0]);
     case 'powi': return v[0] ** node.value;
+    case 'expm1': return Math.expm1(v[0]);
     case 'exprel': return exprelValue(v[0]);
     case 'exprelPrime': return exprelPrimeValue(v[0]);
     case 'min': return Math.min(v[0], v[1]);

@@ -19,7 +19,7 @@ export type Op =
   | 'const' | 'sym' | 'param' | 'state' | 'tangent' | 'time'
   | 'add' | 'sub' | 'mul' | 'div' | 'neg'
   | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'powi'
-  | 'exprel' | 'exprelPrime'
+  | 'expm1' | 'exprel' | 'exprelPrime'
   | 'min' | 'max'
   | 'lt' | 'le' | 'and' | 'select';
 
@@ -126,6 +126,9 @@ export function mul(x: ExprLike, y: ExprLike): Expr {
   // (c1 * x) * c2 → (c1*c2) * x keeps constant chains from the derivative rules short
   if (isConst(a) && b.op === 'mul' && isConst(b.args[0])) return mul(a.value * b.args[0].value, b.args[1]);
   if (isConst(b) && a.op === 'mul' && isConst(a.args[0])) return mul(b.value * a.args[0].value, a.args[1]);
+  // c · (1/b) → c/b: one division instead of a division and a multiplication
+  if (b.op === 'div' && isConst(b.args[0], 1)) return div(a, b.args[1]);
+  if (a.op === 'div' && isConst(a.args[0], 1)) return div(b, a.args[1]);
   const [p, q] = ordered(a, b);
   // constants first, so the rule above finds them
   return isConst(q) ? make('mul', [q, p]) : make('mul', [p, q]);
@@ -158,6 +161,11 @@ export const sqrt = unary('sqrt', Math.sqrt);
 export const abs = unary('abs', Math.abs);
 export const tanh = unary('tanh', Math.tanh);
 
+/**
+ * expm1(x) = exp(x) − 1, evaluated without the cancellation of the subtraction where that matters (f32:
+ * 1 − exp(−dt/τ) for a slow gate is ~1e-5 and would keep only two or three digits).
+ */
+export const expm1 = unary('expm1', Math.expm1);
 /** exprel(x) = (exp(x) − 1)/x with its limit 1 at x = 0; every backend evaluates it in a numerically safe form. */
 export const exprel = unary('exprel', exprelValue);
 /** d exprel / dx, with its limit 1/2 at x = 0. */
@@ -230,6 +238,7 @@ export function rebuild(node: Expr, args: readonly Expr[]): Expr {
     case 'abs': return abs(args[0]);
     case 'tanh': return tanh(args[0]);
     case 'powi': return powi(args[0], node.value);
+    case 'expm1': return expm1(args[0]);
     case 'exprel': return exprel(args[0]);
     case 'exprelPrime': return exprelPrime(args[0]);
     case 'min': return min(args[0], args[1]);

@@ -19,15 +19,17 @@ export interface ParamDef {
 }
 
 /**
- * The right-hand side of one state's ODE, in one of two forms the integrators know:
- *  - relax:  dx/dt = (inf − x)/tau   (gates given by x∞ and τ; τ > 0)
- *  - linear: dx/dt = a − b·x         (α/β gates with a = α, b = α+β; the membrane; calcium pools).
- *    b may be zero (e.g. a membrane with no open conductance), which the linear form handles.
- * The expressions read other states and parameters; they are frozen over an exponential-Euler step.
+ * The right-hand side of one state's ODE, in the form the integrators need:
+ *   dx/dt = rhs, and rate = −∂rhs/∂x ≥ 0 with everything else held fixed (ms⁻¹).
+ * Gates also give their steady state `inf` (then rhs = (inf − x)·rate) and time constant `tau`.
+ * See integrators.ts for how exponential Euler uses each form.
  */
-export type Ode =
-  | { kind: 'relax'; inf: Expr; tau: Expr }
-  | { kind: 'linear'; a: Expr; b: Expr };
+export interface Ode {
+  rhs: Expr;
+  rate: Expr;
+  inf?: Expr;
+  tau?: Expr;
+}
 
 export interface StateDef {
   name: string;

@@ -173,7 +173,7 @@ export function buildNeuron(def: NeuronDef): Model {
 
   const states: StateDef[] = [];
   let conductanceSum: Expr = E.ZERO; // G = Σ g (mS/cm²)
-  let drivingSum: Expr = E.ZERO; // Σ g·E (µA/cm²)
+  let membraneCurrent: Expr = E.ZERO; // Σ g·(E − V) (µA/cm²), written per channel so f32 never subtracts Σg·E − G·V
   let calciumCurrent: Expr = E.ZERO; // I_Ca (µA/cm²), frozen at the previous V and [Ca]
 
   // E_Ca = (RT/2F) ln([Ca]out/[Ca]) in mV; at 283 K (celsius 9.85) RT/2F = 12.1936 mV (MODELS.md §3)
@@ -194,16 +194,21 @@ export function buildNeuron(def: NeuronDef): Model {
       if (!Number.isInteger(gate.power) || gate.power < 1) throw new InputError(`gate ${ch.name}.${gate.name}: power must be a positive integer, got ${gate.power}`);
       const stateName = `${ch.name}.${gate.name}`;
       const where = `gate ${stateName}`;
+      const x = E.state(stateName);
       let ode: StateDef['ode'];
       let inf: Expr;
       if (gate.inf !== undefined && gate.tau !== undefined && gate.alpha === undefined && gate.beta === undefined) {
         inf = resolve(toExpr(gate.inf), `${where} inf`);
-        ode = { kind: 'relax', inf, tau: E.div(resolve(toExpr(gate.tau), `${where} tau`), rate) };
+        const tau = E.div(resolve(toExpr(gate.tau), `${where} tau`), rate);
+        const relaxRate = E.div(1, tau);
+        ode = { rhs: E.mul(E.sub(inf, x), relaxRate), rate: relaxRate, inf, tau };
       } else if (gate.alpha !== undefined && gate.beta !== undefined && gate.inf === undefined && gate.tau === undefined) {
         const alpha = E.mul(resolve(toExpr(gate.alpha), `${where} alpha`), rate);
         const beta = E.mul(resolve(toExpr(gate.beta), `${where} beta`), rate);
-        inf = E.div(alpha, E.add(alpha, beta));
-        ode = { kind: 'linear', a: alpha, b: E.add(alpha, beta) };
+        const sum = E.add(alpha, beta);
+        inf = E.div(alpha, sum);
+        // dx/dt = α(1 − x) − βx
+        ode = { rhs: E.sub(alpha, E.mul(sum, x)), rate: sum, inf, tau: E.div(1, sum) };
       } else {
         throw new InputError(`${where}: give either inf and tau, or alpha and beta`);
       }
@@ -220,7 +225,7 @@ export function buildNeuron(def: NeuronDef): Model {
     const reversal = ch.reversal === 'nernst-ca' ? eCa : E.param(ch.reversal);
     if (!reversal) throw new InputError(`channel ${ch.name} uses the calcium Nernst potential, but neuron ${def.name} has no calcium pool`);
     conductanceSum = E.add(conductanceSum, g);
-    drivingSum = E.add(drivingSum, E.mul(g, reversal));
+    membraneCurrent = E.add(membraneCurrent, E.mul(g, E.sub(reversal, V)));
     if (ch.carriesCalcium) {
       if (!hasCa) throw new InputError(`channel ${ch.name} carries calcium, but neuron ${def.name} has no calcium pool`);
       calciumCurrent = E.add(calciumCurrent, E.mul(g, E.sub(V, reversal)));
@@ -233,7 +238,7 @@ export function buildNeuron(def: NeuronDef): Model {
     name: 'V',
     unit: 'mV',
     description: 'membrane potential',
-    ode: { kind: 'linear', a: E.div(E.add(drivingSum, injected), cm), b: E.div(conductanceSum, cm) },
+    ode: { rhs: E.div(E.add(membraneCurrent, injected), cm), rate: E.div(conductanceSum, cm) },
     stage: 1,
     init: { cold: E.param('initVMv'), steady: E.param('initVMv') },
   });
@@ -245,7 +250,7 @@ export function buildNeuron(def: NeuronDef): Model {
       name: 'Ca',
       unit: 'µM',
       description: 'intracellular calcium concentration',
-      ode: { kind: 'linear', a: E.div(E.sub(E.param('Ca0UM'), influx), tau), b: E.div(E.ONE, tau) },
+      ode: { rhs: E.div(E.sub(E.sub(E.param('Ca0UM'), influx), Ca), tau), rate: E.div(E.ONE, tau) },
       stage: 1,
       init: { cold: E.param('Ca0UM'), steady: E.param('Ca0UM') },
     });

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
 import { simulationCsv, simulationJson, traceNpy } from '../io/simulation-output.ts';
 import { METHODS } from '../compile/program.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
+import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { parseNumber, parseNumberList, writeStdout } from './util.ts';
 
 interface SimulateFlags {
@@ -21,6 +22,7 @@ interface SimulateFlags {
   tangents?: string;
   traceEveryMs?: number;
   engine: string;
+  gpuMath: string;
   format: string;
   initVMv?: number;
   init?: string;
@@ -48,7 +50,7 @@ export function parseStep(text: string) {
 const FLAG_OF: Record<string, string> = {
   model: '--model', set: '--set', durationMs: '--duration-ms', dtMs: '--dt-ms', method: '--method', discardMs: '--discard-ms',
   currentUAPerCm2: '--current-ua-per-cm2', steps: '--step-ua-per-cm2', tangents: '--tangents', traceEveryMs: '--trace-every-ms',
-  engine: '--engine', init: '--init', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
+  engine: '--engine', gpuMath: '--gpu-math', init: '--init', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
 };
 
 export function simulateCommand(): Command {
@@ -66,7 +68,8 @@ export function simulateCommand(): Command {
     .option('--step-ua-per-cm2 <startMs,stopMs,amp>', 'a current step added on [start, stop) (repeatable)', collect)
     .option('--tangents <p1,p2,...>', "parameters to differentiate by; 'log:gNa' for d/d log gNa")
     .option('--trace-every-ms <ms>', 'record V (and [Ca]) every this many ms after the discard', num('--trace-every-ms'))
-    .addOption(new Option('--engine <name>', 'engine').choices(ENGINE_CHOICES).default('auto'))
+    .addOption(new Option('--engine <name>', 'engine: cpu (f64), gpu (WebGPU, f32) or auto').choices(ENGINE_CHOICES).default('auto'))
+    .addOption(new Option('--gpu-math <mode>', 'GPU exp: accurate (≤ 1.5 ulp, unbiased) or fast (builtin)').choices(GPU_MATH).default('accurate'))
     .addOption(new Option('--format <name>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--init-v-mv <V>', 'initial membrane potential (mV)', num('--init-v-mv'))
     .addOption(new Option('--init <kind>', 'gates at steady state for the initial V, or the cold start m = 0, h = 1').choices(['steady', 'cold']))
@@ -86,6 +89,7 @@ export function simulateCommand(): Command {
         tangents: (flags.tangents ?? '').split(',').map((s) => s.trim()).filter(Boolean),
         traceEveryMs: flags.traceEveryMs,
         engine: flags.engine as SimulateSpec['engine'],
+        gpuMath: flags.gpuMath as SimulateSpec['gpuMath'],
         init: flags.init as SimulateSpec['init'],
         initVMv: flags.initVMv,
         spikeThresholdMv: flags.spikeThresholdMv,

@@ -4,7 +4,7 @@
  * available in Deno and browsers); each group runs the whole time plan on its own, so the threads
  * never synchronise. Small runs stay on the calling thread.
  */
-import { emitJs, instantiateJs, type ChunkArgs, type JsKernel, type KernelBuffers, type Precision } from '../compile/emit-js.ts';
+import { emitJs, instantiateJs, type ChunkArgs, type JsKernel, type KernelBuffers, type Precision, type RoundoffProbe } from '../compile/emit-js.ts';
 import { bufferSlots, type Layout } from '../compile/layout.ts';
 import type { StepProgram } from '../compile/program.ts';
 import { packParams, type EnsembleResult, type EnsembleSpec } from './ensemble.ts';
@@ -15,6 +15,8 @@ export interface CpuOptions {
   precision?: Precision;
   /** worker threads; default: all cores (navigator.hardwareConcurrency) */
   threads?: number;
+  /** perturb the f64 arithmetic at f32's error level, to measure conditioning (see emit-js.ts) */
+  roundoffProbe?: RoundoffProbe;
 }
 
 /** Below this many neuron-steps a run stays on the calling thread (starting workers costs more). */
@@ -145,7 +147,7 @@ export async function runCpu(spec: EnsembleSpec, options: CpuOptions = {}): Prom
   const { program } = spec;
   const plan = makePlan({ ...spec, dtMs: program.dtMs });
   const spikeCapacity = validateEnsembleSpec(spec, plan);
-  const kernelSource = emitJs(program, { precision, spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv });
+  const kernelSource = emitJs(program, { precision, spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, roundoffProbe: options.roundoffProbe });
   const { layout } = kernelSource;
 
   const work = spec.N * plan.totalSteps;

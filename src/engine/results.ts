@@ -24,12 +24,15 @@ export interface GroupBuffers {
   };
 }
 
-export const DEFAULT_SPIKE_CAPACITY = 64;
+/** Spike times kept per instance by default: 64, fewer for huge ensembles (N × capacity ≤ 2^24, at least 8). */
+export function defaultSpikeCapacity(N: number): number {
+  return Math.max(8, Math.min(64, Math.floor(2 ** 24 / N)));
+}
 
 /** Checks the parts of a spec every engine shares; returns the spike capacity to use. */
 export function validateEnsembleSpec(spec: EnsembleSpec, plan: RunPlan): number {
   if (!Number.isInteger(spec.N) || spec.N < 1) throw new InputError(`N must be an integer ≥ 1, got ${spec.N}`);
-  const capacity = spec.spikeCapacity ?? DEFAULT_SPIKE_CAPACITY;
+  const capacity = spec.spikeCapacity ?? defaultSpikeCapacity(spec.N);
   if (!Number.isInteger(capacity) || capacity < 1) throw new InputError(`spikeCapacity must be an integer ≥ 1, got ${capacity}`);
   if (spec.spikeThresholdMv !== undefined && !Number.isFinite(spec.spikeThresholdMv)) {
     throw new InputError(`spikeThresholdMv must be a finite number (mV), got ${spec.spikeThresholdMv}`);

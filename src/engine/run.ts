@@ -1,9 +1,12 @@
 /**
  * Engine selection: runs an ensemble on the engine asked for, or picks one (`auto`) and says why.
  */
+import type { GpuMath } from '../compile/emit-wgsl.ts';
 import { InputError } from '../errors.ts';
 import type { EnsembleResult, EnsembleSpec } from './ensemble.ts';
 import { runCpu } from './cpu.ts';
+import { getGpu, type GpuContext } from './gpu/device.ts';
+import { runGpu } from './gpu/gpu.ts';
 
 export const ENGINE_CHOICES = ['cpu', 'gpu', 'auto'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
@@ -12,6 +15,10 @@ export interface RunOptions {
   engine?: EngineChoice;
   /** CPU worker threads */
   threads?: number;
+  /** GPU exp: 'accurate' (default) or 'fast' */
+  gpuMath?: GpuMath;
+  /** a GPU device to use instead of the process's own */
+  gpu?: GpuContext;
   /** a single-instance run: `auto` prefers the f64 CPU engine, which is faster than a GPU for one neuron */
   singleInstance?: boolean;
 }
@@ -22,11 +29,21 @@ export interface EngineRun {
   note?: string;
 }
 
+/** Runs an ensemble on the chosen engine. `auto`: the GPU when there is one (and more than one instance), else the CPU. */
 export async function runEnsemble(spec: EnsembleSpec, options: RunOptions = {}): Promise<EngineRun> {
   const engine = options.engine ?? 'auto';
+  const cpu = () => runCpu(spec, { threads: options.threads });
+  const gpuRun = (ctx: GpuContext) => runGpu(spec, { gpu: ctx, kernel: { math: options.gpuMath } });
+  if (engine === 'cpu') return { result: await cpu() };
   if (engine === 'gpu') {
-    throw new InputError('the GPU engine is not available in this build yet; use --engine cpu or auto');
+    const ctx = options.gpu ?? (await getGpu());
+    if (!ctx) {
+      throw new InputError('--engine gpu: no WebGPU adapter is available (navigator.gpu found none; under Deno this needs a Vulkan, Metal or D3D12 driver); use --engine cpu or auto');
+    }
+    return { result: await gpuRun(ctx) };
   }
-  const note = engine === 'auto' ? 'auto: ran on the CPU engine (f64)' : undefined;
-  return { result: await runCpu(spec, { threads: options.threads }), note };
+  if (options.singleInstance) return { result: await cpu(), note: 'auto: a single neuron runs on the CPU engine (f64), faster than a GPU dispatch' };
+  const ctx = options.gpu ?? (await getGpu());
+  if (!ctx) return { result: await cpu(), note: 'auto: no WebGPU adapter found, ran on the CPU engine (f64)' };
+  return { result: await gpuRun(ctx), note: `auto: ran on the GPU (${ctx.adapterName})` };
 }

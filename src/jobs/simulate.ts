@@ -9,6 +9,7 @@ import { compile } from '../compile/compile.ts';
 import { METHODS, type CurrentStep } from '../compile/program.ts';
 import { requireParam, type Model } from '../model/model.ts';
 import { runEnsemble, ENGINE_CHOICES, type EngineChoice } from '../engine/run.ts';
+import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { observableKey } from '../analysis/names.ts';
 import { describeIssue, finite, got, nonNegative, oneOf, positive } from './schema.ts';
 
@@ -34,6 +35,7 @@ export const simulateSpecSchema = z.object({
   tangents: z.array(z.string()).default([]),
   traceEveryMs: positive('ms').optional(),
   engine: oneOf(ENGINE_CHOICES).default('auto'),
+  gpuMath: oneOf(GPU_MATH).default('accurate'),
   init: oneOf(['steady', 'cold'] as const).optional(),
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
@@ -97,7 +99,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
       traceEveryMs: spec.traceEveryMs,
       traceInstances: spec.traceEveryMs !== undefined ? [0] : undefined,
     },
-    { engine: spec.engine as EngineChoice, threads: spec.threads, singleInstance: true },
+    { engine: spec.engine as EngineChoice, threads: spec.threads, gpuMath: spec.gpuMath, singleInstance: true },
   );
   const r = run.result;
 

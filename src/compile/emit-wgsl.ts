@@ -1,0 +1,241 @@
+/**
+ * WGSL emitter: writes a StepProgram into the ensemble kernel template (shaders/ensemble.wgsl.ts).
+ * Same scheduled expressions as the JavaScript emitter (so primal subexpressions are shared between
+ * tangent lanes, and per-instance invariants are hoisted out of the time loop), spelled in WGSL, f32.
+ * The JavaScript emitter's f32 mode spells the same operations in the same order.
+ */
+import template from '../../shaders/ensemble.wgsl.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES } from '../model/expr.ts';
+import { F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { layoutOf, observedTangentSlot, spikeSlot, tangentSlot, type Layout } from './layout.ts';
+import { makePrinter, type Spelling } from './print.ts';
+import type { StepProgram } from './program.ts';
+
+export interface WgslKernelOptions {
+  spikeCapacity: number;
+  spikeThresholdMv?: number;
+  workgroupSize?: number;
+  /** add increments and sums with Kahan compensation (default true; see compensatedAdd) */
+  compensated?: boolean;
+  /** exp: 'accurate' (default; ≤ 1.5 ulp, unbiased) or 'fast' (the platform's builtin; see EXP_ACCURATE) */
+  math?: GpuMath;
+}
+
+export type GpuMath = 'accurate' | 'fast';
+export const GPU_MATH: readonly GpuMath[] = ['accurate', 'fast'];
+
+export interface WgslKernel {
+  layout: Layout;
+  code: string;
+  workgroupSize: number;
+  /** slots per instance in each buffer (f32 values) */
+  slots: { state: number; tangent: number; params: number; acc: number; extrema: number; events: number };
+}
+
+/** An f32 literal (abstract-float text of the f32 value), or a bit pattern for non-finite values. */
+export function wgslLiteral(v: number): string {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return 'bitcast<f32>(0x7fc00000u)';
+  if (f === Infinity) return 'bitcast<f32>(0x7f800000u)';
+  if (f === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  let text = String(Math.abs(f));
+  if (!/[.e]/.test(text)) text += '.0';
+  return f < 0 || Object.is(f, -0) ? `(-${text})` : text;
+}
+
+function wgslSpelling(leaf: Spelling['leaf']): Spelling {
+  return {
+    literal: wgslLiteral,
+    leaf,
+    op(node, a) {
+      switch (node.op) {
+        case 'add': return `(${a[0]} + ${a[1]})`;
+        case 'sub': return `(${a[0]} - ${a[1]})`;
+        case 'mul': return `(${a[0]} * ${a[1]})`;
+        case 'div': return `(${a[0]} / ${a[1]})`;
+        case 'neg': return `(-${a[0]})`;
+        case 'exp': return `exp_(${a[0]})`;
+        case 'log': return `log(${a[0]})`;
+        case 'sqrt': return `sqrt(${a[0]})`;
+        case 'abs': return `abs(${a[0]})`;
+        case 'tanh': return `tanh(${a[0]})`;
+        case 'powi': return powiText(a[0], node.value, (s) => `(${s})`);
+        case 'expm1': return `expm1(${a[0]})`;
+        case 'exprel': return `exprel(${a[0]})`;
+        case 'exprelPrime': return `exprel_prime(${a[0]})`;
+        case 'min': return `min(${a[0]}, ${a[1]})`;
+        case 'max': return `max(${a[0]}, ${a[1]})`;
+        case 'lt': return `select(0.0, 1.0, ${a[0]} < ${a[1]})`;
+        case 'le': return `select(0.0, 1.0, ${a[0]} <= ${a[1]})`;
+        case 'and': return `select(0.0, 1.0, ${a[0]} != 0.0 && ${a[1]} != 0.0)`;
+        case 'select': return `select(${a[2]}, ${a[1]}, ${a[0]} != 0.0)`;
+        default: throw new Error(`WGSL emitter: no spelling for ${node.op}`);
+      }
+    },
+  };
+}
+
+function hornerWgsl(coefficients: readonly number[], variable = 'x'): string {
+  return coefficients.slice().reverse().reduce((acc, c, i) => (i === 0 ? wgslLiteral(c) : `${wgslLiteral(c)} + ${variable} * (${acc})`), '');
+}
+
+/**
+ * exp to ≤ 1.5 ulp with no bias: Cody–Waite reduction x = k·ln2 + r (ln2 split so k·ln2_hi is exact),
+ * a degree-7 Taylor polynomial for exp(r) on |r| ≤ ln2/2 (truncation < 3e-9), and 2^k built from its
+ * bits (x is clamped to [−87.3, 88] so 2^k stays a normal number; below, exp returns ~1e-38). Builtin exp
+ * is typically exp2(x·log2 e) in f32, whose product rounding gives a relative error ∝ |x| (measured
+ * on lavapipe: up to 1.9e-6 at |x| = 30, biased by up to 4e-7); that bias is systematic, shifts the
+ * periods of bursters by ~0.1 % and their phase after tens of seconds.
+ */
+const EXP_ACCURATE = `fn exp_(x0: f32) -> f32 {
+  let x = clamp(x0, -87.3, 88.0);
+  let k = floor(x * 1.442695041 + 0.5);
+  let r = (x - k * 0.693145751953125) - k * 1.428606765330187e-6;
+  let p = ${hornerWgsl([1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040], 'r')};
+  return p * bitcast<f32>(u32(i32(k) + 127) << 23u);
+}`;
+
+const EXP_FAST = `fn exp_(x: f32) -> f32 { return exp(x); }`;
+
+/** expm1, exprel and exprel' in f32: a series near 0 (|x| < 0.5), the closed forms elsewhere. */
+const FUNCTIONS = `fn expm1(x: f32) -> f32 {
+  if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return x * (${hornerWgsl(EXPREL_SERIES)}); }
+  return exp_(x) - 1.0;
+}
+
+fn exprel(x: f32) -> f32 {
+  if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return ${hornerWgsl(EXPREL_SERIES)}; }
+  return (exp_(x) - 1.0) / x;
+}
+
+fn exprel_prime(x: f32) -> f32 {
+  if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return ${hornerWgsl(EXPREL_PRIME_SERIES)}; }
+  let e = exp_(x);
+  return (((x * e) - e) + 1.0) / (x * x);
+}`;
+
+/**
+ * x += inc with Kahan compensation: slow variables change by ~1e-5 of themselves per step, below
+ * half an f32 ulp of many states, so plain f32 addition would drop or bias those increments and the
+ * trajectory would drift in phase from the f64 reference. The compensation c carries the lost low
+ * bits into the next step and is kept in the buffers between dispatches.
+ * Shader compilers simplify (u − x) − y to 0 when u = x + y (Mesa's NIR does); multiplying by
+ * `chunk.one`, a uniform they cannot see is 1, keeps the compensation.
+ */
+function compensatedAdd(x: string, inc: string, c: string): string {
+  return `    { let y = ${inc} - ${c}; let u = ${x} + y; ${c} = (u - ${x} * chunk.one) - y; ${x} = u; }`;
+}
+
+function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
+    if (!(key in values)) throw new Error(`WGSL template marker {{${key}}} has no value`);
+    return String(values[key]);
+  });
+}
+
+/** Emits the WGSL ensemble kernel (entry points `init` and `run`) for a program. */
+export function emitWgsl(program: StepProgram, options: WgslKernelOptions): WgslKernel {
+  const layout = layoutOf(program, options.spikeCapacity);
+  const workgroupSize = options.workgroupSize ?? 64;
+  const addIncrement = options.compensated === false ? (x: string, inc: string) => `    ${x} += ${inc};` : compensatedAdd;
+  const { step, observed, init } = scheduleStep(program);
+  const spelling = wgslSpelling(leafNamer(program, 't'));
+  const stepPrinter = makePrinter(spelling, [step]);
+  const obsPrinter = makePrinter(spelling, [observed]);
+  const initPrinter = makePrinter(spelling, [init]);
+  const plain = makePrinter(spelling, []);
+  const S = layout.states, L = layout.lanes, O = layout.observed, Q = layout.spikeSources, K = layout.spikeCapacity;
+  const states = [...Array(S).keys()], lanes = [...Array(L).keys()], obs = [...Array(O).keys()], sources = [...Array(Q).keys()];
+  const at = (slot: number) => `${slot}u * n + i`;
+  const accTangentSlot = (o: number, j: number) => O + observedTangentSlot(layout, o, j);
+  /** running sums: O values then O×L tangents; their Kahan compensations follow in as many slots */
+  const accSums = O * (1 + L);
+  const eventRingSlot = (q: number) => Q + spikeSlot(layout, q, 0);
+  const join = (parts: string[]) => parts.join('\n');
+
+  const loadParams = join(program.instanceParams.map((_, q) => `  let ${vars.param(q)} = params[${at(q)}];`));
+
+  const initCode = join([
+    declareTemps(init.perStep, initPrinter.body, '  ', 'let'),
+    ...states.map((k) => `  state[${at(k)}] = ${initPrinter.text(program.initial.state[k])};`),
+    ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(tangentSlot(layout, j, k))}] = ${initPrinter.text(program.initial.tangent[j][k])};`)),
+    ...states.map((k) => `  state[${at(S + k)}] = 0.0;`),
+    ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(L * S + tangentSlot(layout, j, k))}] = 0.0;`)),
+    ...[...Array(2 * accSums).keys()].map((slot) => `  acc[${at(slot)}] = 0.0;`),
+    ...obs.map((o) => `  extrema[${at(o)}] = ${wgslLiteral(Infinity)};\n  extrema[${at(O + o)}] = ${wgslLiteral(-Infinity)};`),
+    ...sources.map((q) => `  events[${at(q)}] = 0.0;`),
+  ]);
+
+  const loadState = join([
+    ...states.map((k) => `  var ${vars.state(k)} = state[${at(k)}];\n  var c${k} = state[${at(S + k)}];`),
+    ...lanes.flatMap((j) => states.map((k) => `  var ${vars.tangent(j, k)} = tangent[${at(tangentSlot(layout, j, k))}];\n  var c${j}_${k} = tangent[${at(L * S + tangentSlot(layout, j, k))}];`)),
+    ...obs.map((o) => `  var sum${o} = acc[${at(o)}];\n  var sumc${o} = acc[${at(accSums + o)}];\n  var min${o} = extrema[${at(o)}];\n  var max${o} = extrema[${at(O + o)}];`),
+    ...obs.flatMap((o) => lanes.map((j) => `  var tsum${o}_${j} = acc[${at(accTangentSlot(o, j))}];\n  var tsumc${o}_${j} = acc[${at(accSums + accTangentSlot(o, j))}];`)),
+    ...sources.map((q) => `  var count${q} = events[${at(q)}];`),
+  ]);
+
+  const stepCode = join([
+    ...sources.map((q) => `    let before${q} = ${plain.text(program.spikeSources[q].expr)};`),
+    declareTemps(step.perStep, stepPrinter.body, '    ', 'let'),
+    ...states.map((k) => `    let ${vars.next(k)} = ${stepPrinter.text(program.next.increment[k])};`),
+    ...lanes.flatMap((j) => states.map((k) => `    let ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.tangentIncrement[j][k])};`)),
+    ...states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)),
+    ...lanes.flatMap((j) => states.map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`))),
+  ]);
+
+  const observeCode = join([
+    declareTemps(observed.perStep, obsPrinter.body, '      ', 'let'),
+    // sums are compensated too: tangent terms swing far above their mean, so plain f32 sums over a
+    // dispatch would lose percent-level accuracy to cancellation
+    ...obs.map((o) => `      { let v = ${obsPrinter.text(program.observed[o].expr)}; min${o} = min(min${o}, v); max${o} = max(max${o}, v);\n  ${addIncrement(`sum${o}`, 'v', `sumc${o}`)} }`),
+    ...obs.flatMap((o) => lanes.map((j) => `  ${addIncrement(`tsum${o}_${j}`, obsPrinter.text(program.observed[o].tangent[j]), `tsumc${o}_${j}`)}`)),
+    ...sources.map((q) => `      {
+        let after = ${obsPrinter.text(program.spikeSources[q].expr)};
+        if (before${q} < THRESHOLD && after >= THRESHOLD) {
+          let entry = u32(count${q}) % ${K}u;
+          events[(${eventRingSlot(q)}u + entry) * n + i] = (f32(step) + (THRESHOLD - before${q}) / (after - before${q})) * DT;
+          count${q} += 1.0;
+        }
+      }`),
+  ]);
+
+  const traceCode = join(obs.map((o) => `        trace[base + ${o}u] = ${obsPrinter.text(program.observed[o].expr)};`));
+
+  const storeCode = join([
+    ...states.map((k) => `  state[${at(k)}] = ${vars.state(k)};`),
+    ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(tangentSlot(layout, j, k))}] = ${vars.tangent(j, k)};`)),
+    ...states.map((k) => `  state[${at(S + k)}] = c${k};`),
+    ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(L * S + tangentSlot(layout, j, k))}] = c${j}_${k};`)),
+    ...obs.map((o) => `  acc[${at(o)}] = sum${o};\n  acc[${at(accSums + o)}] = sumc${o};\n  extrema[${at(o)}] = min${o};\n  extrema[${at(O + o)}] = max${o};`),
+    ...obs.flatMap((o) => lanes.map((j) => `  acc[${at(accTangentSlot(o, j))}] = tsum${o}_${j};\n  acc[${at(accSums + accTangentSlot(o, j))}] = tsumc${o}_${j};`)),
+    ...sources.map((q) => `  events[${at(q)}] = count${q};`),
+  ]);
+
+  const code = fill(template, {
+    MODEL: program.modelName,
+    METHOD: program.method,
+    LANES: L,
+    DT: wgslLiteral(program.dtMs),
+    THRESHOLD: wgslLiteral(options.spikeThresholdMv ?? 0),
+    FUNCTIONS: `${options.math === 'fast' ? EXP_FAST : EXP_ACCURATE}\n\n${FUNCTIONS}`,
+    WORKGROUP: workgroupSize,
+    TRACE_ROW_SLOT: layout.params,
+    OBSERVED: O,
+    LOAD_PARAMS: loadParams,
+    INIT: initCode,
+    INVARIANTS: declareTemps(step.invariant, stepPrinter.body, '  ', 'let'),
+    LOAD_STATE: loadState,
+    STEP: stepCode,
+    OBSERVE: observeCode,
+    TRACE: traceCode,
+    STORE: storeCode,
+  });
+  return {
+    layout,
+    code,
+    workgroupSize,
+    // states, tangents and running sums carry their compensations in a second half, so results do
+    // not depend on where dispatches begin and end
+    slots: { state: 2 * S, tangent: 2 * L * S, params: layout.params + 1, acc: 2 * O * (1 + L), extrema: 2 * O, events: Q * (1 + K) },
+  };
+}

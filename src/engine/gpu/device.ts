@@ -1,0 +1,103 @@
+/**
+ * GPU device acquisition: one device per process (or the caller's own), with the limits ionsweep
+ * needs requested from the adapter, and helpers that turn WebGPU's silent validation and
+ * out-of-memory failures into thrown errors.
+ */
+
+export class GpuError extends Error {
+  override name = 'GpuError';
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  /** what the adapter says it is, e.g. 'llvmpipe (LLVM 15.0.6, 256 bits)' or 'NVIDIA H200' */
+  adapterName: string;
+  isFallbackAdapter: boolean;
+  /** set when the device is lost; runs check it between submissions */
+  lost?: GPUDeviceLostInfo;
+  /** serialises runs on this device, so error scopes of one run never catch another's errors */
+  queue: Promise<void>;
+}
+
+let shared: Promise<GpuContext | null> | undefined;
+
+function describeAdapter(info: GPUAdapterInfo | undefined): string {
+  if (!info) return 'unknown GPU adapter';
+  const parts = [info.description, info.device, info.vendor, info.architecture].filter((s) => s && s !== '0');
+  return parts[0] || 'unknown GPU adapter';
+}
+
+/** Wraps a device the caller made (e.g. in a browser app) so the engine can use it. */
+export function wrapDevice(device: GPUDevice, adapterName = describeAdapter((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo)): GpuContext {
+  const ctx: GpuContext = { device, adapterName, isFallbackAdapter: false, queue: Promise.resolve() };
+  device.lost.then((info) => (ctx.lost = info));
+  return ctx;
+}
+
+/** Set IONSWEEP_NO_GPU=1 to hide every adapter (forces the CPU fallback, e.g. to compare engines). */
+function gpuHidden(): boolean {
+  const env = (globalThis as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } });
+  try {
+    return (env.Deno?.env.get('IONSWEEP_NO_GPU') ?? env.process?.env?.IONSWEEP_NO_GPU) === '1';
+  } catch {
+    return false; // no permission to read the environment
+  }
+}
+
+async function acquire(): Promise<GpuContext | null> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu || gpuHidden()) return null;
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  // ask for everything the adapter allows where it bounds the batch size; defaults are far lower
+  // (128 MiB per binding), and a binding over the limit fails validation silently (ENVIRONMENT.md)
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 8),
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    },
+  });
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const ctx = wrapDevice(device, describeAdapter(info));
+  ctx.isFallbackAdapter = Boolean(info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  // an uncaptured error is a bug in our scoping; make it visible rather than silent
+  device.addEventListener('uncapturederror', (event) => {
+    console.error(`ionsweep: uncaptured WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+  });
+  return ctx;
+}
+
+/** The process's GPU, or null when no adapter is available. */
+export function getGpu(): Promise<GpuContext | null> {
+  if (!shared) {
+    shared = acquire().catch(() => null);
+    shared.then((ctx) => ctx?.device.lost.then(() => (shared = undefined)));
+  }
+  return shared;
+}
+
+/** Runs `fn` with validation and out-of-memory error scopes; a captured error becomes a GpuError. */
+export async function scoped<T>(device: GPUDevice, what: string, fn: () => T | Promise<T>): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let value: T;
+  try {
+    value = await fn();
+  } finally {
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const error = validation ?? oom;
+    if (error) throw new GpuError(`${what} failed: ${error.message}`);
+  }
+  return value;
+}
+
+/** Runs `fn` after every earlier run on this context has finished. */
+export function exclusive<T>(ctx: GpuContext, fn: () => Promise<T>): Promise<T> {
+  const run = ctx.queue.then(fn, fn);
+  ctx.queue = run.then(() => undefined, () => undefined);
+  return run;
+}

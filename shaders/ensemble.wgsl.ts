@@ -32,11 +32,12 @@ struct Chunk {
 @group(0) @binding(3) var<storage, read> params: array<f32>;           // [P][n], then the trace row (−1: none)
 @group(0) @binding(4) var<storage, read_write> acc: array<f32>;        // [O sums, O×L tangent sums, their compensations][n], per readback block
 @group(0) @binding(5) var<storage, read_write> extrema: array<f32>;    // [O minima, O maxima][n]
-@group(0) @binding(6) var<storage, read_write> events: array<f32>;     // [Q counts, Q×K ring of spike times (ms)][n]
+@group(0) @binding(6) var<storage, read_write> events: array<f32>;     // spikes and voltage maxima (layout.ts, eventSlots)
 @group(0) @binding(7) var<storage, read_write> trace: array<f32>;      // [row][sample][O]
 
 const DT: f32 = {{DT}};
 const THRESHOLD: f32 = {{THRESHOLD}};
+const HYSTERESIS: f32 = {{HYSTERESIS}};
 
 {{FUNCTIONS}}
 

@@ -7,6 +7,8 @@ import process from 'node:process';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.ts';
 import { simulateCommand } from './simulate.ts';
+import { sweepCommand } from './sweep.ts';
+import { mergeCommand, verifyCommand } from './merge.ts';
 
 export const VERSION = '0.1.0';
 
@@ -16,7 +18,7 @@ export function buildCli(): Command {
     .version(VERSION)
     .showHelpAfterError(false)
     .exitOverride();
-  program.addCommand(simulateCommand().exitOverride());
+  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand()]) program.addCommand(command.exitOverride());
   return program;
 }
 

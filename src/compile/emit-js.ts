@@ -8,11 +8,11 @@
  * buffer layout.
  */
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64 } from '../model/expr.ts';
-import { layoutOf, observedTangentSlot, spikeSlot, tangentSlot, type Layout } from './layout.ts';
+import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { makePrinter, type Printer, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
 import type { Temp } from './schedule.ts';
-import { F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
 
 export type Precision = 'f64' | 'f32';
 
@@ -38,6 +38,10 @@ export interface JsKernelOptions {
   spikeCapacity: number;
   /** upward crossings of this level (mV) are spikes */
   spikeThresholdMv?: number;
+  /** voltage maxima kept per instance and source (0: none recorded) */
+  maximaCapacity?: number;
+  /** a maximum counts once the level falls this far below it (mV) */
+  maximaHysteresisMv?: number;
   /** perturbations that show how far f32 arithmetic could move an output (see RoundoffProbe) */
   roundoffProbe?: RoundoffProbe;
 }
@@ -51,8 +55,8 @@ export interface KernelBuffers {
   obsMin: Float64Array;
   obsMax: Float64Array;
   obsTanSum: Float64Array;
-  spikeCount: Float64Array;
-  spikeTimes: Float64Array;
+  /** spike counts and rings, voltage maxima (layout.ts, eventSlots) */
+  events: Float64Array;
   /** per instance: its row in `trace`, or −1 */
   traceRow: Int32Array;
   /** [row][sample][observed] for the samples of the current chunk */
@@ -155,7 +159,8 @@ const lines = (temps: Temp[], body: Printer['body'], indent: string) => declareT
 /** Emits the JavaScript kernel for a program. */
 export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernelSource {
   const precision = options.precision ?? 'f64';
-  const layout = layoutOf(program, options.spikeCapacity);
+  const at = (slot: number) => (slot === 0 ? 'i' : `${slot} * N + i`);
+  const layout = layoutOf(program, options.spikeCapacity, options.maximaCapacity ?? 0);
   const threshold = options.spikeThresholdMv ?? 0;
   const { step, observed, init } = scheduleStep(program);
   const probe = options.roundoffProbe;
@@ -168,10 +173,19 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const stepPrinter = makePrinter(stepSpelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
-  const S = layout.states, L = layout.lanes, O = layout.observed, K = layout.spikeCapacity;
+  const S = layout.states, L = layout.lanes, O = layout.observed;
+  const events = eventCode(layout, {
+    mutable: 'let',
+    array: 'ev',
+    at,
+    ring: (first, count, capacity) => `(${first} + (${count} % ${capacity})) * N + i`,
+    literal: (x) => String(x),
+    timeAfter: '(n + 1) * DT',
+    crossingTime: (before, after) => `(n + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,
+  });
+  const indent = (code: string, pad: string) => code.split('\n').map((line) => pad + line).join('\n');
   const lanes = [...Array(L).keys()];
   const states = [...Array(S).keys()];
-  const at = (slot: number) => (slot === 0 ? 'i' : `${slot} * N + i`);
   const round = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
   // f32 adds increments with Kahan compensation, as the WGSL kernel does (see emit-wgsl.ts)
   const addIncrement = (x: string, inc: string, c: string) =>
@@ -207,11 +221,7 @@ ${lanes.flatMap((j) => states.map((k) => addIncrement(vars.tangent(j, k), vars.n
 ${lines(observed.perStep, obsPrinter.body, '      ')}
 ${program.observed.map((_, o) => `      { const v = ${obsValue(o)}; sum${o} += v; if (v < min${o}) min${o} = v; if (v > max${o}) max${o} = v; }`).join('\n')}
 ${program.observed.flatMap((_, o) => lanes.map((j) => `      tsum${o}_${j} += ${obsTangent(o, j)};`)).join('\n')}
-${program.spikeSources.map((_, q) => `      { const after = ${spikeLevel(q)};
-        if (before${q} < THRESHOLD && after >= THRESHOLD) {
-          sb[(${spikeSlot(layout, q, 0)} + (count${q} % ${K})) * N + i] = (n + (THRESHOLD - before${q}) / (after - before${q})) * DT;
-          count${q}++;
-        } }`).join('\n')}
+${program.spikeSources.map((_, q) => `      {\n        const after = ${spikeLevel(q)};\n${indent(events.step(q, `before${q}`, 'after'), '        ')}\n      }`).join('\n')}
       if (row >= 0 && (n + 1) % traceEvery === 0) {
         const base = (row * traceSamplesPerRow + (n + 1) / traceEvery - 1 - traceFirstSample) * ${O};
 ${program.observed.map((_, o) => `        tr[base + ${o}] = ${obsValue(o)};`).join('\n')}
@@ -226,18 +236,20 @@ ${program.observed.map((_, o) => `        tr[base + ${o}] = ${obsValue(o)};`).jo
   const source = `"use strict";
 const DT = ${spelling.literal(program.dtMs)};
 const THRESHOLD = ${threshold};
+const HYSTERESIS = ${options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV};
 const PROBE = ${probe?.relative ?? 0};
 ${specialFunctions(precision)}
 function init(b, N, i0, i1) {
-  const st = b.state, tg = b.tangent, pr = b.params;
+  const st = b.state, tg = b.tangent, pr = b.params, ev = b.events;
   for (let i = i0; i < i1; i++) {
 ${loadParams}
 ${initBody}
+${indent(events.init, '    ')}
   }
 }
 function run(b, a) {
   const st = b.state, tg = b.tangent, pr = b.params, os = b.obsSum, omin = b.obsMin, omax = b.obsMax, ot = b.obsTanSum;
-  const sc = b.spikeCount, sb = b.spikeTimes, trows = b.traceRow, tr = b.trace;
+  const ev = b.events, trows = b.traceRow, tr = b.trace;
   const N = a.N, stepStart = a.stepStart, stepEnd = a.stepStart + a.nSteps, accumulate = a.accumulate;
   const traceEvery = a.traceEvery, traceFirstSample = a.traceFirstSample, traceSamplesPerRow = a.traceSamplesPerRow;
   for (let i = a.i0; i < a.i1; i++) {
@@ -247,7 +259,7 @@ ${states.map((k) => `    let ${vars.state(k)} = st[${at(k)}];`).join('\n')}
 ${lanes.flatMap((j) => states.map((k) => `    let ${vars.tangent(j, k)} = tg[${at(tangentSlot(layout, j, k))}];`)).join('\n')}
 ${program.observed.map((_, o) => `    let sum${o} = os[${at(o)}], min${o} = omin[${at(o)}], max${o} = omax[${at(o)}];`).join('\n')}
 ${program.observed.flatMap((_, o) => lanes.map((j) => `    let tsum${o}_${j} = ot[${at(observedTangentSlot(layout, o, j))}];`)).join('\n')}
-${program.spikeSources.map((_, q) => `    let count${q} = sc[${at(q)}];`).join('\n')}
+${indent(events.load, '    ')}
 ${compensations.length ? `    let ${compensations.map((c) => `${c} = 0`).join(', ')};` : ''}
 ${probe?.relative ? `    let rng = (Math.imul(i + 1, 0x9e3779b9) ^ Math.imul(stepStart + 1, 0x85ebca6b) ^ ${(probe.seed ?? 1) | 0}) | 1;
     const noise = () => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) / 4294967296 - 0.5; };` : ''}
@@ -258,7 +270,7 @@ ${states.map((k) => `    st[${at(k)}] = ${vars.state(k)};`).join('\n')}
 ${lanes.flatMap((j) => states.map((k) => `    tg[${at(tangentSlot(layout, j, k))}] = ${vars.tangent(j, k)};`)).join('\n')}
 ${program.observed.map((_, o) => `    os[${at(o)}] = sum${o}; omin[${at(o)}] = min${o}; omax[${at(o)}] = max${o};`).join('\n')}
 ${program.observed.flatMap((_, o) => lanes.map((j) => `    ot[${at(observedTangentSlot(layout, o, j))}] = tsum${o}_${j};`)).join('\n')}
-${program.spikeSources.map((_, q) => `    sc[${at(q)}] = count${q};`).join('\n')}
+${indent(events.store, '    ')}
   }
 }
 return { init, run };

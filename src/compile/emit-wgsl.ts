@@ -6,14 +6,18 @@
  */
 import template from '../../shaders/ensemble.wgsl.ts';
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES } from '../model/expr.ts';
-import { F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
-import { layoutOf, observedTangentSlot, spikeSlot, tangentSlot, type Layout } from './layout.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { makePrinter, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
 
 export interface WgslKernelOptions {
   spikeCapacity: number;
   spikeThresholdMv?: number;
+  /** voltage maxima kept per instance and source (0: none recorded) */
+  maximaCapacity?: number;
+  /** a maximum counts once the level falls this far below it (mV) */
+  maximaHysteresisMv?: number;
   workgroupSize?: number;
   /** add increments and sums with Kahan compensation (default true; see compensatedAdd) */
   compensated?: boolean;
@@ -135,7 +139,7 @@ function fill(text: string, values: Record<string, string | number>): string {
 
 /** Emits the WGSL ensemble kernel (entry points `init` and `run`) for a program. */
 export function emitWgsl(program: StepProgram, options: WgslKernelOptions): WgslKernel {
-  const layout = layoutOf(program, options.spikeCapacity);
+  const layout = layoutOf(program, options.spikeCapacity, options.maximaCapacity ?? 0);
   const workgroupSize = options.workgroupSize ?? 64;
   const addIncrement = options.compensated === false ? (x: string, inc: string) => `    ${x} += ${inc};` : compensatedAdd;
   const { step, observed, init } = scheduleStep(program);
@@ -144,14 +148,23 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const obsPrinter = makePrinter(spelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
   const plain = makePrinter(spelling, []);
-  const S = layout.states, L = layout.lanes, O = layout.observed, Q = layout.spikeSources, K = layout.spikeCapacity;
+  const S = layout.states, L = layout.lanes, O = layout.observed, Q = layout.spikeSources;
   const states = [...Array(S).keys()], lanes = [...Array(L).keys()], obs = [...Array(O).keys()], sources = [...Array(Q).keys()];
   const at = (slot: number) => `${slot}u * n + i`;
   const accTangentSlot = (o: number, j: number) => O + observedTangentSlot(layout, o, j);
   /** running sums: O values then O×L tangents; their Kahan compensations follow in as many slots */
   const accSums = O * (1 + L);
-  const eventRingSlot = (q: number) => Q + spikeSlot(layout, q, 0);
   const join = (parts: string[]) => parts.join('\n');
+  const indent = (code: string, pad: string) => code.split('\n').map((line) => pad + line).join('\n');
+  const events = eventCode(layout, {
+    mutable: 'var',
+    array: 'events',
+    at,
+    ring: (first, count, capacity) => `(${first}u + u32(${count}) % ${capacity}u) * n + i`,
+    literal: wgslLiteral,
+    timeAfter: 'f32(step + 1u) * DT',
+    crossingTime: (before, after) => `(f32(step) + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,
+  });
 
   const loadParams = join(program.instanceParams.map((_, q) => `  let ${vars.param(q)} = params[${at(q)}];`));
 
@@ -163,7 +176,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(L * S + tangentSlot(layout, j, k))}] = 0.0;`)),
     ...[...Array(2 * accSums).keys()].map((slot) => `  acc[${at(slot)}] = 0.0;`),
     ...obs.map((o) => `  extrema[${at(o)}] = ${wgslLiteral(Infinity)};\n  extrema[${at(O + o)}] = ${wgslLiteral(-Infinity)};`),
-    ...sources.map((q) => `  events[${at(q)}] = 0.0;`),
+    indent(events.init, '  '),
   ]);
 
   const loadState = join([
@@ -171,7 +184,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...lanes.flatMap((j) => states.map((k) => `  var ${vars.tangent(j, k)} = tangent[${at(tangentSlot(layout, j, k))}];\n  var c${j}_${k} = tangent[${at(L * S + tangentSlot(layout, j, k))}];`)),
     ...obs.map((o) => `  var sum${o} = acc[${at(o)}];\n  var sumc${o} = acc[${at(accSums + o)}];\n  var min${o} = extrema[${at(o)}];\n  var max${o} = extrema[${at(O + o)}];`),
     ...obs.flatMap((o) => lanes.map((j) => `  var tsum${o}_${j} = acc[${at(accTangentSlot(o, j))}];\n  var tsumc${o}_${j} = acc[${at(accSums + accTangentSlot(o, j))}];`)),
-    ...sources.map((q) => `  var count${q} = events[${at(q)}];`),
+    indent(events.load, '  '),
   ]);
 
   const stepCode = join([
@@ -189,14 +202,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     // dispatch would lose percent-level accuracy to cancellation
     ...obs.map((o) => `      { let v = ${obsPrinter.text(program.observed[o].expr)}; min${o} = min(min${o}, v); max${o} = max(max${o}, v);\n  ${addIncrement(`sum${o}`, 'v', `sumc${o}`)} }`),
     ...obs.flatMap((o) => lanes.map((j) => `  ${addIncrement(`tsum${o}_${j}`, obsPrinter.text(program.observed[o].tangent[j]), `tsumc${o}_${j}`)}`)),
-    ...sources.map((q) => `      {
-        let after = ${obsPrinter.text(program.spikeSources[q].expr)};
-        if (before${q} < THRESHOLD && after >= THRESHOLD) {
-          let entry = u32(count${q}) % ${K}u;
-          events[(${eventRingSlot(q)}u + entry) * n + i] = (f32(step) + (THRESHOLD - before${q}) / (after - before${q})) * DT;
-          count${q} += 1.0;
-        }
-      }`),
+    ...sources.map((q) => `      {\n        let after = ${obsPrinter.text(program.spikeSources[q].expr)};\n${indent(events.step(q, `before${q}`, 'after'), '        ')}\n      }`),
   ]);
 
   const traceCode = join(obs.map((o) => `        trace[base + ${o}u] = ${obsPrinter.text(program.observed[o].expr)};`));
@@ -208,7 +214,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(L * S + tangentSlot(layout, j, k))}] = c${j}_${k};`)),
     ...obs.map((o) => `  acc[${at(o)}] = sum${o};\n  acc[${at(accSums + o)}] = sumc${o};\n  extrema[${at(o)}] = min${o};\n  extrema[${at(O + o)}] = max${o};`),
     ...obs.flatMap((o) => lanes.map((j) => `  acc[${at(accTangentSlot(o, j))}] = tsum${o}_${j};\n  acc[${at(accSums + accTangentSlot(o, j))}] = tsumc${o}_${j};`)),
-    ...sources.map((q) => `  events[${at(q)}] = count${q};`),
+    indent(events.store, '  '),
   ]);
 
   const code = fill(template, {
@@ -217,6 +223,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     LANES: L,
     DT: wgslLiteral(program.dtMs),
     THRESHOLD: wgslLiteral(options.spikeThresholdMv ?? 0),
+    HYSTERESIS: wgslLiteral(options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV),
     FUNCTIONS: `${options.math === 'fast' ? EXP_FAST : EXP_ACCURATE}\n\n${FUNCTIONS}`,
     WORKGROUP: workgroupSize,
     TRACE_ROW_SLOT: layout.params,
@@ -236,6 +243,6 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     workgroupSize,
     // states, tangents and running sums carry their compensations in a second half, so results do
     // not depend on where dispatches begin and end
-    slots: { state: 2 * S, tangent: 2 * L * S, params: layout.params + 1, acc: 2 * O * (1 + L), extrema: 2 * O, events: Q * (1 + K) },
+    slots: { state: 2 * S, tangent: 2 * L * S, params: layout.params + 1, acc: 2 * O * (1 + L), extrema: 2 * O, events: eventSlots(layout).total },
   };
 }

@@ -5,6 +5,7 @@
 import type { Expr } from '../model/expr.ts';
 import type { StepProgram } from './program.ts';
 import { schedule, type Temp } from './schedule.ts';
+import { eventSlots, type Layout } from './layout.ts';
 
 /** Below this |x| the f32 backends use the series (truncation < 1e-9; the closed form would lose ~log10(1/|x|) of 7 digits). */
 export const F32_SERIES_BELOW = 0.5;
@@ -60,4 +61,90 @@ export function scheduleStep(program: StepProgram) {
 /** One line per temporary: `<keyword> name = body;`. */
 export function declareTemps(temps: readonly Temp[], body: (e: Expr) => string, indent: string, keyword: string): string {
   return temps.map((t) => `${indent}${keyword} ${t.name} = ${body(t.expr)};`).join('\n');
+}
+
+/** Default hysteresis of the maxima detector (mV): far above f32 jitter, far below any oscillation of interest. */
+export const DEFAULT_MAXIMA_HYSTERESIS_MV = 0.05;
+
+/** How an emitter spells the pieces of the event code (threshold crossings and voltage maxima). */
+export interface EventDialect {
+  /** keyword of a mutable local: 'let' (JavaScript) or 'var' (WGSL) */
+  mutable: string;
+  /** the events array */
+  array: string;
+  /** index of a fixed slot of this instance */
+  at(slot: number): string;
+  /** index of ring entry (count mod capacity) starting at slot `first` */
+  ring(first: number, count: string, capacity: number): string;
+  literal(value: number): string;
+  /** time (ms) at the end of the current step, and of the crossing between `before` and `after` */
+  timeAfter: string;
+  crossingTime(before: string, after: string): string;
+}
+
+export interface EventCode {
+  init: string;
+  load: string;
+  /** code for source q given the names holding its level before and after the step */
+  step(q: number, before: string, after: string): string;
+  store: string;
+}
+
+/**
+ * Event code shared by the emitters. Spikes: upward crossings of THRESHOLD between two steps, at the
+ * linearly interpolated time. Maxima (MODELS.md §8: a point where the slope turns from positive to
+ * negative) are found by a peak detector with hysteresis HYSTERESIS: a maximum is confirmed once the
+ * level has fallen that far below the running maximum, so rounding jitter on a resting cell never
+ * counts as a maximum. The detector starts by looking for a minimum, so the first maximum recorded
+ * follows a rise inside the window. A maximum above 0 mV is a spike in Prinz's sense.
+ */
+export function eventCode(layout: Layout, d: EventDialect): EventCode {
+  const slots = eventSlots(layout);
+  const Q = layout.spikeSources, K = layout.spikeCapacity, M = layout.maximaCapacity;
+  const sources = [...Array(Q).keys()];
+  const v = (name: string, q: number) => `${name}${q}`;
+  const set = (slot: number, value: string) => `${d.array}[${d.at(slot)}] = ${value};`;
+  const zero = d.literal(0), one = d.literal(1);
+  const init = sources.flatMap((q) => [
+    set(slots.spikeCount(q), zero),
+    ...(M > 0
+      ? [set(slots.maximaCount(q), zero), set(slots.maximaSpikes(q), zero), set(slots.detectorMode(q), one),
+        set(slots.detectorExtreme(q), d.literal(Infinity)), set(slots.detectorTime(q), zero)]
+      : []),
+  ]);
+  const fields = (q: number): [string, number][] => [
+    [v('count', q), slots.spikeCount(q)],
+    ...(M > 0 ? ([[v('mcount', q), slots.maximaCount(q)], [v('mspikes', q), slots.maximaSpikes(q)], [v('mode', q), slots.detectorMode(q)],
+      [v('ext', q), slots.detectorExtreme(q)], [v('extT', q), slots.detectorTime(q)]] as [string, number][]) : []),
+  ];
+  const load = sources.flatMap((q) => fields(q).map(([name, slot]) => `${d.mutable} ${name} = ${d.array}[${d.at(slot)}];`));
+  const store = sources.flatMap((q) => fields(q).map(([name, slot]) => set(slot, name)));
+  const step = (q: number, before: string, after: string) => {
+    const lines = [
+      `if (${before} < THRESHOLD && ${after} >= THRESHOLD) {`,
+      `  ${d.array}[${d.ring(slots.spikeRing(q, 0), v('count', q), K)}] = ${d.crossingTime(before, after)};`,
+      `  ${v('count', q)} += ${one};`,
+      `}`,
+    ];
+    if (M > 0) {
+      const [mode, ext, extT, mcount] = [v('mode', q), v('ext', q), v('extT', q), v('mcount', q)];
+      lines.push(
+        `if (${mode} == ${zero}) {`,
+        `  if (${after} > ${ext}) { ${ext} = ${after}; ${extT} = ${d.timeAfter}; }`,
+        `  else if (${after} < ${ext} - HYSTERESIS) {`,
+        `    ${d.array}[${d.ring(slots.maximumTime(q, 0), mcount, M)}] = ${extT};`,
+        `    ${d.array}[${d.ring(slots.maximumValue(q, 0), mcount, M)}] = ${ext};`,
+        `    ${mcount} += ${one};`,
+        `    if (${ext} > ${zero}) { ${v('mspikes', q)} += ${one}; }`,
+        `    ${mode} = ${one}; ${ext} = ${after}; ${extT} = ${d.timeAfter};`,
+        `  }`,
+        `} else {`,
+        `  if (${after} < ${ext}) { ${ext} = ${after}; ${extT} = ${d.timeAfter}; }`,
+        `  else if (${after} > ${ext} + HYSTERESIS) { ${mode} = ${zero}; ${ext} = ${after}; ${extT} = ${d.timeAfter}; }`,
+        `}`,
+      );
+    }
+    return lines.join('\n');
+  };
+  return { init: init.join('\n'), load: load.join('\n'), step, store: store.join('\n') };
 }

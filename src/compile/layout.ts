@@ -16,11 +16,15 @@ export interface Layout {
   spikeSources: number;
   /** spike times kept per instance and source (a ring: the last `spikeCapacity` are kept) */
   spikeCapacity: number;
+  /** voltage maxima (time, value) kept per instance and source; 0: maxima are not recorded */
+  maximaCapacity: number;
 }
 
-export function layoutOf(program: StepProgram, spikeCapacity: number): Layout {
+export function layoutOf(program: StepProgram, spikeCapacity: number, maximaCapacity = 0): Layout {
   if (!Number.isInteger(spikeCapacity) || spikeCapacity < 1) throw new InputError(`spikeCapacity must be an integer ≥ 1, got ${spikeCapacity}`);
+  if (!Number.isInteger(maximaCapacity) || maximaCapacity < 0) throw new InputError(`maximaCapacity must be an integer ≥ 0, got ${maximaCapacity}`);
   return {
+    maximaCapacity,
     states: program.states.length,
     lanes: program.lanes.length,
     params: program.instanceParams.length,
@@ -34,8 +38,28 @@ export function layoutOf(program: StepProgram, spikeCapacity: number): Layout {
 export const tangentSlot = (layout: Layout, lane: number, state: number): number => lane * layout.states + state;
 /** Slot of the tangent sum of observed quantity `obs` in `lane`. */
 export const observedTangentSlot = (layout: Layout, obs: number, lane: number): number => obs * layout.lanes + lane;
-/** Slot of ring entry `entry` of spike source `source`. */
-export const spikeSlot = (layout: Layout, source: number, entry: number): number => source * layout.spikeCapacity + entry;
+/**
+ * Slots of the events buffer, per spike source q: the threshold-crossing count and its ring of
+ * times; then, when maxima are recorded, the maxima count, the count of maxima above 0 mV (spikes in
+ * Prinz's sense), the peak detector's state (mode, running extreme, its time) and rings of maxima
+ * times and values.
+ */
+export function eventSlots(layout: Layout) {
+  const Q = layout.spikeSources, K = layout.spikeCapacity, M = layout.maximaCapacity;
+  const maxBase = (q: number) => Q * (1 + K) + q * (5 + 2 * M);
+  return {
+    spikeCount: (q: number) => q,
+    spikeRing: (q: number, entry: number) => Q + q * K + entry,
+    maximaCount: (q: number) => maxBase(q),
+    maximaSpikes: (q: number) => maxBase(q) + 1,
+    detectorMode: (q: number) => maxBase(q) + 2,
+    detectorExtreme: (q: number) => maxBase(q) + 3,
+    detectorTime: (q: number) => maxBase(q) + 4,
+    maximumTime: (q: number, entry: number) => maxBase(q) + 5 + entry,
+    maximumValue: (q: number, entry: number) => maxBase(q) + 5 + M + entry,
+    total: Q * (1 + K) + (M > 0 ? Q * (5 + 2 * M) : 0),
+  };
+}
 
 /** Number of slots (values per instance) in each buffer. */
 export function bufferSlots(layout: Layout) {
@@ -47,8 +71,7 @@ export function bufferSlots(layout: Layout) {
     obsMin: layout.observed,
     obsMax: layout.observed,
     obsTanSum: layout.observed * layout.lanes,
-    spikeCount: layout.spikeSources,
-    spikeTimes: layout.spikeSources * layout.spikeCapacity,
+    events: eventSlots(layout).total,
   };
 }
 

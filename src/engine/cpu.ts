@@ -41,8 +41,7 @@ function allocate(layout: Layout, n: number, precision: Precision, traceRows: nu
     obsMin: new Float64Array(slots.obsMin * n).fill(Infinity),
     obsMax: new Float64Array(slots.obsMax * n).fill(-Infinity),
     obsTanSum: new Float64Array(slots.obsTanSum * n),
-    spikeCount: new Float64Array(slots.spikeCount * n),
-    spikeTimes: new Float64Array(slots.spikeTimes * n).fill(NaN),
+    events: new Float64Array(slots.events * n),
     traceRow: new Int32Array(n).fill(-1),
     trace: new Float64Array(traceRows * traceSamples * layout.observed),
   };
@@ -147,7 +146,10 @@ export async function runCpu(spec: EnsembleSpec, options: CpuOptions = {}): Prom
   const { program } = spec;
   const plan = makePlan({ ...spec, dtMs: program.dtMs });
   const spikeCapacity = validateEnsembleSpec(spec, plan);
-  const kernelSource = emitJs(program, { precision, spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, roundoffProbe: options.roundoffProbe });
+  const kernelSource = emitJs(program, {
+    precision, spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, roundoffProbe: options.roundoffProbe,
+    maximaCapacity: spec.maximaCapacity, maximaHysteresisMv: spec.maximaHysteresisMv,
+  });
   const { layout } = kernelSource;
 
   const work = spec.N * plan.totalSteps;

@@ -23,6 +23,10 @@ export interface EnsembleSpec extends Omit<RunTiming, 'dtMs'> {
   spikeCapacity?: number;
   /** upward crossings of this level are spikes (mV). Default 0. */
   spikeThresholdMv?: number;
+  /** voltage maxima (time, value) kept per instance, for activity classification. Default 0: none. */
+  maximaCapacity?: number;
+  /** a maximum counts once the voltage has fallen this far below it (mV). Default 0.05. */
+  maximaHysteresisMv?: number;
   /** instances whose observed quantities are traced (needs traceEveryMs) */
   traceInstances?: number[];
   /** called with the fraction done (0..1) */
@@ -52,6 +56,18 @@ export interface SpikeResult {
   truncated(i: number): boolean;
 }
 
+/** Voltage maxima (MODELS.md §8) of one spike source, per instance: counts exact, times and values of the most recent `capacity`. */
+export interface MaximaResult {
+  name: string;
+  count: Float64Array;
+  /** maxima above 0 mV (spikes in Prinz's sense) */
+  spikeCount: Float64Array;
+  capacity: number;
+  /** times (ms) and values (mV) of instance i's kept maxima, oldest first */
+  of(i: number): { timesMs: number[]; valuesMv: number[] };
+  truncated(i: number): boolean;
+}
+
 export interface TraceResult {
   instances: number[];
   timesMs: Float64Array;
@@ -76,6 +92,8 @@ export interface EnsembleResult {
   lanes: Lane[];
   observed: ObservedResult[];
   spikes: SpikeResult[];
+  /** present when maximaCapacity > 0 */
+  maxima?: MaximaResult[];
   traces?: TraceResult;
   wallMs: number;
 }

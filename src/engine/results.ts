@@ -3,8 +3,8 @@
  * rows into series. Engines hand over their per-group buffers in the shared layout (layout.ts).
  */
 import { InputError } from '../errors.ts';
-import { observedTangentSlot, spikeSlot, type Layout } from '../compile/layout.ts';
-import type { EnsembleResult, EnsembleSpec, SpikeResult, TraceResult } from './ensemble.ts';
+import { eventSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
+import type { EnsembleResult, EnsembleSpec, MaximaResult, SpikeResult, TraceResult } from './ensemble.ts';
 import type { RunPlan } from './plan.ts';
 
 /** The buffers of one contiguous group of instances [start, start + n), f64 on the host. */
@@ -16,8 +16,8 @@ export interface GroupBuffers {
     obsMin: ArrayLike<number>;
     obsMax: ArrayLike<number>;
     obsTanSum: ArrayLike<number>;
-    spikeCount: ArrayLike<number>;
-    spikeTimes: ArrayLike<number>;
+    /** layout.ts, eventSlots */
+    events: ArrayLike<number>;
     traceRow: ArrayLike<number>;
     /** [row][sample][observed] for this group's traced instances, rows in instance order */
     trace: ArrayLike<number>;
@@ -34,6 +34,10 @@ export function validateEnsembleSpec(spec: EnsembleSpec, plan: RunPlan): number 
   if (!Number.isInteger(spec.N) || spec.N < 1) throw new InputError(`N must be an integer ≥ 1, got ${spec.N}`);
   const capacity = spec.spikeCapacity ?? defaultSpikeCapacity(spec.N);
   if (!Number.isInteger(capacity) || capacity < 1) throw new InputError(`spikeCapacity must be an integer ≥ 1, got ${capacity}`);
+  const maxima = spec.maximaCapacity ?? 0;
+  if (!Number.isInteger(maxima) || maxima < 0 || maxima > 65536) throw new InputError(`maximaCapacity must be an integer in [0, 65536], got ${maxima}`);
+  const hysteresis = spec.maximaHysteresisMv;
+  if (hysteresis !== undefined && (!Number.isFinite(hysteresis) || hysteresis <= 0)) throw new InputError(`maximaHysteresisMv must be a finite number > 0 (mV), got ${hysteresis}`);
   if (spec.spikeThresholdMv !== undefined && !Number.isFinite(spec.spikeThresholdMv)) {
     throw new InputError(`spikeThresholdMv must be a finite number (mV), got ${spec.spikeThresholdMv}`);
   }
@@ -83,30 +87,56 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
     return { name: o.name, unit: o.unit, kind: o.kind, mean, min, max, meanTangent };
   });
 
-  const spikes: SpikeResult[] = program.spikeSources.map((s, q) => {
-    const count = new Float64Array(N);
-    const ring = new Float64Array(N * K);
+  const slots = eventSlots(layout);
+  /** Gathers one slot-range of every group into an instance-major array: out[i·width + e]. */
+  const gather = (width: number, slotOf: (e: number) => number) => {
+    const out = new Float64Array(N * width);
     for (const g of groups) {
-      for (let i = 0; i < g.n; i++) {
-        count[g.start + i] = g.buffers.spikeCount[q * g.n + i];
-        for (let e = 0; e < K; e++) ring[(g.start + i) * K + e] = g.buffers.spikeTimes[spikeSlot(layout, q, e) * g.n + i];
+      for (let e = 0; e < width; e++) {
+        const base = slotOf(e) * g.n;
+        for (let i = 0; i < g.n; i++) out[(g.start + i) * width + e] = g.buffers.events[base + i];
       }
     }
+    return out;
+  };
+  /** The kept entries of a ring, oldest first. */
+  const ringOf = (ring: Float64Array, capacity: number, count: number, i: number) => {
+    const kept = Math.min(count, capacity);
+    const first = count > capacity ? count % capacity : 0;
+    const out: number[] = [];
+    for (let e = 0; e < kept; e++) out.push(ring[i * capacity + ((first + e) % capacity)]);
+    return out;
+  };
+
+  const spikes: SpikeResult[] = program.spikeSources.map((s, q) => {
+    const count = gather(1, () => slots.spikeCount(q));
+    const ring = gather(K, (e) => slots.spikeRing(q, e));
     return {
       name: s.name,
       count,
       capacity: K,
-      timesOf(i: number) {
-        const c = count[i];
-        const kept = Math.min(c, K);
-        const first = c > K ? c % K : 0;
-        const out: number[] = [];
-        for (let e = 0; e < kept; e++) out.push(ring[i * K + ((first + e) % K)]);
-        return out;
-      },
+      timesOf: (i: number) => ringOf(ring, K, count[i], i),
       truncated: (i: number) => count[i] > K,
     };
   });
+
+  const M = layout.maximaCapacity;
+  const maxima: MaximaResult[] | undefined = M > 0
+    ? program.spikeSources.map((s, q) => {
+      const count = gather(1, () => slots.maximaCount(q));
+      const spikeCount = gather(1, () => slots.maximaSpikes(q));
+      const times = gather(M, (e) => slots.maximumTime(q, e));
+      const values = gather(M, (e) => slots.maximumValue(q, e));
+      return {
+        name: s.name,
+        count,
+        spikeCount,
+        capacity: M,
+        of: (i: number) => ({ timesMs: ringOf(times, M, count[i], i), valuesMv: ringOf(values, M, count[i], i) }),
+        truncated: (i: number) => count[i] > M,
+      };
+    })
+    : undefined;
 
   let traces: TraceResult | undefined;
   const traced = spec.traceInstances ?? [];
@@ -146,6 +176,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
     lanes: program.lanes,
     observed,
     spikes,
+    maxima,
     traces,
     wallMs: input.wallMs,
   };

@@ -67,6 +67,21 @@ function bindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
   });
 }
 
+/** Compiled pipelines per device and kernel text: a sweep's chunks reuse them instead of recompiling. */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, ReturnType<typeof compileKernel>>>();
+
+function cachedPipelines(device: GPUDevice, kernel: WgslKernel): ReturnType<typeof compileKernel> {
+  let byCode = pipelineCache.get(device);
+  if (!byCode) pipelineCache.set(device, (byCode = new Map()));
+  let entry = byCode.get(kernel.code);
+  if (!entry) {
+    entry = compileKernel(device, kernel);
+    entry.catch(() => byCode!.delete(kernel.code));
+    byCode.set(kernel.code, entry);
+  }
+  return entry;
+}
+
 async function compileKernel(device: GPUDevice, kernel: WgslKernel) {
   const module = await scoped(device, 'compiling the WGSL kernel', () => device.createShaderModule({ code: kernel.code }));
   const info = await module.getCompilationInfo();
@@ -126,8 +141,11 @@ async function runOn(ctx: GpuContext, spec: EnsembleSpec, options: GpuOptions): 
   const { program, N } = spec;
   const plan = makePlan({ ...spec, dtMs: program.dtMs });
   const spikeCapacity = validateEnsembleSpec(spec, plan);
-  const kernel = emitWgsl(program, { spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, ...options.kernel });
-  const pipelines = await compileKernel(device, kernel);
+  const kernel = emitWgsl(program, {
+    spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, maximaCapacity: spec.maximaCapacity, maximaHysteresisMv: spec.maximaHysteresisMv,
+    ...options.kernel,
+  });
+  const pipelines = await cachedPipelines(device, kernel);
   const traced = spec.traceInstances ?? [];
   const O = kernel.layout.observed;
   const samplesPerBlock = plan.traceEvery ? Math.ceil(READBACK_BLOCK_STEPS / plan.traceEvery) + 1 : 0;
@@ -176,7 +194,7 @@ async function runBatch(
   const { device } = ctx;
   const { layout, slots } = kernel;
   const N = allParams.length / Math.max(1, layout.params);
-  const O = layout.observed, L = layout.lanes, Q = layout.spikeSources, K = layout.spikeCapacity;
+  const O = layout.observed, L = layout.lanes;
   const stride = Math.max(device.limits.minUniformBufferOffsetAlignment, UNIFORM_BYTES);
   const traceFloats = Math.max(4, tracedInstances.length * samplesPerBlock * O);
   const bytesOf = (slotCount: number) => Math.max(16, slotCount * n * 4);
@@ -305,8 +323,7 @@ async function runBatch(
         obsMin: extrema.subarray(0, O * n),
         obsMax: extrema.subarray(O * n, 2 * O * n),
         obsTanSum,
-        spikeCount: events.subarray(0, Q * n),
-        spikeTimes: events.subarray(Q * n, Q * (1 + K) * n),
+        events,
         traceRow: traceRows(n, start, tracedInstances),
         trace,
       },

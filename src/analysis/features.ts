@@ -1,0 +1,67 @@
+/**
+ * Per-model rows of a sweep: activity class and features (MODELS.md §8, from the voltage maxima the
+ * engine recorded), time averages and extremes, and gradients, as columns ready for a table.
+ */
+import type { EnsembleResult } from '../engine/ensemble.ts';
+import { classifyActivity, type ActivityClass } from './classify.ts';
+import { observableKey } from './names.ts';
+
+/** A table column: a name, its values, and how to store them. */
+export interface Column {
+  name: string;
+  type: 'INT32' | 'DOUBLE' | 'STRING' | 'BOOLEAN';
+  data: (number | string | boolean | null)[] | Float64Array | Int32Array;
+}
+
+export const ACTIVITY_CLASSES: readonly ActivityClass[] = ['silent', 'tonic', 'bursting', 'irregular'];
+
+/** Gradient column name: d_meanCaUM_d_log_gNa. */
+export function gradientColumn(observable: string, laneKey: string): string {
+  return `d_${observable}_d_${laneKey.replace(':', '_')}`;
+}
+
+const FEATURES = [
+  ['firingRateHz', 'DOUBLE'], ['burstPeriodMs', 'DOUBLE'], ['burstsPerCycle', 'INT32'], ['spikesPerBurst', 'DOUBLE'],
+  ['burstDurationMs', 'DOUBLE'], ['dutyCycle', 'DOUBLE'], ['interburstThresholdMs', 'DOUBLE'], ['isiMinMs', 'DOUBLE'],
+  ['isiMaxMs', 'DOUBLE'], ['isiMeanMs', 'DOUBLE'], ['subthresholdPeriodMs', 'DOUBLE'],
+] as const;
+
+/**
+ * Classifies every instance of a run and lays out its row columns (without index and parameters).
+ * The window is the run after its discard. Classification is Prinz's rules over the recorded maxima.
+ */
+export function featureColumns(result: EnsembleResult, windowStartMs: number, windowEndMs: number): Column[] {
+  const N = result.N;
+  const maxima = result.maxima?.[0];
+  if (!maxima) throw new Error('featureColumns needs a run that recorded voltage maxima (maximaCapacity > 0)');
+  const cls: string[] = new Array(N);
+  const spikes = new Int32Array(N), maximaCount = new Int32Array(N);
+  const truncated: boolean[] = new Array(N);
+  const features = FEATURES.map(() => new Array<number | null>(N));
+  for (let i = 0; i < N; i++) {
+    const { timesMs, valuesMv } = maxima.of(i);
+    const f = classifyActivity({
+      maximaTimesMs: timesMs, maximaValuesMv: valuesMv, windowStartMs, windowEndMs,
+      totalMaxima: maxima.count[i], totalSpikes: maxima.spikeCount[i],
+    });
+    cls[i] = f.class;
+    spikes[i] = f.spikeCount;
+    maximaCount[i] = maxima.count[i];
+    truncated[i] = f.truncated;
+    FEATURES.forEach(([name], k) => (features[k][i] = f[name]));
+  }
+  const columns: Column[] = [
+    { name: 'class', type: 'STRING', data: cls },
+    { name: 'spikeCount', type: 'INT32', data: spikes },
+    { name: 'maximaCount', type: 'INT32', data: maximaCount },
+    { name: 'maximaTruncated', type: 'BOOLEAN', data: truncated },
+    ...FEATURES.map(([name, type], k) => ({ name, type, data: features[k] })),
+  ];
+  for (const o of result.observed) {
+    for (const stat of ['mean', 'min', 'max'] as const) columns.push({ name: observableKey(stat, o.name, o.unit), type: 'DOUBLE', data: o[stat] });
+  }
+  for (const o of result.observed) {
+    result.lanes.forEach((lane, j) => columns.push({ name: gradientColumn(observableKey('mean', o.name, o.unit), lane.key), type: 'DOUBLE', data: o.meanTangent[j] }));
+  }
+  return columns;
+}

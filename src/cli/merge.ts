@@ -1,0 +1,33 @@
+/** `ionsweep merge <dir>` and `ionsweep verify <dir>`: combine and check the shards of a sweep. */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { InputError } from '../errors.ts';
+import { mergeSweep, readManifests, verifySweep } from '../io/sweep-merge.ts';
+import { writeStdout } from './util.ts';
+import { classTable } from './sweep.ts';
+
+export function mergeCommand(): Command {
+  return new Command('merge')
+    .description('merge the shard tables of a sweep folder into one Parquet table (after verifying them)')
+    .argument('<dir>', 'sweep output folder')
+    .option('--out <file>', 'merged table (default: <dir>/merged.parquet)')
+    .action(async (dir: string, flags: { out?: string }) => {
+      const out = flags.out ?? join(dir, 'merged.parquet');
+      const { rows } = await mergeSweep(dir, out);
+      const manifests = await readManifests(dir);
+      const counts: Record<string, number> = {};
+      for (const m of manifests) for (const [k, v] of Object.entries(m.classCounts)) counts[k] = (counts[k] ?? 0) + v;
+      await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}\n${classTable(counts, rows, null)}\n`);
+    });
+}
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description('check a sweep folder: manifests consistent, every index present exactly once')
+    .argument('<dir>', 'sweep output folder')
+    .action(async (dir: string) => {
+      const report = await verifySweep(dir);
+      if (!report.ok) throw new InputError(`verify ${dir}: ${report.problems.join('; ')}`);
+      await writeStdout(`ok: ${report.shards} shards, ${report.rows} rows, every index present exactly once\n`);
+    });
+}

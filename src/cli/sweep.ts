@@ -1,0 +1,96 @@
+/** `ionsweep sweep spec.yaml`: run one shard of a population sweep, store it, print the class fractions. */
+import process from 'node:process';
+import { basename, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { GPU_MATH } from '../compile/emit-wgsl.ts';
+import { ENGINE_CHOICES } from '../engine/run.ts';
+import { runSweepShard, type ShardReport } from '../jobs/sweep/run.ts';
+import { parseSweepSpec, resolveSweep, specHash } from '../jobs/sweep/spec.ts';
+import { readSpecFile } from '../io/spec-file.ts';
+import { ShardStore, shardName, type ShardManifest } from '../io/sweep-store.ts';
+import { ACTIVITY_CLASSES } from '../analysis/features.ts';
+import { progressReporter } from './progress.ts';
+import { resolveShard } from './shard.ts';
+import { parseNumber, writeStdout } from './util.ts';
+
+interface SweepFlags {
+  out?: string;
+  shard?: string;
+  shardCount?: number;
+  resume?: boolean;
+  engine?: string;
+  gpuMath?: string;
+  threads?: number;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** The class fractions table (and burst periods) as text. */
+export function classTable(classCounts: Record<string, number>, rows: number, periods: ShardReport['burstPeriodMs']): string {
+  const lines = ['class        models   fraction'];
+  for (const c of [...ACTIVITY_CLASSES, ...Object.keys(classCounts).filter((k) => !ACTIVITY_CLASSES.includes(k as never))]) {
+    const n = classCounts[c] ?? 0;
+    lines.push(`${c.padEnd(10)} ${String(n).padStart(8)}   ${((100 * n) / Math.max(1, rows)).toFixed(1).padStart(6)} %`);
+  }
+  if (periods) {
+    lines.push(`burst period of bursting models (ms): median ${periods.p50.toFixed(0)}, quartiles ${periods.p25.toFixed(0)}–${periods.p75.toFixed(0)}, 10–90 % ${periods.p10.toFixed(0)}–${periods.p90.toFixed(0)}`);
+  }
+  return lines.join('\n');
+}
+
+export function sweepCommand(): Command {
+  return new Command('sweep')
+    .description('run a population sweep (one shard of it) from a YAML/JSON spec; rows go to Parquet')
+    .argument('<spec>', 'sweep spec file (YAML or JSON)')
+    .option('--out <dir>', 'output folder (default: results/<spec name>)')
+    .option('--shard <i/n>', 'run shard i of n (numbered from 0); or set by SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX')
+    .option('--shard-count <n>', 'number of shards, with JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID', (v) => parseNumber('--shard-count', v))
+    .option('--resume', 'continue a shard that was interrupted, keeping the chunks it stored')
+    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
+    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
+    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the shard manifest as JSON instead of the table')
+    .action(async (specPath: string, flags: SweepFlags) => {
+      const raw = (await readSpecFile(specPath)) as Record<string, unknown>;
+      const spec = parseSweepSpec({
+        ...raw,
+        ...(flags.engine ? { engine: flags.engine } : {}),
+        ...(flags.gpuMath ? { gpuMath: flags.gpuMath } : {}),
+      });
+      const sweep = resolveSweep(spec);
+      const shard = resolveShard(flags.shard, flags.shardCount, process.env);
+      const outDir = flags.out ?? join('results', basename(specPath).replace(/\.(ya?ml|json)$/i, ''));
+      const store = new ShardStore(outDir, shard);
+      const hash = await specHash(spec);
+      let manifest: ShardManifest;
+      if (await store.prepare(Boolean(flags.resume))) {
+        manifest = JSON.parse(await (await import('node:fs/promises')).readFile(store.manifestPath, 'utf8'));
+        if (manifest.specHash !== hash) throw new Error(`${store.manifestPath} belongs to another spec (hash ${manifest.specHash.slice(0, 12)}…)`);
+        process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
+      } else {
+        const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, 'models', flags.quiet);
+        const report = await runSweepShard(sweep, shard, store, {
+          threads: flags.threads,
+          onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),
+        }).finally(() => progress.stop());
+        manifest = await store.finish({
+          specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows,
+          engine: report.engine || 'none (resumed)', device: report.device, gpuMath: spec.gpuMath,
+          timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
+          chunks: report.chunks, chunksResumed: report.chunksResumed,
+        });
+      }
+      if (flags.json) {
+        await writeStdout(JSON.stringify(manifest, null, 2) + '\n');
+        return;
+      }
+      const seconds = manifest.timings.wallMs / 1000;
+      await writeStdout([
+        `ionsweep sweep: ${manifest.rows} models (shard ${shard.index + 1} of ${shard.count}, indices ${manifest.range.start}–${manifest.range.end - 1} of ${manifest.total})` +
+          ` in ${seconds.toFixed(1)} s on ${manifest.engine} (${manifest.device}): ${(manifest.rows / seconds).toPrecision(3)} models/s`,
+        classTable(manifest.classCounts, manifest.rows, manifest.burstPeriodMs),
+        `table: ${join(outDir, manifest.table)}`,
+      ].join('\n') + '\n');
+    });
+}

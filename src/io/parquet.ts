@@ -1,0 +1,72 @@
+/**
+ * Parquet tables: written with hyparquet-writer (atomically: a temporary name, then rename) and read
+ * back column by column with hyparquet, for merging shards and verifying them.
+ */
+import { readFile } from 'node:fs/promises';
+import { parquetMetadata, parquetRead } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import type { Column } from '../analysis/features.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+
+/** Writes columns (all of one length) as a Parquet file, with key-value metadata. */
+export async function writeParquet(path: string, columns: Column[], metadata: Record<string, string> = {}): Promise<void> {
+  const rows = columns[0]?.data.length ?? 0;
+  for (const c of columns) {
+    if (c.data.length !== rows) throw new Error(`column ${c.name} has ${c.data.length} values, expected ${rows}`);
+  }
+  const buffer = parquetWriteBuffer({
+    columnData: columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type })),
+    kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    rowGroupSize: 100_000,
+    createdBy: 'ionsweep',
+  });
+  await writeFileAtomic(path, new Uint8Array(buffer));
+}
+
+export interface Table {
+  rows: number;
+  columns: Column[];
+  metadata: Record<string, string>;
+}
+
+const TYPE_OF: Record<string, Column['type']> = { INT32: 'INT32', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', BYTE_ARRAY: 'STRING' };
+
+/** Reads a whole Parquet file into columns (in file order). */
+export async function readParquet(path: string): Promise<Table> {
+  const bytes = await readFile(path);
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const meta = parquetMetadata(file);
+  const rows = Number(meta.num_rows);
+  const leaves = meta.schema.slice(1);
+  const data = new Map<string, unknown[]>(leaves.map((s) => [s.name, new Array(rows)]));
+  await parquetRead({
+    file,
+    onChunk({ columnName, columnData, rowStart }) {
+      const out = data.get(columnName)!;
+      for (let k = 0; k < columnData.length; k++) out[rowStart + k] = columnData[k];
+    },
+  });
+  const columns = leaves.map((s) => {
+    const values = data.get(s.name)!;
+    const type = TYPE_OF[s.type ?? 'DOUBLE'] ?? 'DOUBLE';
+    // hyparquet returns bigint for INT64 only; INT32 and DOUBLE come back as numbers
+    return { name: s.name, type, data: values as Column['data'] };
+  });
+  const metadata = Object.fromEntries((meta.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? '']));
+  return { rows, columns, metadata };
+}
+
+/** Concatenates tables with identical columns, in the order given. */
+export function concatTables(tables: Table[]): Column[] {
+  if (tables.length === 0) return [];
+  const names = tables[0].columns.map((c) => c.name);
+  for (const t of tables) {
+    const these = t.columns.map((c) => c.name);
+    if (these.join('\u0000') !== names.join('\u0000')) throw new Error(`tables have different columns: ${names.join(', ')} vs ${these.join(', ')}`);
+  }
+  return tables[0].columns.map((c, k) => ({
+    name: c.name,
+    type: c.type,
+    data: tables.flatMap((t) => Array.from(t.columns[k].data as ArrayLike<number | string | boolean | null>)),
+  }));
+}

@@ -1,0 +1,115 @@
+/**
+ * A sweep's files. Each shard writes its chunks as part files (atomically) into its own folder, so
+ * a killed run loses at most the chunk in flight and `--resume` skips what is stored. When every chunk
+ * is stored the parts become one Parquet table per shard, then the shard's manifest is written (last,
+ * atomically: a shard is complete exactly when its manifest exists), then the parts are removed.
+ *
+ *     out/shard-00003-of-00007/part-000049152-000065536.parquet   while running
+ *     out/shard-00003-of-00007.parquet                              the shard's table
+ *     out/shard-00003-of-00007.json                                 its manifest
+ *     out/traces/model-000000017.npy                                traces, (samples, 2): tMs, VMv
+ */
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Column } from '../analysis/features.ts';
+import { InputError } from '../errors.ts';
+import type { IndexRange, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { encodeNpy } from './npy.ts';
+import { concatTables, readParquet, writeParquet } from './parquet.ts';
+
+export const MANIFEST_VERSION = 1;
+
+export interface ShardManifest {
+  version: number;
+  tool: string;
+  specHash: string;
+  spec: unknown;
+  total: number;
+  shard: Shard;
+  range: IndexRange;
+  rows: number;
+  table: string;
+  engine: string;
+  device: string;
+  gpuMath: string;
+  timings: ShardReport['timings'];
+  classCounts: Record<string, number>;
+  burstPeriodMs: ShardReport['burstPeriodMs'];
+  chunks: number;
+  chunksResumed: number;
+  completedAt: string;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+export const shardName = (shard: Shard) => `shard-${pad(shard.index, 5)}-of-${pad(shard.count, 5)}`;
+const partName = (r: IndexRange) => `part-${pad(r.start, 10)}-${pad(r.end, 10)}.parquet`;
+const PART = /^part-(\d+)-(\d+)\.parquet$/;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The files of one shard of a sweep. */
+export class ShardStore implements SweepSink {
+  readonly partsDir: string;
+  readonly tablePath: string;
+  readonly manifestPath: string;
+
+  constructor(readonly outDir: string, readonly shard: Shard) {
+    this.partsDir = join(outDir, shardName(shard));
+    this.tablePath = join(outDir, `${shardName(shard)}.parquet`);
+    this.manifestPath = join(outDir, `${shardName(shard)}.json`);
+  }
+
+  /** Refuses to mix with earlier output unless resuming. Returns true when the shard is already complete. */
+  async prepare(resume: boolean): Promise<boolean> {
+    const complete = await exists(this.manifestPath);
+    const started = complete || (await exists(this.partsDir)) || (await exists(this.tablePath));
+    if (started && !resume) {
+      throw new InputError(`${complete ? this.manifestPath : this.partsDir} exists from an earlier run: add --resume to continue it, or choose another --out`);
+    }
+    if (!complete) await mkdir(this.partsDir, { recursive: true });
+    return complete;
+  }
+
+  async storedChunks(): Promise<Set<number>> {
+    if (!(await exists(this.partsDir))) return new Set();
+    const names = await readdir(this.partsDir);
+    return new Set(names.map((n) => PART.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])));
+  }
+
+  writeChunk(range: IndexRange, columns: Column[]): Promise<void> {
+    return writeParquet(join(this.partsDir, partName(range)), columns);
+  }
+
+  async writeTrace(index: number, timesMs: Float64Array, vMv: Float64Array): Promise<void> {
+    const data = new Float64Array(timesMs.length * 2);
+    for (let k = 0; k < timesMs.length; k++) {
+      data[2 * k] = timesMs[k];
+      data[2 * k + 1] = vMv[k];
+    }
+    await writeFileAtomic(join(this.outDir, 'traces', `model-${pad(index, 9)}.npy`), encodeNpy(data, [timesMs.length, 2]));
+  }
+
+  /** Parts → one table, then the manifest, then the parts go. */
+  async finish(manifest: Omit<ShardManifest, 'table' | 'version' | 'tool' | 'completedAt'>): Promise<ShardManifest> {
+    const names = (await readdir(this.partsDir)).filter((n) => PART.test(n)).sort();
+    const tables = [];
+    for (const n of names) tables.push(await readParquet(join(this.partsDir, n)));
+    const rows = tables.reduce((s, t) => s + t.rows, 0);
+    if (rows !== manifest.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${manifest.rows}`);
+    await writeParquet(this.tablePath, concatTables(tables), { ionsweep_spec_hash: manifest.specHash, ionsweep_shard: shardName(this.shard) });
+    const full: ShardManifest = {
+      version: MANIFEST_VERSION, tool: 'ionsweep', ...manifest, table: `${shardName(this.shard)}.parquet`, completedAt: new Date().toISOString(),
+    };
+    await writeFileAtomic(this.manifestPath, JSON.stringify(full, null, 2) + '\n');
+    await rm(this.partsDir, { recursive: true, force: true });
+    return full;
+  }
+}

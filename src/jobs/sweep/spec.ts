@@ -1,0 +1,178 @@
+/**
+ * The sweep spec (YAML or JSON): which model, which parameters vary and how they are sampled, how
+ * long each model runs, and what to record. Validated with zod; every message names the field and
+ * the allowed values. `resolveSweep` then checks the spec against the model (parameter names and
+ * ranges).
+ */
+import { z } from 'zod';
+import { MODEL_NAMES, libraryModel } from '../../channels/index.ts';
+import { GPU_MATH } from '../../compile/emit-wgsl.ts';
+import { METHODS } from '../../compile/program.ts';
+import { ENGINE_CHOICES } from '../../engine/run.ts';
+import { InputError } from '../../errors.ts';
+import { checkParamValue, requireParam, type Model } from '../../model/model.ts';
+import { parseLane } from '../../compile/program.ts';
+import { describeIssue, finite, got, nonNegative, oneOf, positive } from '../schema.ts';
+
+export const SAMPLINGS = ['grid', 'random', 'lhs', 'sobol'] as const;
+export type Sampling = (typeof SAMPLINGS)[number];
+
+const bounds = z.tuple([finite(), finite()], { error: (iss) => `must be [low, high], got ${got(iss.input)}` })
+  .refine(([lo, hi]) => hi > lo, { error: 'needs high > low' });
+
+const gridRange = z.object({
+  from: finite(),
+  to: finite(),
+  count: z.number().int().min(1, { error: 'must be an integer ≥ 1' }),
+}).strict();
+
+/** How one parameter varies: a grid (values, or an evenly spaced range) or a distribution. */
+export const distributionSchema = z.union([
+  z.object({ grid: z.union([z.array(finite()).min(1, { error: 'needs at least one value' }), gridRange]) }).strict(),
+  z.object({ uniform: bounds }).strict(),
+  z.object({ logUniform: bounds.refine(([lo]) => lo > 0, { error: 'needs low > 0' }) }).strict(),
+], { error: (iss) => `must be {grid: [values] | {from, to, count}}, {uniform: [low, high]} or {logUniform: [low, high]}, got ${got(JSON.stringify(iss.input))}` });
+
+const stepSchema = z.object({ startMs: nonNegative('ms'), stopMs: finite(), ampUAPerCm2: finite() }).strict()
+  .refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
+
+export const sweepSpecSchema = z.object({
+  model: oneOf(MODEL_NAMES),
+  method: oneOf(METHODS).default('exp-euler'),
+  dtMs: positive('ms').default(0.025),
+  durationMs: positive('ms'),
+  discardMs: nonNegative('ms').default(0),
+  init: oneOf(['steady', 'cold'] as const).optional(),
+  /** the seed of random, lhs and sobol sampling */
+  seed: z.number().int({ error: 'must be an integer' }).min(0).max(2 ** 31 - 1).default(1),
+  sampling: oneOf(SAMPLINGS).default('grid'),
+  /** number of models (random, lhs, sobol); a grid's size is the product of its axes */
+  samples: z.number().int({ error: 'must be an integer' }).min(1).max(2 ** 31 - 1).optional(),
+  /** grid only: run this many grid models drawn uniformly without replacement (seeded) instead of all */
+  subsample: z.number().int({ error: 'must be an integer' }).min(1).optional(),
+  /** parameters that vary, in order: for a grid the first is the most significant digit of the model number */
+  parameters: z.record(z.string(), distributionSchema).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
+  /** parameters held at a value other than the model's default */
+  fixed: z.record(z.string(), finite()).default({}),
+  currentUAPerCm2: finite().optional(),
+  steps: z.array(stepSchema).default([]),
+  /** gradients to record per model: parameter names, or log:name */
+  tangents: z.array(z.string()).default([]),
+  /** voltage maxima kept per model for classification (the most recent) */
+  maxima: z.number().int().min(16, { error: 'must be an integer ≥ 16' }).max(4096, { error: 'must be ≤ 4096' }).default(256),
+  maximaHysteresisMv: positive('mV').default(0.05),
+  /** decimated voltage traces of chosen models, written as NPY */
+  traces: z.object({ everyMs: positive('ms'), indices: z.array(z.number().int().min(0)).max(1000, { error: 'at most 1000 traced models' }) }).strict().optional(),
+  engine: oneOf(ENGINE_CHOICES).default('auto'),
+  gpuMath: oneOf(GPU_MATH).default('accurate'),
+  /** models per chunk: the unit of progress, resume and pipelining */
+  chunkSize: z.number().int().min(1).max(1 << 22).default(16384),
+}).strict();
+
+export type SweepSpecInput = z.input<typeof sweepSpecSchema>;
+export type SweepSpec = z.output<typeof sweepSpecSchema>;
+
+/** Parses and checks a spec object; throws InputError naming the first problem. */
+export function parseSweepSpec(input: unknown): SweepSpec {
+  const parsed = sweepSpecSchema.safeParse(input);
+  if (!parsed.success) throw new InputError(`sweep spec: ${describeIssue(parsed.error)}`);
+  return parsed.data;
+}
+
+export interface Axis {
+  name: string;
+  kind: 'grid' | 'uniform' | 'logUniform';
+  /** grid values */
+  values?: number[];
+  low?: number;
+  high?: number;
+}
+
+export interface ResolvedSweep {
+  spec: SweepSpec;
+  model: Model;
+  axes: Axis[];
+  /** number of models */
+  total: number;
+  /** number of grid points (grid sampling; equals total without subsample) */
+  gridSize?: number;
+}
+
+function gridValues(grid: number[] | { from: number; to: number; count: number }): number[] {
+  if (Array.isArray(grid)) return grid;
+  if (grid.count === 1) return [grid.from];
+  return Array.from({ length: grid.count }, (_, k) => grid.from + ((grid.to - grid.from) * k) / (grid.count - 1));
+}
+
+/** Checks a parsed spec against its model and works out the axes and the number of models. */
+export function resolveSweep(spec: SweepSpec): ResolvedSweep {
+  const model = libraryModel(spec.model);
+  const axes: Axis[] = Object.entries(spec.parameters).map(([name, dist]) => {
+    const def = requireParam(model, name);
+    const check = (value: number, what: string) => {
+      const problem = checkParamValue(name, def, value);
+      if (problem) throw new InputError(`sweep spec: parameters.${name}.${what}: ${problem}`);
+    };
+    if ('grid' in dist) {
+      const values = gridValues(dist.grid);
+      values.forEach((v, k) => check(v, `grid[${k}]`));
+      return { name, kind: 'grid', values };
+    }
+    const [low, high] = 'uniform' in dist ? dist.uniform : dist.logUniform;
+    check(low, 'low');
+    check(high, 'high');
+    return { name, kind: 'uniform' in dist ? 'uniform' : 'logUniform', low, high };
+  });
+  for (const [name, value] of Object.entries(spec.fixed)) {
+    if (name in spec.parameters) throw new InputError(`sweep spec: fixed.${name}: ${name} is also a varied parameter`);
+    const problem = checkParamValue(name, requireParam(model, name), value);
+    if (problem) throw new InputError(`sweep spec: fixed.${name}: ${problem}`);
+  }
+  for (const key of spec.tangents) requireParam(model, parseLane(key).param);
+  if (spec.discardMs >= spec.durationMs) throw new InputError(`sweep spec: discardMs must be < durationMs (${spec.durationMs}), got ${spec.discardMs}`);
+
+  let total: number;
+  if (spec.sampling === 'grid') {
+    const notGrid = axes.find((a) => a.kind !== 'grid');
+    if (notGrid) throw new InputError(`sweep spec: parameters.${notGrid.name}: sampling 'grid' needs a grid for every parameter; use sampling random, lhs or sobol for distributions`);
+    if (spec.samples !== undefined) throw new InputError(`sweep spec: samples: a grid's size is the product of its axes; remove samples or choose sampling random, lhs or sobol`);
+    const gridSize = axes.reduce((n, a) => n * a.values!.length, 1);
+    if (gridSize > 2 ** 31 - 1) throw new InputError(`sweep spec: the grid has ${gridSize} models, over the limit of 2^31 − 1`);
+    if (spec.subsample !== undefined && spec.subsample > gridSize) throw new InputError(`sweep spec: subsample must be ≤ the grid size ${gridSize}, got ${spec.subsample}`);
+    total = spec.subsample ?? gridSize;
+    for (const i of spec.traces?.indices ?? []) if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
+    return { spec, model, axes, total, gridSize };
+  } else {
+    const grid = axes.find((a) => a.kind === 'grid');
+    if (grid) throw new InputError(`sweep spec: parameters.${grid.name}: sampling '${spec.sampling}' needs uniform or logUniform for every parameter`);
+    if (spec.samples === undefined) throw new InputError(`sweep spec: samples: required for sampling '${spec.sampling}' (the number of models)`);
+    if (spec.subsample !== undefined) throw new InputError(`sweep spec: subsample: only for sampling 'grid' (use samples)`);
+    if (spec.sampling === 'sobol' && axes.length > SOBOL_MAX_DIMENSIONS) {
+      throw new InputError(`sweep spec: sobol sampling supports up to ${SOBOL_MAX_DIMENSIONS} parameters, got ${axes.length}`);
+    }
+    total = spec.samples;
+  }
+  for (const i of spec.traces?.indices ?? []) {
+    if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
+  }
+  return { spec, model, axes, total };
+}
+
+export const SOBOL_MAX_DIMENSIONS = 21;
+
+/** Canonical JSON (sorted keys) of everything that determines a sweep's rows: its identity across shards. */
+export function specIdentity(spec: SweepSpec): string {
+  const { engine: _engine, gpuMath: _gpuMath, chunkSize: _chunk, ...identity } = spec;
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return JSON.stringify(canonical(identity));
+}
+
+/** SHA-256 of the spec identity, hex. */
+export async function specHash(spec: SweepSpec): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(specIdentity(spec)));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,8 +1,22 @@
 /**
- * `npm run bench`: prints one JSON document with every benchmark measured in this run.
- * Ratios (engine vs plain loop, 8 lanes vs 0) come from the same run on the same machine.
+ * `npm run bench`: prints one JSON document with every benchmark measured in this run. Ratios (GPU vs
+ * CPU engine, engine vs plain loop, 8 lanes vs 0) come from the same run on the same machine.
+ * `npm run bench -- --quick` runs smaller sizes; `--gpu-only` / `--cpu-only` run one part.
  */
+import process from 'node:process';
 import { cpuBenchmark } from './cpu.ts';
+import { gpuBenchmark } from './gpu.ts';
 
-const result = { date: new Date().toISOString(), cpu: await cpuBenchmark() };
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: navigator.hardwareConcurrency } };
+if (!args.has('--gpu-only')) result.cpu = await cpuBenchmark();
+if (!args.has('--cpu-only')) {
+  result.gpu = await gpuBenchmark({
+    sizes: quick ? [1024, 16384, 65536] : [1024, 16384, 65536, 262144, 1048576],
+    lanes: [0, 8],
+    maths: ['accurate', 'fast'],
+    budget: quick ? 3e8 : 2e9,
+  });
+}
 console.log(JSON.stringify(result, null, 2));

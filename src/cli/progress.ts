@@ -40,8 +40,13 @@ export function progressReporter(label: string, unit: string, quiet = false): Pr
       stop: () => started && bar.stop(),
     };
   }
+  // batch logs: a line at most every 5 s, and the last one
+  let last = -Infinity;
   return {
     update(p) {
+      const now = performance.now();
+      if (now - last < 5000 && p.done < p.total) return;
+      last = now;
       process.stderr.write(JSON.stringify({
         event: 'progress', job: label, done: p.done, total: p.total, [`${unit}PerSecond`]: Number(p.rate.toPrecision(4)) || 0,
         etaSeconds: Number.isFinite(p.etaSeconds) ? Math.round(p.etaSeconds) : null, time: new Date().toISOString(),

@@ -100,6 +100,15 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const pending = chunks.filter((c) => !stored.has(c.start));
   const traced = new Set(spec.traces?.indices ?? []);
 
+  let done = range.end - range.start - pending.reduce((s, c) => s + c.end - c.start, 0);
+  let ranModels = 0;
+  const ranStarted = performance.now();
+  const report = (inFlight: number) => {
+    const rate = (ranModels + inFlight) / ((performance.now() - ranStarted) / 1000);
+    const remaining = range.end - range.start - done - inFlight;
+    options.onProgress?.({ done: done + Math.floor(inFlight), total: range.end - range.start, modelsPerSecond: rate, etaSeconds: remaining / rate });
+  };
+
   const run = (chunk: IndexRange) => {
     const n = chunk.end - chunk.start;
     const columns = sampler.names.map(() => new Float64Array(n));
@@ -118,6 +127,8 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
           maximaCapacity: spec.maxima, maximaHysteresisMv: spec.maximaHysteresisMv,
           traceEveryMs: traceInstances.length ? spec.traces!.everyMs : undefined,
           traceInstances: traceInstances.length ? traceInstances : undefined,
+          // progress inside a chunk: long chunks would otherwise report nothing for minutes
+          onProgress: (fraction) => report(fraction * n),
         },
         { engine: spec.engine, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu },
       ),
@@ -146,9 +157,6 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const periods: number[] = [];
   let engine = '', device = '';
   let engineWaitMs = 0, hostMs = 0;
-  let done = range.end - range.start - pending.reduce((s, c) => s + c.end - c.start, 0);
-  let ranModels = 0;
-  const ranStarted = performance.now();
   options.onProgress?.({ done, total: range.end - range.start, modelsPerSecond: 0, etaSeconds: NaN });
 
   let next = pending.length ? run(pending[0]) : undefined;
@@ -166,8 +174,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     const n = current.chunk.end - current.chunk.start;
     done += n;
     ranModels += n;
-    const rate = ranModels / ((performance.now() - ranStarted) / 1000);
-    options.onProgress?.({ done, total: range.end - range.start, modelsPerSecond: rate, etaSeconds: (range.end - range.start - done) / rate });
+    report(0);
   }
 
   return {

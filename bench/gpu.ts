@@ -1,0 +1,62 @@
+/**
+ * GPU-engine throughput for the prinz model (neuron-steps per second) over ensemble sizes and tangent
+ * lanes, with the CPU engine measured in the same run for the ratio. Each configuration runs long
+ * enough (a budget of neuron-steps) that compilation and readback are a small part of its time.
+ */
+import { libraryModel } from '../src/channels/index.ts';
+import { CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
+import { compile } from '../src/compile/compile.ts';
+import type { GpuMath } from '../src/compile/emit-wgsl.ts';
+import { getGpu } from '../src/engine/gpu/device.ts';
+import { runGpu } from '../src/engine/gpu/gpu.ts';
+import { cellTable, cpuEngineRate } from './cpu.ts';
+
+const DT = 0.025;
+
+export interface GpuBenchOptions {
+  sizes: number[];
+  lanes: number[];
+  maths: GpuMath[];
+  /** neuron-steps per timed run; scaled down for lane counts (8 lanes cost several times more) */
+  budget: number;
+}
+
+async function gpuRate(N: number, lanes: number, math: GpuMath, budget: number) {
+  const program = compile(libraryModel('prinz'), {
+    dtMs: DT, instanceParams: [...CONDUCTANCE_NAMES], tangents: CONDUCTANCE_NAMES.slice(0, lanes).map((g) => `log:${g}`),
+  });
+  const params = cellTable(N);
+  const steps = Math.max(40, Math.round(budget / (lanes ? 5 : 1) / N));
+  await runGpu({ program, N, params, durationMs: 4 * DT }, { kernel: { math } }); // compile and warm up
+  const r = await runGpu({ program, N, params, durationMs: steps * DT }, { kernel: { math } });
+  return { N, lanes, math, steps, wallMs: Math.round(r.wallMs), neuronStepsPerS: (N * steps) / (r.wallMs / 1000) };
+}
+
+export async function gpuBenchmark(options: GpuBenchOptions) {
+  const gpu = await getGpu();
+  if (!gpu) return { adapter: null, note: 'no WebGPU adapter: GPU benchmarks skipped' };
+  const cpu = { lanes0: await cpuEngineRate(1000, 0, 250), lanes8: await cpuEngineRate(1000, 8, 60) };
+  const runs: (Awaited<ReturnType<typeof gpuRate>> & { gpuOverCpu: number })[] = [];
+  for (const lanes of options.lanes) {
+    for (const math of options.maths) {
+      for (const N of options.sizes) {
+        const r = await gpuRate(N, lanes, math, options.budget);
+        const cpuRate = lanes ? cpu.lanes8.neuronStepsPerS : cpu.lanes0.neuronStepsPerS;
+        runs.push({ ...r, gpuOverCpu: r.neuronStepsPerS / cpuRate });
+        console.error(`gpu ${JSON.stringify(runs[runs.length - 1])}`);
+      }
+    }
+  }
+  const rate = (N: number, lanes: number, math: GpuMath) => runs.find((r) => r.N === N && r.lanes === lanes && r.math === math)?.neuronStepsPerS;
+  const lanesCost = Object.fromEntries(options.maths.flatMap((math) => options.sizes.map((N) => {
+    const [a, b] = [rate(N, 0, math), rate(N, 8, math)];
+    return a && b ? [[`${math} N=${N}`, a / b]] : [];
+  })));
+  return {
+    adapter: gpu.adapterName,
+    fallbackAdapter: gpu.isFallbackAdapter,
+    cpuEngine: cpu,
+    runs,
+    costOf8LanesVs0: lanesCost,
+  };
+}

@@ -101,7 +101,7 @@ describe.skipIf(!gpu)('GPU engine', () => {
     const program = compile(model, { dtMs: 0.025 });
     let destroyed = false;
     const run = runGpu({ program, N: 4096, durationMs: 5000, onProgress: () => { if (!destroyed) { destroyed = true; device.destroy(); } } }, { gpu: own, targetDispatchMs: 5 });
-    await expect(run).rejects.toThrow(/lost after \d+ of 200000 steps|failed/);
+    await expect(run).rejects.toThrow(/steps \d+\.\.\d+ of 200000/);
   });
 
   it('survives 50 consecutive runs with the host thread busy between them', async () => {

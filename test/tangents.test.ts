@@ -91,3 +91,30 @@ describe('the HH removable singularity', () => {
     });
   }
 });
+
+describe('trace tangents', () => {
+  it('are the derivatives of the traced values, and average to the tangent of the mean', async () => {
+    const model = libraryModel('hh');
+    const stimulus = [{ startMs: 5, stopMs: 25, ampUAPerCm2: 10 }];
+    const run = (gNa: number, tangents: string[]) => runCpu({
+      program: compile(model, { dtMs: 0.025, instanceParams: ['gNa'], tangents, stimulus }),
+      N: 1, params: { gNa: [gNa] }, durationMs: 30, discardMs: 2, traceEveryMs: 0.025, traceInstances: [0], traceTangents: true,
+    }, { threads: 1 });
+    const base = await run(120, ['gNa']);
+    const tan = base.traces!.tangentSeries(0, 'V', 'gNa');
+    const h = 1e-4;
+    const [plus, minus] = [await run(120 + h, []), await run(120 - h, [])];
+    const vp = plus.traces!.series(0, 'V'), vm = minus.traces!.series(0, 'V');
+    let compared = 0;
+    for (let k = 0; k < tan.length; k += 37) {
+      const fd = (vp[k] - vm[k]) / (2 * h);
+      if (Math.abs(fd) < 1e-3) continue;
+      compared++;
+      // h = 1e-4 of 120 mS/cm²: O(h²) truncation ~1e-8 relative here; spikes make some samples steep, hence 1e-5
+      expect(Math.abs(tan[k] - fd) / Math.abs(fd), `sample ${k}`).toBeLessThan(1e-5);
+    }
+    expect(compared).toBeGreaterThan(10);
+    const mean = tan.reduce((s, x) => s + x, 0) / tan.length;
+    expect(Math.abs(mean - base.observed[0].meanTangent[0][0])).toBeLessThan(1e-9 * Math.max(1, Math.abs(mean)));
+  });
+});

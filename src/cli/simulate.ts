@@ -96,7 +96,13 @@ export function simulateCommand(): Command {
         threads: flags.threads,
       };
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
-      const result = await simulate(spec, (field) => FLAG_OF[field] ?? field);
+      const result = await simulate(spec, (field) => FLAG_OF[field] ?? field).catch((error) => {
+        // messages from deeper layers name API fields; on the command line, name the flags
+        if (error instanceof InputError) {
+          throw new InputError(error.message.replace(/\b(durationMs|discardMs|dtMs|traceEveryMs)\b/g, (f) => FLAG_OF[f]));
+        }
+        throw error;
+      });
       if (flags.out) await writeFileAtomic(flags.out, traceNpy(result));
       const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(simulationJson(result, flags.out), null, 2) + '\n';
       await writeStdout(text);

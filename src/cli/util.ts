@@ -3,9 +3,11 @@ import process from 'node:process';
 import { InputError } from '../errors.ts';
 
 /** Parses a finite number or throws an InputError naming the flag. */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 export function parseNumber(flag: string, text: string): number {
   const trimmed = text.trim();
-  const value = trimmed === '' ? NaN : Number(trimmed);
+  const value = DECIMAL.test(trimmed) ? Number(trimmed) : NaN;
   if (!Number.isFinite(value)) throw new InputError(`${flag} must be a finite number, got '${text}'`);
   return value;
 }

@@ -42,6 +42,8 @@ export interface JsKernelOptions {
   maximaCapacity?: number;
   /** a maximum counts once the level falls this far below it (mV) */
   maximaHysteresisMv?: number;
+  /** traces carry the tangents of the observed quantities too */
+  traceTangents?: boolean;
   /** perturbations that show how far f32 arithmetic could move an output (see RoundoffProbe) */
   roundoffProbe?: RoundoffProbe;
 }
@@ -99,6 +101,7 @@ function specialFunctions(precision: Precision): string {
 const exprel = (x) => (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64} ? ${horner(EXPREL_SERIES)} : (Math.exp(x) - 1) / x);
 const exprelPrime = (x) => {
   if (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64}) return ${horner(EXPREL_PRIME_SERIES)};
+  if (x < -1) return ((x - 1) * Math.exp(x) + 1) / (x * x);
   const e = Math.exp(x) - 1;
   return (x * e + x - e) / (x * x);
 };`;
@@ -160,7 +163,7 @@ const lines = (temps: Temp[], body: Printer['body'], indent: string) => declareT
 export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernelSource {
   const precision = options.precision ?? 'f64';
   const at = (slot: number) => (slot === 0 ? 'i' : `${slot} * N + i`);
-  const layout = layoutOf(program, options.spikeCapacity, options.maximaCapacity ?? 0);
+  const layout = layoutOf(program, options);
   const threshold = options.spikeThresholdMv ?? 0;
   const { step, observed, init } = scheduleStep(program);
   const probe = options.roundoffProbe;
@@ -223,8 +226,9 @@ ${program.observed.map((_, o) => `      { const v = ${obsValue(o)}; sum${o} += v
 ${program.observed.flatMap((_, o) => lanes.map((j) => `      tsum${o}_${j} += ${obsTangent(o, j)};`)).join('\n')}
 ${program.spikeSources.map((_, q) => `      {\n        const after = ${spikeLevel(q)};\n${indent(events.step(q, `before${q}`, 'after'), '        ')}\n      }`).join('\n')}
       if (row >= 0 && (n + 1) % traceEvery === 0) {
-        const base = (row * traceSamplesPerRow + (n + 1) / traceEvery - 1 - traceFirstSample) * ${O};
+        const base = (row * traceSamplesPerRow + (n + 1) / traceEvery - 1 - traceFirstSample) * ${layout.traceWidth};
 ${program.observed.map((_, o) => `        tr[base + ${o}] = ${obsValue(o)};`).join('\n')}
+${layout.traceWidth > O ? program.observed.flatMap((_, o) => lanes.map((j) => `        tr[base + ${O + observedTangentSlot(layout, o, j)}] = ${obsTangent(o, j)};`)).join('\n') : ''}
       }
     }`;
 

@@ -18,6 +18,8 @@ export interface WgslKernelOptions {
   maximaCapacity?: number;
   /** a maximum counts once the level falls this far below it (mV) */
   maximaHysteresisMv?: number;
+  /** traces carry the tangents of the observed quantities too */
+  traceTangents?: boolean;
   workgroupSize?: number;
   /** add increments and sums with Kahan compensation (default true; see compensatedAdd) */
   compensated?: boolean;
@@ -139,7 +141,7 @@ function fill(text: string, values: Record<string, string | number>): string {
 
 /** Emits the WGSL ensemble kernel (entry points `init` and `run`) for a program. */
 export function emitWgsl(program: StepProgram, options: WgslKernelOptions): WgslKernel {
-  const layout = layoutOf(program, options.spikeCapacity, options.maximaCapacity ?? 0);
+  const layout = layoutOf(program, options);
   const workgroupSize = options.workgroupSize ?? 64;
   const addIncrement = options.compensated === false ? (x: string, inc: string) => `    ${x} += ${inc};` : compensatedAdd;
   const { step, observed, init } = scheduleStep(program);
@@ -205,7 +207,10 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...sources.map((q) => `      {\n        let after = ${obsPrinter.text(program.spikeSources[q].expr)};\n${indent(events.step(q, `before${q}`, 'after'), '        ')}\n      }`),
   ]);
 
-  const traceCode = join(obs.map((o) => `        trace[base + ${o}u] = ${obsPrinter.text(program.observed[o].expr)};`));
+  const traceCode = join([
+    ...obs.map((o) => `        trace[base + ${o}u] = ${obsPrinter.text(program.observed[o].expr)};`),
+    ...(layout.traceWidth > O ? obs.flatMap((o) => lanes.map((j) => `        trace[base + ${O + observedTangentSlot(layout, o, j)}u] = ${obsPrinter.text(program.observed[o].tangent[j])};`)) : []),
+  ]);
 
   const storeCode = join([
     ...states.map((k) => `  state[${at(k)}] = ${vars.state(k)};`),
@@ -227,7 +232,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     FUNCTIONS: `${options.math === 'fast' ? EXP_FAST : EXP_ACCURATE}\n\n${FUNCTIONS}`,
     WORKGROUP: workgroupSize,
     TRACE_ROW_SLOT: layout.params,
-    OBSERVED: O,
+    TRACE_WIDTH: layout.traceWidth,
     LOAD_PARAMS: loadParams,
     INIT: initCode,
     INVARIANTS: declareTemps(step.invariant, stepPrinter.body, '  ', 'let'),

@@ -18,13 +18,24 @@ export interface Layout {
   spikeCapacity: number;
   /** voltage maxima (time, value) kept per instance and source; 0: maxima are not recorded */
   maximaCapacity: number;
+  /** values per trace sample: the O observed quantities, then (with trace tangents) their O×L tangents */
+  traceWidth: number;
 }
 
-export function layoutOf(program: StepProgram, spikeCapacity: number, maximaCapacity = 0): Layout {
+export interface LayoutOptions {
+  spikeCapacity: number;
+  maximaCapacity?: number;
+  /** record the tangents of the observed quantities in traces too */
+  traceTangents?: boolean;
+}
+
+export function layoutOf(program: StepProgram, options: LayoutOptions): Layout {
+  const { spikeCapacity, maximaCapacity = 0 } = options;
   if (!Number.isInteger(spikeCapacity) || spikeCapacity < 1) throw new InputError(`spikeCapacity must be an integer ≥ 1, got ${spikeCapacity}`);
   if (!Number.isInteger(maximaCapacity) || maximaCapacity < 0) throw new InputError(`maximaCapacity must be an integer ≥ 0, got ${maximaCapacity}`);
   return {
     maximaCapacity,
+    traceWidth: program.observed.length * (1 + (options.traceTangents ? program.lanes.length : 0)),
     states: program.states.length,
     lanes: program.lanes.length,
     params: program.instanceParams.length,

@@ -43,7 +43,7 @@ function allocate(layout: Layout, n: number, precision: Precision, traceRows: nu
     obsTanSum: new Float64Array(slots.obsTanSum * n),
     events: new Float64Array(slots.events * n),
     traceRow: new Int32Array(n).fill(-1),
-    trace: new Float64Array(traceRows * traceSamples * layout.observed),
+    trace: new Float64Array(traceRows * traceSamples * layout.traceWidth),
   };
 }
 
@@ -148,7 +148,7 @@ export async function runCpu(spec: EnsembleSpec, options: CpuOptions = {}): Prom
   const spikeCapacity = validateEnsembleSpec(spec, plan);
   const kernelSource = emitJs(program, {
     precision, spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, roundoffProbe: options.roundoffProbe,
-    maximaCapacity: spec.maximaCapacity, maximaHysteresisMv: spec.maximaHysteresisMv,
+    maximaCapacity: spec.maximaCapacity, maximaHysteresisMv: spec.maximaHysteresisMv, traceTangents: spec.traceTangents,
   });
   const { layout } = kernelSource;
 

@@ -29,6 +29,8 @@ export interface EnsembleSpec extends Omit<RunTiming, 'dtMs'> {
   maximaHysteresisMv?: number;
   /** instances whose observed quantities are traced (needs traceEveryMs) */
   traceInstances?: number[];
+  /** traces also record d(observed)/d(lane parameter) at every sample */
+  traceTangents?: boolean;
   /** called with the fraction done (0..1) */
   onProgress?: (fraction: number) => void;
 }
@@ -72,10 +74,14 @@ export interface TraceResult {
   instances: number[];
   timesMs: Float64Array;
   observedNames: string[];
-  /** values[row][sample][observed], row in the order of `instances` */
+  /** values[row][sample][k], k < O the observed quantities, then (trace tangents) O×L tangents; rows in `instances` order */
   values: Float64Array;
+  /** values per sample */
+  width: number;
   /** trace of one observed quantity of the row-th traced instance */
   series(row: number, observedName: string): Float64Array;
+  /** with traceTangents: d(observed)/d(lane parameter) along the trace */
+  tangentSeries(row: number, observedName: string, laneKey: string): Float64Array;
 }
 
 export interface EnsembleResult {

@@ -47,9 +47,9 @@ export function makePlan(t: RunTiming): RunPlan {
   if (!Number.isFinite(discardMs) || discardMs < 0 || discardMs >= t.durationMs) {
     throw new InputError(`discardMs must be in [0, durationMs) = [0, ${t.durationMs}) ms, got ${discardMs}`);
   }
+  if (t.durationMs / t.dtMs > 2 ** 31) throw new InputError(`durationMs / dtMs = ${t.durationMs / t.dtMs} steps exceeds the limit of 2^31 steps`);
   const totalSteps = stepsOf('durationMs', t.durationMs, t.dtMs);
   const discardSteps = stepsOf('discardMs', discardMs, t.dtMs);
-  if (totalSteps > 2 ** 31) throw new InputError(`durationMs / dtMs = ${totalSteps} steps exceeds the limit of 2^31 steps`);
   let traceEvery = 0, traceFirstSample = 0, traceSamples = 0;
   if (t.traceEveryMs !== undefined) {
     if (!Number.isFinite(t.traceEveryMs) || t.traceEveryMs <= 0) throw new InputError(`traceEveryMs must be a finite number > 0 (ms), got ${t.traceEveryMs}`);

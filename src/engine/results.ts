@@ -141,25 +141,36 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
   let traces: TraceResult | undefined;
   const traced = spec.traceInstances ?? [];
   if (traced.length > 0) {
-    const O = layout.observed, S = plan.traceSamples;
-    const values = new Float64Array(traced.length * S * O);
+    const W = layout.traceWidth, S = plan.traceSamples, O = layout.observed;
+    const values = new Float64Array(traced.length * S * W);
     traced.forEach((instance, row) => {
       const g = groups.find((grp) => instance >= grp.start && instance < grp.start + grp.n)!;
       const groupRow = g.buffers.traceRow[instance - g.start];
-      for (let k = 0; k < S * O; k++) values[row * S * O + k] = g.buffers.trace[groupRow * S * O + k];
+      for (let k = 0; k < S * W; k++) values[row * S * W + k] = g.buffers.trace[groupRow * S * W + k];
     });
     const observedNames = program.observed.map((o) => o.name);
+    const column = (row: number, offset: number) => {
+      const out = new Float64Array(S);
+      for (let k = 0; k < S; k++) out[k] = values[(row * S + k) * W + offset];
+      return out;
+    };
+    const observedIndex = (name: string) => {
+      const o = observedNames.indexOf(name);
+      if (o < 0) throw new InputError(`no traced quantity '${name}'; traced: ${observedNames.join(', ')}`);
+      return o;
+    };
     traces = {
       instances: [...traced],
       timesMs: input.traceTimesMs,
       observedNames,
       values,
-      series(row: number, name: string) {
-        const o = observedNames.indexOf(name);
-        if (o < 0) throw new InputError(`no traced quantity '${name}'; traced: ${observedNames.join(', ')}`);
-        const out = new Float64Array(S);
-        for (let k = 0; k < S; k++) out[k] = values[(row * S + k) * O + o];
-        return out;
+      width: W,
+      series: (row: number, name: string) => column(row, observedIndex(name)),
+      tangentSeries(row: number, name: string, laneKey: string) {
+        if (W === O) throw new InputError('traces carry no tangents: run with traceTangents');
+        const j = program.lanes.findIndex((l) => l.key === laneKey);
+        if (j < 0) throw new InputError(`no tangent lane '${laneKey}'; lanes: ${program.lanes.map((l) => l.key).join(', ') || '(none)'}`);
+        return column(row, O + observedTangentSlot(layout, observedIndex(name), j));
       },
     };
   }

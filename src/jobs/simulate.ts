@@ -39,7 +39,7 @@ export const simulateSpecSchema = z.object({
   init: oneOf(['steady', 'cold'] as const).optional(),
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
-  threads: z.number().int().min(1, { error: 'must be an integer ≥ 1' }).optional(),
+  threads: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).optional(),
 });
 
 export type SimulateSpec = z.input<typeof simulateSpecSchema>;

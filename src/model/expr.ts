@@ -276,6 +276,9 @@ export function exprelValue(x: number): number {
 
 export function exprelPrimeValue(x: number): number {
   if (Math.abs(x) < EXPREL_SERIES_BELOW_F64) return horner(EXPREL_PRIME_SERIES, x);
+  // two closed forms, each used where it does not cancel: (x·(eˣ−1) + x − (eˣ−1))/x² loses digits for
+  // x ≪ −1, ((x − 1)eˣ + 1)/x² near 0
+  if (x < -1) return ((x - 1) * Math.exp(x) + 1) / (x * x);
   const em1 = Math.expm1(x);
   return (x * em1 + x - em1) / (x * x);
 }

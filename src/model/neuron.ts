@@ -138,8 +138,10 @@ export function buildNeuron(def: NeuronDef): Model {
   const origin: Record<string, string> = {};
   mergeParams(params, origin, SOMA_PARAMS, 'the soma', overrides);
   if (def.calcium) {
-    mergeParams(params, origin, CALCIUM_PARAMS, 'the calcium pool', overrides);
-    mergeParams(params, origin, def.calcium.params ?? {}, 'the calcium pool', overrides);
+    // the pool's own params replace its defaults (they are one source, not two that could conflict)
+    const own = Object.fromEntries(Object.entries(def.calcium.params ?? {}).map(([k, v]) => [k, toParamDef(k, v)]));
+    const pool = Object.fromEntries(Object.entries({ ...CALCIUM_PARAMS, ...own }).map(([k, v]) => [k, { ...CALCIUM_PARAMS[k], ...v }]));
+    mergeParams(params, origin, pool, 'the calcium pool', overrides);
   }
   const names = new Set<string>();
   for (const ch of def.channels) {

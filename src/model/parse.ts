@@ -43,9 +43,9 @@ export function linoid(x: E.ExprLike, k: E.ExprLike): Expr {
   return E.div(k, E.exprel(E.neg(E.div(x, k))));
 }
 
-/** a^b: integer constant exponents become products; anything else exp(b·log a). */
+/** a^b: integer constant exponents (|b| ≤ 64) become products, exact for negative a; anything else exp(b·log a). */
 export function power(a: Expr, b: Expr): Expr {
-  if (b.isConst && Number.isInteger(b.value) && Math.abs(b.value) <= 16) return E.powi(a, b.value);
+  if (b.isConst && Number.isInteger(b.value) && Math.abs(b.value) <= 64) return E.powi(a, b.value);
   return E.exp(E.mul(b, E.log(a)));
 }
 

@@ -33,7 +33,7 @@ struct Chunk {
 @group(0) @binding(4) var<storage, read_write> acc: array<f32>;        // [O sums, O×L tangent sums, their compensations][n], per readback block
 @group(0) @binding(5) var<storage, read_write> extrema: array<f32>;    // [O minima, O maxima][n]
 @group(0) @binding(6) var<storage, read_write> events: array<f32>;     // spikes and voltage maxima (layout.ts, eventSlots)
-@group(0) @binding(7) var<storage, read_write> trace: array<f32>;      // [row][sample][O]
+@group(0) @binding(7) var<storage, read_write> trace: array<f32>;      // [row][sample][O values, then O×L tangents with trace tangents]
 
 const DT: f32 = {{DT}};
 const THRESHOLD: f32 = {{THRESHOLD}};
@@ -68,7 +68,7 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (accumulate) {
 {{OBSERVE}}
       if (row >= 0 && traceEvery > 0u && (step + 1u) % traceEvery == 0u) {
-        let base = (u32(row) * chunk.traceSamplesPerRow + (step + 1u) / traceEvery - 1u - chunk.traceFirstSample) * {{OBSERVED}}u;
+        let base = (u32(row) * chunk.traceSamplesPerRow + (step + 1u) / traceEvery - 1u - chunk.traceFirstSample) * {{TRACE_WIDTH}}u;
 {{TRACE}}
       }
     }

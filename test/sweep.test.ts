@@ -46,7 +46,7 @@ async function runInProcess(outDir: string, shards: number) {
   const hash = await specHash(spec);
   for (let index = 0; index < shards; index++) {
     const shard = { index, count: shards };
-    const store = new ShardStore(outDir, shard);
+    const store = new ShardStore(outDir, shard, hash);
     await store.prepare(false);
     const report = await runSweepShard(sweep, shard, store);
     await store.finish({
@@ -125,7 +125,7 @@ describe('sweep', () => {
     const dir = await tempDir();
     const spec = parseSweepSpec(SPEC);
     const sweep = resolveSweep(spec);
-    const store = new ShardStore(dir, { index: 1, count: 3 });
+    const store = new ShardStore(dir, { index: 1, count: 3 }, await specHash(spec));
     await store.prepare(false);
     const report = await runSweepShard(sweep, { index: 1, count: 3 }, store);
     await store.finish({
@@ -137,6 +137,29 @@ describe('sweep', () => {
     expect(problems.join('; ')).toMatch(/missing shards of 3: 0, 2/);
     const table = { rows: 4, metadata: {}, columns: [{ name: 'index', type: 'INT32' as const, data: [5, 6, 6, 8] }] };
     expect(indexProblems(table, 5, 9, 't').join('; ')).toMatch(/1 duplicated indices.*1 indices of \[5, 9\) missing.*not in index order/);
+  });
+});
+
+describe('shard store', () => {
+  it('streams chunks that arrive in order, and rebuilds the table from parts when they do not', async () => {
+    const chunk = (start: number, end: number) => [
+      { name: 'index', type: 'INT32' as const, data: Int32Array.from({ length: end - start }, (_, i) => start + i) },
+      { name: 'x', type: 'DOUBLE' as const, data: Float64Array.from({ length: end - start }, (_, i) => Math.sqrt(start + i)) },
+    ];
+    for (const order of [[0, 1, 2], [2, 0, 1]]) {
+      const dir = await tempDir();
+      const shard = { index: 0, count: 1 };
+      const store = new ShardStore(dir, shard, 'h');
+      await store.prepare(false);
+      for (const k of order) await store.writeChunk({ start: 10 * k, end: 10 * k + 10 }, chunk(10 * k, 10 * k + 10));
+      const base = { specHash: 'h', spec: {}, total: 30, shard, range: { start: 0, end: 30 }, rows: 30, engine: 'cpu', device: 'd', gpuMath: 'accurate',
+        timings: { wallMs: 0, engineWaitMs: 0, hostMs: 0 }, classCounts: {}, burstPeriodMs: null, chunks: 3, chunksResumed: 0 };
+      await store.finish(base);
+      const table = await readParquet(join(dir, 'shard-00000-of-00001.parquet'));
+      expect(Array.from(table.columns[0].data as ArrayLike<number>), `order ${order}`).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expect(table.metadata.ionsweep_spec_hash).toBe('h');
+      expect(await readdir(dir)).not.toContain('shard-00000-of-00001');
+    }
   });
 });
 

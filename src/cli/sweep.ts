@@ -61,8 +61,8 @@ export function sweepCommand(): Command {
       const sweep = resolveSweep(spec);
       const shard = resolveShard(flags.shard, flags.shardCount, process.env);
       const outDir = flags.out ?? join('results', basename(specPath).replace(/\.(ya?ml|json)$/i, ''));
-      const store = new ShardStore(outDir, shard);
       const hash = await specHash(spec);
+      const store = new ShardStore(outDir, shard, hash);
       let manifest: ShardManifest;
       if (await store.prepare(Boolean(flags.resume))) {
         manifest = JSON.parse(await (await import('node:fs/promises')).readFile(store.manifestPath, 'utf8'));

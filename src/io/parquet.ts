@@ -4,9 +4,50 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { rename, rm } from 'node:fs/promises';
+import { ParquetWriter, fileWriter, parquetWriteBuffer, schemaFromColumnData } from 'hyparquet-writer';
 import type { Column } from '../analysis/features.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+
+const sourcesOf = (columns: Column[]) => columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type }));
+
+/**
+ * A Parquet file written row group by row group as chunks arrive, under a temporary name until
+ * `finish` renames it: a shard's table costs no second pass over its rows at the end.
+ */
+export class StreamingTable {
+  private writer?: ParquetWriter;
+  private readonly tmp: string;
+  rows = 0;
+
+  constructor(readonly path: string, private readonly metadata: Record<string, string> = {}) {
+    this.tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  }
+
+  append(columns: Column[]): void {
+    if (!this.writer) {
+      this.writer = new ParquetWriter({
+        writer: fileWriter(this.tmp),
+        schema: schemaFromColumnData({ columnData: sourcesOf(columns) }),
+        kvMetadata: Object.entries(this.metadata).map(([key, value]) => ({ key, value })),
+        createdBy: 'ionsweep',
+      });
+    }
+    this.writer.write({ columnData: sourcesOf(columns), rowGroupSize: Number.MAX_SAFE_INTEGER });
+    this.rows += columns[0]?.data.length ?? 0;
+  }
+
+  async finish(): Promise<void> {
+    if (!this.writer) throw new Error(`no rows were written to ${this.path}`);
+    await this.writer.finish();
+    await rename(this.tmp, this.path);
+  }
+
+  /** Drops the temporary file (when the table is rebuilt another way). */
+  async discard(): Promise<void> {
+    await rm(this.tmp, { force: true });
+  }
+}
 
 /** Writes columns (all of one length) as a Parquet file, with key-value metadata. */
 export async function writeParquet(path: string, columns: Column[], metadata: Record<string, string> = {}): Promise<void> {
@@ -15,7 +56,7 @@ export async function writeParquet(path: string, columns: Column[], metadata: Re
     if (c.data.length !== rows) throw new Error(`column ${c.name} has ${c.data.length} values, expected ${rows}`);
   }
   const buffer = parquetWriteBuffer({
-    columnData: columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type })),
+    columnData: sourcesOf(columns),
     kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     rowGroupSize: 100_000,
     createdBy: 'ionsweep',

@@ -16,7 +16,7 @@ import { InputError } from '../errors.ts';
 import type { IndexRange, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { encodeNpy } from './npy.ts';
-import { concatTables, readParquet, writeParquet } from './parquet.ts';
+import { StreamingTable, concatTables, readParquet, writeParquet } from './parquet.ts';
 
 export const MANIFEST_VERSION = 1;
 
@@ -38,6 +38,8 @@ export interface ShardManifest {
   burstPeriodMs: ShardReport['burstPeriodMs'];
   chunks: number;
   chunksResumed: number;
+  /** time to turn the parts into the shard's table (ms): host work after the last chunk */
+  finishMs: number;
   completedAt: string;
 }
 
@@ -55,16 +57,32 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The files of one shard of a sweep. */
+/**
+ * The files of one shard of a sweep. Besides the part files (for resume), chunks stream into the
+ * shard's table as they arrive (StreamingTable), so finishing a shard costs no pass over its rows;
+ * only when chunks arrive out of order (a resume with stored parts that could not be streamed first)
+ * is the table rebuilt from the parts.
+ */
 export class ShardStore implements SweepSink {
   readonly partsDir: string;
   readonly tablePath: string;
   readonly manifestPath: string;
+  private stream?: StreamingTable;
+  /** end of the index range streamed so far; −1 once the stream is out of order */
+  private streamedEnd = -1;
 
-  constructor(readonly outDir: string, readonly shard: Shard) {
+  constructor(readonly outDir: string, readonly shard: Shard, private readonly specHash = '') {
     this.partsDir = join(outDir, shardName(shard));
     this.tablePath = join(outDir, `${shardName(shard)}.parquet`);
     this.manifestPath = join(outDir, `${shardName(shard)}.json`);
+  }
+
+  private tableMetadata(): Record<string, string> {
+    return { ionsweep_spec_hash: this.specHash, ionsweep_shard: shardName(this.shard) };
+  }
+
+  private async partNames(): Promise<string[]> {
+    return (await readdir(this.partsDir)).filter((n) => PART.test(n)).sort();
   }
 
   /** Refuses to mix with earlier output unless resuming. Returns true when the shard is already complete. */
@@ -74,18 +92,38 @@ export class ShardStore implements SweepSink {
     if (started && !resume) {
       throw new InputError(`${complete ? this.manifestPath : this.partsDir} exists from an earlier run: add --resume to continue it, or choose another --out`);
     }
-    if (!complete) await mkdir(this.partsDir, { recursive: true });
+    if (!complete) {
+      await mkdir(this.partsDir, { recursive: true });
+      // stream the stored parts (a resumed shard's prefix) into a fresh table first
+      this.stream = new StreamingTable(this.tablePath, this.tableMetadata());
+      const names = await this.partNames();
+      this.streamedEnd = names.length ? Number(PART.exec(names[0])![1]) : NaN;
+      for (const n of names) {
+        const [, start, end] = PART.exec(n)!.map(Number);
+        if (start !== this.streamedEnd) {
+          this.streamedEnd = -1;
+          break;
+        }
+        this.stream.append((await readParquet(join(this.partsDir, n))).columns);
+        this.streamedEnd = end;
+      }
+    }
     return complete;
   }
 
-  async storedChunks(): Promise<Set<number>> {
-    if (!(await exists(this.partsDir))) return new Set();
-    const names = await readdir(this.partsDir);
-    return new Set(names.map((n) => PART.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])));
+  async storedRanges(): Promise<IndexRange[]> {
+    if (!(await exists(this.partsDir))) return [];
+    return (await this.partNames()).map((n) => PART.exec(n)!).map((m) => ({ start: Number(m[1]), end: Number(m[2]) }));
   }
 
-  writeChunk(range: IndexRange, columns: Column[]): Promise<void> {
-    return writeParquet(join(this.partsDir, partName(range)), columns);
+  async writeChunk(range: IndexRange, columns: Column[]): Promise<void> {
+    await writeParquet(join(this.partsDir, partName(range)), columns);
+    if (this.stream && (Number.isNaN(this.streamedEnd) || this.streamedEnd === range.start)) {
+      this.stream.append(columns);
+      this.streamedEnd = range.end;
+    } else {
+      this.streamedEnd = -1;
+    }
   }
 
   async writeTrace(index: number, timesMs: Float64Array, vMv: Float64Array): Promise<void> {
@@ -97,16 +135,22 @@ export class ShardStore implements SweepSink {
     await writeFileAtomic(join(this.outDir, 'traces', `model-${pad(index, 9)}.npy`), encodeNpy(data, [timesMs.length, 2]));
   }
 
-  /** Parts → one table, then the manifest, then the parts go. */
-  async finish(manifest: Omit<ShardManifest, 'table' | 'version' | 'tool' | 'completedAt'>): Promise<ShardManifest> {
-    const names = (await readdir(this.partsDir)).filter((n) => PART.test(n)).sort();
-    const tables = [];
-    for (const n of names) tables.push(await readParquet(join(this.partsDir, n)));
-    const rows = tables.reduce((s, t) => s + t.rows, 0);
-    if (rows !== manifest.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${manifest.rows}`);
-    await writeParquet(this.tablePath, concatTables(tables), { ionsweep_spec_hash: manifest.specHash, ionsweep_shard: shardName(this.shard) });
+  /** The table (streamed, or rebuilt from the parts), then the manifest, then the parts go. */
+  async finish(manifest: Omit<ShardManifest, 'table' | 'version' | 'tool' | 'completedAt' | 'finishMs'>): Promise<ShardManifest> {
+    const started = performance.now();
+    if (this.stream && this.streamedEnd === manifest.range.end && this.stream.rows === manifest.rows) {
+      await this.stream.finish();
+    } else {
+      await this.stream?.discard();
+      const tables = [];
+      for (const n of await this.partNames()) tables.push(await readParquet(join(this.partsDir, n)));
+      const rows = tables.reduce((s, t) => s + t.rows, 0);
+      if (rows !== manifest.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${manifest.rows}`);
+      await writeParquet(this.tablePath, concatTables(tables), this.tableMetadata());
+    }
     const full: ShardManifest = {
-      version: MANIFEST_VERSION, tool: 'ionsweep', ...manifest, table: `${shardName(this.shard)}.parquet`, completedAt: new Date().toISOString(),
+      version: MANIFEST_VERSION, tool: 'ionsweep', ...manifest, table: `${shardName(this.shard)}.parquet`,
+      finishMs: performance.now() - started, completedAt: new Date().toISOString(),
     };
     await writeFileAtomic(this.manifestPath, JSON.stringify(full, null, 2) + '\n');
     await rm(this.partsDir, { recursive: true, force: true });

@@ -26,8 +26,8 @@ export interface IndexRange {
 }
 
 export interface SweepSink {
-  /** start indices of the chunks already stored (for resume) */
-  storedChunks(): Promise<Set<number>>;
+  /** index ranges of the chunks already stored (for resume) */
+  storedRanges(): Promise<IndexRange[]>;
   writeChunk(range: IndexRange, columns: Column[]): Promise<void>;
   /** the trace of one model: times (ms) and V (mV) after the discard */
   writeTrace(index: number, timesMs: Float64Array, vMv: Float64Array): Promise<void>;
@@ -96,7 +96,13 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   });
   const range = shardRange(total, shard);
   const chunks = chunkRanges(range, spec.chunkSize);
-  const stored = await sink.storedChunks();
+  const stored = new Set<number>();
+  for (const r of await sink.storedRanges()) {
+    if (!chunks.some((c) => c.start === r.start && c.end === r.end)) {
+      throw new InputError(`a stored chunk covers [${r.start}, ${r.end}), which is not a chunk of this shard: resume with the chunkSize it was started with`);
+    }
+    stored.add(r.start);
+  }
   const pending = chunks.filter((c) => !stored.has(c.start));
   const traced = new Set(spec.traces?.indices ?? []);
 

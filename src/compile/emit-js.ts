@@ -12,7 +12,7 @@ import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layou
 import { makePrinter, type Printer, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
 import type { Temp } from './schedule.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
 
 export type Precision = 'f64' | 'f32';
 
@@ -176,6 +176,8 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const stepPrinter = makePrinter(stepSpelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
+  // the spike level before the step, from the states before it: the same expression, no temporaries
+  const plain = makePrinter(spelling, []);
   const S = layout.states, L = layout.lanes, O = layout.observed;
   const events = eventCode(layout, {
     mutable: 'let',
@@ -186,7 +188,6 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     timeAfter: '(n + 1) * DT',
     crossingTime: (before, after) => `(n + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,
   });
-  const indent = (code: string, pad: string) => code.split('\n').map((line) => pad + line).join('\n');
   const lanes = [...Array(L).keys()];
   const states = [...Array(S).keys()];
   const round = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
@@ -214,7 +215,7 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const stepBody = `
     const t = ${round('n * DT')};
 ${probe?.relative ? states.map((k) => `    const q${k} = ${vars.state(k)} * (1 + PROBE * noise());`).join('\n') : ''}
-${program.spikeSources.map((_, q) => `    const before${q} = ${spikeLevelOld(q)};`).join('\n')}
+${program.spikeSources.map((s, q) => `    const before${q} = ${plain.text(s.expr)};`).join('\n')}
 ${lines(step.perStep, stepPrinter.body, '    ')}
 ${states.map((k) => `    const ${vars.next(k)} = ${stepPrinter.text(program.next.increment[k])};`).join('\n')}
 ${lanes.flatMap((j) => states.map((k) => `    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.tangentIncrement[j][k])};`)).join('\n')}
@@ -231,11 +232,6 @@ ${program.observed.map((_, o) => `        tr[base + ${o}] = ${obsValue(o)};`).jo
 ${layout.traceWidth > O ? program.observed.flatMap((_, o) => lanes.map((j) => `        tr[base + ${O + observedTangentSlot(layout, o, j)}] = ${obsTangent(o, j)};`)).join('\n') : ''}
       }
     }`;
-
-  function spikeLevelOld(q: number): string {
-    // the spike level read from the state before the step: same expression, printed standalone
-    return makePrinter(spelling, []).text(program.spikeSources[q].expr);
-  }
 
   const source = `"use strict";
 const DT = ${spelling.literal(program.dtMs)};

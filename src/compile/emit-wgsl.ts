@@ -6,7 +6,7 @@
  */
 import template from '../../shaders/ensemble.wgsl.ts';
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES } from '../model/expr.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { makePrinter, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
@@ -157,7 +157,6 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   /** running sums: O values then O×L tangents; their Kahan compensations follow in as many slots */
   const accSums = O * (1 + L);
   const join = (parts: string[]) => parts.join('\n');
-  const indent = (code: string, pad: string) => code.split('\n').map((line) => pad + line).join('\n');
   const events = eventCode(layout, {
     mutable: 'var',
     array: 'events',

@@ -58,6 +58,9 @@ export function scheduleStep(program: StepProgram) {
 }
 
 
+/** Prefixes every line of a block of code. */
+export const indent = (code: string, pad: string): string => code.split('\n').map((line) => pad + line).join('\n');
+
 /** One line per temporary: `<keyword> name = body;`. */
 export function declareTemps(temps: readonly Temp[], body: (e: Expr) => string, indent: string, keyword: string): string {
   return temps.map((t) => `${indent}${keyword} ${t.name} = ${body(t.expr)};`).join('\n');

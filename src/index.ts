@@ -20,3 +20,8 @@ export { classifyActivity, type ActivityFeatures } from './analysis/classify.ts'
 export { parseSweepSpec, resolveSweep } from './jobs/sweep/spec.ts';
 export { runSweepShard } from './jobs/sweep/run.ts';
 export { InputError } from './errors.ts';
+export { evaluateCosts } from './analysis/costs.ts';
+export { withObserved } from './model/observe.ts';
+export { runLandscape, type LandscapeSpecInput, type LandscapeResult } from './jobs/landscape.ts';
+export { runFit, type FitResult } from './jobs/fit/run.ts';
+export { runCurve } from './jobs/curve/run.ts';

@@ -9,6 +9,7 @@ import { InputError } from '../errors.ts';
 import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
 import { mergeCommand, verifyCommand } from './merge.ts';
+import { costCommands } from './cost-commands.ts';
 
 export const VERSION = '0.1.0';
 
@@ -18,7 +19,7 @@ export function buildCli(): Command {
     .version(VERSION)
     .showHelpAfterError(false)
     .exitOverride();
-  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand()]) program.addCommand(command.exitOverride());
+  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand(), ...costCommands()]) program.addCommand(command.exitOverride());
   return program;
 }
 

@@ -1,0 +1,66 @@
+/** `ionsweep curve spec.yaml`: a minimally disruptive curve; Parquet path, SVG plot, JSON summary. */
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { GPU_MATH } from '../compile/emit-wgsl.ts';
+import { ENGINE_CHOICES } from '../engine/run.ts';
+import { curveColumns, runCurve } from '../jobs/curve/run.ts';
+import { parseCurveSpec } from '../jobs/curve/spec.ts';
+import { paramValue } from '../jobs/cost/problem.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { writeParquet } from '../io/parquet.ts';
+import { curveSvg } from '../io/plot/curve-svg.ts';
+import { readSpecFile } from '../io/spec-file.ts';
+import { defaultOutDir, withEngineFlags } from './landscape.ts';
+import { progressReporter } from './progress.ts';
+import { parseNumber, writeStdout } from './util.ts';
+
+interface Flags {
+  out?: string;
+  engine?: string;
+  gpuMath?: string;
+  threads?: number;
+  quiet?: boolean;
+}
+
+/** The `curve` subcommand. */
+export function curveCommand(): Command {
+  return new Command('curve')
+    .description('a minimally disruptive curve from a start point, both directions; writes curve.parquet and curve.svg')
+    .argument('<spec>', 'curve spec file (YAML or JSON)')
+    .option('--out <dir>', 'output folder (default: results/<spec name>)')
+    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
+    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
+    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
+    .option('--quiet', 'no progress output')
+    .action(async (specPath: string, flags: Flags) => {
+      const spec = parseCurveSpec(withEngineFlags(await readSpecFile(specPath), flags));
+      const outDir = flags.out ?? defaultOutDir(specPath);
+      const branches = spec.bothDirections ? 2 : 1;
+      const progress = progressReporter('curve', 'length', flags.quiet);
+      const started = performance.now();
+      const r = await runCurve(spec, {
+        run: { threads: flags.threads },
+        onProgress: (p) => {
+          const done = p.s.reduce((a, b) => a + b, 0), total = branches * spec.length;
+          const seconds = (performance.now() - started) / 1000;
+          progress.update({ done: Number(done.toFixed(3)), total, rate: done / seconds, etaSeconds: ((total - done) * seconds) / Math.max(done, 1e-9) });
+        },
+      }).finally(() => progress.stop());
+      const table = join(outDir, 'curve.parquet'), plot = join(outDir, 'curve.svg');
+      await writeParquet(table, curveColumns(r));
+      await writeFileAtomic(plot, curveSvg(r, { title: `minimally disruptive curve: ${r.problem.terms.map((t) => t.label).join(' + ')}` }));
+      const end = (b: (typeof r.branches)[number]) => b.points[b.points.length - 1];
+      await writeStdout(JSON.stringify({
+        engine: r.engine, device: r.device, wallSeconds: Number((r.wallMs / 1000).toFixed(1)), evaluations: r.evaluations,
+        start: { cost: r.start.cost, ceiling: r.ceiling },
+        direction: { from: r.direction.from, vector: Object.fromEntries(r.problem.coords.map((c, d) => [c.key, Number(r.direction.vector[d].toFixed(4))])) },
+        branches: r.branches.map((b) => ({
+          direction: b.sign > 0 ? 'forward' : 'backward', points: b.points.length, arcLength: Math.abs(end(b).s), stopped: b.stopped, refusedSteps: b.refused,
+          maxCost: Math.max(...b.points.map((p) => p.cost)),
+          end: Object.fromEntries(r.problem.coords.map((c, d) => [c.param, Number(paramValue(c, end(b).coords[d]).toPrecision(5))])),
+        })),
+        changes: r.changes.map((c) => ({ parameter: c.key, range: Number(c.range.toFixed(4)), ...(c.factor !== undefined ? { factor: Number(c.factor.toFixed(3)) } : {}) })),
+        table, plot,
+      }, null, 2) + '\n');
+    });
+}

@@ -1,0 +1,85 @@
+/** `ionsweep fit spec.yaml`: Adam from many random starts as one ensemble; Parquet of all starts, a report of the best. */
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { GPU_MATH } from '../compile/emit-wgsl.ts';
+import { ENGINE_CHOICES } from '../engine/run.ts';
+import { fitColumns, paramsOf, runFit } from '../jobs/fit/run.ts';
+import { parseFitSpec } from '../jobs/fit/spec.ts';
+import { writeParquet } from '../io/parquet.ts';
+import { readSpecFile } from '../io/spec-file.ts';
+import { defaultOutDir, withEngineFlags } from './landscape.ts';
+import { progressReporter } from './progress.ts';
+import { parseNumber, writeStdout } from './util.ts';
+
+interface Flags {
+  out?: string;
+  engine?: string;
+  gpuMath?: string;
+  threads?: number;
+  quiet?: boolean;
+  best?: number;
+}
+
+const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Number(v.toPrecision(5))]));
+
+/** The `fit` subcommand. */
+export function fitCommand(): Command {
+  return new Command('fit')
+    .description('gradient descent (Adam) on log-parameters from many random starts at once; writes fit.parquet, prints the best fits')
+    .argument('<spec>', 'fit spec file (YAML or JSON)')
+    .option('--out <dir>', 'output folder (default: results/<spec name>)')
+    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
+    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
+    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
+    .option('--best <n>', 'report this many best fits (default 10)', (v) => parseNumber('--best', v))
+    .option('--quiet', 'no progress output')
+    .action(async (specPath: string, flags: Flags) => {
+      const spec = parseFitSpec(withEngineFlags(await readSpecFile(specPath), flags));
+      const outDir = flags.out ?? defaultOutDir(specPath);
+      const fitProgress = progressReporter('fit', 'iterations', flags.quiet);
+      const searchProgress = progressReporter('random search', 'evaluations', flags.quiet);
+      const started = performance.now();
+      let searchStarted = 0;
+      const r = await runFit(spec, {
+        run: { threads: flags.threads },
+        onProgress: (p) => {
+          const seconds = (performance.now() - started) / 1000;
+          if (p.phase === 'fit') {
+            const done = p.iteration + p.fraction;
+            fitProgress.update({ done: Number(done.toFixed(2)), total: spec.iterations, rate: done / seconds, etaSeconds: p.active === 0 ? 0 : ((spec.iterations - done) * seconds) / Math.max(done, 1e-9) });
+          } else {
+            if (!searchStarted) {
+              searchStarted = performance.now();
+              fitProgress.stop();
+            }
+            const s = (performance.now() - searchStarted) / 1000;
+            const total = p.evaluations / Math.max(p.fraction, 1e-9);
+            searchProgress.update({ done: p.evaluations, total: Math.round(total), rate: p.evaluations / s, etaSeconds: (s / Math.max(p.fraction, 1e-9)) * (1 - p.fraction) });
+          }
+        },
+      }).finally(() => {
+        fitProgress.stop();
+        searchProgress.stop();
+      });
+      const table = join(outDir, 'fit.parquet');
+      await writeParquet(table, fitColumns(r));
+      const k = flags.best ?? 10;
+      const best = [...r.starts].sort((a, b) => a.bestCost - b.bestCost).slice(0, k);
+      const stopped: Record<string, number> = {};
+      for (const s of r.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
+      const search = r.randomSearch;
+      await writeStdout(JSON.stringify({
+        engine: r.engine, device: r.device, starts: r.starts.length, evaluations: r.evaluations,
+        wallSeconds: { fit: Number((r.wallMs.fit / 1000).toFixed(1)), randomSearch: Number((r.wallMs.randomSearch / 1000).toFixed(1)) },
+        stopped,
+        best: best.map((s) => ({ start: s.start, cost: s.bestCost, evaluations: s.evaluations, stopped: s.stopped, params: round(paramsOf(r.problem, s.best)) })),
+        ...(search ? {
+          randomSearch: {
+            evaluations: search.evaluations,
+            best: [...search.groups].sort((a, b) => a.bestCost - b.bestCost).slice(0, Math.min(3, k)).map((g) => ({ cost: g.bestCost, params: round(paramsOf(r.problem, g.best)) })),
+          },
+        } : {}),
+        table,
+      }, null, 2) + '\n');
+    });
+}

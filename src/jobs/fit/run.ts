@@ -1,0 +1,176 @@
+/**
+ * The fit job: gradient descent (Adam with gradient clipping) on log-parameters from many random
+ * starts at once. Every iteration is one ensemble run with one instance per start still running,
+ * giving each its cost and gradient; starts stop early on their own (cost low enough, or no
+ * progress for `patience` iterations), so later iterations run fewer instances.
+ */
+import { termColumn } from '../../analysis/costs.ts';
+import type { Column } from '../../analysis/features.ts';
+import { coordinatesOf, evaluatePoints, paramValue, resolveCost, type CostProblem, type EvaluateOptions } from '../cost/problem.ts';
+import { costSetupOf } from '../cost/spec.ts';
+import { AdamBatch } from './adam.ts';
+import { boxPoint, randomSearch, type BoxSampler, type RandomSearchResult } from './random-search.ts';
+import { parseFitSpec, type FitSpec, type FitSpecInput } from './spec.ts';
+
+export type StopReason = 'converged' | 'stalled' | 'iterations' | 'failed';
+
+export interface StartResult {
+  start: number;
+  /** coordinates (logs) where the start began */
+  initial: Float64Array;
+  /** coordinates (logs) of the lowest cost it reached */
+  best: Float64Array;
+  bestCost: number;
+  /** each cost term's value at the best point */
+  bestTerms: number[];
+  /** cost evaluations (iterations run) */
+  evaluations: number;
+  stopped: StopReason;
+}
+
+export interface FitIteration {
+  iteration: number;
+  /** starts evaluated in this iteration */
+  active: number;
+  /** lowest cost reached so far over all starts */
+  bestCost: number;
+  /** median of this iteration's costs */
+  medianCost: number;
+}
+
+export interface FitProgress {
+  phase: 'fit' | 'random search';
+  iteration: number;
+  iterations: number;
+  active: number;
+  evaluations: number;
+  bestCost: number;
+  /** fraction of the current ensemble run (fit) or of the whole search (random search) */
+  fraction: number;
+}
+
+export interface FitResult {
+  spec: FitSpec;
+  problem: CostProblem;
+  /** fitted parameter names, in coordinate order */
+  parameters: string[];
+  starts: StartResult[];
+  history: FitIteration[];
+  /** model evaluations of the fit (each with gradient) */
+  evaluations: number;
+  randomSearch?: RandomSearchResult;
+  engine: string;
+  device: string;
+  note?: string;
+  wallMs: { fit: number; randomSearch: number };
+}
+
+export interface FitOptions extends Pick<EvaluateOptions, 'run'> {
+  onProgress?: (p: FitProgress) => void;
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
+}
+
+/** Runs a fit (and the random-search baseline when asked). */
+export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions = {}): Promise<FitResult> {
+  const started = performance.now();
+  const spec = parseFitSpec(input);
+  const setup = costSetupOf(spec, 'fit spec: ');
+  const names = Object.keys(spec.parameters);
+  const coords = coordinatesOf(setup, names.map((n) => `log:${n}`), 'fit spec: parameters: ');
+  const problem = await resolveCost(setup, coords);
+  const D = names.length, n = spec.starts;
+  const box: BoxSampler = {
+    logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])),
+    logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])),
+    seed: spec.seed,
+  };
+  const adam = new AdamBatch(n, D, spec.adam, box.logLow, box.logHigh);
+  const x = Array.from({ length: n }, (_, i) => Float64Array.from({ length: D }, (_, d) => boxPoint(box, i, d)));
+  const starts: StartResult[] = x.map((xi, i) => ({
+    start: i, initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, bestTerms: [], evaluations: 0, stopped: 'iterations',
+  }));
+  const stall = new Int32Array(n);
+  let active = Array.from({ length: n }, (_, i) => i);
+  const history: FitIteration[] = [];
+  let evaluations = 0, engine = '', device = '', note: string | undefined;
+  let bestCost = Infinity;
+
+  for (let iteration = 0; iteration < spec.iterations && active.length > 0; iteration++) {
+    const points = Array.from({ length: D }, (_, d) => Float64Array.from(active, (i) => x[i][d]));
+    const r = await evaluatePoints(problem, points, {
+      run: options.run,
+      onProgress: (fraction) => options.onProgress?.({ phase: 'fit', iteration, iterations: spec.iterations, active: active.length, evaluations, bestCost, fraction }),
+    });
+    [engine, device, note] = [r.result.engine, r.result.device, r.note];
+    evaluations += active.length;
+    const still: number[] = [];
+    const costs: number[] = [];
+    active.forEach((i, k) => {
+      const s = starts[i];
+      const c = r.cost[k];
+      costs.push(c);
+      s.evaluations++;
+      const g = r.gradient.map((column) => column[k]);
+      if (!Number.isFinite(c) || g.some((v) => !Number.isFinite(v))) {
+        s.stopped = 'failed';
+        return;
+      }
+      if (c < s.bestCost * (1 - spec.stopping.minImprovement)) stall[i] = 0;
+      else stall[i]++;
+      if (c < s.bestCost) {
+        s.bestCost = c;
+        s.best.set(x[i]);
+        s.bestTerms = r.terms.map((t) => t.value[k]);
+      }
+      if (c <= spec.stopping.costBelow) s.stopped = 'converged';
+      else if (stall[i] >= spec.stopping.patience) s.stopped = 'stalled';
+      else {
+        adam.step(i, x[i], g);
+        still.push(i);
+      }
+    });
+    for (const s of starts) bestCost = Math.min(bestCost, s.bestCost);
+    history.push({ iteration, active: active.length, bestCost, medianCost: median(costs) });
+    active = still;
+    options.onProgress?.({ phase: 'fit', iteration, iterations: spec.iterations, active: active.length, evaluations, bestCost, fraction: 1 });
+  }
+  const fitMs = performance.now() - started;
+
+  let baseline: RandomSearchResult | undefined;
+  if (spec.randomSearch) {
+    baseline = await randomSearch(problem, box, evaluations, n, {
+      chunkSize: spec.chunkSize, firstIndex: n, run: options.run,
+      onProgress: (done, total) => options.onProgress?.({
+        phase: 'random search', iteration: 0, iterations: 0, active: 0, evaluations: done, bestCost, fraction: done / total,
+      }),
+    });
+  }
+  return {
+    spec, problem, parameters: names, starts, history, evaluations, randomSearch: baseline, engine, device, note,
+    wallMs: { fit: fitMs, randomSearch: baseline?.wallMs ?? 0 },
+  };
+}
+
+/** Parameter values of a coordinate vector, by name. */
+export function paramsOf(problem: CostProblem, coords: ArrayLike<number>): Record<string, number> {
+  return Object.fromEntries(problem.coords.map((c, d) => [c.param, paramValue(c, coords[d])]));
+}
+
+/** One row per start: status, cost, fitted and initial parameter values, term values at the best point. */
+export function fitColumns(r: FitResult): Column[] {
+  const n = r.starts.length;
+  const columns: Column[] = [
+    { name: 'start', type: 'INT32', data: Int32Array.from(r.starts, (s) => s.start) },
+    { name: 'stopped', type: 'STRING', data: r.starts.map((s) => s.stopped) },
+    { name: 'evaluations', type: 'INT32', data: Int32Array.from(r.starts, (s) => s.evaluations) },
+    { name: 'cost', type: 'DOUBLE', data: Float64Array.from(r.starts, (s) => s.bestCost) },
+  ];
+  r.problem.coords.forEach((c, d) => columns.push({ name: c.param, type: 'DOUBLE', data: Float64Array.from(r.starts, (s) => paramValue(c, s.best[d])) }));
+  r.problem.coords.forEach((c, d) => columns.push({ name: `initial_${c.param}`, type: 'DOUBLE', data: Float64Array.from(r.starts, (s) => paramValue(c, s.initial[d])) }));
+  r.problem.terms.forEach((t, k) => columns.push({ name: termColumn(t.label), type: 'DOUBLE', data: Float64Array.from({ length: n }, (_, i) => r.starts[i].bestTerms[k] ?? NaN) }));
+  return columns;
+}

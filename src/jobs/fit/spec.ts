@@ -1,0 +1,61 @@
+/**
+ * The fit spec: a cost (cost/spec.ts), the parameters to fit with the box their random starts are
+ * drawn from (log-uniformly: the fit runs on their logarithms), and the optimiser's settings.
+ *
+ *     parameters: { gNa: [100, 1000], gKd: [25, 250] }
+ *     starts: 1000          # random starts, run together as one ensemble (one instance each)
+ *     iterations: 100       # at most, per start
+ *     adam: { learningRate: 0.05, clipNorm: 1 }
+ *     stopping: { patience: 10, minImprovement: 0.001, costBelow: 1e-6 }
+ *     randomSearch: true    # baseline: as many random evaluations of the same box, same run
+ */
+import { z } from 'zod';
+import { InputError } from '../../errors.ts';
+import { describeIssue, finite, got, nonNegative, positive } from '../schema.ts';
+import { costSettingsShape } from '../cost/spec.ts';
+import { ADAM_DEFAULTS } from './adam.ts';
+
+const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
+  .int({ error: `must be an integer in [${lo}, ${hi}]` }).min(lo, { error: `must be an integer in [${lo}, ${hi}]` }).max(hi, { error: `must be an integer in [${lo}, ${hi}]` });
+
+const box = z.tuple([finite(), finite()], { error: (iss) => `must be [low, high] with 0 < low < high, got ${got(JSON.stringify(iss.input))}` })
+  .refine(([lo, hi]) => lo > 0 && hi > lo, { error: 'must be [low, high] with 0 < low < high' });
+
+/** The fit spec: cost settings, the fitted parameters' boxes, the optimiser and the baseline. */
+export const fitSpecSchema = z.object({
+  ...costSettingsShape,
+  /** fitted parameters and the box [low, high] of each (> 0: the fit runs on logarithms) */
+  parameters: z.record(z.string(), box).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
+  starts: int(1, 1_000_000).default(100),
+  seed: int(0, 2 ** 31 - 1).default(1),
+  /** Adam steps per start, at most */
+  iterations: int(1, 100_000).default(100),
+  adam: z.object({
+    learningRate: positive('log units per step').default(ADAM_DEFAULTS.learningRate),
+    beta1: finite().refine((b) => b >= 0 && b < 1, { error: 'must be in [0, 1)' }).default(ADAM_DEFAULTS.beta1),
+    beta2: finite().refine((b) => b >= 0 && b < 1, { error: 'must be in [0, 1)' }).default(ADAM_DEFAULTS.beta2),
+    epsilon: positive('').default(ADAM_DEFAULTS.epsilon),
+    clipNorm: positive('').default(ADAM_DEFAULTS.clipNorm),
+  }).strict().default({ ...ADAM_DEFAULTS }),
+  stopping: z.object({
+    /** a start stops after this many iterations without a relative improvement of minImprovement */
+    patience: int(1, 100_000).default(10),
+    minImprovement: nonNegative('').default(1e-3),
+    /** a start stops once its cost is at or below this */
+    costBelow: nonNegative('').default(0),
+  }).strict().default({ patience: 10, minImprovement: 1e-3, costBelow: 0 }),
+  /** also run a random search with as many model evaluations, as a zero-order baseline */
+  randomSearch: z.boolean({ error: 'must be true or false' }).default(false),
+  /** points per ensemble run of the random search */
+  chunkSize: int(1, 1 << 22).default(4096),
+}).strict();
+
+export type FitSpecInput = z.input<typeof fitSpecSchema>;
+export type FitSpec = z.output<typeof fitSpecSchema>;
+
+/** Parses a fit spec; throws InputError naming the first problem. */
+export function parseFitSpec(input: unknown): FitSpec {
+  const parsed = fitSpecSchema.safeParse(input);
+  if (!parsed.success) throw new InputError(`fit spec: ${describeIssue(parsed.error)}`);
+  return parsed.data;
+}

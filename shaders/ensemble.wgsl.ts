@@ -35,6 +35,10 @@ struct Chunk {
 @group(0) @binding(6) var<storage, read_write> events: array<f32>;     // spikes and voltage maxima (layout.ts, eventSlots)
 @group(0) @binding(7) var<storage, read_write> trace: array<f32>;      // [row][sample][O values, then O×L tangents with trace tangents]
 
+// ±∞ and NaN as bits in private variables: not constant expressions, so every compiler accepts them
+var<private> INF_BITS: u32 = 0x7f800000u;
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+
 const DT: f32 = {{DT}};
 const THRESHOLD: f32 = {{THRESHOLD}};
 const HYSTERESIS: f32 = {{HYSTERESIS}};

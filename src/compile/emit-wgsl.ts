@@ -38,12 +38,16 @@ export interface WgslKernel {
   slots: { state: number; tangent: number; params: number; acc: number; extrema: number; events: number };
 }
 
-/** An f32 literal (abstract-float text of the f32 value), or a bit pattern for non-finite values. */
+/**
+ * An f32 literal (abstract-float text of the f32 value). Non-finite values read their bits from
+ * private variables of the template (INF_BITS, NAN_BITS): WGSL has no literal for them, and Chrome's
+ * compiler rejects `bitcast<f32>(0x7f800000u)` as a constant expression that is not representable.
+ */
 export function wgslLiteral(v: number): string {
   const f = Math.fround(v);
-  if (Number.isNaN(f)) return 'bitcast<f32>(0x7fc00000u)';
-  if (f === Infinity) return 'bitcast<f32>(0x7f800000u)';
-  if (f === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  if (Number.isNaN(f)) return 'bitcast<f32>(NAN_BITS)';
+  if (f === Infinity) return 'bitcast<f32>(INF_BITS)';
+  if (f === -Infinity) return '(-bitcast<f32>(INF_BITS))';
   let text = String(Math.abs(f));
   if (!/[.e]/.test(text)) text += '.0';
   return f < 0 || Object.is(f, -0) ? `(-${text})` : text;

@@ -26,36 +26,38 @@ async function gpuRate(N: number, lanes: number, math: GpuMath, budget: number) 
     dtMs: DT, instanceParams: [...CONDUCTANCE_NAMES], tangents: CONDUCTANCE_NAMES.slice(0, lanes).map((g) => `log:${g}`),
   });
   const params = cellTable(N);
-  const steps = Math.max(40, Math.round(budget / (lanes ? 5 : 1) / N));
+  // enough steps for the dispatch length to settle (it starts short and grows toward ~50 ms)
+  const steps = Math.max(lanes ? 2000 : 1000, Math.round(budget / (lanes ? 5 : 1) / N));
   await runGpu({ program, N, params, durationMs: 4 * DT }, { kernel: { math } }); // compile and warm up
   const r = await runGpu({ program, N, params, durationMs: steps * DT }, { kernel: { math } });
   return { N, lanes, math, steps, wallMs: Math.round(r.wallMs), neuronStepsPerS: (N * steps) / (r.wallMs / 1000) };
 }
 
-export async function gpuBenchmark(options: GpuBenchOptions) {
+export async function gpuBenchmark(options: GpuBenchOptions, cpuRates?: { lanes0: number; lanes8: number }) {
   const gpu = await getGpu();
   if (!gpu) return { adapter: null, note: 'no WebGPU adapter: GPU benchmarks skipped' };
-  const cpu = { lanes0: await cpuEngineRate(1000, 0, 250), lanes8: await cpuEngineRate(1000, 8, 60) };
+  // the CPU engine in this run, for the ratios: reuse the CPU benchmark's rates when it ran
+  const cpu = cpuRates ?? { lanes0: (await cpuEngineRate(1000, 0, 500)).neuronStepsPerS, lanes8: (await cpuEngineRate(1000, 8, 125)).neuronStepsPerS };
   const runs: (Awaited<ReturnType<typeof gpuRate>> & { gpuOverCpu: number })[] = [];
   for (const lanes of options.lanes) {
     for (const math of options.maths) {
       for (const N of options.sizes) {
         const r = await gpuRate(N, lanes, math, options.budget);
-        const cpuRate = lanes ? cpu.lanes8.neuronStepsPerS : cpu.lanes0.neuronStepsPerS;
+        const cpuRate = lanes ? cpu.lanes8 : cpu.lanes0;
         runs.push({ ...r, gpuOverCpu: r.neuronStepsPerS / cpuRate });
         console.error(`gpu ${JSON.stringify(runs[runs.length - 1])}`);
       }
     }
   }
   const rate = (N: number, lanes: number, math: GpuMath) => runs.find((r) => r.N === N && r.lanes === lanes && r.math === math)?.neuronStepsPerS;
-  const lanesCost = Object.fromEntries(options.maths.flatMap((math) => options.sizes.map((N) => {
+  const lanesCost = Object.fromEntries(options.maths.flatMap((math) => options.sizes.flatMap((N) => {
     const [a, b] = [rate(N, 0, math), rate(N, 8, math)];
     return a && b ? [[`${math} N=${N}`, a / b]] : [];
   })));
   return {
     adapter: gpu.adapterName,
     fallbackAdapter: gpu.isFallbackAdapter,
-    cpuEngine: cpu,
+    cpuEngineNeuronStepsPerS: cpu,
     runs,
     costOf8LanesVs0: lanesCost,
   };

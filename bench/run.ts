@@ -10,13 +10,15 @@ import { gpuBenchmark } from './gpu.ts';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: navigator.hardwareConcurrency } };
-if (!args.has('--gpu-only')) result.cpu = await cpuBenchmark();
+const cpu = args.has('--gpu-only') ? undefined : await cpuBenchmark();
+result.cpu = cpu;
 if (!args.has('--cpu-only')) {
+  const cpuRates = cpu && { lanes0: cpu.engine0Lanes.neuronStepsPerS, lanes8: cpu.engine8Lanes.neuronStepsPerS };
   result.gpu = await gpuBenchmark({
     sizes: quick ? [1024, 16384, 65536] : [1024, 16384, 65536, 262144, 1048576],
     lanes: [0, 8],
     maths: ['accurate', 'fast'],
     budget: quick ? 3e8 : 2e9,
-  });
+  }, cpuRates);
 }
 console.log(JSON.stringify(result, null, 2));

@@ -96,6 +96,33 @@ export interface AdvanceOptions {
 export interface DispatchTuning {
   stepsPerDispatch: number;
   targetMs: number;
+  /** the last two measurements with different step counts: [steps, ms per dispatch] */
+  seen?: [number, number][];
+}
+
+/**
+ * The next dispatch length. Time per dispatch is a + b·steps: a fixed cost (loading and storing every
+ * instance's state and tangents) plus the steps. Two measurements give a and b; the target is raised
+ * to 4a when the fixed cost alone would eat more than a quarter of it (a software GPU moving 100 MB of
+ * tangents per dispatch), so dispatches never shrink into pure overhead.
+ */
+export function nextDispatchSteps(tuning: DispatchTuning, steps: number, ms: number): number {
+  const seen = (tuning.seen ??= []);
+  if (seen.length === 0 || seen[seen.length - 1][0] !== steps) seen.push([steps, ms]);
+  else seen[seen.length - 1][1] = ms;
+  if (seen.length > 2) seen.shift();
+  let ideal = steps * (tuning.targetMs / Math.max(ms, 0.05));
+  if (seen.length === 2) {
+    const [[s1, t1], [s2, t2]] = seen;
+    const perStep = (t2 - t1) / (s2 - s1);
+    if (perStep > 0) {
+      const fixed = Math.max(0, t1 - perStep * s1);
+      const target = Math.min(Math.max(tuning.targetMs, 4 * fixed), 20 * tuning.targetMs);
+      ideal = (target - fixed) / perStep;
+    }
+  }
+  // growth per submission is bounded all the same, so a misestimate never makes one dispatch huge
+  return Math.max(1, Math.min(Math.round(ideal), steps * 16, 1 << 20));
 }
 
 export class GpuSession {
@@ -216,10 +243,7 @@ export class GpuSession {
       const t0 = performance.now();
       await this.submit(this.pipelines.run, dispatches, `steps ${submitStart}..${pos}${options.context ? ` ${options.context}` : ''}`);
       const perDispatchMs = (performance.now() - t0) / dispatches.length;
-      const fullSteps = dispatches[0][2];
-      // grow at most 4× per submission so a slow device never sees a dispatch far over the target
-      const ideal = fullSteps * (tuning.targetMs / Math.max(perDispatchMs, 0.05));
-      tuning.stepsPerDispatch = Math.max(1, Math.min(Math.round(ideal), fullSteps * 4, 1 << 20));
+      tuning.stepsPerDispatch = nextDispatchSteps(tuning, dispatches[0][2], perDispatchMs);
       onSteps?.(pos - submitStart);
     }
   }

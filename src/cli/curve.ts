@@ -1,39 +1,23 @@
 /** `ionsweep curve spec.yaml`: a minimally disruptive curve; Parquet path, SVG plot, JSON summary. */
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
-import { GPU_MATH } from '../compile/emit-wgsl.ts';
-import { ENGINE_CHOICES } from '../engine/run.ts';
+import type { Command } from 'commander';
 import { curveColumns, runCurve } from '../jobs/curve/run.ts';
 import { parseCurveSpec } from '../jobs/curve/spec.ts';
 import { paramValue } from '../jobs/cost/problem.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { curveSvg } from '../io/plot/curve-svg.ts';
-import { readSpecFile } from '../io/spec-file.ts';
-import { defaultOutDir, withEngineFlags } from './landscape.ts';
 import { progressReporter } from './progress.ts';
-import { parseNumber, writeStdout } from './util.ts';
+import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
+import { writeStdout } from './util.ts';
 
-interface Flags {
-  out?: string;
-  engine?: string;
-  gpuMath?: string;
-  threads?: number;
-  quiet?: boolean;
-}
+type Flags = SpecCommandFlags;
 
 /** The `curve` subcommand. */
 export function curveCommand(): Command {
-  return new Command('curve')
-    .description('a minimally disruptive curve from a start point, both directions; writes curve.parquet and curve.svg')
-    .argument('<spec>', 'curve spec file (YAML or JSON)')
-    .option('--out <dir>', 'output folder (default: results/<spec name>)')
-    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
-    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
-    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
-    .option('--quiet', 'no progress output')
+  return specCommand('curve', 'a minimally disruptive curve from a start point, both directions; writes curve.parquet and curve.svg', 'curve')
     .action(async (specPath: string, flags: Flags) => {
-      const spec = parseCurveSpec(withEngineFlags(await readSpecFile(specPath), flags));
+      const spec = parseCurveSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);
       const branches = spec.bothDirections ? 2 : 1;
       const progress = progressReporter('curve', 'length', flags.quiet);

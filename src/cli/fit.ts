@@ -1,22 +1,14 @@
 /** `ionsweep fit spec.yaml`: Adam from many random starts as one ensemble; Parquet of all starts, a report of the best. */
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
-import { GPU_MATH } from '../compile/emit-wgsl.ts';
-import { ENGINE_CHOICES } from '../engine/run.ts';
+import type { Command } from 'commander';
 import { fitColumns, paramsOf, runFit } from '../jobs/fit/run.ts';
 import { parseFitSpec } from '../jobs/fit/spec.ts';
 import { writeParquet } from '../io/parquet.ts';
-import { readSpecFile } from '../io/spec-file.ts';
-import { defaultOutDir, withEngineFlags } from './landscape.ts';
 import { progressReporter } from './progress.ts';
+import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { parseNumber, writeStdout } from './util.ts';
 
-interface Flags {
-  out?: string;
-  engine?: string;
-  gpuMath?: string;
-  threads?: number;
-  quiet?: boolean;
+interface Flags extends SpecCommandFlags {
   best?: number;
 }
 
@@ -24,17 +16,10 @@ const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p
 
 /** The `fit` subcommand. */
 export function fitCommand(): Command {
-  return new Command('fit')
-    .description('gradient descent (Adam) on log-parameters from many random starts at once; writes fit.parquet, prints the best fits')
-    .argument('<spec>', 'fit spec file (YAML or JSON)')
-    .option('--out <dir>', 'output folder (default: results/<spec name>)')
-    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
-    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
-    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
+  return specCommand('fit', 'gradient descent (Adam) on log-parameters from many random starts at once; writes fit.parquet, prints the best fits', 'fit')
     .option('--best <n>', 'report this many best fits (default 10)', (v) => parseNumber('--best', v))
-    .option('--quiet', 'no progress output')
     .action(async (specPath: string, flags: Flags) => {
-      const spec = parseFitSpec(withEngineFlags(await readSpecFile(specPath), flags));
+      const spec = parseFitSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);
       const fitProgress = progressReporter('fit', 'iterations', flags.quiet);
       const searchProgress = progressReporter('random search', 'evaluations', flags.quiet);

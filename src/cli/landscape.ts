@@ -1,50 +1,21 @@
 /** `ionsweep landscape spec.yaml`: cost and gradient on a 2-D grid; Parquet table and SVG heatmap. */
-import { basename, join } from 'node:path';
-import { Command, Option } from 'commander';
-import { GPU_MATH } from '../compile/emit-wgsl.ts';
-import { ENGINE_CHOICES } from '../engine/run.ts';
+import { join } from 'node:path';
+import type { Command } from 'commander';
 import { landscapeColumns, parseLandscapeSpec, runLandscape } from '../jobs/landscape.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { landscapeSvg } from '../io/plot/landscape-svg.ts';
-import { readSpecFile } from '../io/spec-file.ts';
 import { progressReporter } from './progress.ts';
-import { parseNumber, writeStdout } from './util.ts';
+import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
+import { writeStdout } from './util.ts';
 
-interface Flags {
-  out?: string;
-  engine?: string;
-  gpuMath?: string;
-  threads?: number;
-  quiet?: boolean;
-}
-
-/** Default output folder: results/<spec file name without extension>. */
-export function defaultOutDir(specPath: string): string {
-  return join('results', basename(specPath).replace(/\.(ya?ml|json)$/i, ''));
-}
-
-/** Applies --engine and --gpu-math over a spec read from a file. */
-export function withEngineFlags(raw: unknown, flags: { engine?: string; gpuMath?: string }): Record<string, unknown> {
-  return {
-    ...(raw as Record<string, unknown>),
-    ...(flags.engine ? { engine: flags.engine } : {}),
-    ...(flags.gpuMath ? { gpuMath: flags.gpuMath } : {}),
-  };
-}
+type Flags = SpecCommandFlags;
 
 /** The `landscape` subcommand. */
 export function landscapeCommand(): Command {
-  return new Command('landscape')
-    .description('cost and gradient on a 2-D parameter grid, one ensemble run; writes landscape.parquet and landscape.svg')
-    .argument('<spec>', 'landscape spec file (YAML or JSON)')
-    .option('--out <dir>', 'output folder (default: results/<spec name>)')
-    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
-    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
-    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
-    .option('--quiet', 'no progress output')
+  return specCommand('landscape', 'cost and gradient on a 2-D parameter grid, one ensemble run; writes landscape.parquet and landscape.svg', 'landscape')
     .action(async (specPath: string, flags: Flags) => {
-      const spec = parseLandscapeSpec(withEngineFlags(await readSpecFile(specPath), flags));
+      const spec = parseLandscapeSpec(await readSpecWithFlags(specPath, flags));
       const total = spec.x.count * spec.y.count;
       const outDir = flags.out ?? defaultOutDir(specPath);
       const progress = progressReporter('landscape', 'points', flags.quiet);

@@ -1,27 +1,20 @@
 /** `ionsweep sweep spec.yaml`: run one shard of a population sweep, store it, print the class fractions. */
 import process from 'node:process';
-import { basename, join } from 'node:path';
-import { Command, Option } from 'commander';
-import { GPU_MATH } from '../compile/emit-wgsl.ts';
-import { ENGINE_CHOICES } from '../engine/run.ts';
+import { join } from 'node:path';
+import type { Command } from 'commander';
 import { runSweepShard, type ShardReport } from '../jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep, specHash } from '../jobs/sweep/spec.ts';
-import { readSpecFile } from '../io/spec-file.ts';
 import { ShardStore, shardName, type ShardManifest } from '../io/sweep-store.ts';
 import { ACTIVITY_CLASSES } from '../analysis/features.ts';
 import { progressReporter } from './progress.ts';
+import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { resolveShard } from './shard.ts';
 import { parseNumber, writeStdout } from './util.ts';
 
-interface SweepFlags {
-  out?: string;
+interface SweepFlags extends SpecCommandFlags {
   shard?: string;
   shardCount?: number;
   resume?: boolean;
-  engine?: string;
-  gpuMath?: string;
-  threads?: number;
-  quiet?: boolean;
   json?: boolean;
 }
 
@@ -39,28 +32,16 @@ export function classTable(classCounts: Record<string, number>, rows: number, pe
 }
 
 export function sweepCommand(): Command {
-  return new Command('sweep')
-    .description('run a population sweep (one shard of it) from a YAML/JSON spec; rows go to Parquet')
-    .argument('<spec>', 'sweep spec file (YAML or JSON)')
-    .option('--out <dir>', 'output folder (default: results/<spec name>)')
+  return specCommand('sweep', 'run a population sweep (one shard of it) from a YAML/JSON spec; rows go to Parquet', 'sweep')
     .option('--shard <i/n>', 'run shard i of n (numbered from 0); or set by SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'number of shards, with JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID', (v) => parseNumber('--shard-count', v))
     .option('--resume', 'continue a shard that was interrupted, keeping the chunks it stored')
-    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
-    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
-    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
-    .option('--quiet', 'no progress output')
     .option('--json', 'print the shard manifest as JSON instead of the table')
     .action(async (specPath: string, flags: SweepFlags) => {
-      const raw = (await readSpecFile(specPath)) as Record<string, unknown>;
-      const spec = parseSweepSpec({
-        ...raw,
-        ...(flags.engine ? { engine: flags.engine } : {}),
-        ...(flags.gpuMath ? { gpuMath: flags.gpuMath } : {}),
-      });
+      const spec = parseSweepSpec(await readSpecWithFlags(specPath, flags));
       const sweep = resolveSweep(spec);
       const shard = resolveShard(flags.shard, flags.shardCount, process.env);
-      const outDir = flags.out ?? join('results', basename(specPath).replace(/\.(ya?ml|json)$/i, ''));
+      const outDir = flags.out ?? defaultOutDir(specPath);
       const hash = await specHash(spec);
       const store = new ShardStore(outDir, shard, hash);
       let manifest: ShardManifest;

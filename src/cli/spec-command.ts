@@ -1,0 +1,44 @@
+/**
+ * What every spec-file command shares (sweep, landscape, fit, curve): the spec argument, an output
+ * folder, engine overrides, CPU threads and quiet progress, and reading the spec with those overrides.
+ */
+import { basename, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { GPU_MATH } from '../compile/emit-wgsl.ts';
+import { ENGINE_CHOICES } from '../engine/run.ts';
+import { readSpecFile } from '../io/spec-file.ts';
+import { parseNumber } from './util.ts';
+
+export interface SpecCommandFlags {
+  out?: string;
+  engine?: string;
+  gpuMath?: string;
+  threads?: number;
+  quiet?: boolean;
+}
+
+/** A command `name <spec>` with the shared options; add its own options and action. */
+export function specCommand(name: string, description: string, specLabel: string): Command {
+  return new Command(name)
+    .description(description)
+    .argument('<spec>', `${specLabel} spec file (YAML or JSON)`)
+    .option('--out <dir>', 'output folder (default: results/<spec name>)')
+    .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
+    .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
+    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
+    .option('--quiet', 'no progress output');
+}
+
+/** Default output folder: results/<spec file name without extension>. */
+export function defaultOutDir(specPath: string): string {
+  return join('results', basename(specPath).replace(/\.(ya?ml|json)$/i, ''));
+}
+
+/** Reads a spec file and applies --engine and --gpu-math over it. */
+export async function readSpecWithFlags(specPath: string, flags: SpecCommandFlags): Promise<Record<string, unknown>> {
+  return {
+    ...((await readSpecFile(specPath)) as Record<string, unknown>),
+    ...(flags.engine ? { engine: flags.engine } : {}),
+    ...(flags.gpuMath ? { gpuMath: flags.gpuMath } : {}),
+  };
+}

@@ -9,7 +9,7 @@
  * `?backend=webgpu|webgl2|cpu` in the page URL forces a path (tests use it); the page always says
  * which path it took and why.
  */
-import { wrapDevice, type GpuContext } from '../../src/engine/gpu/device.ts';
+import { requestGpu, type GpuContext } from '../../src/engine/gpu/device.ts';
 
 export type BackendKind = 'webgpu' | 'webgl2' | 'cpu';
 
@@ -28,39 +28,13 @@ export function requestedBackend(): BackendKind | null {
   return b === 'webgpu' || b === 'webgl2' || b === 'cpu' ? b : null;
 }
 
-/** Describes a WebGPU adapter: vendor, architecture, description, and whether it is a software fallback. */
-export function describeAdapterInfo(info: GPUAdapterInfo | undefined, fallback: boolean): string {
-  const parts = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s && s !== '0');
-  const name = [...new Set(parts)].join(' ') || 'unknown adapter';
-  return fallback ? `${name} (software fallback adapter)` : name;
-}
-
-/** The browser's WebGPU device with the limits the engine needs, or a reason why there is none. */
+/** The browser's WebGPU device with the limits the engine needs (the engine's own request), or a reason why there is none. */
 export async function browserWebGpu(): Promise<{ gpu: GpuContext } | { error: string }> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return { error: isSecureContext ? 'navigator.gpu is missing (this browser has no WebGPU)' : 'navigator.gpu needs a secure context (https or http://127.0.0.1)' };
-  let adapter: GPUAdapter | null = null;
-  try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch (e) {
-    return { error: `requestAdapter failed: ${String(e)}` };
-  }
-  if (!adapter) return { error: 'navigator.gpu found no adapter' };
-  const l = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxBufferSize: l.maxBufferSize,
-      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
-      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-    },
-  });
-  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-  const fallback = Boolean(info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
-  const ctx = wrapDevice(device, describeAdapterInfo(info, fallback));
-  ctx.isFallbackAdapter = fallback;
-  device.lost.then((info) => console.error(`WebGPU device lost (${info.reason}): ${info.message}`));
-  device.addEventListener('uncapturederror', (event) => console.error(`uncaptured WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`));
+  const r = await requestGpu();
+  if ('error' in r) return r;
+  const ctx = r.gpu;
+  if (ctx.isFallbackAdapter) ctx.adapterName = `${ctx.adapterName} (software fallback adapter)`;
+  ctx.device.lost.then((info) => console.error(`WebGPU device lost (${info.reason}): ${info.message}`));
   return { gpu: ctx };
 }
 

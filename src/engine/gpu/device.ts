@@ -21,10 +21,12 @@ export interface GpuContext {
 
 let shared: Promise<GpuContext | null> | undefined;
 
+/** What an adapter says it is: its description, else vendor, architecture and device together. */
 function describeAdapter(info: GPUAdapterInfo | undefined): string {
   if (!info) return 'unknown GPU adapter';
-  const parts = [info.description, info.device, info.vendor, info.architecture].filter((s) => s && s !== '0');
-  return parts[0] || 'unknown GPU adapter';
+  if (info.description) return info.description;
+  const parts = [info.vendor, info.architecture, info.device].filter((s) => s && s !== '0');
+  return [...new Set(parts)].join(' ') || 'unknown GPU adapter';
 }
 
 /** Wraps a device the caller made (e.g. in a browser app) so the engine can use it. */
@@ -44,11 +46,24 @@ function gpuHidden(): boolean {
   }
 }
 
-async function acquire(): Promise<GpuContext | null> {
+/**
+ * A new device with the limits ionsweep needs, or why there is none (for a page to show). Browsers
+ * and Deno alike; `getGpu` keeps one per process.
+ */
+export async function requestGpu(): Promise<{ gpu: GpuContext } | { error: string }> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu || gpuHidden()) return null;
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) return null;
+  if (gpuHidden()) return { error: 'IONSWEEP_NO_GPU=1 hides every adapter' };
+  if (!gpu) {
+    const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
+    return { error: secure === false ? 'navigator.gpu needs a secure context (https or http://127.0.0.1)' : 'navigator.gpu is missing (no WebGPU here)' };
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { error: `requestAdapter failed: ${String(e)}` };
+  }
+  if (!adapter) return { error: 'navigator.gpu found no adapter' };
   // ask for everything the adapter allows where it bounds the batch size; defaults are far lower
   // (128 MiB per binding), and a binding over the limit fails validation silently (ENVIRONMENT.md)
   const l = adapter.limits;
@@ -61,13 +76,19 @@ async function acquire(): Promise<GpuContext | null> {
     },
   });
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const fallback = Boolean(info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
   const ctx = wrapDevice(device, describeAdapter(info));
-  ctx.isFallbackAdapter = Boolean(info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  ctx.isFallbackAdapter = fallback;
   // an uncaptured error is a bug in our scoping; make it visible rather than silent
   device.addEventListener('uncapturederror', (event) => {
     console.error(`ionsweep: uncaptured WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
   });
-  return ctx;
+  return { gpu: ctx };
+}
+
+async function acquire(): Promise<GpuContext | null> {
+  const r = await requestGpu();
+  return 'gpu' in r ? r.gpu : null;
 }
 
 /** The process's GPU, or null when no adapter is available. */

@@ -57,19 +57,24 @@ describe.skipIf(!gpu)('GPU engine', () => {
   it('records traces of chosen instances across readback blocks', async () => {
     const program = compile(model, { dtMs: 0.025, instanceParams: [...CONDUCTANCE_NAMES] });
     // 1,500 ms = 60,000 steps: several 16,384-step readback blocks; samples every 0.5 ms after 100 ms
-    const spec = { program, N: 40, params: cells(40), durationMs: 1500, discardMs: 100, traceEveryMs: 0.5, traceInstances: [33, 2] };
+    // instances 18 and 2 are AB/PD 3 (×1.01 and ×1): a burster whose f32 and f64 trajectories stay
+    // together (gpu-agreement.test.ts: well conditioned), unlike AB/PD 2, whose spikes drift apart by
+    // milliseconds within 1.5 s and whose traces could only be compared in distribution
+    const spec = { program, N: 40, params: cells(40), durationMs: 1500, discardMs: 100, traceEveryMs: 0.5, traceInstances: [18, 2] };
     const [g, c] = [await runGpu(spec, { gpu: gpu! }), await runCpu(spec)];
     expect(g.traces!.timesMs.length).toBe(2800);
     expect(g.traces!.timesMs[0]).toBeCloseTo(100.5, 9);
     expect(Array.from(g.traces!.timesMs)).toEqual(Array.from(c.traces!.timesMs));
     for (const row of [0, 1]) {
       const [vg, vc] = [g.traces!.series(row, 'V'), c.traces!.series(row, 'V')];
-      // f32 vs f64 over 1.5 s of a burster: spike times shift by microseconds, so compare the
-      // distribution of the trace (mean, extremes) rather than sample by sample
-      const mean = (a: Float64Array) => a.reduce((s, x) => s + x, 0) / a.length;
-      expect(Math.abs(mean(vg) - mean(vc))).toBeLessThan(0.5);
-      expect(Math.abs(Math.max(...vg) - Math.max(...vc))).toBeLessThan(1);
-      expect(vg.every(Number.isFinite)).toBe(true);
+      const [cag, cac] = [g.traces!.series(row, 'Ca'), c.traces!.series(row, 'Ca')];
+      // sample by sample: spikes shift by < 1 µs, which moves a sample on an upstroke (≤ 300 mV/ms)
+      // by < 0.3 mV; measured 0.08 mV and 3.2e-5 relative in [Ca]. A sample from the wrong block,
+      // row or time would be off by tens of mV.
+      const worstV = Math.max(...vg.map((v, k) => Math.abs(v - vc[k])));
+      const worstCa = Math.max(...cag.map((v, k) => Math.abs(v / cac[k] - 1)));
+      expect(worstV, `row ${row}: largest |V_gpu − V_cpu| (mV)`).toBeLessThan(0.3);
+      expect(worstCa, `row ${row}: largest relative [Ca] difference`).toBeLessThan(3e-4);
     }
   });
 

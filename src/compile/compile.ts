@@ -97,7 +97,8 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
 
   const foldedStates = model.states.map((s) => {
     const [rhs, rate] = fold([s.ode.rhs, s.ode.rate]);
-    return { ...s, ode: { rhs, rate } };
+    // a gate keeps its steady state: the integrator advances gates by (x − x∞)·expm1(−dt·rate)
+    return { ...s, ode: { rhs, rate, ...(s.ode.inf ? { inf: fold([s.ode.inf])[0] } : {}) } };
   });
 
   const increment = integratorStep(method, foldedStates, options.dtMs);

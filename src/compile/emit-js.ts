@@ -7,12 +7,12 @@
  * The emitter knows nothing of channels or neurons: only states, tangents, parameters and the
  * buffer layout.
  */
-import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64 } from '../model/expr.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64, type Expr } from '../model/expr.ts';
 import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { makePrinter, type Printer, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
 import type { Temp } from './schedule.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, vars } from './kernel-common.ts';
 
 export type Precision = 'f64' | 'f32';
 
@@ -23,8 +23,9 @@ export type Precision = 'f64' | 'f32';
  *   a deterministic per-instance generator (`seed`), and adds its increment to the unperturbed state.
  *   That is what the f32 kernel does: its compensated sums keep the low bits of each state, but the
  *   right-hand side is evaluated on the state rounded to f32 (relative = 2^-23 is ±½ ulp).
- * - `transcendentalBias`: exp, expm1 and log return (1 + bias) times their value: the error of GPU
- *   special functions, which repeats along a periodic orbit like a bias.
+ * - `transcendentalBias`: exp and log return (1 + bias) times their value: the error of GPU special
+ *   functions, which repeats along a periodic orbit like a bias. expm1 is left exact: the kernels
+ *   evaluate it by a series wherever it matters (|x| < 0.5), to an ulp of its small value.
  */
 export interface RoundoffProbe {
   relative?: number;
@@ -116,10 +117,22 @@ const exprelPrime = (x) => {
   if (Math.abs(x) < ${F32_SERIES_BELOW}) return ${horner(EXPREL_PRIME_SERIES.map(Math.fround))};
   const e = F(Math.exp(x));
   return F(F(F(F(x * e) - e) + 1) / F(x * x));
-};`;
+};
+${EXPREL_SERIES.map((_, k) => {
+    const sum = horner(EXPREL_SERIES.slice(0, k + 1).map(Math.fround));
+    return `const expm1_s${k + 1} = (x) => F(x * ${sum});\nconst exprel_s${k + 1} = (x) => ${sum};`;
+  }).join('\n')}`;
 }
 
-function jsSpelling(precision: Precision, leaf: Spelling['leaf'], bias = 0): Spelling {
+/**
+ * `seriesTerms` (f32 only): the terms of the branch-free series that the WGSL kernel uses for an
+ * expm1 or exprel node (kernel-common.ts, seriesTermsOf), so that both spell the same arithmetic.
+ */
+function jsSpelling(precision: Precision, leaf: Spelling['leaf'], seriesTerms: (node: Expr) => number, bias = 0): Spelling {
+  const bounded = (node: Expr, name: 'expm1' | 'exprel', arg: string) => {
+    const n = seriesTerms(node);
+    return n ? `${name}_s${n}(${arg})` : `${name}(${arg})`;
+  };
   const r = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => `(${s})`;
   const plainFn = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
   const fn = (s: string) => (bias && /^Math\.(exp|log)\(/.test(s) ? `(${plainFn(s)} * ${1 + bias})` : plainFn(s));
@@ -142,8 +155,8 @@ function jsSpelling(precision: Precision, leaf: Spelling['leaf'], bias = 0): Spe
         case 'abs': return `Math.abs(${a[0]})`;
         case 'tanh': return fn(`Math.tanh(${a[0]})`);
         case 'powi': return powiText(a[0], node.value, r);
-        case 'expm1': return precision === 'f32' ? `expm1(${a[0]})` : bias ? `((Math.exp(${a[0]}) - 1) * ${1 + bias})` : `(Math.exp(${a[0]}) - 1)`;
-        case 'exprel': return `exprel(${a[0]})`;
+        case 'expm1': return precision === 'f32' ? bounded(node, 'expm1', a[0]) : `(Math.exp(${a[0]}) - 1)`;
+        case 'exprel': return precision === 'f32' ? bounded(node, 'exprel', a[0]) : `exprel(${a[0]})`;
         case 'exprelPrime': return `exprelPrime(${a[0]})`;
         case 'min': return `Math.min(${a[0]}, ${a[1]})`;
         case 'max': return `Math.max(${a[0]}, ${a[1]})`;
@@ -168,10 +181,11 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const { step, observed, init } = scheduleStep(program);
   const probe = options.roundoffProbe;
   const names = leafNamer(program, 't');
-  const spelling = jsSpelling(precision, names, probe?.transcendentalBias);
+  const seriesTerms = precision === 'f32' ? seriesTermsOf(program) : () => 0;
+  const spelling = jsSpelling(precision, names, seriesTerms, probe?.transcendentalBias);
   // with a probe, the step reads perturbed copies of the states (q…) and adds to the states (s…)
   const stepSpelling = probe?.relative
-    ? jsSpelling(precision, (node) => (node.op === 'state' ? names(node).replace(/^s/, 'q') : names(node)), probe.transcendentalBias)
+    ? jsSpelling(precision, (node) => (node.op === 'state' ? names(node).replace(/^s/, 'q') : names(node)), seriesTerms, probe.transcendentalBias)
     : spelling;
   const stepPrinter = makePrinter(stepSpelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);

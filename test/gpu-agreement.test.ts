@@ -7,7 +7,12 @@
  *   average of a periodic orbit far less; measured here ≤ 0.1 mV and ≤ 0.7 % on the most sensitive cells.
  * - spike counts exactly, or within 1 where the count is not stable: where the f64 count changes
  *   between dt and dt/2, or when every state is perturbed at f32's rounding level each step (the
- *   roundoff probe, below). A spike that appears or not by such changes is not a property of the model.
+ *   roundoff probe, below), or where those perturbations move the spikes by more than the distance
+ *   from the window's first or last spike to its edge. The last is LP 4, a tonic spiker whose
+ *   10 s window holds 204.1 periods: perturbations at f32's rounding level shift its phase after 20 s
+ *   by 11 and 23 ms of its 49 ms period, and the f32 engines (GPU and CPU in f32 mode alike) land
+ *   14 ms away, where a 205th spike fits in the window. A spike that appears or not by such changes
+ *   is not a property of the model.
  * - tangents of mean [Ca] (and, for HH, mean V) with respect to log conductances within 5 % or 1e-3
  *   absolute, where the f64 tangent itself is well conditioned. The tangent of a finite-window mean
  *   of a limit cycle contains a term ∝ (T_end/ΔT)·(d log ω/d log g)·[Ca](T_end) that depends on the
@@ -30,7 +35,7 @@ import { gpuForTests } from './gpu-helper.ts';
 
 const gpu = await gpuForTests();
 const DT = 0.025;
-const RUN = { durationMs: 30_000, discardMs: 20_000 };
+const RUN = { durationMs: 30_000, discardMs: 20_000, spikeCapacity: 1024 };
 /**
  * Roundoff probes (emit-js.ts, RoundoffProbe): each step reads every state with an error of up to
  * ±½ f32 ulp, as the f32 kernel does (it keeps the lost bits in compensations but evaluates the
@@ -61,6 +66,23 @@ async function compare(model: string, N: number, params: Record<string, number[]
   return { clean, probed, halfDt, gpu: result };
 }
 
+/** How far the probed runs' spikes lie from the clean run's first and last spike in the window (ms). */
+function phaseShiftMs(clean: EnsembleResult, probed: EnsembleResult[], i: number): number {
+  const t = clean.spikes[0].timesOf(i);
+  if (!t.length) return 0;
+  const nearest = (u: number[], x: number) => Math.min(...u.map((y) => Math.abs(y - x)));
+  return Math.max(...probed.map((p) => {
+    const u = p.spikes[0].timesOf(i);
+    return u.length ? Math.max(nearest(u, t[0]), nearest(u, t[t.length - 1])) : Infinity;
+  }));
+}
+
+/** Distance from the window's edges to its first and last spike in the clean run (ms). */
+function edgeMarginMs(clean: EnsembleResult, i: number): number {
+  const t = clean.spikes[0].timesOf(i);
+  return t.length ? Math.min(t[0] - RUN.discardMs, RUN.durationMs - t[t.length - 1]) : Infinity;
+}
+
 function checkAgreement(ref: Reference, names: string[], tangentOf: 'V' | 'Ca') {
   const { clean, probed, halfDt, gpu: g } = ref;
   const o = clean.observed.findIndex((x) => x.name === tangentOf);
@@ -68,7 +90,7 @@ function checkAgreement(ref: Reference, names: string[], tangentOf: 'V' | 'Ca') 
   const report: string[] = [];
   names.forEach((name, i) => {
     const counts = [clean.spikes[0].count[i], halfDt.spikes[0].count[i], ...probed.map((p) => p.spikes[0].count[i])];
-    const stable = counts.every((c) => c === counts[0]);
+    const stable = counts.every((c) => c === counts[0]) && phaseShiftMs(clean, probed, i) < edgeMarginMs(clean, i);
     expect(Math.abs(g.spikes[0].count[i] - counts[0]), `${name}: spikes gpu ${g.spikes[0].count[i]}, cpu ${counts.join('/')}`).toBeLessThanOrEqual(stable ? 0 : 1);
     expect(Math.abs(g.observed[0].mean[i] - clean.observed[0].mean[i]), `${name}: mean V`).toBeLessThan(0.5);
     const ca = clean.observed.findIndex((x) => x.kind === 'calcium');

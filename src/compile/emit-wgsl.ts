@@ -5,8 +5,8 @@
  * The JavaScript emitter's f32 mode spells the same operations in the same order.
  */
 import template from '../../shaders/ensemble.wgsl.ts';
-import { EXPREL_PRIME_SERIES, EXPREL_SERIES } from '../model/expr.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES, type Expr } from '../model/expr.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { makePrinter, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
@@ -53,7 +53,17 @@ export function wgslLiteral(v: number): string {
   return f < 0 || Object.is(f, -0) ? `(-${text})` : text;
 }
 
-function wgslSpelling(leaf: Spelling['leaf']): Spelling {
+/**
+ * `seriesTerms` gives, for an expm1 or exprel node, the terms of a branch-free series accurate over
+ * its argument's whole range (0: none); the series functions used are collected in `series`.
+ */
+function wgslSpelling(leaf: Spelling['leaf'], seriesTerms: (node: Expr) => number, series: Map<string, string>): Spelling {
+  const bounded = (node: Expr, name: 'expm1' | 'exprel', arg: string) => {
+    const n = seriesTerms(node);
+    if (!n) return `${name}(${arg})`;
+    series.set(`${name}_s${n}`, seriesFunction(name, n));
+    return `${name}_s${n}(${arg})`;
+  };
   return {
     literal: wgslLiteral,
     leaf,
@@ -70,8 +80,8 @@ function wgslSpelling(leaf: Spelling['leaf']): Spelling {
         case 'abs': return `abs(${a[0]})`;
         case 'tanh': return `tanh(${a[0]})`;
         case 'powi': return powiText(a[0], node.value, (s) => `(${s})`);
-        case 'expm1': return `expm1(${a[0]})`;
-        case 'exprel': return `exprel(${a[0]})`;
+        case 'expm1': return bounded(node, 'expm1', a[0]);
+        case 'exprel': return bounded(node, 'exprel', a[0]);
         case 'exprelPrime': return `exprel_prime(${a[0]})`;
         case 'min': return `min(${a[0]}, ${a[1]})`;
         case 'max': return `max(${a[0]}, ${a[1]})`;
@@ -96,13 +106,21 @@ function hornerWgsl(coefficients: readonly number[], variable = 'x'): string {
  * is typically exp2(x·log2 e) in f32, whose product rounding gives a relative error ∝ |x| (measured
  * on lavapipe: up to 1.9e-6 at |x| = 30, biased by up to 4e-7); that bias is systematic, shifts the
  * periods of bursters by ~0.1 % and their phase after tens of seconds.
+ *
+ * Speed (lavapipe, prinz, 26 exps a step): k is rounded by adding 1.5·2^23, which leaves k in the low
+ * mantissa bits of the sum, so 2^k is one integer add and shift. With floor() and i32() the whole
+ * kernel ran at half the speed (WGSL's float→int conversion saturates, which costs compares); this
+ * form runs as fast as the platform's exp. The clamp is written with selects so that NaN passes
+ * through (WGSL leaves NaN in min/max/clamp undefined); `chunk.one` keeps the compiler from folding
+ * (x·log2e + c) − c into x·log2e.
  */
 const EXP_ACCURATE = `fn exp_(x0: f32) -> f32 {
-  let x = clamp(x0, -87.3, 88.0);
-  let k = floor(x * 1.442695041 + 0.5);
+  let x = select(select(x0, 88.0, x0 > 88.0), -87.3, x0 < -87.3);
+  let shifted = x * 1.442695041 + 12582912.0;
+  let k = shifted - 12582912.0 * chunk.one;
   let r = (x - k * 0.693145751953125) - k * 1.428606765330187e-6;
   let p = ${hornerWgsl([1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040], 'r')};
-  return p * bitcast<f32>(u32(i32(k) + 127) << 23u);
+  return p * bitcast<f32>((bitcast<u32>(shifted) - 0x4b400000u + 127u) << 23u);
 }`;
 
 const EXP_FAST = `fn exp_(x: f32) -> f32 { return exp(x); }`;
@@ -123,6 +141,17 @@ fn exprel_prime(x: f32) -> f32 {
   let e = exp_(x);
   return (((x * e) - e) + 1.0) / (x * x);
 }`;
+
+/** `<name>_s<n>`: expm1 or exprel as the first n terms of its series, for arguments whose range keeps that accurate. */
+export function seriesFunction(name: 'expm1' | 'exprel', n: number): string {
+  const sum = hornerWgsl(EXPREL_SERIES.slice(0, n));
+  return `fn ${name}_s${n}(x: f32) -> f32 { return ${name === 'expm1' ? `x * (${sum})` : sum}; }`;
+}
+
+/** The kernel's special functions exp_, expm1, exprel and exprel_prime; they read `chunk.one` (see EXP_ACCURATE). */
+export function mathFunctions(math: GpuMath = 'accurate'): string {
+  return `${math === 'fast' ? EXP_FAST : EXP_ACCURATE}\n\n${FUNCTIONS}`;
+}
 
 /**
  * x += inc with Kahan compensation: slow variables change by ~1e-5 of themselves per step, below
@@ -149,7 +178,8 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const workgroupSize = options.workgroupSize ?? 64;
   const addIncrement = options.compensated === false ? (x: string, inc: string) => `    ${x} += ${inc};` : compensatedAdd;
   const { step, observed, init } = scheduleStep(program);
-  const spelling = wgslSpelling(leafNamer(program, 't'));
+  const series = new Map<string, string>();
+  const spelling = wgslSpelling(leafNamer(program, 't'), seriesTermsOf(program), series);
   const stepPrinter = makePrinter(spelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
@@ -232,7 +262,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     DT: wgslLiteral(program.dtMs),
     THRESHOLD: wgslLiteral(options.spikeThresholdMv ?? 0),
     HYSTERESIS: wgslLiteral(options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV),
-    FUNCTIONS: `${options.math === 'fast' ? EXP_FAST : EXP_ACCURATE}\n\n${FUNCTIONS}`,
+    FUNCTIONS: `${mathFunctions(options.math)}\n\n${[...series.values()].join('\n')}`,
     WORKGROUP: workgroupSize,
     TRACE_ROW_SLOT: layout.params,
     TRACE_WIDTH: layout.traceWidth,

@@ -2,13 +2,42 @@
  * What every emitter shares: the names of the kernel's local variables, the spelling of leaves,
  * the scheduling of a step program, integer powers, and the f32 series threshold of exprel.
  */
-import type { Expr } from '../model/expr.ts';
+import { EXPREL_SERIES, exprelValue, type Expr } from '../model/expr.ts';
 import type { StepProgram } from './program.ts';
+import { intervals, magnitude } from './ranges.ts';
 import { schedule, type Temp } from './schedule.ts';
 import { eventSlots, type Layout } from './layout.ts';
 
 /** Below this |x| the f32 backends use the series (truncation < 1e-9; the closed form would lose ~log10(1/|x|) of 7 digits). */
 export const F32_SERIES_BELOW = 0.5;
+
+/**
+ * Terms of the exprel series Σ x^k/(k+1)! (k < n) that keep its truncation below a quarter of an f32
+ * ulp for every |x| ≤ bound; 0 where even the whole series (EXPREL_SERIES) cannot, or the bound is
+ * unknown. The tail after n terms is at most bound^n/(n+1)!/(1 − bound/(n+2)), relative to
+ * exprel(x) ≥ exprel(−bound).
+ */
+export function f32SeriesTerms(bound: number): number {
+  if (!(bound < 1)) return 0;
+  let power = 1, factorial = 1;
+  for (let n = 1; n <= EXPREL_SERIES.length; n++) {
+    power *= bound;
+    factorial *= n + 1;
+    if (power / factorial / (1 - bound / (n + 2)) / exprelValue(-bound) <= 2 ** -26) return n;
+  }
+  return 0;
+}
+
+/**
+ * For each expm1 and exprel node of a program, the series terms that evaluate it to f32 accuracy
+ * over the whole range of its argument (f32SeriesTerms; 0: no bound, use the general form). The gate
+ * updates of kinetic models have bounded arguments −dt/τ (ranges.ts).
+ */
+export function seriesTermsOf(program: StepProgram): (node: Expr) => number {
+  const { step, observed, init } = programRoots(program);
+  const bounds = intervals([...step, ...observed, ...init]);
+  return (node) => ((node.op === 'expm1' || node.op === 'exprel') ? f32SeriesTerms(magnitude(bounds.get(node.args[0].id) ?? { lo: -Infinity, hi: Infinity })) : 0);
+}
 
 /** x^n as a left-to-right product (both backends multiply in the same order). */
 export function powiText(x: string, n: number, round: (s: string) => string): string {
@@ -48,13 +77,17 @@ export function leafNamer(program: StepProgram, timeName: string): (node: Expr) 
 
 /** The expressions one step computes, scheduled: next states and tangents, then observables and spike levels. */
 export function scheduleStep(program: StepProgram) {
-  const nextRoots = [...program.next.increment, ...program.next.tangentIncrement.flat()];
-  const step = schedule(nextRoots, '');
-  const observedRoots = [...program.observed.map((o) => o.expr), ...program.observed.flatMap((o) => o.tangent), ...program.spikeSources.map((s) => s.expr)];
-  const observed = schedule(observedRoots, 'o', false);
-  const initRoots = [...program.initial.state, ...program.initial.tangent.flat()];
-  const init = schedule(initRoots, 'i', false);
-  return { step, observed, init };
+  const roots = programRoots(program);
+  return { step: schedule(roots.step, ''), observed: schedule(roots.observed, 'o', false), init: schedule(roots.init, 'i', false) };
+}
+
+/** The expressions of a program: the step's increments, the observed quantities, the initial values. */
+function programRoots(program: StepProgram) {
+  return {
+    step: [...program.next.increment, ...program.next.tangentIncrement.flat()],
+    observed: [...program.observed.map((o) => o.expr), ...program.observed.flatMap((o) => o.tangent), ...program.spikeSources.map((s) => s.expr)],
+    init: [...program.initial.state, ...program.initial.tangent.flat()],
+  };
 }
 
 

@@ -1,0 +1,94 @@
+/**
+ * The GPU kernel's special functions (exp_, expm1, exprel and the bounded series), run on the GPU and
+ * measured in f32 ulps against f64 values (Math.exp/Math.expm1 of the same f32 inputs, far more
+ * accurate than the f32 results they judge). The accurate exp is what keeps spike counts and burst
+ * periods of f32 runs on those of the f64 engine (emit-wgsl.ts, EXP_ACCURATE), so its error bound and
+ * its lack of bias are asserted here rather than taken on trust.
+ */
+import { describe, expect, it } from 'vitest';
+import { mathFunctions, seriesFunction } from '../src/compile/emit-wgsl.ts';
+import { f32SeriesTerms } from '../src/compile/kernel-common.ts';
+import { evaluateWgsl, gpuForTests } from './gpu-helper.ts';
+
+const gpu = await gpuForTests();
+
+/** the spacing of f32 numbers at |y| (for normal numbers) */
+const ulp32 = (y: number) => 2 ** (Math.floor(Math.log2(Math.abs(y))) - 23);
+
+function grid(lo: number, hi: number, count: number): Float32Array<ArrayBuffer> {
+  return Float32Array.from({ length: count }, (_, k) => lo + ((hi - lo) * k) / (count - 1));
+}
+
+/** f32 inputs spread over many binades on both sides of 0: ±2^-30 … ±hi */
+function logGrid(hi: number, count: number): Float32Array<ArrayBuffer> {
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const m = 2 ** (-30 + (Math.log2(hi) + 30) * (k / (count - 1)));
+    out.push(m, -m);
+  }
+  return Float32Array.from(out);
+}
+
+function worstUlps(xs: Float32Array, got: Float32Array, truth: (x: number) => number): number {
+  let worst = 0;
+  for (let k = 0; k < xs.length; k++) {
+    const t = truth(xs[k]);
+    worst = Math.max(worst, Math.abs(got[k] - t) / ulp32(t));
+  }
+  return worst;
+}
+
+const exprel = (x: number) => (x === 0 ? 1 : Math.expm1(x) / x);
+
+describe.skipIf(!gpu)('WGSL special functions', () => {
+  it('exp_ is within 1.5 ulp on [−87, 88] and unbiased', async () => {
+    // ≤ 1.5 ulp is the design bound of EXP_ACCURATE: the degree-7 polynomial truncates at < 3e-9
+    // (0.05 ulp), the reduction's k·ln2 split is exact, and Horner plus the final scaling round ~1.3 ulp
+    const xs = grid(-87, 88, 400_001);
+    const [y] = await evaluateWgsl(gpu!, mathFunctions(), ['exp_(x)'], xs);
+    expect(worstUlps(xs, y, Math.exp)).toBeLessThanOrEqual(1.5);
+    // bias: the mean relative error over the range kinetics use. The builtin exp on lavapipe is biased
+    // by up to 4e-7 (emit-wgsl.ts); rounding errors of this one average out to ~1e-9 or less
+    let bias = 0, count = 0;
+    for (let k = 0; k < xs.length; k++) {
+      if (Math.abs(xs[k]) > 30) continue;
+      bias += (y[k] - Math.exp(xs[k])) / Math.exp(xs[k]);
+      count++;
+    }
+    expect(Math.abs(bias / count)).toBeLessThan(5e-9);
+  });
+
+  it('exp_ clamps its argument like the builtin limits and lets NaN through', async () => {
+    const xs = Float32Array.from([100, 88, -87.3, -100, NaN, 0]);
+    const [y] = await evaluateWgsl(gpu!, mathFunctions(), ['exp_(x)'], xs);
+    // above 88 the result stays at e^88 (finite, as the kernel needs for 1/(1 + e^x) → 0)
+    expect(y[0]).toBe(y[1]);
+    expect(y[1] / Math.exp(88)).toBeCloseTo(1, 6);
+    expect(y[2] / Math.exp(-87.3)).toBeCloseTo(1, 5);
+    expect(y[3]).toBe(y[2]);
+    expect(Number.isNaN(y[4])).toBe(true);
+    expect(y[5]).toBe(1);
+  });
+
+  it('expm1 and exprel are accurate near 0 and far from it', async () => {
+    const xs = Float32Array.from([...logGrid(20, 20_000), ...grid(-20, 20, 40_001)].filter((x) => x !== 0));
+    const [em1, er] = await evaluateWgsl(gpu!, mathFunctions(), ['expm1(x)', 'exprel(x)'], xs);
+    // series below |x| = 0.5 (truncation 1e-9, Horner ~1 ulp); above, exp_(x) − 1, whose 1.5 ulp
+    // of e^x grows by e^x/|e^x − 1| (≤ 2.6 at |x| = 0.5): ≤ 4 ulp; exprel adds one division
+    expect(worstUlps(xs, em1, Math.expm1)).toBeLessThanOrEqual(4);
+    expect(worstUlps(xs, er, exprel)).toBeLessThanOrEqual(4.5);
+  });
+
+  it('the bounded series are accurate over the whole range they are chosen for', async () => {
+    for (const bound of [2e-4, 1e-3, 0.01, 0.05, 0.21, 0.45]) {
+      const n = f32SeriesTerms(bound);
+      expect(n, `bound ${bound}`).toBeGreaterThan(0);
+      const xs = Float32Array.from([...grid(-bound, bound, 20_001), ...logGrid(bound, 2_000)].filter((x) => x !== 0 && Math.abs(x) <= bound));
+      const code = `${seriesFunction('expm1', n)}\n${seriesFunction('exprel', n)}`;
+      const [em1, er] = await evaluateWgsl(gpu!, code, [`expm1_s${n}(x)`, `exprel_s${n}(x)`], xs);
+      // truncation ≤ 1/4 ulp by construction (f32SeriesTerms), Horner rounding ≤ ~1 ulp
+      expect(worstUlps(xs, em1, Math.expm1), `expm1, ${n} terms, |x| ≤ ${bound}`).toBeLessThanOrEqual(1.5);
+      expect(worstUlps(xs, er, exprel), `exprel, ${n} terms, |x| ≤ ${bound}`).toBeLessThanOrEqual(1.5);
+    }
+  });
+});

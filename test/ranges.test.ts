@@ -44,8 +44,8 @@ describe('interval bounds', () => {
     it(`contain the series arguments of ${model} at random states`, () => {
       const instanceParams = model === 'hh' ? ['gNa', 'gK', 'gL'] : [...CONDUCTANCE_NAMES];
       const program = compile(libraryModel(model), { dtMs: 0.1, instanceParams, tangents: ['log:gNa'] });
-      const terms = seriesTermsOf(program);
-      const roots = [...program.next.increment, ...program.next.tangentIncrement.flat()];
+      const terms = seriesTermsOf(program, 'forward');
+      const roots = [...program.next.increment, ...program.next.forwardTangentIncrement.flat()];
       const bounded = topoOrder(roots).filter((n) => terms(n) > 0);
       if (model !== 'hh') expect(bounded.length, 'gates with bounded −dt/τ').toBeGreaterThanOrEqual(8);
       const bounds = intervals(roots);

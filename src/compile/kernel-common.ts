@@ -2,8 +2,8 @@
  * What every emitter shares: the names of the kernel's local variables, the spelling of leaves,
  * the scheduling of a step program, integer powers, and the f32 series threshold of exprel.
  */
-import { EXPREL_SERIES, exprelValue, type Expr } from '../model/expr.ts';
-import type { StepProgram } from './program.ts';
+import { EXPREL_SERIES, exprelValue, topoOrder, type Expr } from '../model/expr.ts';
+import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
 import { intervals, magnitude } from './ranges.ts';
 import { schedule, type Temp } from './schedule.ts';
 import { eventSlots, type Layout } from './layout.ts';
@@ -33,8 +33,8 @@ export function f32SeriesTerms(bound: number): number {
  * over the whole range of its argument (f32SeriesTerms; 0: no bound, use the general form). The gate
  * updates of kinetic models have bounded arguments −dt/τ (ranges.ts).
  */
-export function seriesTermsOf(program: StepProgram): (node: Expr) => number {
-  const { step, observed, init } = programRoots(program);
+export function seriesTermsOf(program: StepProgram, form: TangentForm): (node: Expr) => number {
+  const { step, observed, init } = programRoots(program, form);
   const bounds = intervals([...step, ...observed, ...init]);
   return (node) => ((node.op === 'expm1' || node.op === 'exprel') ? f32SeriesTerms(magnitude(bounds.get(node.args[0].id) ?? { lo: -Infinity, hi: Infinity })) : 0);
 }
@@ -76,20 +76,36 @@ export function leafNamer(program: StepProgram, timeName: string): (node: Expr) 
 }
 
 /** The expressions one step computes, scheduled: next states and tangents, then observables and spike levels. */
-export function scheduleStep(program: StepProgram) {
-  const roots = programRoots(program);
+export function scheduleStep(program: StepProgram, form: TangentForm) {
+  const roots = programRoots(program, form);
   return { step: schedule(roots.step, ''), observed: schedule(roots.observed, 'o', false), init: schedule(roots.init, 'i', false) };
 }
 
 /** The expressions of a program: the step's increments, the observed quantities, the initial values. */
-function programRoots(program: StepProgram) {
+function programRoots(program: StepProgram, form: TangentForm) {
   return {
-    step: [...program.next.increment, ...program.next.tangentIncrement.flat()],
+    step: [...program.next.increment, ...tangentIncrementOf(program, form).flat()],
     observed: [...program.observed.map((o) => o.expr), ...program.observed.flatMap((o) => o.tangent), ...program.spikeSources.map((s) => s.expr)],
     init: [...program.initial.state, ...program.initial.tangent.flat()],
   };
 }
 
+
+/**
+ * The step's temporaries split by who reads them: those of the increments or of several lanes
+ * (shared), and those only one lane reads, which an emitter can compute right before that lane.
+ */
+export function tempsByLane(perStep: readonly Temp[], increment: readonly Expr[], tangentIncrement: readonly Expr[][]) {
+  const primal = new Set(topoOrder(increment).map((n) => n.id));
+  const lanes = tangentIncrement.map((roots) => new Set(topoOrder(roots).map((n) => n.id)));
+  const shared: Temp[] = [];
+  const perLane: Temp[][] = lanes.map(() => []);
+  for (const t of perStep) {
+    const readers = primal.has(t.expr.id) ? [] : lanes.flatMap((set, j) => (set.has(t.expr.id) ? [j] : []));
+    (readers.length === 1 ? perLane[readers[0]] : shared).push(t);
+  }
+  return { shared, perLane };
+}
 
 /** Prefixes every line of a block of code. */
 export const indent = (code: string, pad: string): string => code.split('\n').map((line) => pad + line).join('\n');

@@ -59,9 +59,25 @@ export interface StepProgram {
    * One step as increments: state' = state + increment, tangent' = tangent + tangentIncrement
    * ([lane][state]). Increments let f32 backends add them with compensated summation.
    */
-  next: { increment: Expr[]; tangentIncrement: Expr[][] };
+  next: {
+    increment: Expr[];
+    /** the tangent increments in whichever exact form needs fewer operations (compile.ts, stepTangents) */
+    tangentIncrement: Expr[][];
+    /** the same derivatives in forward mode (the same arrays where forward mode is the smaller form) */
+    forwardTangentIncrement: Expr[][];
+  };
   observed: ProgramObserved[];
   spikeSources: { name: string; expr: Expr }[];
+}
+
+/**
+ * Which form of the tangent increments an emitter writes: the one with fewer operations, or forward
+ * mode. They differ only in the order of evaluation; a target picks the one it runs faster.
+ */
+export type TangentForm = 'smaller' | 'forward';
+
+export function tangentIncrementOf(program: StepProgram, form: TangentForm): Expr[][] {
+  return form === 'forward' ? program.next.forwardTangentIncrement : program.next.tangentIncrement;
 }
 
 /** Parses a lane key such as 'gNa', 'log:gNa' or 'log(gNa)'. */

@@ -53,7 +53,8 @@ export function schedule(roots: readonly Expr[], prefix: string, hoist = true): 
     const hoisted = hoist && !isVariant && (variantParent.has(node.id) || used >= 2);
     if (!hoisted && used < 2) continue;
     const list = hoisted ? invariant : perStep;
-    const name = `${prefix}${hoisted ? 'c' : 't'}${list.length}`;
+    // h… (hoisted) and t… (per step): emitters use c… for compensations
+    const name = `${prefix}${hoisted ? 'h' : 't'}${list.length}`;
     names.set(node.id, name);
     list.push({ name, expr: node });
   }

@@ -7,6 +7,7 @@ import { libraryModel } from '../src/channels/index.ts';
 import { CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
 import { compile } from '../src/compile/compile.ts';
 import type { GpuMath } from '../src/compile/emit-wgsl.ts';
+import type { TangentForm } from '../src/compile/program.ts';
 import { getGpu } from '../src/engine/gpu/device.ts';
 import { runGpu } from '../src/engine/gpu/gpu.ts';
 import { cellTable, cpuEngineRate } from './cpu.ts';
@@ -21,16 +22,17 @@ export interface GpuBenchOptions {
   budget: number;
 }
 
-async function gpuRate(N: number, lanes: number, math: GpuMath, budget: number) {
+async function gpuRate(N: number, lanes: number, math: GpuMath, budget: number, tangentForm: TangentForm = 'smaller') {
   const program = compile(libraryModel('prinz'), {
     dtMs: DT, instanceParams: [...CONDUCTANCE_NAMES], tangents: CONDUCTANCE_NAMES.slice(0, lanes).map((g) => `log:${g}`),
   });
   const params = cellTable(N);
   // enough steps for the dispatch length to settle (it starts short and grows toward ~50 ms)
   const steps = Math.max(lanes ? 2000 : 1000, Math.round(budget / (lanes ? 5 : 1) / N));
-  await runGpu({ program, N, params, durationMs: 4 * DT }, { kernel: { math } }); // compile and warm up
-  const r = await runGpu({ program, N, params, durationMs: steps * DT }, { kernel: { math } });
-  return { N, lanes, math, steps, wallMs: Math.round(r.wallMs), neuronStepsPerS: (N * steps) / (r.wallMs / 1000) };
+  const kernel = { math, tangentForm };
+  await runGpu({ program, N, params, durationMs: 4 * DT }, { kernel }); // compile and warm up
+  const r = await runGpu({ program, N, params, durationMs: steps * DT }, { kernel });
+  return { N, lanes, math, ...(lanes ? { tangentForm } : {}), steps, wallMs: Math.round(r.wallMs), neuronStepsPerS: (N * steps) / (r.wallMs / 1000) };
 }
 
 export async function gpuBenchmark(options: GpuBenchOptions, cpuRates?: { lanes0: number; lanes8: number }) {
@@ -49,13 +51,23 @@ export async function gpuBenchmark(options: GpuBenchOptions, cpuRates?: { lanes0
       }
     }
   }
-  const rate = (N: number, lanes: number, math: GpuMath) => runs.find((r) => r.N === N && r.lanes === lanes && r.math === math)?.neuronStepsPerS;
+  // the kernel's other tangent form (compile.ts, stepTangents), for the target to show which it runs faster
+  for (const N of options.sizes) {
+    const r = await gpuRate(N, 8, 'accurate', options.budget, 'forward');
+    runs.push({ ...r, gpuOverCpu: r.neuronStepsPerS / cpu.lanes8 });
+    console.error(`gpu ${JSON.stringify(runs[runs.length - 1])}`);
+  }
+  const rate = (N: number, lanes: number, math: GpuMath) =>
+    runs.find((r) => r.N === N && r.lanes === lanes && r.math === math && (!lanes || r.tangentForm === 'smaller'))?.neuronStepsPerS;
   const lanesCost = Object.fromEntries(options.maths.flatMap((math) => options.sizes.flatMap((N) => {
     const [a, b] = [rate(N, 0, math), rate(N, 8, math)];
     return a && b ? [[`${math} N=${N}`, a / b]] : [];
   })));
+  const at65536 = (math: GpuMath) => runs.find((r) => r.N === 65536 && r.lanes === 0 && r.math === math)?.gpuOverCpu;
   return {
     adapter: gpu.adapterName,
+    // the issue's target on lavapipe: the GPU engine ≥ 20× the CPU engine at N = 65,536 (0 lanes)
+    gpuOverCpuAtN65536: { accurate: at65536('accurate'), fast: at65536('fast'), target: 20 },
     fallbackAdapter: gpu.isFallbackAdapter,
     cpuEngineNeuronStepsPerS: cpu,
     runs,

@@ -150,8 +150,7 @@ export function emitGpuJs(program: StepProgram, options: GpuJsKernelOptions): Gp
   };
   if (outputs.some((o) => o.kind === 'spikes') && program.spikeSources.length === 0) throw new InputError('spike counts need a spike source; this model has none');
 
-  // the WGSL kernel's form, so both f32 paths evaluate tangents in the same order
-  const { step, observed, init } = scheduleStep(program, 'forward');
+  const { step, observed, init } = scheduleStep(program, 'smaller');
   const spelling = gpujsSpelling(leafNamer(program, 't'));
   const stepPrinter = makePrinter(spelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);
@@ -191,7 +190,7 @@ export function emitGpuJs(program: StepProgram, options: GpuJsKernelOptions): Gp
   if (countSpikes) push(`    const before = ${plain.text(program.spikeSources[0].expr)};`);
   push(declareTemps(step.perStep, stepPrinter.body, '    ', 'const'));
   states.forEach((k) => push(`    const ${vars.next(k)} = ${stepPrinter.text(program.next.increment[k])};`));
-  lanes.forEach((j) => states.forEach((k) => push(`    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.forwardTangentIncrement[j][k])};`)));
+  lanes.forEach((j) => states.forEach((k) => push(`    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.tangentIncrement[j][k])};`)));
   states.forEach((k) => push(compensated(vars.state(k), vars.next(k), `k${k}`, '    ')));
   lanes.forEach((j) => states.forEach((k) => push(compensated(vars.tangent(j, k), vars.nextTangent(j, k), `k${j}_${k}`, '    '))));
   push('    if (n >= discardSteps) {');

@@ -47,7 +47,7 @@ export interface JsKernelOptions {
   traceTangents?: boolean;
   /** perturbations that show how far f32 arithmetic could move an output (see RoundoffProbe) */
   roundoffProbe?: RoundoffProbe;
-  /** the tangents' evaluation order; default 'smaller' in f64, 'forward' (as the WGSL kernel) in f32 */
+  /** the tangents' evaluation order (compile.ts, stepTangents); default 'smaller', as the WGSL kernel */
   tangentForm?: TangentForm;
 }
 
@@ -180,8 +180,7 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const at = (slot: number) => (slot === 0 ? 'i' : `${slot} * N + i`);
   const layout = layoutOf(program, options);
   const threshold = options.spikeThresholdMv ?? 0;
-  // f64: the form with fewer operations (twice as fast with 8 lanes); f32 mirrors the WGSL kernel
-  const tangentForm = options.tangentForm ?? (precision === 'f64' ? 'smaller' : 'forward');
+  const tangentForm = options.tangentForm ?? 'smaller';
   const tangentIncrement = tangentIncrementOf(program, tangentForm);
   const { step, observed, init } = scheduleStep(program, tangentForm);
   const temps = tempsByLane(step.perStep, program.next.increment, tangentIncrement);

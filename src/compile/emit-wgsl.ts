@@ -25,10 +25,7 @@ export interface WgslKernelOptions {
   compensated?: boolean;
   /** exp: 'accurate' (default; ≤ 1.5 ulp, unbiased) or 'fast' (the platform's builtin; see EXP_ACCURATE) */
   math?: GpuMath;
-  /**
-   * the tangents' evaluation order (compile.ts, stepTangents). Default 'forward': on lavapipe the
-   * prinz kernel with 8 lanes runs 3× faster in forward mode than in the smaller chain-rule form.
-   */
+  /** the tangents' evaluation order (compile.ts, stepTangents); default 'smaller' */
   tangentForm?: TangentForm;
 }
 
@@ -182,7 +179,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const layout = layoutOf(program, options);
   const workgroupSize = options.workgroupSize ?? 64;
   const addIncrement = options.compensated === false ? (x: string, inc: string) => `    ${x} += ${inc};` : compensatedAdd;
-  const tangentForm = options.tangentForm ?? 'forward';
+  const tangentForm = options.tangentForm ?? 'smaller';
   const tangentIncrement = tangentIncrementOf(program, tangentForm);
   const { step, observed, init } = scheduleStep(program, tangentForm);
   const series = new Map<string, string>();
@@ -235,8 +232,9 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     declareTemps(temps.shared, stepPrinter.body, '    ', 'let'),
     ...states.map((k) => `    let ${vars.next(k)} = ${stepPrinter.text(program.next.increment[k])};`),
     // a lane reads only its own tangents, so each lane is computed from its own temporaries and
-    // added as soon as it is computed: fewer values live at once (8 lanes on lavapipe: 1.1e7 instead
-    // of 8.2e6 neuron-steps/s); the states change last, after everything that reads them
+    // added as soon as it is computed: fewer values live at once (on lavapipe, prinz with 8 lanes at
+    // N = 65,536 ran at 3.5e6 neuron-steps/s with all lanes computed first, 8.7e6 this way); the
+    // states change last, after everything that reads them
     ...lanes.flatMap((j) => [
       declareTemps(temps.perLane[j], stepPrinter.body, '    ', 'let'),
       ...states.map((k) => `    let ${vars.nextTangent(j, k)} = ${stepPrinter.text(tangentIncrement[j][k])};`),

@@ -8,4 +8,7 @@ deno=node_modules/deno/deno
 "$deno" bundle --quiet --platform deno -o .carry/bench.js bench/run.ts
 "$deno" bundle --quiet --platform deno -o .carry/compare.js bench/native/compare.ts
 "$deno" bundle --quiet --platform deno -o .carry/cli.js src/cli/main.ts
+# the sweep's shard-store worker, under the name the bundled CLI asks for beside itself (Deno runs
+# the bundle's JavaScript as TypeScript without complaint)
+"$deno" bundle --quiet --platform deno -o .carry/shard-store.worker.ts src/io/shard-store.worker.ts
 ls -la .carry/*.js

@@ -1,18 +1,22 @@
 /**
  * `npm run bench`: prints one JSON document with every benchmark measured in this run. Ratios (GPU vs
  * CPU engine, engine vs plain loop, 8 lanes vs 0) come from the same run on the same machine.
- * `npm run bench -- --quick` runs smaller sizes; `--gpu-only` / `--cpu-only` run one part.
+ * `npm run bench -- --quick` runs smaller sizes; `--gpu-only` / `--cpu-only` / `--sweep-host-only` run one part.
  */
 import process from 'node:process';
 import { cpuBenchmark } from './cpu.ts';
 import { gpuBenchmark } from './gpu.ts';
+import { sweepHostBenchmark } from './sweep-host.ts';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: navigator.hardwareConcurrency } };
-const cpu = args.has('--gpu-only') ? undefined : await cpuBenchmark();
+const only = ['--gpu-only', '--cpu-only', '--sweep-host-only'].find((a) => args.has(a));
+const cpu = only && only !== '--cpu-only' ? undefined : await cpuBenchmark();
 result.cpu = cpu;
-if (!args.has('--cpu-only')) {
+// a sweep's host work (classification, Parquet) per model against the engine's time per model
+if (!only || only === '--sweep-host-only') result.sweepHost = await sweepHostBenchmark();
+if (!only || only === '--gpu-only') {
   const cpuRates = cpu && { lanes0: cpu.engine0Lanes.neuronStepsPerS, lanes8: cpu.engine8Lanes.neuronStepsPerS };
   result.gpu = await gpuBenchmark({
     sizes: quick ? [1024, 16384, 65536] : [1024, 16384, 65536, 262144, 1048576],

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readParquet } from '../src/io/parquet.ts';
 import { indexProblems, mergeSweep, verifySweep } from '../src/io/sweep-merge.ts';
 import { ShardStore } from '../src/io/sweep-store.ts';
+import { WorkerShardStore } from '../src/io/worker-shard-store.ts';
 import { runSweepShard } from '../src/jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep, specHash, type SweepSpecInput } from '../src/jobs/sweep/spec.ts';
 import { PRINZ_2004_CELLS, CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
@@ -40,20 +41,26 @@ const SPEC: SweepSpecInput = {
   chunkSize: 15,
 };
 
-async function runInProcess(outDir: string, shards: number) {
+/** Runs every shard in this process, storing rows on this thread or (inWorker) in the sink's worker. */
+async function runInProcess(outDir: string, shards: number, inWorker = false) {
   const spec = parseSweepSpec(SPEC);
   const sweep = resolveSweep(spec);
   const hash = await specHash(spec);
   for (let index = 0; index < shards; index++) {
     const shard = { index, count: shards };
-    const store = new ShardStore(outDir, shard, hash);
-    await store.prepare(false);
-    const report = await runSweepShard(sweep, shard, store);
-    await store.finish({
-      specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows, engine: report.engine, device: report.device,
-      gpuMath: spec.gpuMath, timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
-      chunks: report.chunks, chunksResumed: report.chunksResumed,
-    });
+    const store = inWorker ? new WorkerShardStore(outDir, shard, hash) : new ShardStore(outDir, shard, hash);
+    try {
+      await store.prepare(false);
+      const report = await runSweepShard(sweep, shard, store);
+      await store.finish({
+        specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows, engine: report.engine, device: report.device,
+        gpuMath: spec.gpuMath, timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
+        chunks: report.chunks, chunksResumed: report.chunksResumed,
+      });
+      if (inWorker) expect(report.timings.sinkMs, 'the worker reports its host time').toBeGreaterThan(0);
+    } finally {
+      if (store instanceof WorkerShardStore) store.close();
+    }
   }
   await mergeSweep(outDir, join(outDir, 'merged.parquet'));
   return readParquet(join(outDir, 'merged.parquet'));
@@ -73,9 +80,9 @@ function finished(child: ReturnType<typeof spawn>): Promise<{ code: number | nul
 describe('sweep', () => {
   let reference: Awaited<ReturnType<typeof runInProcess>>;
 
-  it('gives the same table from 1 shard and from 7 shards', async () => {
+  it('gives the same table from 1 shard and from 7 shards (stored on this thread, and in a worker)', async () => {
     reference = await runInProcess(await tempDir(), 1);
-    const seven = await runInProcess(await tempDir(), 7);
+    const seven = await runInProcess(await tempDir(), 7, true);
     expect(reference.rows).toBe(210);
     expect(seven.columns.map((c) => c.name)).toEqual(reference.columns.map((c) => c.name));
     for (const [k, column] of reference.columns.entries()) {
@@ -153,7 +160,7 @@ describe('shard store', () => {
       await store.prepare(false);
       for (const k of order) await store.writeChunk({ start: 10 * k, end: 10 * k + 10 }, chunk(10 * k, 10 * k + 10));
       const base = { specHash: 'h', spec: {}, total: 30, shard, range: { start: 0, end: 30 }, rows: 30, engine: 'cpu', device: 'd', gpuMath: 'accurate',
-        timings: { wallMs: 0, engineWaitMs: 0, hostMs: 0 }, classCounts: {}, burstPeriodMs: null, chunks: 3, chunksResumed: 0 };
+        timings: { wallMs: 0, engineWaitMs: 0, hostMs: 0, sinkMs: 0 }, classCounts: {}, burstPeriodMs: null, chunks: 3, chunksResumed: 0 };
       await store.finish(base);
       const table = await readParquet(join(dir, 'shard-00000-of-00001.parquet'));
       expect(Array.from(table.columns[0].data as ArrayLike<number>), `order ${order}`).toEqual(Array.from({ length: 30 }, (_, i) => i));

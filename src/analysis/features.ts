@@ -2,6 +2,7 @@
  * Per-model rows of a sweep: activity class and features (MODELS.md §8, from the voltage maxima the
  * engine recorded), time averages and extremes, and gradients, as columns ready for a table.
  */
+import type { Lane } from '../compile/program.ts';
 import type { EnsembleResult } from '../engine/ensemble.ts';
 import { classifyActivity, type ActivityClass } from './classify.ts';
 import { observableKey } from './names.ts';
@@ -26,11 +27,14 @@ const FEATURES = [
   ['isiMaxMs', 'DOUBLE'], ['isiMeanMs', 'DOUBLE'], ['subthresholdPeriodMs', 'DOUBLE'],
 ] as const;
 
+/** What classification reads of a run (an EnsembleResult is one; a worker rebuilds one from posted data). */
+export type FeatureSource = Pick<EnsembleResult, 'N' | 'observed' | 'maxima'> & { lanes: readonly Pick<Lane, 'key'>[] };
+
 /**
  * Classifies every instance of a run and lays out its row columns (without index and parameters).
  * The window is the run after its discard. Classification is Prinz's rules over the recorded maxima.
  */
-export function featureColumns(result: EnsembleResult, windowStartMs: number, windowEndMs: number): Column[] {
+export function featureColumns(result: FeatureSource, windowStartMs: number, windowEndMs: number): Column[] {
   const N = result.N;
   const maxima = result.maxima?.[0];
   if (!maxima) throw new Error('featureColumns needs a run that recorded voltage maxima (maximaCapacity > 0)');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runSweepShard, type ShardReport } from '../jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep, specHash } from '../jobs/sweep/spec.ts';
-import { ShardStore, shardName, type ShardManifest } from '../io/sweep-store.ts';
+import { shardName, type ShardManifest } from '../io/sweep-store.ts';
+import { WorkerShardStore } from '../io/worker-shard-store.ts';
 import { ACTIVITY_CLASSES } from '../analysis/features.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
@@ -43,8 +44,10 @@ export function sweepCommand(): Command {
       const shard = resolveShard(flags.shard, flags.shardCount, process.env);
       const outDir = flags.out ?? defaultOutDir(specPath);
       const hash = await specHash(spec);
-      const store = new ShardStore(outDir, shard, hash);
+      // classification and Parquet writing run in a worker, off the thread that drives the GPU
+      const store = new WorkerShardStore(outDir, shard, hash);
       let manifest: ShardManifest;
+      try {
       if (await store.prepare(Boolean(flags.resume))) {
         manifest = JSON.parse(await (await import('node:fs/promises')).readFile(store.manifestPath, 'utf8'));
         if (manifest.specHash !== hash) throw new Error(`${store.manifestPath} belongs to another spec (hash ${manifest.specHash.slice(0, 12)}…)`);
@@ -61,6 +64,9 @@ export function sweepCommand(): Command {
           timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
           chunks: report.chunks, chunksResumed: report.chunksResumed,
         });
+      }
+      } finally {
+        store.close();
       }
       if (flags.json) {
         await writeStdout(JSON.stringify(manifest, null, 2) + '\n');

@@ -58,6 +58,19 @@ export interface SpikeResult {
   truncated(i: number): boolean;
 }
 
+/**
+ * The voltage maxima of one spike source as an engine leaves them: per group of instances, the
+ * block of 2·capacity slots (times, then values), slot-major (slot e of instance i at e·n + i − start).
+ * Plain data, so it can be posted to a worker; results.ts `maximaView` reads it.
+ */
+export interface MaximaRings {
+  name: string;
+  capacity: number;
+  count: Float64Array;
+  spikeCount: Float64Array;
+  groups: { start: number; n: number; block: ArrayLike<number> }[];
+}
+
 /** Voltage maxima (MODELS.md §8) of one spike source, per instance: counts exact, times and values of the most recent `capacity`. */
 export interface MaximaResult {
   name: string;
@@ -68,6 +81,8 @@ export interface MaximaResult {
   /** times (ms) and values (mV) of instance i's kept maxima, oldest first */
   of(i: number): { timesMs: number[]; valuesMv: number[] };
   truncated(i: number): boolean;
+  /** the rings as plain data (to post to a worker and read there with maximaView) */
+  rings: MaximaRings;
 }
 
 export interface TraceResult {

@@ -9,7 +9,8 @@ import { ParquetWriter, fileWriter, parquetWriteBuffer, schemaFromColumnData } f
 import type { Column } from '../analysis/features.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
-const sourcesOf = (columns: Column[]) => columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type }));
+const sourcesOf = (columns: Column[], encoding?: 'PLAIN') =>
+  columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type, ...(encoding && c.type !== 'BOOLEAN' ? { encoding } : {}) }));
 
 /**
  * A Parquet file written row group by row group as chunks arrive, under a temporary name until
@@ -49,14 +50,18 @@ export class StreamingTable {
   }
 }
 
-/** Writes columns (all of one length) as a Parquet file, with key-value metadata. */
-export async function writeParquet(path: string, columns: Column[], metadata: Record<string, string> = {}): Promise<void> {
+/**
+ * Writes columns (all of one length) as a Parquet file, with key-value metadata. `temporary` files
+ * (read back only by ionsweep) skip compression, statistics and dictionaries: faster to write.
+ */
+export async function writeParquet(path: string, columns: Column[], metadata: Record<string, string> = {}, options: { temporary?: boolean } = {}): Promise<void> {
   const rows = columns[0]?.data.length ?? 0;
   for (const c of columns) {
     if (c.data.length !== rows) throw new Error(`column ${c.name} has ${c.data.length} values, expected ${rows}`);
   }
   const buffer = parquetWriteBuffer({
-    columnData: sourcesOf(columns),
+    columnData: sourcesOf(columns, options.temporary ? 'PLAIN' : undefined),
+    ...(options.temporary ? { codec: 'UNCOMPRESSED' as const, statistics: false } : {}),
     kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     rowGroupSize: 100_000,
     createdBy: 'ionsweep',

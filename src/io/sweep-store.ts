@@ -13,6 +13,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Column } from '../analysis/features.ts';
 import { InputError } from '../errors.ts';
+import { chunkColumns, summarise, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
 import type { IndexRange, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { encodeNpy } from './npy.ts';
@@ -45,6 +46,15 @@ export interface ShardManifest {
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const shardName = (shard: Shard) => `shard-${pad(shard.index, 5)}-of-${pad(shard.count, 5)}`;
+
+/** Where a shard's files go: its parts folder, its table and its manifest. */
+export function shardPaths(outDir: string, shard: Shard) {
+  return {
+    partsDir: join(outDir, shardName(shard)),
+    tablePath: join(outDir, `${shardName(shard)}.parquet`),
+    manifestPath: join(outDir, `${shardName(shard)}.json`),
+  };
+}
 const partName = (r: IndexRange) => `part-${pad(r.start, 10)}-${pad(r.end, 10)}.parquet`;
 const PART = /^part-(\d+)-(\d+)\.parquet$/;
 
@@ -72,9 +82,7 @@ export class ShardStore implements SweepSink {
   private streamedEnd = -1;
 
   constructor(readonly outDir: string, readonly shard: Shard, private readonly specHash = '') {
-    this.partsDir = join(outDir, shardName(shard));
-    this.tablePath = join(outDir, `${shardName(shard)}.parquet`);
-    this.manifestPath = join(outDir, `${shardName(shard)}.json`);
+    ({ partsDir: this.partsDir, tablePath: this.tablePath, manifestPath: this.manifestPath } = shardPaths(outDir, shard));
   }
 
   private tableMetadata(): Record<string, string> {
@@ -116,8 +124,19 @@ export class ShardStore implements SweepSink {
     return (await this.partNames()).map((n) => PART.exec(n)!).map((m) => ({ start: Number(m[1]), end: Number(m[2]) }));
   }
 
+  /** Classifies a chunk's models and stores their rows and traces (on this thread). */
+  async storeChunk(data: ChunkData): Promise<ChunkSummary> {
+    const started = performance.now();
+    const columns = chunkColumns(data);
+    await this.writeChunk(data.range, columns);
+    for (const t of data.traces) await this.writeTrace(t.index, t.timesMs, t.vMv);
+    return summarise(columns, performance.now() - started);
+  }
+
   async writeChunk(range: IndexRange, columns: Column[]): Promise<void> {
-    await writeParquet(join(this.partsDir, partName(range)), columns);
+    // parts live until the shard is complete and are read back only on resume: written plain and
+    // uncompressed, they cost under half the encoding time of the table
+    await writeParquet(join(this.partsDir, partName(range)), columns, {}, { temporary: true });
     if (this.stream && (Number.isNaN(this.streamedEnd) || this.streamedEnd === range.start)) {
       this.stream.append(columns);
       this.streamedEnd = range.end;

@@ -1,36 +1,33 @@
 /**
  * Runs one shard of a sweep: its index range, in chunks, each chunk one ensemble run whose rows
  * (index, parameters, class, features, gradients) go to a sink. The job knows nothing about files:
- * the CLI gives it a directory-backed sink (io/sweep-store.ts), a browser could give it memory.
+ * the CLI gives it a directory-backed sink (io/sweep-store.ts), in a worker thread
+ * (io/sweep-store-worker.ts); a browser could give it memory.
  *
- * While the engine runs chunk k + 1, the host classifies and stores chunk k, so host work overlaps
- * the GPU. Rows are a pure function of (spec, index): chunking, sharding and resuming change nothing.
+ * While the engine runs chunk k + 1, the sink classifies and stores chunk k (rows.ts), so host work
+ * overlaps the GPU; with the worker-backed sink it also leaves this thread free to keep the GPU fed.
+ * Rows are a pure function of (spec, index): chunking, sharding and resuming change nothing.
  */
-import { featureColumns, type Column } from '../../analysis/features.ts';
 import { compile } from '../../compile/compile.ts';
 import type { EnsembleResult } from '../../engine/ensemble.ts';
 import { runEnsemble, type RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
+import { chunkData, type ChunkData, type ChunkSummary, type IndexRange } from './rows.ts';
 import { makeSampler } from './sampling.ts';
 import type { ResolvedSweep } from './spec.ts';
+
+export type { ChunkData, ChunkSummary, IndexRange } from './rows.ts';
 
 export interface Shard {
   index: number;
   count: number;
 }
 
-/** A contiguous range of model indices [start, end). */
-export interface IndexRange {
-  start: number;
-  end: number;
-}
-
 export interface SweepSink {
   /** index ranges of the chunks already stored (for resume) */
   storedRanges(): Promise<IndexRange[]>;
-  writeChunk(range: IndexRange, columns: Column[]): Promise<void>;
-  /** the trace of one model: times (ms) and V (mV) after the discard */
-  writeTrace(index: number, timesMs: Float64Array, vMv: Float64Array): Promise<void>;
+  /** classifies a chunk's models (rows.ts, chunkColumns) and stores its rows and traces */
+  storeChunk(data: ChunkData): Promise<ChunkSummary>;
 }
 
 export interface SweepProgress {
@@ -50,8 +47,12 @@ export interface ShardReport {
   chunksResumed: number;
   engine: string;
   device: string;
-  /** wall time, time spent waiting for the engine, time spent on host work (classification, writing) */
-  timings: { wallMs: number; engineWaitMs: number; hostMs: number };
+  /**
+   * wall time; time this thread waited for the engine; time this thread spent on host work
+   * (taking the rows' data out of each result and handing it to the sink, before any await); host
+   * work done by the sink, classification and writing (in its worker, when it has one)
+   */
+  timings: { wallMs: number; engineWaitMs: number; hostMs: number; sinkMs: number };
   classCounts: Record<string, number>;
   /** burst periods (ms) of the periodically bursting models run in this process: quantiles */
   burstPeriodMs: Record<'p10' | 'p25' | 'p50' | 'p75' | 'p90', number> | null;
@@ -142,27 +143,22 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   };
 
   const store = async (chunk: IndexRange, params: Float64Array[], result: EnsembleResult) => {
+    const hostStart = performance.now();
     const n = chunk.end - chunk.start;
-    const columns: Column[] = [
-      { name: 'index', type: 'INT32', data: Int32Array.from({ length: n }, (_, i) => chunk.start + i) },
-      ...(sampler.gridIndexOf ? [{ name: 'gridIndex', type: 'INT32' as const, data: Int32Array.from({ length: n }, (_, i) => sampler.gridIndexOf!(chunk.start + i)) }] : []),
-      ...sampler.names.map((name, d): Column => ({ name, type: 'DOUBLE', data: params[d] })),
-      ...featureColumns(result, result.discardMs, result.durationMs),
-    ];
-    for (const c of columns.find((x) => x.name === 'class')!.data as string[]) classCounts[c] = (classCounts[c] ?? 0) + 1;
-    for (const p of columns.find((x) => x.name === 'burstPeriodMs')!.data as (number | null)[]) if (p !== null) periods.push(p);
-    await sink.writeChunk(chunk, columns);
-    if (result.traces) {
-      for (const [row, local] of result.traces.instances.entries()) {
-        await sink.writeTrace(chunk.start + local, result.traces.timesMs, result.traces.series(row, 'V'));
-      }
-    }
+    const gridIndex = sampler.gridIndexOf ? Int32Array.from({ length: n }, (_, i) => sampler.gridIndexOf!(chunk.start + i)) : undefined;
+    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result));
+    hostMs += performance.now() - hostStart;
+    // the engine runs the next chunk meanwhile: waiting here leaves the GPU busy
+    const summary = await handedOver;
+    for (const [c, k] of Object.entries(summary.classCounts)) classCounts[c] = (classCounts[c] ?? 0) + k;
+    for (const p of summary.burstPeriodsMs) periods.push(p);
+    sinkMs += summary.hostMs;
   };
 
   const classCounts: Record<string, number> = {};
   const periods: number[] = [];
   let engine = '', device = '';
-  let engineWaitMs = 0, hostMs = 0;
+  let engineWaitMs = 0, hostMs = 0, sinkMs = 0;
   options.onProgress?.({ done, total: range.end - range.start, modelsPerSecond: 0, etaSeconds: NaN });
 
   let next = pending.length ? run(pending[0]) : undefined;
@@ -174,9 +170,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     engine = result.engine;
     device = result.device;
     next = k + 1 < pending.length ? run(pending[k + 1]) : undefined;
-    const hostStart = performance.now();
     await store(current.chunk, current.params, result);
-    hostMs += performance.now() - hostStart;
     const n = current.chunk.end - current.chunk.start;
     done += n;
     ranModels += n;
@@ -186,7 +180,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   return {
     shard, range, rows: range.end - range.start, chunks: chunks.length, chunksResumed: chunks.length - pending.length,
     engine, device,
-    timings: { wallMs: performance.now() - started, engineWaitMs, hostMs },
+    timings: { wallMs: performance.now() - started, engineWaitMs, hostMs, sinkMs },
     classCounts,
     burstPeriodMs: quantiles(periods),
   };

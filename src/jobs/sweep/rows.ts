@@ -1,0 +1,96 @@
+/**
+ * A sweep chunk's rows, in two steps that may run on different threads: `chunkData` takes what the
+ * rows need out of an ensemble result as plain data (typed arrays, posted to a worker without
+ * copying), and `chunkColumns` classifies the models and lays out the table columns (index,
+ * parameters, class, features, means, gradients). Both are pure: rows depend on (spec, index) only.
+ */
+import { featureColumns, type Column } from '../../analysis/features.ts';
+import type { EnsembleResult, MaximaRings, ObservedResult } from '../../engine/ensemble.ts';
+import { maximaView } from '../../engine/results.ts';
+
+/** A contiguous range of model indices [start, end). */
+export interface IndexRange {
+  start: number;
+  end: number;
+}
+
+/** Everything a chunk's rows are made from, as plain data. */
+export interface ChunkData {
+  range: IndexRange;
+  /** the varied parameters, in the sampler's order */
+  params: { name: string; values: Float64Array }[];
+  /** grid sweeps: each model's number in the full grid, minus one */
+  gridIndex?: Int32Array;
+  /** the classification window (ms): the run after its discard */
+  windowStartMs: number;
+  windowEndMs: number;
+  observed: ObservedResult[];
+  laneKeys: string[];
+  maxima: MaximaRings[];
+  /** V traces of the models that asked for one */
+  traces: { index: number; timesMs: Float64Array; vMv: Float64Array }[];
+}
+
+/** What the sweep's report needs of a stored chunk. */
+export interface ChunkSummary {
+  classCounts: Record<string, number>;
+  /** burst periods (ms) of the periodically bursting models */
+  burstPeriodsMs: number[];
+  /** host time spent classifying and storing the chunk (ms), on whichever thread did it */
+  hostMs: number;
+}
+
+/**
+ * The plain data of a chunk's rows, taken from its ensemble result. It shares the result's buffers
+ * (the maxima blocks are views into the engine's events buffers): once posted to a worker with
+ * `transferablesOf`, the result's observables, maxima and spike times are gone from this thread.
+ */
+export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult): ChunkData {
+  if (!result.maxima) throw new Error('a sweep chunk needs a run that recorded voltage maxima (maximaCapacity > 0)');
+  const traces = result.traces
+    ? result.traces.instances.map((local, row) => ({ index: range.start + local, timesMs: result.traces!.timesMs, vMv: result.traces!.series(row, 'V') }))
+    : [];
+  return {
+    range, params, gridIndex,
+    windowStartMs: result.discardMs, windowEndMs: result.durationMs,
+    observed: result.observed,
+    laneKeys: result.lanes.map((l) => l.key),
+    maxima: result.maxima.map((m) => m.rings),
+    traces,
+  };
+}
+
+/** The buffers of a chunk's data, to transfer (not copy) when posting it. */
+export function transferablesOf(data: ChunkData): ArrayBuffer[] {
+  const arrays: ArrayBufferView[] = [
+    ...data.params.map((p) => p.values),
+    ...(data.gridIndex ? [data.gridIndex] : []),
+    ...data.observed.flatMap((o) => [o.mean, o.min, o.max, ...o.meanTangent]),
+    ...data.maxima.flatMap((m) => [m.count, m.spikeCount, ...m.groups.map((g) => g.block as unknown as ArrayBufferView)]),
+    ...data.traces.flatMap((t) => [t.vMv]),
+  ];
+  const buffers = new Set<ArrayBuffer>();
+  for (const a of arrays) if (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
+  return [...buffers];
+}
+
+/** Classifies a chunk's models and lays out its table columns. */
+export function chunkColumns(data: ChunkData): Column[] {
+  const n = data.range.end - data.range.start;
+  const source = { N: n, observed: data.observed, lanes: data.laneKeys.map((key) => ({ key })), maxima: data.maxima.map(maximaView) };
+  return [
+    { name: 'index', type: 'INT32', data: Int32Array.from({ length: n }, (_, i) => data.range.start + i) },
+    ...(data.gridIndex ? [{ name: 'gridIndex', type: 'INT32' as const, data: data.gridIndex }] : []),
+    ...data.params.map((p): Column => ({ name: p.name, type: 'DOUBLE', data: p.values })),
+    ...featureColumns(source, data.windowStartMs, data.windowEndMs),
+  ];
+}
+
+/** Class counts and burst periods of a chunk's columns. */
+export function summarise(columns: Column[], hostMs: number): ChunkSummary {
+  const classCounts: Record<string, number> = {};
+  const burstPeriodsMs: number[] = [];
+  for (const c of columns.find((x) => x.name === 'class')!.data as string[]) classCounts[c] = (classCounts[c] ?? 0) + 1;
+  for (const p of columns.find((x) => x.name === 'burstPeriodMs')!.data as (number | null)[]) if (p !== null) burstPeriodsMs.push(p);
+  return { classCounts, burstPeriodsMs, hostMs };
+}

@@ -21,8 +21,12 @@
  *   the kernel carries its own), and for some Prinz cells f32-level rounding alone moves it by tens
  *   of percent; no f32 computation can reproduce such values. The probes below measure this per cell
  *   and tangent; where they differ from the clean f64 run by
- *   more than 1 %, the bound widens to 5 % + 3 × that spread (two probes underestimate the spread). At least 10 of the 16 cells must be
- *   well conditioned and meet the 5 % bound outright, so the test keeps its teeth.
+ *   more than 1 %, the bound widens to 5 % + 3 × the larger of that spread and the distance of the CPU
+ *   engine's own f32 run from the f64 one. Two probes underestimate the scatter of f32 computations
+ *   there: on AB/PD 5, d mean [Ca] / d log gCaS is 38.4 in f64, 36.9–39.4 over 12 probes, 32.9 from
+ *   the CPU engine in f32, and 37.3, 44.3 and 47.3 from the GPU with three exp implementations of
+ *   ≤ 1.5 ulp (or the builtin). At least 10 of the 16 cells must be well conditioned and meet the 5 %
+ *   bound outright, so the test keeps its teeth.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { libraryModel } from '../src/channels/index.ts';
@@ -49,6 +53,8 @@ interface Reference {
   clean: EnsembleResult;
   probed: EnsembleResult[];
   halfDt: EnsembleResult;
+  /** the CPU engine in f32 (emit-js.ts): an f32 computation of the same step, independent of the GPU's */
+  f32: EnsembleResult;
   gpu: EnsembleResult;
 }
 
@@ -57,13 +63,14 @@ async function compare(model: string, N: number, params: Record<string, number[]
   const instanceParams = Object.keys(params);
   const program = compile(m, { dtMs: DT, instanceParams, tangents: lanes, stimulus });
   const primalHalf = compile(m, { dtMs: DT / 2, instanceParams, stimulus });
-  const [clean, halfDt, ...probed] = await Promise.all([
+  const [clean, halfDt, f32, ...probed] = await Promise.all([
     runCpu({ program, N, params, ...RUN }),
     runCpu({ program: primalHalf, N, params, ...RUN }),
+    runCpu({ program, N, params, ...RUN }, { precision: 'f32' }),
     ...PROBES.map((roundoffProbe) => runCpu({ program, N, params, ...RUN }, { roundoffProbe })),
   ]);
   const result = await runGpu({ program, N, params, ...RUN }, { gpu: gpu! });
-  return { clean, probed, halfDt, gpu: result };
+  return { clean, probed, halfDt, f32, gpu: result };
 }
 
 /** How far the probed runs' spikes lie from the clean run's first and last spike in the window (ms). */
@@ -84,7 +91,7 @@ function edgeMarginMs(clean: EnsembleResult, i: number): number {
 }
 
 function checkAgreement(ref: Reference, names: string[], tangentOf: 'V' | 'Ca') {
-  const { clean, probed, halfDt, gpu: g } = ref;
+  const { clean, probed, halfDt, f32, gpu: g } = ref;
   const o = clean.observed.findIndex((x) => x.name === tangentOf);
   let wellConditioned = 0;
   const report: string[] = [];
@@ -101,9 +108,13 @@ function checkAgreement(ref: Reference, names: string[], tangentOf: 'V' | 'Ca') 
       const spread = Math.max(...probed.map((p) => Math.abs(p.observed[o].meanTangent[j][i] - ref)));
       const conditioned = spread <= Math.max(0.01 * Math.abs(ref), 1e-3);
       if (!conditioned) cellOk = false;
-      const bound = Math.max(0.05 * Math.abs(ref), 1e-3) + (conditioned ? 0 : 3 * spread);
+      // where the probes find the tangent ill conditioned, the CPU engine's own f32 run shows how far
+      // an actual f32 computation lands: the scatter is wider than two probes reveal
+      const f32Off = Math.abs(f32.observed[o].meanTangent[j][i] - ref);
+      const bound = Math.max(0.05 * Math.abs(ref), 1e-3) + (conditioned ? 0 : 3 * Math.max(spread, f32Off));
       const got = g.observed[o].meanTangent[j][i];
-      expect(Math.abs(got - ref), `${name}: d mean ${tangentOf} / d ${lane.key}: gpu ${got}, cpu ${ref}, f32-probe spread ${spread}`).toBeLessThanOrEqual(bound);
+      expect(Math.abs(got - ref), `${name}: d mean ${tangentOf} / d ${lane.key}: gpu ${got}, cpu ${ref}, f32-probe spread ${spread}, cpu f32 off by ${f32Off}`).toBeLessThanOrEqual(bound);
+      if (!conditioned) report.push(`${name} d/d ${lane.key}: f64 ${ref.toPrecision(4)}, gpu ${got.toPrecision(4)}, cpu f32 ${f32.observed[o].meanTangent[j][i].toPrecision(4)}, probes ±${spread.toPrecision(2)}`);
     });
     if (cellOk) wellConditioned++;
     report.push(`${name}: ${cellOk ? 'well conditioned' : 'ill conditioned'}`);

@@ -56,7 +56,7 @@ export class LiveEnsemble {
     const session = await GpuSession.create(ctx, kernel, {
       n: options.N, params: options.params, traceRow, traceRows: options.traceRows,
       traceEvery: options.traceEvery, traceSamplesPerRow: options.ringSamples,
-    }, { stepsPerDispatch: 1, targetMs: options.frameBudgetMs });
+    }, { stepsPerDispatch: 1, targetMs: options.frameBudgetMs, maxOverheadShare: 0.25 }); // frames keep their budget
     await session.init();
     return new LiveEnsemble(ctx, program, kernel, session, options);
   }

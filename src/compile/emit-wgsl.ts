@@ -101,28 +101,35 @@ function hornerWgsl(coefficients: readonly number[], variable = 'x'): string {
   return coefficients.slice().reverse().reduce((acc, c, i) => (i === 0 ? wgslLiteral(c) : `${wgslLiteral(c)} + ${variable} * (${acc})`), '');
 }
 
+/** exp(r) on |r| ≤ ln2/2: the degree-6 polynomial of least maximum relative error (Lawson iterations on a Chebyshev grid) */
+const EXP_POLYNOMIAL = [1.0000000005541745, 1.000000036323525, 0.49999992079731853, 0.1666642016834895, 0.04166822558070366, 0.008374815931428492, 0.001383684579905931];
+
 /**
  * exp to ≤ 1.5 ulp with no bias: Cody–Waite reduction x = k·ln2 + r (ln2 split so k·ln2_hi is exact),
- * a degree-7 Taylor polynomial for exp(r) on |r| ≤ ln2/2 (truncation < 3e-9), and 2^k built from its
- * bits (x is clamped to [−87.3, 88] so 2^k stays a normal number; below, exp returns ~1e-38). Builtin exp
+ * a degree-6 polynomial for exp(r) on |r| ≤ ln2/2 (fitted for least maximum relative error:
+ * 1.9e-9, 0.03 ulp, and no bias to speak of: 4e-12 mean), and 2^k built from its bits. Builtin exp
  * is typically exp2(x·log2 e) in f32, whose product rounding gives a relative error ∝ |x| (measured
  * on lavapipe: up to 1.9e-6 at |x| = 30, biased by up to 4e-7); that bias is systematic, shifts the
  * periods of bursters by ~0.1 % and their phase after tens of seconds.
  *
  * Speed (lavapipe, prinz, 26 exps a step): k is rounded by adding 1.5·2^23, which leaves k in the low
- * mantissa bits of the sum, so 2^k is one integer add and shift. With floor() and i32() the whole
- * kernel ran at half the speed (WGSL's float→int conversion saturates, which costs compares); this
- * form runs as fast as the platform's exp. The clamp is written with selects so that NaN passes
- * through (WGSL leaves NaN in min/max/clamp undefined); `chunk.one` keeps the compiler from folding
- * (x·log2e + c) − c into x·log2e.
+ * mantissa bits of the sum, so 2^k is an integer clamp, subtraction and shift of those bits. With
+ * floor() and i32() the whole kernel ran at half the speed (WGSL's float→int conversion saturates,
+ * which costs compares), and clamping x in f32 (selects, to let NaN through; min/max leave NaN
+ * undefined) cost it 12 %. Clamping the bits instead keeps 2^k in the normal range: for x above 88.3
+ * the result saturates near 2^127 (so 1/(1 + e^x) → 0), below −87.6 it stays near 2^−126 (the
+ * builtin's limits); NaN passes through p. Past |x| ≈ 8.7e6, where only a state that has already
+ * diverged takes it, the reduction loses r and the result means nothing. `chunk.one` keeps the
+ * compiler from folding (x·log2e + c) − c into x·log2e.
  */
-const EXP_ACCURATE = `fn exp_(x0: f32) -> f32 {
-  let x = select(select(x0, 88.0, x0 > 88.0), -87.3, x0 < -87.3);
+const EXP_ACCURATE = `fn exp_(x: f32) -> f32 {
   let shifted = x * 1.442695041 + 12582912.0;
   let k = shifted - 12582912.0 * chunk.one;
   let r = (x - k * 0.693145751953125) - k * 1.428606765330187e-6;
-  let p = ${hornerWgsl([1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040], 'r')};
-  return p * bitcast<f32>((bitcast<u32>(shifted) - 0x4b400000u + 127u) << 23u);
+  let p = ${hornerWgsl(EXP_POLYNOMIAL, 'r')};
+  // the bits of shifted are 0x4b400000 + k: clamped before subtracting, so no value wraps around
+  let bits = clamp(bitcast<i32>(shifted), 0x4b400000i - 126i, 0x4b400000i + 127i);
+  return p * bitcast<f32>((bits - 0x4b3fff81i) << 23u);
 }`;
 
 const EXP_FAST = `fn exp_(x: f32) -> f32 { return exp(x); }`;

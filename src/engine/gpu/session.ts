@@ -96,15 +96,25 @@ export interface AdvanceOptions {
 export interface DispatchTuning {
   stepsPerDispatch: number;
   targetMs: number;
+  /**
+   * the largest share of a dispatch's time the fixed cost may take (default 0.1): the target is
+   * raised, up to 20 × targetMs, until it does
+   */
+  maxOverheadShare?: number;
   /** the last two measurements with different step counts: [steps, ms per dispatch] */
   seen?: [number, number][];
+  /** the last change of length was small: dispatches may go out several to a submission */
+  settled?: boolean;
 }
 
 /**
  * The next dispatch length. Time per dispatch is a + b·steps: a fixed cost (loading and storing every
- * instance's state and tangents) plus the steps. Two measurements give a and b; the target is raised
- * to 4a when the fixed cost alone would eat more than a quarter of it (a software GPU moving 100 MB of
- * tangents per dispatch), so dispatches never shrink into pure overhead.
+ * instance's state and tangents) plus the steps. Two measurements with different step counts give a
+ * and b; until there are two, a dispatch that took over half the target doubles (its time may be all
+ * fixed cost, which a proportional guess would mistake for slow steps and shrink the dispatch
+ * further). The target is raised until the fixed cost is at most `maxOverheadShare` of it: on a
+ * software GPU moving 100 MB of tangents per dispatch the fixed cost is tens of ms, and at a quarter
+ * of the time (the first rule here) 8 tangent lanes at N = 65,536 ran 4× slower than at a tenth.
  */
 export function nextDispatchSteps(tuning: DispatchTuning, steps: number, ms: number): number {
   const seen = (tuning.seen ??= []);
@@ -112,17 +122,22 @@ export function nextDispatchSteps(tuning: DispatchTuning, steps: number, ms: num
   else seen[seen.length - 1][1] = ms;
   if (seen.length > 2) seen.shift();
   let ideal = steps * (tuning.targetMs / Math.max(ms, 0.05));
+  let fitted = false;
   if (seen.length === 2) {
     const [[s1, t1], [s2, t2]] = seen;
     const perStep = (t2 - t1) / (s2 - s1);
     if (perStep > 0) {
       const fixed = Math.max(0, t1 - perStep * s1);
-      const target = Math.min(Math.max(tuning.targetMs, 4 * fixed), 20 * tuning.targetMs);
+      const target = Math.min(Math.max(tuning.targetMs, fixed / (tuning.maxOverheadShare ?? 0.1)), 20 * tuning.targetMs);
       ideal = (target - fixed) / perStep;
+      fitted = true;
     }
   }
+  if (!fitted && ms > tuning.targetMs / 2 && ms < 4 * tuning.targetMs) ideal = 2 * steps;
   // growth per submission is bounded all the same, so a misestimate never makes one dispatch huge
-  return Math.max(1, Math.min(Math.round(ideal), steps * 16, 1 << 20));
+  const next = Math.max(1, Math.min(Math.round(ideal), steps * 16, 1 << 20));
+  tuning.settled = fitted && Math.abs(next - steps) <= 0.25 * steps;
+  return next;
 }
 
 export class GpuSession {
@@ -235,7 +250,9 @@ export class GpuSession {
     while (pos < to) {
       const dispatches: Uint32Array<ArrayBuffer>[] = [];
       const submitStart = pos;
-      while (pos < to && dispatches.length < DISPATCHES_PER_SUBMIT) {
+      // one dispatch a submission while the length is still being learnt, so it is learnt quickly
+      const perSubmit = tuning.settled ? DISPATCHES_PER_SUBMIT : 1;
+      while (pos < to && dispatches.length < perSubmit) {
         const steps = Math.min(tuning.stepsPerDispatch, to - pos);
         dispatches.push(this.uniform(pos, steps, options.accumulate, options.traceFirstSample ?? 0));
         pos += steps;

@@ -48,23 +48,23 @@ export function sweepCommand(): Command {
       const store = new WorkerShardStore(outDir, shard, hash);
       let manifest: ShardManifest;
       try {
-      if (await store.prepare(Boolean(flags.resume))) {
-        manifest = JSON.parse(await (await import('node:fs/promises')).readFile(store.manifestPath, 'utf8'));
-        if (manifest.specHash !== hash) throw new Error(`${store.manifestPath} belongs to another spec (hash ${manifest.specHash.slice(0, 12)}…)`);
-        process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
-      } else {
-        const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, 'models', flags.quiet);
-        const report = await runSweepShard(sweep, shard, store, {
-          threads: flags.threads,
-          onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),
-        }).finally(() => progress.stop());
-        manifest = await store.finish({
-          specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows,
-          engine: report.engine || 'none (resumed)', device: report.device, gpuMath: spec.gpuMath,
-          timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
-          chunks: report.chunks, chunksResumed: report.chunksResumed,
-        });
-      }
+        if (await store.prepare(Boolean(flags.resume))) {
+          manifest = JSON.parse(await (await import('node:fs/promises')).readFile(store.manifestPath, 'utf8'));
+          if (manifest.specHash !== hash) throw new Error(`${store.manifestPath} belongs to another spec (hash ${manifest.specHash.slice(0, 12)}…)`);
+          process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
+        } else {
+          const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, 'models', flags.quiet);
+          const report = await runSweepShard(sweep, shard, store, {
+            threads: flags.threads,
+            onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),
+          }).finally(() => progress.stop());
+          manifest = await store.finish({
+            specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows,
+            engine: report.engine || 'none (resumed)', device: report.device, gpuMath: spec.gpuMath,
+            timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
+            chunks: report.chunks, chunksResumed: report.chunksResumed,
+          });
+        }
       } finally {
         store.close();
       }

@@ -48,8 +48,9 @@ const targetFeatures = { burstPeriodMs: target.burstPeriodMs[0]!, dutyCycle: tar
 
 const columns = (rows: ArrayLike<number>[]) => problem.coords.map((_, d) => Float64Array.from(rows, (r) => r[d]));
 const fitActivity = await activityAt(problem, columns(fit.starts.map((s) => s.best)), CHECK);
-const groups = fit.randomSearch!.groups;
-const searchActivity = await activityAt(problem, columns(groups.map((g) => g.best)), CHECK);
+// the baseline is optional (randomSearch: false in the spec runs the fit alone)
+const groups = fit.randomSearch?.groups;
+const searchActivity = groups && await activityAt(problem, columns(groups.map((g) => g.best)), CHECK);
 const checkMs = performance.now() - checkStarted;
 
 function summary(activity: Activity, costs: number[]) {
@@ -81,7 +82,7 @@ console.log(JSON.stringify({
     ...summary(fitActivity, fit.starts.map((s) => s.bestCost)),
     history: fit.history.filter((_h, k) => k % 5 === 0 || k === fit.history.length - 1),
   },
-  randomSearch: {
+  randomSearch: groups && searchActivity && {
     evaluations: fit.randomSearch!.evaluations, wallSeconds: fit.wallMs.randomSearch / 1000,
     ...summary(searchActivity, groups.map((g) => g.bestCost)),
   },

@@ -18,7 +18,7 @@ const cells = (N: number) => Object.fromEntries(CONDUCTANCE_NAMES.map((g) => [g,
 describe.skipIf(!gpu)('GPU engine', () => {
   it('gives bit-identical results whatever the batch size and dispatch length', async () => {
     const program = compile(model, { dtMs: 0.025, instanceParams: [...CONDUCTANCE_NAMES], tangents: ['log:gCaS', 'log:gKd'] });
-    const spec = { program, N: 100, params: cells(100), durationMs: 600, discardMs: 100 };
+    const spec = { program, N: 100, params: cells(100), durationMs: 600, discardMs: 100, maximaCapacity: 16 };
     const whole = await runGpu(spec, { gpu: gpu! });
     const split = await runGpu(spec, { gpu: gpu!, maxBatch: 32, targetDispatchMs: 2 });
     for (let o = 0; o < whole.observed.length; o++) {
@@ -28,6 +28,13 @@ describe.skipIf(!gpu)('GPU engine', () => {
     }
     expect(Array.from(split.spikes[0].count)).toEqual(Array.from(whole.spikes[0].count));
     expect(split.spikes[0].timesOf(37)).toEqual(whole.spikes[0].timesOf(37));
+    // voltage maxima are read in place from each batch's buffers (results.ts, maximaView): every
+    // instance, in every batch of 32, reads the same rings as in one batch of 100
+    const [m1, m4] = [whole.maxima![0], split.maxima![0]];
+    expect(m4.rings.groups.length).toBe(4);
+    expect(Array.from(m4.count)).toEqual(Array.from(m1.count));
+    expect(Math.max(...m1.count), 'some rings wrapped around').toBeGreaterThan(16);
+    for (let i = 0; i < 100; i++) expect(m4.of(i), `instance ${i}`).toEqual(m1.of(i));
   });
 
   it('tracks the f64 engine closely over a short run, as does the CPU engine in f32 mode', async () => {

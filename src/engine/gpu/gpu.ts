@@ -4,8 +4,9 @@
  * - Instances are split into batches sized from the device's limits (no binding may exceed
  *   maxStorageBufferBindingSize), so any N runs on any adapter; batches run one after another.
  * - Each dispatch runs a bounded number of steps (adapted to ~50 ms of GPU time, far from any
- *   watchdog); every per-instance value, spike counters and rings included, stays in buffers between
- *   dispatches.
+ *   watchdog; longer, up to 1 s, only where loading and storing the state would otherwise take more
+ *   than a tenth of it, as on a software GPU: session.ts, nextDispatchSteps); every per-instance
+ *   value, spike counters and rings included, stays in buffers between dispatches.
  * - Time averages: the kernel keeps Kahan-compensated f32 running sums in the accumulator buffer;
  *   every readback block (≤ 16,384 steps) the host reads them, adds them into f64 and clears them. A
  *   400,000-step average is then a sum of f64 block sums.

@@ -30,10 +30,10 @@ function tile(r: EnsembleResult, N: number): EnsembleResult {
   const maxima = r.maxima!.map((m): MaximaRings => {
     const M = m.capacity;
     const block = new Float32Array(2 * M * N);
+    const groupOf = Array.from({ length: r.N }, (_, k) => m.rings.groups.find((x) => k >= x.start && k < x.start + x.n)!);
     for (let slot = 0; slot < 2 * M; slot++) {
       for (let i = 0; i < N; i++) {
-        const k = i % r.N;
-        const g = m.rings.groups.find((x) => k >= x.start && k < x.start + x.n)!;
+        const k = i % r.N, g = groupOf[k];
         block[slot * N + i] = g.block[slot * g.n + (k - g.start)];
       }
     }

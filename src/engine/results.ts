@@ -58,6 +58,11 @@ function subarrayOf(events: ArrayLike<number>, from: number, to: number): ArrayL
   return typeof typed.subarray === 'function' ? typed.subarray(from, to) : Array.prototype.slice.call(events, from, to);
 }
 
+/** Of a ring of `capacity` entries that `count` values went into: how many are kept, and the slot of the oldest. */
+function ringWindow(count: number, capacity: number): { kept: number; first: number } {
+  return { kept: Math.min(count, capacity), first: count > capacity ? count % capacity : 0 };
+}
+
 /** A MaximaResult over rings, read in place (instances in any order; in order is cache-friendly). */
 export function maximaView(rings: MaximaRings): MaximaResult {
   const { capacity: M, count, groups } = rings;
@@ -75,8 +80,7 @@ export function maximaView(rings: MaximaRings): MaximaResult {
     of(i: number) {
       const { start, n, block } = groupOf(i);
       const local = i - start;
-      const kept = Math.min(count[i], M);
-      const first = count[i] > M ? count[i] % M : 0;
+      const { kept, first } = ringWindow(count[i], M);
       const timesMs = new Array<number>(kept), valuesMv = new Array<number>(kept);
       for (let e = 0; e < kept; e++) {
         const slot = (first + e) % M;
@@ -138,8 +142,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
   };
   /** The kept entries of a ring, oldest first. */
   const ringOf = (ring: Float64Array, capacity: number, count: number, i: number) => {
-    const kept = Math.min(count, capacity);
-    const first = count > capacity ? count % capacity : 0;
+    const { kept, first } = ringWindow(count, capacity);
     const out: number[] = [];
     for (let e = 0; e < kept; e++) out.push(ring[i * capacity + ((first + e) % capacity)]);
     return out;

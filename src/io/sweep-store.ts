@@ -55,6 +55,7 @@ export function shardPaths(outDir: string, shard: Shard) {
     manifestPath: join(outDir, `${shardName(shard)}.json`),
   };
 }
+
 const partName = (r: IndexRange) => `part-${pad(r.start, 10)}-${pad(r.end, 10)}.parquet`;
 const PART = /^part-(\d+)-(\d+)\.parquet$/;
 

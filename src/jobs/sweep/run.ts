@@ -2,7 +2,7 @@
  * Runs one shard of a sweep: its index range, in chunks, each chunk one ensemble run whose rows
  * (index, parameters, class, features, gradients) go to a sink. The job knows nothing about files:
  * the CLI gives it a directory-backed sink (io/sweep-store.ts), in a worker thread
- * (io/sweep-store-worker.ts); a browser could give it memory.
+ * (io/worker-shard-store.ts); a browser could give it memory.
  *
  * While the engine runs chunk k + 1, the sink classifies and stores chunk k (rows.ts), so host work
  * overlaps the GPU; with the worker-backed sink it also leaves this thread free to keep the GPU fed.

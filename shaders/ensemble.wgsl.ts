@@ -20,7 +20,7 @@ struct Chunk {
   traceFirstSample: u32,   // global index of the first sample stored in the trace buffer
   traceSamplesPerRow: u32,
   gridWidth: u32,          // invocations per row of the 2-D dispatch grid
-  one: f32,                // 1.0, unknown to the compiler: keeps compensated sums from being simplified away
+  one: f32,                // 1.0, unknown to the compiler: copied into ONE (emit-wgsl.ts, OPAQUE_ONE)
   pad0: u32,
   pad1: u32,
   pad2: u32,
@@ -50,6 +50,7 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * chunk.gridWidth;
   let n = chunk.n;
   if (i >= n) { return; }
+  {{OPAQUE_ONE_INIT}}
 {{LOAD_PARAMS}}
 {{INIT}}
 }
@@ -59,6 +60,7 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * chunk.gridWidth;
   let n = chunk.n;
   if (i >= n) { return; }
+  {{OPAQUE_ONE_INIT}}
   let accumulate = chunk.accumulate != 0u;
   let traceEvery = chunk.traceEvery;
   let row = i32(params[{{TRACE_ROW_SLOT}}u * n + i]);

@@ -3,6 +3,7 @@
  * (Mesa lavapipe), so a missing adapter there is a broken setup, not a reason to pass.
  */
 import process from 'node:process';
+import { OPAQUE_ONE, OPAQUE_ONE_INIT } from '../src/compile/emit-wgsl.ts';
 import { getGpu, scoped, type GpuContext } from '../src/engine/gpu/device.ts';
 
 export async function gpuForTests(): Promise<GpuContext | null> {
@@ -15,7 +16,7 @@ export async function gpuForTests(): Promise<GpuContext | null> {
 
 /**
  * Evaluates f32 → f32 WGSL expressions of `x` elementwise on the GPU, one output array per call.
- * `functions` may read `chunk.one` (1.0), as the kernel's special functions do.
+ * `functions` may read `chunk.one` (1.0), and ONE and ROUND_SHIFT (OPAQUE_ONE_INIT runs first), as the kernel's special functions do.
  */
 export async function evaluateWgsl(gpu: GpuContext, functions: string, calls: readonly string[], xs: Float32Array<ArrayBuffer>): Promise<Float32Array[]> {
   const { device } = gpu;
@@ -23,12 +24,14 @@ export async function evaluateWgsl(gpu: GpuContext, functions: string, calls: re
 @group(0) @binding(0) var<uniform> chunk: Chunk;
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ys: array<f32>;
+${OPAQUE_ONE}
 ${functions}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = arrayLength(&xs);
   let i = gid.x;
   if (i >= n) { return; }
+  ${OPAQUE_ONE_INIT}
   let x = xs[i];
 ${calls.map((c, k) => `  ys[${k}u * n + i] = ${c};`).join('\n')}
 }`;

@@ -1,5 +1,5 @@
 /**
- * The GPU kernel's special functions (exp_, expm1, exprel and the bounded series), run on the GPU and
+ * The GPU kernel's special functions (exp_, exp2_, expm1, exprel and the bounded series), run on the GPU and
  * measured in f32 ulps against f64 values (Math.exp/Math.expm1 of the same f32 inputs, far more
  * accurate than the f32 results they judge). The accurate exp is what keeps spike counts and burst
  * periods of f32 runs on those of the f64 engine (emit-wgsl.ts, EXP_ACCURATE), so its error bound and
@@ -41,37 +41,45 @@ function worstUlps(xs: Float32Array, got: Float32Array, truth: (x: number) => nu
 const exprel = (x: number) => (x === 0 ? 1 : Math.expm1(x) / x);
 
 describe.skipIf(!gpu)('WGSL special functions', () => {
-  it('exp_ is within 1.5 ulp on [−87, 88] and unbiased', async () => {
+  // exp_ and exp2_ (exp of constant slopes: emit-wgsl.ts, base2Argument) share the polynomial, the
+  // saturation and so the bounds; `scale` maps exp's range to exp2's
+  const exps = [
+    { name: 'exp_', truth: Math.exp, scale: 1 },
+    { name: 'exp2_', truth: (x: number) => 2 ** x, scale: Math.LOG2E },
+  ];
+
+  it.each(exps)('$name is within 1.5 ulp on the whole normal range and unbiased', async ({ name, truth, scale }) => {
     // ≤ 1.5 ulp is the design bound of EXP_ACCURATE: the degree-6 polynomial errs by < 1.9e-9
-    // (0.03 ulp), the reduction's k·ln2 split is exact, and Horner plus the final scaling round ~1.3 ulp
-    const xs = grid(-87, 88, 400_001);
-    const [y] = await evaluateWgsl(gpu!, mathFunctions(), ['exp_(x)'], xs);
-    expect(worstUlps(xs, y, Math.exp)).toBeLessThanOrEqual(1.5);
+    // (0.03 ulp), the reduction (k·ln2 split, or x − k for exp2_) is exact, and Horner plus the final
+    // scaling round ~1.3 ulp
+    const xs = grid(-87 * scale, 88 * scale, 400_001);
+    const [y] = await evaluateWgsl(gpu!, mathFunctions(), [`${name}(x)`], xs);
+    expect(worstUlps(xs, y, truth)).toBeLessThanOrEqual(1.5);
     // bias: the mean relative error over the range kinetics use. The builtin exp on lavapipe is biased
     // by up to 4e-7 (emit-wgsl.ts); rounding errors of this one average out to ~1e-9 or less
     let bias = 0, count = 0;
     for (let k = 0; k < xs.length; k++) {
-      if (Math.abs(xs[k]) > 30) continue;
-      bias += (y[k] - Math.exp(xs[k])) / Math.exp(xs[k]);
+      if (Math.abs(xs[k]) > 30 * scale) continue;
+      bias += (y[k] - truth(xs[k])) / truth(xs[k]);
       count++;
     }
     expect(Math.abs(bias / count)).toBeLessThan(5e-9);
   });
 
-  it('exp_ saturates near the builtin limits outside [−87.6, 88.3] and lets NaN through', async () => {
-    const xs = Float32Array.from([88, 88.3, 100, 1e6, -87.3, -100, -1e6, NaN, 0]);
-    const [y] = await evaluateWgsl(gpu!, mathFunctions(), ['exp_(x)'], xs);
-    expect(y[0] / Math.exp(88)).toBeCloseTo(1, 6);
-    expect(y[1] / Math.exp(88.3)).toBeCloseTo(1, 5);
+  it.each(exps)('$name saturates near the builtin limits outside the normal range and lets NaN through', async ({ name, truth, scale }) => {
+    const xs = Float32Array.from([88, 88.3, 100, 1e6, -87.3, -100, -1e6, NaN, 0].map((x) => x * scale));
+    const [y] = await evaluateWgsl(gpu!, mathFunctions(), [`${name}(x)`], xs);
+    expect(y[0] / truth(xs[0])).toBeCloseTo(1, 6);
+    expect(y[1] / truth(xs[1])).toBeCloseTo(1, 5);
     // above: 2^127 times exp of the reduced argument, finite and at least e^88 (so 1/(1 + e^x) → 0)
     for (const k of [2, 3]) {
-      expect(Number.isFinite(y[k]), `exp_(${xs[k]}) is finite`).toBe(true);
+      expect(Number.isFinite(y[k]), `${name}(${xs[k]}) is finite`).toBe(true);
       expect(y[k]).toBeGreaterThanOrEqual(y[0]);
     }
     // below: 2^−126 times exp of the reduced argument, positive and below 2^−125
-    expect(y[4] / Math.exp(-87.3)).toBeCloseTo(1, 5);
+    expect(y[4] / truth(xs[4])).toBeCloseTo(1, 5);
     for (const k of [5, 6]) {
-      expect(y[k], `exp_(${xs[k]})`).toBeGreaterThan(0);
+      expect(y[k], `${name}(${xs[k]})`).toBeGreaterThan(0);
       expect(y[k]).toBeLessThan(2 ** -125);
     }
     expect(Number.isNaN(y[7])).toBe(true);

@@ -14,7 +14,7 @@
  *   native functions (`nativeFunctions`); `jsFunctions` holds their JavaScript twins, so the same
  *   source also runs as plain JavaScript (tests) and in gpu.js's CPU mode;
  * - `one` is an argument the shader compiler cannot see is 1: multiplying by it keeps the Kahan
- *   compensation from being simplified away, as `chunk.one` does in the WGSL kernel.
+ *   compensation from being simplified away, as ONE (read from the uniform `chunk.one`) does in the WGSL kernel.
  *
  * Arguments of the kernel: params (a 2-D input, params[q][i]), nSteps, discardSteps, one.
  */

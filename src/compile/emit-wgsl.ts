@@ -69,14 +69,17 @@ function wgslSpelling(leaf: Spelling['leaf'], seriesTerms: (node: Expr) => numbe
   return {
     literal: wgslLiteral,
     leaf,
-    op(node, a) {
+    op(node, a, operand) {
       switch (node.op) {
         case 'add': return `(${a[0]} + ${a[1]})`;
         case 'sub': return `(${a[0]} - ${a[1]})`;
         case 'mul': return `(${a[0]} * ${a[1]})`;
         case 'div': return `(${a[0]} / ${a[1]})`;
         case 'neg': return `(-${a[0]})`;
-        case 'exp': return `exp_(${a[0]})`;
+        case 'exp': {
+          const base2 = base2Argument(node.args[0], a[0], operand);
+          return base2 ? `exp2_(${base2})` : `exp_(${a[0]})`;
+        }
         case 'log': return `log(${a[0]})`;
         case 'sqrt': return `sqrt(${a[0]})`;
         case 'abs': return `abs(${a[0]})`;
@@ -95,6 +98,23 @@ function wgslSpelling(leaf: Spelling['leaf'], seriesTerms: (node: Expr) => numbe
       }
     },
   };
+}
+
+/**
+ * exp(c·u) with a constant c as 2^((c·log2 e)·u): the product c·log2 e is folded in f64 and rounded
+ * once, so the argument carries one rounding (as c·u does) and exp2_ needs no reduction by ln 2. The
+ * text of c·u must be printed inline (a scheduled temporary is used as it is); undefined otherwise.
+ */
+function base2Argument(arg: Expr, text: string, operand: (node: Expr) => string): string | undefined {
+  if (!text.startsWith('(')) return undefined;
+  if (arg.op === 'neg') {
+    const inner = base2Argument(arg.args[0], operand(arg.args[0]), operand);
+    return inner && `(-${inner})`;
+  }
+  if (arg.op !== 'mul') return undefined;
+  const [x, y] = arg.args;
+  const [c, u] = x.isConst ? [x, y] : y.isConst ? [y, x] : [];
+  return c && u ? `(${wgslLiteral(c.value * Math.LOG2E)} * ${operand(u)})` : undefined;
 }
 
 function hornerWgsl(coefficients: readonly number[], variable = 'x'): string {
@@ -119,12 +139,12 @@ const EXP_POLYNOMIAL = [1.0000000005541745, 1.000000036323525, 0.499999920797318
  * undefined) cost it 12 %. Clamping the bits instead keeps 2^k in the normal range: for x above 88.3
  * the result saturates near 2^127 (so 1/(1 + e^x) → 0), below −87.6 it stays near 2^−126 (the
  * builtin's limits); NaN passes through p. Past |x| ≈ 8.7e6, where only a state that has already
- * diverged takes it, the reduction loses r and the result means nothing. `chunk.one` keeps the
- * compiler from folding (x·log2e + c) − c into x·log2e.
+ * diverged takes it, the reduction loses r and the result means nothing. ROUND_SHIFT (OPAQUE_ONE)
+ * keeps the compiler from folding (x·log2e + c) − c into x·log2e.
  */
 const EXP_ACCURATE = `fn exp_(x: f32) -> f32 {
   let shifted = x * 1.442695041 + 12582912.0;
-  let k = shifted - 12582912.0 * chunk.one;
+  let k = shifted - ROUND_SHIFT;
   let r = (x - k * 0.693145751953125) - k * 1.428606765330187e-6;
   let p = ${hornerWgsl(EXP_POLYNOMIAL, 'r')};
   // the bits of shifted are 0x4b400000 + k: clamped before subtracting, so no value wraps around
@@ -132,7 +152,24 @@ const EXP_ACCURATE = `fn exp_(x: f32) -> f32 {
   return p * bitcast<f32>((bits - 0x4b3fff81i) << 23u);
 }`;
 
-const EXP_FAST = `fn exp_(x: f32) -> f32 { return exp(x); }`;
+/** 2^f on |f| ≤ 1/2: the exp polynomial above with r = f·ln 2 substituted (same relative error) */
+const EXP2_POLYNOMIAL = EXP_POLYNOMIAL.map((c, i) => c * Math.LN2 ** i);
+
+/**
+ * 2^x to the accuracy of exp_ (base2Argument folds constant slopes into it). The reduction
+ * x = k + f is exact (f = x − k needs no more bits than x), so it saves exp_'s Cody–Waite
+ * products: 4 of its ~23 operations; the saturation is exp_'s.
+ */
+const EXP2_ACCURATE = `fn exp2_(x: f32) -> f32 {
+  let shifted = x + 12582912.0;
+  let f = x - (shifted - ROUND_SHIFT);
+  let p = ${hornerWgsl(EXP2_POLYNOMIAL, 'f')};
+  let bits = clamp(bitcast<i32>(shifted), 0x4b400000i - 126i, 0x4b400000i + 127i);
+  return p * bitcast<f32>((bits - 0x4b3fff81i) << 23u);
+}`;
+
+const EXP_FAST = `fn exp_(x: f32) -> f32 { return exp(x); }
+fn exp2_(x: f32) -> f32 { return exp2(x); }`;
 
 /** expm1, exprel and exprel' in f32: a series near 0 (|x| < 0.5), the closed forms elsewhere. */
 const FUNCTIONS = `fn expm1(x: f32) -> f32 {
@@ -157,9 +194,22 @@ export function seriesFunction(name: 'expm1' | 'exprel', n: number): string {
   return `fn ${name}_s${n}(x: f32) -> f32 { return ${name === 'expm1' ? `x * (${sum})` : sum}; }`;
 }
 
-/** The kernel's special functions exp_, expm1, exprel and exprel_prime; they read `chunk.one` (see EXP_ACCURATE). */
+/**
+ * 1.0 and the rounding shift 1.5·2^23 as values the shader compiler cannot see (read from the
+ * uniform `chunk.one` at each entry point: OPAQUE_ONE_INIT), so it keeps compensated sums and the
+ * exp reductions as written. Private variables rather than `chunk.one` at every use: in the time
+ * loop, which writes storage buffers, lavapipe reloaded the uniform at each of its ~45 uses a step
+ * (6 % of the prinz kernel's time).
+ */
+export const OPAQUE_ONE = `var<private> ONE: f32;
+var<private> ROUND_SHIFT: f32;`;
+
+/** The statement each entry point runs first when its code uses mathFunctions or compensated sums (OPAQUE_ONE declared). */
+export const OPAQUE_ONE_INIT = 'ONE = chunk.one; ROUND_SHIFT = 12582912.0 * ONE;';
+
+/** The kernel's special functions exp_, exp2_, expm1, exprel and exprel_prime; they need OPAQUE_ONE, initialised by OPAQUE_ONE_INIT. */
 export function mathFunctions(math: GpuMath = 'accurate'): string {
-  return `${math === 'fast' ? EXP_FAST : EXP_ACCURATE}\n\n${FUNCTIONS}`;
+  return `${math === 'fast' ? EXP_FAST : `${EXP_ACCURATE}\n\n${EXP2_ACCURATE}`}\n\n${FUNCTIONS}`;
 }
 
 /**
@@ -168,10 +218,10 @@ export function mathFunctions(math: GpuMath = 'accurate'): string {
  * trajectory would drift in phase from the f64 reference. The compensation c carries the lost low
  * bits into the next step and is kept in the buffers between dispatches.
  * Shader compilers simplify (u − x) − y to 0 when u = x + y (Mesa's NIR does); multiplying by
- * `chunk.one`, a uniform they cannot see is 1, keeps the compensation.
+ * ONE, a value they cannot see is 1 (OPAQUE_ONE), keeps the compensation.
  */
 function compensatedAdd(x: string, inc: string, c: string): string {
-  return `    { let y = ${inc} - ${c}; let u = ${x} + y; ${c} = (u - ${x} * chunk.one) - y; ${x} = u; }`;
+  return `    { let y = ${inc} - ${c}; let u = ${x} + y; ${c} = (u - ${x} * ONE) - y; ${x} = u; }`;
 }
 
 function fill(text: string, values: Record<string, string | number>): string {
@@ -281,7 +331,8 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     DT: wgslLiteral(program.dtMs),
     THRESHOLD: wgslLiteral(options.spikeThresholdMv ?? 0),
     HYSTERESIS: wgslLiteral(options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV),
-    FUNCTIONS: `${mathFunctions(options.math)}\n\n${[...series.values()].join('\n')}`,
+    OPAQUE_ONE_INIT,
+    FUNCTIONS: `${OPAQUE_ONE}\n\n${mathFunctions(options.math)}\n\n${[...series.values()].join('\n')}`,
     WORKGROUP: workgroupSize,
     TRACE_ROW_SLOT: layout.params,
     TRACE_WIDTH: layout.traceWidth,

@@ -10,7 +10,8 @@ export interface Spelling {
   literal(value: number): string;
   /** parameters, states, tangents, time */
   leaf(node: Expr): string;
-  op(node: Expr, args: string[]): string;
+  /** `operand` prints any node as an operand (for spellings that look past their direct arguments) */
+  op(node: Expr, args: string[], operand: (node: Expr) => string): string;
 }
 
 export interface Printer {
@@ -32,7 +33,7 @@ export function makePrinter(spelling: Spelling, schedules: readonly Schedule[]):
   const body = (node: Expr): string => {
     const cached = memo.get(node.id);
     if (cached !== undefined) return cached;
-    const out = node.op === 'const' ? spelling.literal(node.value) : node.args.length === 0 ? spelling.leaf(node) : spelling.op(node, node.args.map(text));
+    const out = node.op === 'const' ? spelling.literal(node.value) : node.args.length === 0 ? spelling.leaf(node) : spelling.op(node, node.args.map(text), text);
     memo.set(node.id, out);
     return out;
   };

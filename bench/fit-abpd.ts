@@ -6,7 +6,7 @@
  * burst period and duty cycle are both within 2 % of the target's (computed the same way). Prints one
  * JSON document; progress goes to stderr.
  *
- *   deno run -A bench/fit-abpd.ts examples/fit-abpd.yaml [--starts N] [--iterations K] [--engine cpu|gpu|auto]
+ *   deno run -A bench/fit-abpd.ts examples/fit-abpd.yaml [--starts N] [--iterations K] [--screen M] [--seed S] [--engine cpu|gpu|auto]
  */
 import process from 'node:process';
 import { parse } from 'yaml';
@@ -22,7 +22,7 @@ const flag = (name: string) => {
 };
 const specPath = args.find((a) => !a.startsWith('--') && !args[args.indexOf(a) - 1]?.startsWith('--')) ?? 'examples/fit-abpd.yaml';
 const raw = parse(await readFile(specPath, 'utf8')) as Record<string, unknown>;
-for (const key of ['starts', 'iterations']) if (flag(`--${key}`)) raw[key] = Number(flag(`--${key}`));
+for (const key of ['starts', 'iterations', 'screen', 'seed']) if (flag(`--${key}`)) raw[key] = Number(flag(`--${key}`));
 if (flag('--engine')) raw.engine = flag('--engine');
 const CHECK = { durationMs: 20_000, discardMs: 10_000 };
 const TOLERANCE = 0.02;
@@ -78,7 +78,8 @@ console.log(JSON.stringify({
   target: { params: targetParams, ...targetFeatures, class: target.class[0] },
   check: { ...CHECK, tolerance: TOLERANCE, wallSeconds: checkMs / 1000 },
   fit: {
-    evaluations: fit.evaluations, wallSeconds: fit.wallMs.fit / 1000, stopped: stops,
+    evaluations: fit.evaluations, screen: { candidatesPerStart: fit.spec.screen, evaluations: fit.screenEvaluations, wallSeconds: fit.wallMs.screen / 1000 },
+    wallSeconds: fit.wallMs.fit / 1000, stopped: stops,
     ...summary(fitActivity, fit.starts.map((s) => s.bestCost)),
     history: fit.history.filter((_h, k) => k % 5 === 0 || k === fit.history.length - 1),
   },

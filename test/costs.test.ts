@@ -137,6 +137,38 @@ describe('cost gradients against finite differences (f64 CPU engine)', () => {
   });
 });
 
+describe('the Gauss–Newton matrix', () => {
+  it('is half the Hessian where every residual vanishes: 2 JᵀJ against differences of the exact gradient (f64)', async () => {
+    // targets from POINT's own parameters: every residual is 0 there, so the cost's Hessian is exactly
+    // 2 JᵀJ (the Σ r ∇²r part vanishes). The Hessian's columns come from central differences of the
+    // tangent gradient, Richardson-extrapolated from steps h and h/2 (h = 2e-5: at 1e-4 the smoothed
+    // rate's curvature left 2e-5 of truncation), compared at 2e-6 of the largest entry.
+    const params = Object.fromEntries(KEYS.map((k, d) => [k.replace('log:', ''), k.startsWith('log:') ? Math.exp(POINT[d]) : POINT[d]]));
+    const setup = parseCostSettings({ ...SETTINGS, target: params, cost: SETTINGS.cost.map((t) => ('target' in t ? { rate: true } : t)) });
+    const problem = await resolveCost(setup, coordinatesOf(setup, KEYS));
+    // steps of 2e-5 in each log coordinate, and 2e-5 of gLeak's value in its own
+    const D = POINT.length, steps = KEYS.map((k, d) => (k.startsWith('log:') ? 2e-5 : 2e-5 * POINT[d]));
+    const columns: number[][] = POINT.map(() => []);
+    POINT.forEach((x, e) => columns[e].push(x));
+    for (let d = 0; d < D; d++) for (const step of [1, -1, 0.5, -0.5]) POINT.forEach((x, e) => columns[e].push(x + (e === d ? step * steps[d] : 0)));
+    const r = await evaluatePoints(problem, columns, { gaussNewton: true });
+    expect(r.cost[0]).toBeLessThan(1e-20);
+    const jtj = r.gaussNewton!.subarray(0, D * D);
+    let largest = 0;
+    for (const v of jtj) largest = Math.max(largest, Math.abs(v));
+    expect(largest).toBeGreaterThan(0);
+    for (let l = 0; l < D; l++) {
+      for (let j = 0; j < D; j++) {
+        const g = (k: number) => r.gradient[j][1 + 4 * l + k];
+        const wide = (g(0) - g(1)) / (2 * steps[l]), narrow = (g(2) - g(3)) / steps[l];
+        const hessian = narrow + (narrow - wide) / 3;
+        expect(Math.abs(2 * jtj[j * D + l] - hessian), `∂²C/∂${KEYS[j]}∂${KEYS[l]}: 2 JᵀJ ${2 * jtj[j * D + l]}, differences ${hessian}`).toBeLessThan(2e-6 * largest);
+        expect(jtj[j * D + l]).toBe(jtj[l * D + j]);
+      }
+    }
+  });
+});
+
 describe('cost building blocks', () => {
   it('the low-pass filter gives the exact step response of a first-order system at the samples', () => {
     const tau = 7, dt = 0.5;

@@ -10,6 +10,11 @@
  * tangents, d y_k / d θ at every trace sample, so these gradients are the exact derivatives of the
  * cost that was computed: the low-pass filter is a linear recursion on the samples and is applied to
  * values and tangents alike.
+ *
+ * Every term is a sum of squared residuals r (√w·(m − m*)/s, or one per trace sample), so the cost is
+ * Σ r² and, on request, the Gauss–Newton matrix JᵀJ (J = dr/dθ, from the same tangents) comes with
+ * it: half the Hessian wherever the residuals are small, for optimisers that step across the
+ * ill-conditioned valleys conductance fits have (fit/levenberg-marquardt.ts).
  */
 import { InputError } from '../errors.ts';
 import type { EnsembleResult, TraceResult } from '../engine/ensemble.ts';
@@ -60,6 +65,14 @@ export interface CostValues {
   lanes: string[];
   /** each term's weighted contribution per instance (they sum to `cost`) and its gradient [lane][instance] */
   terms: { label: string; value: Float64Array; gradient: Float64Array[] }[];
+  /** with `gaussNewton`: JᵀJ of every instance, L × L row-major, instance i at i·L² (cost = Σ r², gradient = 2 Jᵀr) */
+  gaussNewton?: Float64Array;
+}
+
+/** Adds c · a aᵀ to the L × L block of instance i. */
+function addOuter(gn: Float64Array, i: number, a: ArrayLike<number>, c: number): void {
+  const L = a.length, base = i * L * L;
+  for (let j = 0; j < L; j++) for (let l = 0; l < L; l++) gn[base + j * L + l] += c * a[j] * a[l];
 }
 
 /** Indices [k0, k1) of the trace samples with fromMs ≤ t ≤ toMs (a small slack absorbs rounding of the sample times). */
@@ -144,7 +157,7 @@ function allTraces(result: EnsembleResult, label: string): TraceResult {
   return traces;
 }
 
-function addTaperedMeanTerm(result: EnsembleResult, t: MeanCostTerm, value: Float64Array, gradient: Float64Array[]): void {
+function addTaperedMeanTerm(result: EnsembleResult, t: MeanCostTerm, value: Float64Array, gradient: Float64Array[], gn?: Float64Array): void {
   const traces = allTraces(result, t.label);
   observedOf(result, t.observed, t.label);
   const { fromMs, toMs } = t.taper!;
@@ -160,22 +173,29 @@ function addTaperedMeanTerm(result: EnsembleResult, t: MeanCostTerm, value: Floa
   for (let i = 0; i < result.N; i++) {
     const e = weighted(traces.series(i, t.observed)) - t.target;
     value[i] = c * e * e;
-    result.lanes.forEach((lane, j) => (gradient[j][i] = 2 * c * e * weighted(traces.tangentSeries(i, t.observed, lane.key))));
+    const de = result.lanes.map((lane) => weighted(traces.tangentSeries(i, t.observed, lane.key)));
+    de.forEach((d, j) => (gradient[j][i] = 2 * c * e * d));
+    if (gn) addOuter(gn, i, de, c);
   }
 }
 
-function addMeanTerm(result: EnsembleResult, t: MeanCostTerm, value: Float64Array, gradient: Float64Array[]): void {
-  if (t.taper) return addTaperedMeanTerm(result, t, value, gradient);
+function addMeanTerm(result: EnsembleResult, t: MeanCostTerm, value: Float64Array, gradient: Float64Array[], gn?: Float64Array): void {
+  if (t.taper) return addTaperedMeanTerm(result, t, value, gradient, gn);
   const o = observedOf(result, t.observed, t.label);
   const c = t.weight / (t.scale * t.scale);
+  const de = new Float64Array(gradient.length);
   for (let i = 0; i < result.N; i++) {
     const e = o.mean[i] - t.target;
     value[i] = c * e * e;
-    for (let j = 0; j < gradient.length; j++) gradient[j][i] = 2 * c * e * o.meanTangent[j][i];
+    for (let j = 0; j < gradient.length; j++) {
+      de[j] = o.meanTangent[j][i];
+      gradient[j][i] = 2 * c * e * de[j];
+    }
+    if (gn) addOuter(gn, i, de, c);
   }
 }
 
-function addTraceTerm(result: EnsembleResult, t: TraceCostTerm, value: Float64Array, gradient: Float64Array[]): void {
+function addTraceTerm(result: EnsembleResult, t: TraceCostTerm, value: Float64Array, gradient: Float64Array[], gn?: Float64Array): void {
   const traces = allTraces(result, t.label);
   const N = result.N;
   observedOf(result, t.observed, t.label);
@@ -197,30 +217,47 @@ function addTraceTerm(result: EnsembleResult, t: TraceCostTerm, value: Float64Ar
       sum += residual[k] * residual[k];
     }
     value[i] = c * sum;
-    lanes.forEach((lane, j) => {
+    const dys = lanes.map((lane, j) => {
       const dy = lowPassInPlace(traces.tangentSeries(i, t.observed, lane.key), dtSample, t.lowPassMs);
       let dot = 0;
       for (let k = 0; k < K; k++) dot += residual[k] * dy[k0 + k];
       gradient[j][i] = 2 * c * dot;
+      return dy;
     });
+    if (gn) {
+      const L = lanes.length, base = i * L * L;
+      for (let j = 0; j < L; j++) {
+        for (let l = j; l < L; l++) {
+          let dot = 0;
+          for (let k = k0; k < k1; k++) dot += dys[j][k] * dys[l][k];
+          gn[base + j * L + l] += c * dot;
+          if (l !== j) gn[base + l * L + j] += c * dot;
+        }
+      }
+    }
   }
 }
 
-/** Cost and gradient of every instance of a run. Traces are needed only for trace terms. */
-export function evaluateCosts(result: EnsembleResult, terms: readonly CostTerm[]): CostValues {
+/**
+ * Cost and gradient of every instance of a run, and with `gaussNewton` its JᵀJ (N × L² values).
+ * Traces are needed only for trace terms and tapered means.
+ */
+export function evaluateCosts(result: EnsembleResult, terms: readonly CostTerm[], options: { gaussNewton?: boolean } = {}): CostValues {
   validateTerms(terms);
-  const N = result.N;
+  const N = result.N, L = result.lanes.length;
+  const gn = options.gaussNewton ? new Float64Array(N * L * L) : undefined;
   const out: CostValues = {
     cost: new Float64Array(N),
     gradient: result.lanes.map(() => new Float64Array(N)),
     lanes: result.lanes.map((l) => l.key),
     terms: [],
+    ...(gn ? { gaussNewton: gn } : {}),
   };
   for (const t of terms) {
     const value = new Float64Array(N);
     const gradient = result.lanes.map(() => new Float64Array(N));
-    if (t.kind === 'mean') addMeanTerm(result, t, value, gradient);
-    else addTraceTerm(result, t, value, gradient);
+    if (t.kind === 'mean') addMeanTerm(result, t, value, gradient, gn);
+    else addTraceTerm(result, t, value, gradient, gn);
     for (let i = 0; i < N; i++) {
       out.cost[i] += value[i];
       for (let j = 0; j < gradient.length; j++) out.gradient[j][i] += gradient[j][i];

@@ -21,6 +21,7 @@ export function fitCommand(): Command {
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseFitSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);
+      const screenProgress = progressReporter('screen', 'evaluations', flags.quiet);
       const fitProgress = progressReporter('fit', 'iterations', flags.quiet);
       const searchProgress = progressReporter('random search', 'evaluations', flags.quiet);
       const started = performance.now();
@@ -29,7 +30,10 @@ export function fitCommand(): Command {
         run: { threads: flags.threads },
         onProgress: (p) => {
           const seconds = (performance.now() - started) / 1000;
-          if (p.phase === 'fit') {
+          if (p.phase === 'screen') {
+            screenProgress.update({ done: p.evaluations, total: spec.starts * spec.screen, rate: p.evaluations / seconds, etaSeconds: (seconds / Math.max(p.fraction, 1e-9)) * (1 - p.fraction) });
+          } else if (p.phase === 'fit') {
+            screenProgress.stop();
             const done = p.iteration + p.fraction;
             fitProgress.update({ done: Number(done.toFixed(2)), total: spec.iterations, rate: done / seconds, etaSeconds: p.active === 0 ? 0 : ((spec.iterations - done) * seconds) / Math.max(done, 1e-9) });
           } else {
@@ -43,6 +47,7 @@ export function fitCommand(): Command {
           }
         },
       }).finally(() => {
+        screenProgress.stop();
         fitProgress.stop();
         searchProgress.stop();
       });
@@ -54,8 +59,8 @@ export function fitCommand(): Command {
       for (const s of r.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
       const search = r.randomSearch;
       await writeStdout(JSON.stringify({
-        engine: r.engine, device: r.device, starts: r.starts.length, evaluations: r.evaluations,
-        wallSeconds: { fit: Number((r.wallMs.fit / 1000).toFixed(1)), randomSearch: Number((r.wallMs.randomSearch / 1000).toFixed(1)) },
+        engine: r.engine, device: r.device, starts: r.starts.length, evaluations: r.evaluations, screenEvaluations: r.screenEvaluations,
+        wallSeconds: { fit: Number((r.wallMs.fit / 1000).toFixed(1)), screen: Number((r.wallMs.screen / 1000).toFixed(1)), randomSearch: Number((r.wallMs.randomSearch / 1000).toFixed(1)) },
         stopped,
         best: best.map((s) => ({ start: s.start, cost: s.bestCost, evaluations: s.evaluations, stopped: s.stopped, params: round(paramsOf(r.problem, s.best)) })),
         ...(search ? {

@@ -110,6 +110,8 @@ export interface EvaluateOptions {
   run?: Pick<RunOptions, 'threads' | 'gpu'>;
   /** record voltage maxima too (for activity classification) */
   maximaCapacity?: number;
+  /** also give each point's Gauss–Newton matrix JᵀJ (analysis/costs.ts) */
+  gaussNewton?: boolean;
 }
 
 export interface PointValues extends CostValues {
@@ -162,5 +164,5 @@ export async function evaluatePoints(problem: CostProblem, points: readonly Arra
     onProgress: options.onProgress,
   };
   const { result, note } = await runEnsemble(spec, { engine: setup.engine, gpuMath: setup.gpuMath, ...options.run });
-  return { ...evaluateCosts(result, problem.terms), result, note };
+  return { ...evaluateCosts(result, problem.terms, { gaussNewton: gradient && options.gaussNewton }), result, note };
 }

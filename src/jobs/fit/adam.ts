@@ -13,6 +13,12 @@ export interface AdamOptions {
   epsilon: number;
   /** gradients longer than this are scaled down to it (Euclidean norm); Infinity: no clipping */
   clipNorm: number;
+  /**
+   * step-size control per start ("bold driver"): a step that raised the cost is taken back and
+   * retried from the best point at `shrink` times the step size; one that lowered it lets the next
+   * be `grow` times longer (up to learningRate). Absent: every step is kept (plain Adam).
+   */
+  backtrack?: { shrink: number; grow: number };
 }
 
 /** Kingma & Ba's defaults, a step of 0.05 log units, and clipping at norm 1. */
@@ -33,6 +39,8 @@ export class AdamBatch {
   private readonly v: Float64Array;
   private readonly t: Int32Array;
   private readonly g: Float64Array;
+  /** each start's step size (learningRate until backtracking changes it) */
+  private readonly rate: Float64Array;
 
   constructor(
     readonly n: number,
@@ -48,7 +56,10 @@ export class AdamBatch {
     if (!(o.beta2 >= 0 && o.beta2 < 1)) throw new InputError(`adam.beta2 must be in [0, 1), got ${o.beta2}`);
     if (!(o.epsilon > 0)) throw new InputError(`adam.epsilon must be > 0, got ${o.epsilon}`);
     if (!(o.clipNorm > 0)) throw new InputError(`adam.clipNorm must be > 0, got ${o.clipNorm}`);
+    if (o.backtrack && !(o.backtrack.shrink > 0 && o.backtrack.shrink < 1)) throw new InputError(`adam.backtrack.shrink must be in (0, 1), got ${o.backtrack.shrink}`);
+    if (o.backtrack && !(o.backtrack.grow >= 1)) throw new InputError(`adam.backtrack.grow must be ≥ 1, got ${o.backtrack.grow}`);
     this.m = new Float64Array(n * D);
+    this.rate = new Float64Array(n).fill(o.learningRate);
     this.v = new Float64Array(n * D);
     this.t = new Int32Array(n);
     this.g = new Float64Array(D);
@@ -63,15 +74,47 @@ export class AdamBatch {
     for (let d = 0; d < D; d++) g[d] = gradient[d];
     const norm = clipByNorm(g, o.clipNorm);
     const t = ++this.t[i];
-    const c1 = 1 - o.beta1 ** t, c2 = 1 - o.beta2 ** t;
     for (let d = 0; d < D; d++) {
       const k = i * D + d;
       m[k] = o.beta1 * m[k] + (1 - o.beta1) * g[d];
       v[k] = o.beta2 * v[k] + (1 - o.beta2) * g[d] * g[d];
-      const step = (o.learningRate * (m[k] / c1)) / (Math.sqrt(v[k] / c2) + o.epsilon);
-      x[d] = Math.min(this.upper[d], Math.max(this.lower[d], x[d] - step));
     }
+    this.move(i, x, x, t);
     return norm;
+  }
+
+  /**
+   * Backtracking, after evaluating start i where its last step led: `improved` (the cost fell below
+   * the best so far) lengthens the next step, which `step` then takes from x; otherwise x is set to
+   * `best` moved by a shorter step along the same moments, and true is returned (no `step` this time).
+   * Without backtracking options: returns false and changes nothing.
+   */
+  backtrack(i: number, improved: boolean, x: Float64Array, best: ArrayLike<number>): boolean {
+    const b = this.options.backtrack;
+    if (!b) return false;
+    if (improved) {
+      this.rate[i] = Math.min(this.options.learningRate, this.rate[i] * b.grow);
+      return false;
+    }
+    this.rate[i] *= b.shrink;
+    this.move(i, x, best, this.t[i]);
+    return true;
+  }
+
+  /** x = from − rate · m̂ / (√v̂ + ε), projected onto the box (moments after t steps). */
+  private move(i: number, x: Float64Array, from: ArrayLike<number>, t: number): void {
+    const { D, options: o, m, v } = this;
+    const c1 = 1 - o.beta1 ** t, c2 = 1 - o.beta2 ** t;
+    for (let d = 0; d < D; d++) {
+      const k = i * D + d;
+      const step = (this.rate[i] * (m[k] / c1)) / (Math.sqrt(v[k] / c2) + o.epsilon);
+      x[d] = Math.min(this.upper[d], Math.max(this.lower[d], from[d] - step));
+    }
+  }
+
+  /** Start i's current step size. */
+  stepSize(i: number): number {
+    return this.rate[i];
   }
 
   /** Steps taken by start i. */

@@ -1,14 +1,20 @@
 /**
- * The fit job: gradient descent (Adam with gradient clipping) on log-parameters from many random
- * starts at once. Every iteration is one ensemble run with one instance per start still running,
+ * The fit job: gradient descent (Adam with gradient clipping, or Levenberg–Marquardt on the cost's
+ * residuals) on log-parameters from many random starts at once. Every iteration is one ensemble run with one instance per start still running,
  * giving each its cost and gradient; starts stop early on their own (cost low enough, or no
  * progress for `patience` iterations), so later iterations run fewer instances.
+ *
+ * With `screen` > 1 each start first takes the best of that many random points (one cost-only
+ * ensemble run, no tangents): the gradient is a local guide, informative where a cell's activity
+ * already has the target's structure (a bursting cell's spikes per burst), so the random points
+ * find the basin and Adam descends in it.
  */
 import { termColumn } from '../../analysis/costs.ts';
 import type { Column } from '../../analysis/features.ts';
 import { coordinatesOf, evaluatePoints, paramValue, resolveCost, type CostProblem, type EvaluateOptions } from '../cost/problem.ts';
 import { costSetupOf } from '../cost/spec.ts';
 import { AdamBatch } from './adam.ts';
+import { LevenbergMarquardtBatch } from './levenberg-marquardt.ts';
 import { boxPoint, randomSearch, type BoxSampler, type RandomSearchResult } from './random-search.ts';
 import { parseFitSpec, type FitSpec, type FitSpecInput } from './spec.ts';
 
@@ -39,13 +45,13 @@ export interface FitIteration {
 }
 
 export interface FitProgress {
-  phase: 'fit' | 'random search';
+  phase: 'screen' | 'fit' | 'random search';
   iteration: number;
   iterations: number;
   active: number;
   evaluations: number;
   bestCost: number;
-  /** fraction of the current ensemble run (fit) or of the whole search (random search) */
+  /** fraction of the current ensemble run (fit) or of the whole search (screen, random search) */
   fraction: number;
 }
 
@@ -56,13 +62,16 @@ export interface FitResult {
   parameters: string[];
   starts: StartResult[];
   history: FitIteration[];
-  /** model evaluations of the fit (each with gradient) */
+  /** model evaluations of the fit: the screen's (cost only) and Adam's (each with gradient) */
   evaluations: number;
+  /** the screen's share of `evaluations` */
+  screenEvaluations: number;
   randomSearch?: RandomSearchResult;
   engine: string;
   device: string;
   note?: string;
-  wallMs: { fit: number; randomSearch: number };
+  /** the fit's wall time includes the screen's */
+  wallMs: { fit: number; screen: number; randomSearch: number };
 }
 
 export interface FitOptions extends Pick<EvaluateOptions, 'run'> {
@@ -88,21 +97,34 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
     logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])),
     seed: spec.seed,
   };
-  const adam = new AdamBatch(n, D, spec.adam, box.logLow, box.logHigh);
-  const x = Array.from({ length: n }, (_, i) => Float64Array.from({ length: D }, (_, d) => boxPoint(box, i, d)));
+  const lm = spec.optimizer === 'levenberg-marquardt' ? new LevenbergMarquardtBatch(n, D, spec.levenbergMarquardt, box.logLow, box.logHigh) : undefined;
+  const adam = lm ? undefined : new AdamBatch(n, D, spec.adam, box.logLow, box.logHigh);
+  // a failed or uphill step is retried from the best point (Levenberg–Marquardt always, Adam when asked)
+  const retries = lm !== undefined || spec.adam.backtrack !== undefined;
+  // points [0, n · screen) of the box sampler are the starts' candidates, the baseline's come after
+  const screened = spec.screen > 1 ? await randomSearch(problem, box, n * spec.screen, n, {
+    chunkSize: spec.chunkSize, firstIndex: 0, run: options.run,
+    onProgress: (done, total) => options.onProgress?.({ phase: 'screen', iteration: 0, iterations: spec.iterations, active: n, evaluations: done, bestCost: Infinity, fraction: done / total }),
+  }) : undefined;
+  // a start whose candidates all failed (non-finite cost) begins at its first candidate
+  const x = Array.from({ length: n }, (_, i) => screened && screened.groups[i].bestIndex >= 0
+    ? Float64Array.from(screened.groups[i].best)
+    : Float64Array.from({ length: D }, (_, d) => boxPoint(box, screened ? i * spec.screen : i, d)));
   const starts: StartResult[] = x.map((xi, i) => ({
-    start: i, initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, bestTerms: [], evaluations: 0, stopped: 'iterations',
+    start: i, initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, bestTerms: [], evaluations: screened ? spec.screen : 0, stopped: 'iterations',
   }));
+  const screenMs = performance.now() - started;
   const stall = new Int32Array(n);
   let active = Array.from({ length: n }, (_, i) => i);
   const history: FitIteration[] = [];
-  let evaluations = 0, engine = '', device = '', note: string | undefined;
-  let bestCost = Infinity;
+  const screenEvaluations = screened?.evaluations ?? 0;
+  let evaluations = screenEvaluations, engine = '', device = '', note: string | undefined;
+  let bestCost = screened ? screened.groups.reduce((m, g) => Math.min(m, g.bestCost), Infinity) : Infinity;
 
   for (let iteration = 0; iteration < spec.iterations && active.length > 0; iteration++) {
     const points = Array.from({ length: D }, (_, d) => Float64Array.from(active, (i) => x[i][d]));
     const r = await evaluatePoints(problem, points, {
-      run: options.run,
+      run: options.run, gaussNewton: lm !== undefined,
       onProgress: (fraction) => options.onProgress?.({ phase: 'fit', iteration, iterations: spec.iterations, active: active.length, evaluations, bestCost, fraction }),
     });
     [engine, device, note] = [r.result.engine, r.result.device, r.note];
@@ -115,13 +137,15 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
       costs.push(c);
       s.evaluations++;
       const g = r.gradient.map((column) => column[k]);
-      if (!Number.isFinite(c) || g.some((v) => !Number.isFinite(v))) {
+      const finite = Number.isFinite(c) && g.every((v) => Number.isFinite(v));
+      if (!finite && !(retries && Number.isFinite(s.bestCost))) {
         s.stopped = 'failed';
         return;
       }
-      if (c < s.bestCost * (1 - spec.stopping.minImprovement)) stall[i] = 0;
+      if (finite && c < s.bestCost * (1 - spec.stopping.minImprovement)) stall[i] = 0;
       else stall[i]++;
-      if (c < s.bestCost) {
+      const improved = finite && c < s.bestCost;
+      if (improved) {
         s.bestCost = c;
         s.best.set(x[i]);
         s.bestTerms = r.terms.map((t) => t.value[k]);
@@ -129,7 +153,8 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
       if (c <= spec.stopping.costBelow) s.stopped = 'converged';
       else if (stall[i] >= spec.stopping.patience) s.stopped = 'stalled';
       else {
-        adam.step(i, x[i], g);
+        if (lm) lm.next(i, x[i], s.best, improved, g, r.gaussNewton!.subarray(k * D * D, (k + 1) * D * D));
+        else if (!adam!.backtrack(i, improved, x[i], s.best)) adam!.step(i, x[i], g);
         still.push(i);
       }
     });
@@ -143,15 +168,15 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
   let baseline: RandomSearchResult | undefined;
   if (spec.randomSearch) {
     baseline = await randomSearch(problem, box, evaluations, n, {
-      chunkSize: spec.chunkSize, firstIndex: n, run: options.run,
+      chunkSize: spec.chunkSize, firstIndex: n * spec.screen, run: options.run,
       onProgress: (done, total) => options.onProgress?.({
         phase: 'random search', iteration: 0, iterations: 0, active: 0, evaluations: done, bestCost, fraction: done / total,
       }),
     });
   }
   return {
-    spec, problem, parameters: names, starts, history, evaluations, randomSearch: baseline, engine, device, note,
-    wallMs: { fit: fitMs, randomSearch: baseline?.wallMs ?? 0 },
+    spec, problem, parameters: names, starts, history, evaluations, screenEvaluations, randomSearch: baseline, engine, device, note,
+    wallMs: { fit: fitMs, screen: screenMs, randomSearch: baseline?.wallMs ?? 0 },
   };
 }
 

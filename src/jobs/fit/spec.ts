@@ -4,16 +4,19 @@
  *
  *     parameters: { gNa: [100, 1000], gKd: [25, 250] }
  *     starts: 1000          # random starts, run together as one ensemble (one instance each)
+ *     screen: 16            # each start begins at the best of 16 random points (cost only)
  *     iterations: 100       # at most, per start
  *     adam: { learningRate: 0.05, clipNorm: 1 }
+ *     optimizer: adam       # or levenberg-marquardt (levenbergMarquardt: { damping, maxStep })
  *     stopping: { patience: 10, minImprovement: 0.001, costBelow: 1e-6 }
  *     randomSearch: true    # baseline: as many random evaluations of the same box, same run
  */
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
-import { describeIssue, finite, got, nonNegative, positive } from '../schema.ts';
+import { describeIssue, finite, got, nonNegative, oneOf, positive } from '../schema.ts';
 import { costSettingsShape } from '../cost/spec.ts';
 import { ADAM_DEFAULTS } from './adam.ts';
+import { LM_DEFAULTS } from './levenberg-marquardt.ts';
 
 const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
   .int({ error: `must be an integer in [${lo}, ${hi}]` }).min(lo, { error: `must be an integer in [${lo}, ${hi}]` }).max(hi, { error: `must be an integer in [${lo}, ${hi}]` });
@@ -28,6 +31,11 @@ export const fitSpecSchema = z.object({
   parameters: z.record(z.string(), box).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
   starts: int(1, 1_000_000).default(100),
   seed: int(0, 2 ** 31 - 1).default(1),
+  /**
+   * candidates per start: each start begins at the lowest-cost of this many random points of the box
+   * (cost only, counted in the evaluations); 1: at one random point
+   */
+  screen: int(1, 100_000).default(1),
   /** Adam steps per start, at most */
   iterations: int(1, 100_000).default(100),
   adam: z.object({
@@ -36,7 +44,18 @@ export const fitSpecSchema = z.object({
     beta2: finite().refine((b) => b >= 0 && b < 1, { error: 'must be in [0, 1)' }).default(ADAM_DEFAULTS.beta2),
     epsilon: positive('').default(ADAM_DEFAULTS.epsilon),
     clipNorm: positive('').default(ADAM_DEFAULTS.clipNorm),
+    /** take back steps that raise the cost and retry them shorter (adam.ts, AdamOptions.backtrack) */
+    backtrack: z.object({
+      shrink: finite().refine((f) => f > 0 && f < 1, { error: 'must be in (0, 1)' }).default(0.5),
+      grow: finite().refine((f) => f >= 1, { error: 'must be ≥ 1' }).default(1.2),
+    }).strict().optional(),
   }).strict().default({ ...ADAM_DEFAULTS }),
+  /** adam (first order), or levenberg-marquardt (Gauss–Newton steps from the residuals' tangents) */
+  optimizer: oneOf(['adam', 'levenberg-marquardt'] as const).default('adam'),
+  levenbergMarquardt: z.object({
+    damping: positive('relative to diag(JᵀJ)').default(LM_DEFAULTS.damping),
+    maxStep: positive('coordinate units per step').default(LM_DEFAULTS.maxStep),
+  }).strict().default({ ...LM_DEFAULTS }),
   stopping: z.object({
     /** a start stops after this many iterations without a relative improvement of minImprovement */
     patience: int(1, 100_000).default(10),

@@ -6,7 +6,7 @@
  * burst period and duty cycle are both within 2 % of the target's (computed the same way). Prints one
  * JSON document; progress goes to stderr.
  *
- *   deno run -A bench/fit-abpd.ts examples/fit-abpd.yaml [--starts N] [--iterations K] [--screen M] [--seed S] [--engine cpu|gpu|auto]
+ *   deno run -A bench/fit-abpd.ts examples/fit-abpd.yaml [--starts N] [--iterations K] [--screen M] [--seed S] [--optimizer adam|levenberg-marquardt] [--engine cpu|gpu|auto]
  */
 import process from 'node:process';
 import { parse } from 'yaml';
@@ -23,7 +23,7 @@ const flag = (name: string) => {
 const specPath = args.find((a) => !a.startsWith('--') && !args[args.indexOf(a) - 1]?.startsWith('--')) ?? 'examples/fit-abpd.yaml';
 const raw = parse(await readFile(specPath, 'utf8')) as Record<string, unknown>;
 for (const key of ['starts', 'iterations', 'screen', 'seed']) if (flag(`--${key}`)) raw[key] = Number(flag(`--${key}`));
-if (flag('--engine')) raw.engine = flag('--engine');
+for (const key of ['engine', 'optimizer']) if (flag(`--${key}`)) raw[key] = flag(`--${key}`);
 const CHECK = { durationMs: 20_000, discardMs: 10_000 };
 const TOLERANCE = 0.02;
 

@@ -1,8 +1,8 @@
 /**
  * How informative the fit's gradients are: the cost of a fit spec (default examples/fit-abpd.yaml)
  * and its gradient at random points of the spec's box, from the f64 CPU engine and the f32 GPU
- * engine. Prints JSON: per point the cost, both gradient norms and the cosine between the gradients,
- * and a summary. Large f64 norms mark points where the discrete map's exact derivative describes
+ * engine. Prints JSON: per point the cost, both gradient norms, the cosine between the gradients and
+ * the cost's relative change after steps of 1e-4 to 0.1 along −∇C (f64), and a summary. Large f64 norms mark points where the discrete map's exact derivative describes
  * only a tiny neighbourhood (a change in the burst structure nearby); there the f32 direction is noise.
  *
  *   deno run -A bench/fit-gradients.ts [examples/fit-abpd.yaml] [--points 40]
@@ -45,6 +45,17 @@ const rows = Array.from({ length: n }, (_, i) => {
   const cosine = a.reduce((s, v, d) => s + v * b[d], 0) / (normF64 * normF32);
   return { cost: f64.cost[i], costF32: f32.cost[i], normF64, normF32, cosine };
 });
+// the cost along −∇C (f64) from each point, at steps of STEPS log units (Euclidean): does the
+// gradient point downhill over any distance an optimiser could take?
+const STEPS = [1e-4, 1e-3, 1e-2, 1e-1];
+const along = STEPS.flatMap((t) => Array.from({ length: n }, (_, i) => {
+  const g = f64.gradient.map((c) => c[i]), norm = Math.hypot(...g);
+  return points.map((column, d) => column[i] - (t * g[d]) / norm);
+}));
+const stepped = await evaluatePoints(onCpu, names.map((_, d) => Float64Array.from(along, (x) => x[d])), { gradient: false });
+/** relative change of the cost after a step of STEPS[s] along −∇C from point i */
+const changeAt = (s: number, i: number) => (stepped.cost[s * n + i] - f64.cost[i]) / f64.cost[i];
+rows.forEach((r, i) => Object.assign(r, { costChangeAlongGradient: Object.fromEntries(STEPS.map((t, s) => [t, Number(changeAt(s, i).toPrecision(3))])) }));
 const LARGE = 1e5;
 const cosines = (keep: (r: (typeof rows)[number]) => boolean) => rows.filter(keep).map((r) => r.cosine).filter(Number.isFinite).sort((x, y) => x - y);
 const median = (v: number[]) => (v.length ? v[Math.floor((v.length - 1) / 2)] : null);
@@ -58,6 +69,13 @@ console.log(JSON.stringify({
     medianCosineWhereNormSmall: median(tame), minCosineWhereNormSmall: tame[0] ?? null,
     medianCosineWhereNormLarge: median(wild), minCosineWhereNormLarge: wild[0] ?? null,
     nonFiniteF32Gradients: rows.filter((r) => !Number.isFinite(r.normF32)).length,
+    // where the norm is moderate the cost should fall for short steps; where it is large, jump
+    alongGradient: {
+      steps: STEPS,
+      fallsAt1e4WhereNormBelow1e3: `${rows.filter((r, i) => r.normF64 < 1e3 && changeAt(0, i) < 0).length} of ${rows.filter((r) => r.normF64 < 1e3).length}`,
+      fallsAt1e3WhereNormBelow1e3: `${rows.filter((r, i) => r.normF64 < 1e3 && changeAt(1, i) < 0).length} of ${rows.filter((r) => r.normF64 < 1e3).length}`,
+      changesOver10PercentAt1e4WhereNormAboveLarge: `${rows.filter((r, i) => r.normF64 > LARGE && Math.abs(changeAt(0, i)) > 0.1).length} of ${rows.filter((r) => r.normF64 > LARGE).length}`,
+    },
   },
   rows,
 }, null, 2));

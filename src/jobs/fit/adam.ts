@@ -4,6 +4,7 @@
  * count, so starts that stop early leave the others unchanged.
  */
 import { InputError } from '../../errors.ts';
+import { BoxedBatch } from './boxed-batch.ts';
 
 export interface AdamOptions {
   /** step size in the coordinates (for log coordinates, 0.05 ≈ a 5 % change per step) */
@@ -34,7 +35,7 @@ export function clipByNorm(g: Float64Array, maxNorm: number): number {
 }
 
 /** Adam state for n starts in D dimensions. */
-export class AdamBatch {
+export class AdamBatch extends BoxedBatch {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
   private readonly t: Int32Array;
@@ -42,14 +43,8 @@ export class AdamBatch {
   /** each start's step size (learningRate until backtracking changes it) */
   private readonly rate: Float64Array;
 
-  constructor(
-    readonly n: number,
-    readonly D: number,
-    readonly options: AdamOptions,
-    /** box bounds per dimension; steps are projected onto [lower, upper] */
-    readonly lower: ArrayLike<number> = new Float64Array(D).fill(-Infinity),
-    readonly upper: ArrayLike<number> = new Float64Array(D).fill(Infinity),
-  ) {
+  constructor(n: number, D: number, readonly options: AdamOptions, lower?: ArrayLike<number>, upper?: ArrayLike<number>) {
+    super(n, D, lower, upper);
     const o = options;
     if (!(o.learningRate > 0)) throw new InputError(`adam.learningRate must be > 0, got ${o.learningRate}`);
     if (!(o.beta1 >= 0 && o.beta1 < 1)) throw new InputError(`adam.beta1 must be in [0, 1), got ${o.beta1}`);
@@ -108,7 +103,7 @@ export class AdamBatch {
     for (let d = 0; d < D; d++) {
       const k = i * D + d;
       const step = (this.rate[i] * (m[k] / c1)) / (Math.sqrt(v[k] / c2) + o.epsilon);
-      x[d] = Math.min(this.upper[d], Math.max(this.lower[d], from[d] - step));
+      x[d] = this.project(d, from[d] - step);
     }
   }
 

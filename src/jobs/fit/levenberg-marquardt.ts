@@ -12,6 +12,7 @@
  * not is taken back and retried from the best point with a larger λ, so the best cost never rises.
  */
 import { InputError } from '../../errors.ts';
+import { BoxedBatch } from './boxed-batch.ts';
 
 export interface LevenbergMarquardtOptions {
   /** λ at the first step, relative to the diagonal of JᵀJ */
@@ -57,7 +58,7 @@ export function solveSpd(M: Float64Array, b: Float64Array, D: number): boolean {
 }
 
 /** Levenberg–Marquardt state for n starts in D dimensions. */
-export class LevenbergMarquardtBatch {
+export class LevenbergMarquardtBatch extends BoxedBatch {
   private readonly lambda: Float64Array;
   /** gradient and JᵀJ at each start's best point */
   private readonly gradient: Float64Array;
@@ -65,14 +66,8 @@ export class LevenbergMarquardtBatch {
   private readonly M: Float64Array;
   private readonly delta: Float64Array;
 
-  constructor(
-    readonly n: number,
-    readonly D: number,
-    readonly options: LevenbergMarquardtOptions,
-    /** box bounds per dimension; steps are projected onto [lower, upper] */
-    readonly lower: ArrayLike<number> = new Float64Array(D).fill(-Infinity),
-    readonly upper: ArrayLike<number> = new Float64Array(D).fill(Infinity),
-  ) {
+  constructor(n: number, D: number, readonly options: LevenbergMarquardtOptions, lower?: ArrayLike<number>, upper?: ArrayLike<number>) {
+    super(n, D, lower, upper);
     if (!(options.damping > 0)) throw new InputError(`levenbergMarquardt.damping must be > 0, got ${options.damping}`);
     if (!(options.maxStep > 0)) throw new InputError(`levenbergMarquardt.maxStep must be > 0, got ${options.maxStep}`);
     this.lambda = new Float64Array(n).fill(options.damping);
@@ -114,7 +109,7 @@ export class LevenbergMarquardtBatch {
     let largest = 0;
     for (let d = 0; d < D; d++) largest = Math.max(largest, Math.abs(delta[d]));
     const scale = largest > this.options.maxStep ? this.options.maxStep / largest : 1;
-    for (let d = 0; d < D; d++) x[d] = Math.min(this.upper[d], Math.max(this.lower[d], best[d] + scale * delta[d]));
+    for (let d = 0; d < D; d++) x[d] = this.project(d, best[d] + scale * delta[d]);
   }
 
   /** Start i's current damping λ. */

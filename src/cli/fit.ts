@@ -25,17 +25,20 @@ export function fitCommand(): Command {
       const fitProgress = progressReporter('fit', 'iterations', flags.quiet);
       const searchProgress = progressReporter('random search', 'evaluations', flags.quiet);
       const started = performance.now();
-      let searchStarted = 0;
+      let fitStarted = started, searchStarted = 0;
       const r = await runFit(spec, {
         run: { threads: flags.threads },
         onProgress: (p) => {
           const seconds = (performance.now() - started) / 1000;
           if (p.phase === 'screen') {
+            // the fit's rate counts from the end of the screen
+            if (p.fraction === 1) fitStarted = performance.now();
             screenProgress.update({ done: p.evaluations, total: spec.starts * spec.screen, rate: p.evaluations / seconds, etaSeconds: (seconds / Math.max(p.fraction, 1e-9)) * (1 - p.fraction) });
           } else if (p.phase === 'fit') {
             screenProgress.stop();
             const done = p.iteration + p.fraction;
-            fitProgress.update({ done: Number(done.toFixed(2)), total: spec.iterations, rate: done / seconds, etaSeconds: p.active === 0 ? 0 : ((spec.iterations - done) * seconds) / Math.max(done, 1e-9) });
+            const s = (performance.now() - fitStarted) / 1000;
+            fitProgress.update({ done: Number(done.toFixed(2)), total: spec.iterations, rate: done / Math.max(s, 1e-9), etaSeconds: p.active === 0 ? 0 : ((spec.iterations - done) * s) / Math.max(done, 1e-9) });
           } else {
             if (!searchStarted) {
               searchStarted = performance.now();

@@ -86,6 +86,21 @@ describe('ionsweep fit', () => {
     expect(table.rows).toBe(3);
   });
 
+  it('screens starts and fits with Levenberg–Marquardt, with progress for both phases', async () => {
+    const path = specFile('fit-lm', {
+      ...CELL, cost: [{ mean: 'Ca' }, { mean: 'V', scale: 1 }], target: { gCaS: 2, gA: 20 },
+      parameters: { gCaS: [1.4, 2.9], gA: [14, 29] }, starts: 3, screen: 2, iterations: 4, optimizer: 'levenberg-marquardt',
+    });
+    const r = await cli(['fit', path, '--out', join(scratch, 'fit-lm-out')]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.screenEvaluations).toBe(6);
+    expect(doc.evaluations).toBeGreaterThan(6);
+    expect(doc.evaluations).toBeLessThanOrEqual(6 + 12);
+    const jobs = new Set(r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).job));
+    expect([...jobs].sort()).toEqual(['fit', 'screen']);
+  });
+
   it('exits with status 2 on a bad box', async () => {
     const path = specFile('bad-fit', { ...CELL, cost: [{ mean: 'Ca' }], target: {}, parameters: { gCaS: [3, 1] } });
     const r = await cli(['fit', path, '--quiet']);

@@ -1,13 +1,14 @@
 /**
  * The fit job: gradient descent (Adam with gradient clipping, or Levenberg–Marquardt on the cost's
- * residuals) on log-parameters from many random starts at once. Every iteration is one ensemble run with one instance per start still running,
- * giving each its cost and gradient; starts stop early on their own (cost low enough, or no
- * progress for `patience` iterations), so later iterations run fewer instances.
+ * residuals) on log-parameters from many random starts at once. Every iteration is one ensemble run
+ * with one instance per start still running, giving each its cost and gradient; starts stop early on
+ * their own (cost low enough, or no progress for `patience` iterations), so later iterations run
+ * fewer instances.
  *
  * With `screen` > 1 each start first takes the best of that many random points (one cost-only
  * ensemble run, no tangents): the gradient is a local guide, informative where a cell's activity
  * already has the target's structure (a bursting cell's spikes per burst), so the random points
- * find the basin and Adam descends in it.
+ * find the basin and the optimiser descends in it.
  */
 import { termColumn } from '../../analysis/costs.ts';
 import type { Column } from '../../analysis/features.ts';
@@ -113,7 +114,6 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
   const starts: StartResult[] = x.map((xi, i) => ({
     start: i, initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, bestTerms: [], evaluations: screened ? spec.screen : 0, stopped: 'iterations',
   }));
-  const screenMs = performance.now() - started;
   const stall = new Int32Array(n);
   let active = Array.from({ length: n }, (_, i) => i);
   const history: FitIteration[] = [];
@@ -176,7 +176,7 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
   }
   return {
     spec, problem, parameters: names, starts, history, evaluations, screenEvaluations, randomSearch: baseline, engine, device, note,
-    wallMs: { fit: fitMs, screen: screenMs, randomSearch: baseline?.wallMs ?? 0 },
+    wallMs: { fit: fitMs, screen: screened?.wallMs ?? 0, randomSearch: baseline?.wallMs ?? 0 },
   };
 }
 

@@ -44,7 +44,7 @@ const RUN = { durationMs: 30_000, discardMs: 20_000, spikeCapacity: 1024 };
  * Roundoff probes (emit-js.ts, RoundoffProbe): each step reads every state with an error of up to
  * ±½ f32 ulp, as the f32 kernel does (it keeps the lost bits in compensations but evaluates the
  * right-hand side on the rounded state); and exp/expm1/log scaled by 1 ± 2^-23, one ulp, the size of
- * the GPU's exp error (emit-wgsl.ts, EXP_ACCURATE: ≤ 1.5 ulp), which repeats along a periodic orbit
+ * the GPU's exp error (emit-wgsl.ts, expAccurate: ≤ 1.5 ulp), which repeats along a periodic orbit
  * like a bias. One probed run per sign.
  */
 const PROBES = [+1, -1].map((sign) => ({ relative: 2 ** -23, seed: 7 + sign, transcendentalBias: sign * 2 ** -23 }));

@@ -2,11 +2,11 @@
  * The GPU kernel's special functions (exp_, exp2_, expm1, exprel and the bounded series), run on the GPU and
  * measured in f32 ulps against f64 values (Math.exp/Math.expm1 of the same f32 inputs, far more
  * accurate than the f32 results they judge). The accurate exp is what keeps spike counts and burst
- * periods of f32 runs on those of the f64 engine (emit-wgsl.ts, EXP_ACCURATE), so its error bound and
+ * periods of f32 runs on those of the f64 engine (emit-wgsl.ts, expAccurate), so its error bound and
  * its lack of bias are asserted here rather than taken on trust.
  */
 import { describe, expect, it } from 'vitest';
-import { mathFunctions, seriesFunction } from '../src/compile/emit-wgsl.ts';
+import { mathFunctions, seriesFunction, vectorExp, GPU_MATH } from '../src/compile/emit-wgsl.ts';
 import { f32SeriesTerms } from '../src/compile/kernel-common.ts';
 import { evaluateWgsl, gpuForTests } from './gpu-helper.ts';
 
@@ -49,7 +49,7 @@ describe.skipIf(!gpu)('WGSL special functions', () => {
   ];
 
   it.each(exps)('$name is within 1.5 ulp on the whole normal range and unbiased', async ({ name, truth, scale }) => {
-    // ≤ 1.5 ulp is the design bound of EXP_ACCURATE: the degree-6 polynomial errs by < 1.9e-9
+    // ≤ 1.5 ulp is the design bound of expAccurate: the degree-6 polynomial errs by < 1.9e-9
     // (0.03 ulp), the reduction (k·ln2 split, or x − k for exp2_) is exact, and Horner plus the final
     // scaling round ~1.3 ulp
     const xs = grid(-87 * scale, 88 * scale, 400_001);
@@ -84,6 +84,25 @@ describe.skipIf(!gpu)('WGSL special functions', () => {
     }
     expect(Number.isNaN(y[7])).toBe(true);
     expect(y[8]).toBe(1);
+  });
+
+  it.each(GPU_MATH)('the vector exps (batched exps, exp-batches.ts) equal the scalar ones bit for bit (%s)', async (math) => {
+    // each component in a different binade and regime: saturation, NaN, the normal range
+    const xs = Float32Array.from([...grid(-130, 130, 20_001), ...logGrid(100, 2_000), 1e6, -1e6, NaN, 0]);
+    const vectors = [2, 3, 4].flatMap((w) => (['exp_', 'exp2_'] as const).map((fn) => vectorExp(fn, w, math)));
+    const components = ['x', 'y', 'z', 'w'];
+    // x lands in a different component at each width, next to other arguments
+    const calls = [2, 3, 4].flatMap((w) => (['exp_', 'exp2_'] as const).flatMap((fn) => components.slice(0, w).map((c, k) => {
+      const args = components.slice(0, w).map((_, m) => (m === k ? 'x' : `(x * ${0.5 + m}) - 1.0`));
+      return { scalar: `${fn}(x)`, vector: `${fn}v${w}(vec${w}<f32>(${args.join(', ')})).${c}` };
+    })));
+    const results = await evaluateWgsl(gpu!, `${mathFunctions(math)}\n${vectors.join('\n')}`, [...new Set(calls.map((c) => c.scalar)), ...calls.map((c) => c.vector)], xs);
+    const scalar = { 'exp_(x)': results[0], 'exp2_(x)': results[1] } as Record<string, Float32Array>;
+    calls.forEach((c, k) => {
+      const got = results[2 + k], want = scalar[c.scalar];
+      const differs = got.findIndex((y, i) => !Object.is(y, want[i]) && !(Number.isNaN(y) && Number.isNaN(want[i])));
+      expect(differs, `${c.vector} at x = ${xs[differs]}: ${got[differs]} vs ${want[differs]}`).toBe(-1);
+    });
   });
 
   it('expm1 and exprel are accurate near 0 and far from it', async () => {

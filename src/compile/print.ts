@@ -21,7 +21,8 @@ export interface Printer {
   body(node: Expr): string;
 }
 
-export function makePrinter(spelling: Spelling, schedules: readonly Schedule[]): Printer {
+/** `schedules` name nodes (the first to name a node wins); every other node is printed inline. */
+export function makePrinter(spelling: Spelling, schedules: readonly Pick<Schedule, 'names'>[]): Printer {
   const memo = new Map<number, string>();
   const text = (node: Expr): string => {
     for (const s of schedules) {

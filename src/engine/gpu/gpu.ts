@@ -13,8 +13,7 @@
  * - Every resource creation and submission runs inside error scopes, and a lost device is reported
  *   with how far the run got, so no failure can come back as zeros.
  */
-import { emitWgsl, type GpuMath, type WgslKernel } from '../../compile/emit-wgsl.ts';
-import type { TangentForm } from '../../compile/program.ts';
+import { emitWgsl, type WgslKernel, type WgslKernelOptions } from '../../compile/emit-wgsl.ts';
 import { GpuSession, maxBatch, type DispatchTuning } from './session.ts';
 import { InputError } from '../../errors.ts';
 import { packParams, type EnsembleResult, type EnsembleSpec } from '../ensemble.ts';
@@ -30,7 +29,7 @@ export interface GpuOptions {
   /** cap on instances per batch (tests use it to force several batches) */
   maxBatch?: number;
   /** WGSL emitter options */
-  kernel?: { workgroupSize?: number; compensated?: boolean; math?: GpuMath; tangentForm?: TangentForm };
+  kernel?: Pick<WgslKernelOptions, 'workgroupSize' | 'compensated' | 'math' | 'tangentForm' | 'expBatchWidth'>;
 }
 
 /** steps summed (compensated f32) on the GPU before the host folds them into f64 */

@@ -76,8 +76,9 @@ describe.each(programs)('exp batches of %s', (_, program) => {
     if (program.method === 'rk4') expect(batches.length).toBeGreaterThanOrEqual(4);
   });
 
-  it('refuses a width outside 1 to 4', () => {
+  it('refuses a width that is not an integer from 1 to 4', () => {
     expect(() => expBatches(roots, fnOf, 5)).toThrow(/1 to 4, got 5/);
     expect(() => expBatches(roots, fnOf, 0)).toThrow(/1 to 4, got 0/);
+    expect(() => expBatches(roots, fnOf, 2.5)).toThrow(/integer from 1 to 4, got 2.5/);
   });
 });

@@ -281,7 +281,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const spelling = wgslSpelling(leafNamer(program, 't'), seriesTermsOf(program, tangentForm), series);
   const scalarStep = makePrinter(spelling, [step]);
   const batchWidth = options.expBatchWidth ?? (program.lanes.length === 0 ? 4 : 0);
-  const { batches, componentName } = batchWidth > 0
+  const { batches, componentName } = batchWidth !== 0
     ? expBatches(program.next.increment, (node) => expCall(node, scalarStep.text(node.args[0]), scalarStep.text).fn, batchWidth)
     : { batches: [], componentName: new Map<number, string>() };
   // batched exps read as components of their batch, wherever they occur

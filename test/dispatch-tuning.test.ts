@@ -35,6 +35,27 @@ describe('dispatch tuning', () => {
     expect(settled).toBe(true);
     expect(55 / (55 + 3.4 * stepsPerDispatch)).toBeLessThanOrEqual(0.11);
   });
+  it('settles where waits add ±10 ms of noise, instead of swinging between short and long dispatches', () => {
+    // lavapipe at N = 65,536 without lanes: ~20 ms fixed (with Deno's wait for the submission), 0.6 ms
+    // a step; each measurement off by up to ±10 ms, as Deno's ~10 ms polling makes it
+    let seed = 7;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 20;
+    const tuning: DispatchTuning = { stepsPerDispatch: 3, targetMs: 50 };
+    const lengths: number[] = [];
+    let settledRounds = 0;
+    for (let k = 0; k < 40; k++) {
+      tuning.stepsPerDispatch = nextDispatchSteps(tuning, tuning.stepsPerDispatch, Math.max(0.5, 20 + 0.6 * tuning.stepsPerDispatch + noise()));
+      if (k >= 8) { lengths.push(tuning.stepsPerDispatch); if (tuning.settled) settledRounds++; }
+    }
+    // the noise-free answer is 300 steps (a target of 10 × 20 ms); with a fixed cost fitted through
+    // noise the length may settle off it, but it must settle: within 1.5× from one round to any other
+    // (the two-point fit on nearby lengths swung between 53 and 905 here, settled a quarter of the
+    // time), with the fixed cost under a fifth of each dispatch
+    expect(Math.max(...lengths) / Math.min(...lengths)).toBeLessThan(1.5);
+    for (const steps of lengths) expect(20 / (20 + 0.6 * steps)).toBeLessThan(0.2);
+    expect(settledRounds / lengths.length).toBeGreaterThan(0.7);
+  });
+
   it('never grows more than 16× in one go', () => {
     const tuning: DispatchTuning = { stepsPerDispatch: 2, targetMs: 50 };
     expect(nextDispatchSteps(tuning, 2, 0.001)).toBe(32);

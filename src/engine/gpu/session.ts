@@ -103,37 +103,42 @@ export interface DispatchTuning {
   maxOverheadShare?: number;
   /** the last two measurements with different step counts: [steps, ms per dispatch] */
   seen?: [number, number][];
+  /** the fixed cost per dispatch (ms) from the last fit over lengths far enough apart */
+  fixedMs?: number;
   /** the last change of length was small: dispatches may go out several to a submission */
   settled?: boolean;
 }
 
 /**
  * The next dispatch length. Time per dispatch is a + b·steps: a fixed cost (loading and storing every
- * instance's state and tangents) plus the steps. Two measurements with different step counts give a
- * and b; until there are two, a dispatch that took over half the target doubles (its time may be all
- * fixed cost, which a proportional guess would mistake for slow steps and shrink the dispatch
- * further). The target is raised until the fixed cost is at most `maxOverheadShare` of it: on a
- * software GPU moving 100 MB of tangents per dispatch the fixed cost is tens of ms, and at a quarter
- * of the time (the first rule here) 8 tangent lanes at N = 65,536 ran 4× slower than at a tenth.
+ * instance's state and tangents) plus the steps. Two measurements whose lengths differ by 2× or more
+ * give a; between such fits the last a stands and b follows the latest measurement (lengths 17 %
+ * apart, with the ±10 ms by which Deno's wait for a submission varies, gave a negative a one time in
+ * three, and the length swung between 45 and 316 steps at N = 65,536 instead of settling). Until
+ * there is an a, a dispatch that took over half the target doubles (its time may be all fixed cost,
+ * which a proportional guess would mistake for slow steps and shrink the dispatch further). The
+ * target is raised until the fixed cost is at most `maxOverheadShare` of it: on a software GPU moving
+ * 100 MB of tangents per dispatch the fixed cost is tens of ms, and at a quarter of the time (the
+ * first rule here) 8 tangent lanes at N = 65,536 ran 4× slower than at a tenth.
  */
 export function nextDispatchSteps(tuning: DispatchTuning, steps: number, ms: number): number {
   const seen = (tuning.seen ??= []);
   if (seen.length === 0 || seen[seen.length - 1][0] !== steps) seen.push([steps, ms]);
   else seen[seen.length - 1][1] = ms;
   if (seen.length > 2) seen.shift();
-  let ideal = steps * (tuning.targetMs / Math.max(ms, 0.05));
-  let fitted = false;
   if (seen.length === 2) {
     const [[s1, t1], [s2, t2]] = seen;
     const perStep = (t2 - t1) / (s2 - s1);
-    if (perStep > 0) {
-      const fixed = Math.max(0, t1 - perStep * s1);
-      const target = Math.min(Math.max(tuning.targetMs, fixed / (tuning.maxOverheadShare ?? 0.1)), 20 * tuning.targetMs);
-      ideal = (target - fixed) / perStep;
-      fitted = true;
-    }
+    if (Math.max(s1, s2) >= 2 * Math.min(s1, s2) && perStep > 0) tuning.fixedMs = Math.max(0, t1 - perStep * s1);
   }
-  if (!fitted && ms > tuning.targetMs / 2 && ms < 4 * tuning.targetMs) ideal = 2 * steps;
+  let ideal = steps * (tuning.targetMs / Math.max(ms, 0.05));
+  const fixed = tuning.fixedMs;
+  const fitted = fixed !== undefined && ms > fixed;
+  if (fitted) {
+    const perStep = (ms - fixed) / steps;
+    const target = Math.min(Math.max(tuning.targetMs, fixed / (tuning.maxOverheadShare ?? 0.1)), 20 * tuning.targetMs);
+    ideal = (target - fixed) / perStep;
+  } else if (ms > tuning.targetMs / 2 && ms < 4 * tuning.targetMs) ideal = 2 * steps;
   // growth per submission is bounded all the same, so a misestimate never makes one dispatch huge
   const next = Math.max(1, Math.min(Math.round(ideal), steps * 16, 1 << 20));
   tuning.settled = fitted && Math.abs(next - steps) <= 0.25 * steps;

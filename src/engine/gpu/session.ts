@@ -113,8 +113,8 @@ export interface DispatchTuning {
  * The next dispatch length. Time per dispatch is a + b·steps: a fixed cost (loading and storing every
  * instance's state and tangents) plus the steps. Two measurements whose lengths differ by 2× or more
  * give a; between such fits the last a stands and b follows the latest measurement (lengths 17 %
- * apart, with the ±10 ms by which Deno's wait for a submission varies, gave a negative a one time in
- * three, and the length swung between 45 and 316 steps at N = 65,536 instead of settling). Until
+ * apart, with the ±10 ms by which Deno's wait for a submission varies, could give a negative a, and
+ * the length swung between 45 and 316 steps at N = 65,536 instead of settling). Until
  * there is an a, a dispatch that took over half the target doubles (its time may be all fixed cost,
  * which a proportional guess would mistake for slow steps and shrink the dispatch further). The
  * target is raised until the fixed cost is at most `maxOverheadShare` of it: on a software GPU moving

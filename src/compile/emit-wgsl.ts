@@ -164,10 +164,15 @@ const expAccurate = (name: string, t: WgslFloat) => `fn ${name}(x: ${t.f}) -> ${
   let k = shifted - ROUND_SHIFT;
   let r = (x - k * 0.693145751953125) - k * 1.428606765330187e-6;
   let p = ${hornerWgsl(EXP_POLYNOMIAL, 'r')};
-  // the bits of shifted are 0x4b400000 + k: clamped before subtracting, so no value wraps around
-  let bits = clamp(bitcast<${t.i}>(shifted), ${t.i}(0x4b400000i - 126i), ${t.i}(0x4b400000i + 127i));
-  return p * bitcast<${t.f}>((bits - 0x4b3fff81i) << ${t.u}(23u));
+${timesPowerOf2(t)}
 }`;
+
+/**
+ * p · 2^k, k read from the bits of `shifted` (0x4b400000 + k), as exp_ and exp2_ end: clamped before
+ * subtracting, so no value wraps around
+ */
+const timesPowerOf2 = (t: WgslFloat) => `  let bits = clamp(bitcast<${t.i}>(shifted), ${t.i}(0x4b400000i - 126i), ${t.i}(0x4b400000i + 127i));
+  return p * bitcast<${t.f}>((bits - 0x4b3fff81i) << ${t.u}(23u));`;
 
 /** 2^f on |f| ≤ 1/2: the exp polynomial above with r = f·ln 2 substituted (same relative error) */
 const EXP2_POLYNOMIAL = EXP_POLYNOMIAL.map((c, i) => c * Math.LN2 ** i);
@@ -181,8 +186,7 @@ const exp2Accurate = (name: string, t: WgslFloat) => `fn ${name}(x: ${t.f}) -> $
   let shifted = x + 12582912.0;
   let f = x - (shifted - ROUND_SHIFT);
   let p = ${hornerWgsl(EXP2_POLYNOMIAL, 'f')};
-  let bits = clamp(bitcast<${t.i}>(shifted), ${t.i}(0x4b400000i - 126i), ${t.i}(0x4b400000i + 127i));
-  return p * bitcast<${t.f}>((bits - 0x4b3fff81i) << ${t.u}(23u));
+${timesPowerOf2(t)}
 }`;
 
 /** The builtins (typically exp2(x·log2 e) in f32: see expAccurate for their error). */
@@ -196,15 +200,18 @@ interface WgslFloat {
 }
 const wgslFloat = (n: number): WgslFloat => (n === 1 ? { f: 'f32', i: 'i32', u: 'u32' } : { f: `vec${n}<f32>`, i: `vec${n}<i32>`, u: `vec${n}<u32>` });
 
+/** The exp function `fn` (exp_ or exp2_) of `math` over `t`, named `name`. */
+function expFunction(fn: ExpFunction, name: string, t: WgslFloat, math: GpuMath): string {
+  if (math === 'fast') return expFast(name, fn === 'exp2_' ? 'exp2' : 'exp', t);
+  return fn === 'exp2_' ? exp2Accurate(name, t) : expAccurate(name, t);
+}
+
 /**
  * The exp function `fn` (exp_ or exp2_) on vectors of `width` components (exp-batches.ts), named
  * `${fn}v${width}`: the scalar function's operations, component by component.
  */
 export function vectorExp(fn: ExpFunction, width: number, math: GpuMath): string {
-  const name = `${fn}v${width}`;
-  const t = wgslFloat(width);
-  if (math === 'fast') return expFast(name, fn === 'exp2_' ? 'exp2' : 'exp', t);
-  return fn === 'exp2_' ? exp2Accurate(name, t) : expAccurate(name, t);
+  return expFunction(fn, `${fn}v${width}`, wgslFloat(width), math);
 }
 
 /** expm1, exprel and exprel' in f32: a series near 0 (|x| < 0.5), the closed forms elsewhere. */
@@ -245,8 +252,7 @@ export const OPAQUE_ONE_INIT = 'ONE = chunk.one; ROUND_SHIFT = 12582912.0 * ONE;
 
 /** The kernel's special functions exp_, exp2_, expm1, exprel and exprel_prime; they need OPAQUE_ONE, initialised by OPAQUE_ONE_INIT. */
 export function mathFunctions(math: GpuMath = 'accurate'): string {
-  const f32 = wgslFloat(1);
-  const exps = math === 'fast' ? [expFast('exp_', 'exp', f32), expFast('exp2_', 'exp2', f32)] : [expAccurate('exp_', f32), exp2Accurate('exp2_', f32)];
+  const exps = (['exp_', 'exp2_'] as const).map((fn) => expFunction(fn, fn, wgslFloat(1), math));
   return `${exps.join('\n\n')}\n\n${FUNCTIONS}`;
 }
 

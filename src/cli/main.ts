@@ -1,11 +1,12 @@
 /**
  * The `ionsweep` command. Thin: each subcommand parses its flags, runs a job and writes the result.
- * Input problems exit with status 2 and one line naming the problem; anything else is a bug and
- * exits with status 1 and a stack trace.
+ * Input problems exit with status 2 and one line naming the problem; problems of the environment
+ * (disk full or read-only, a path of the wrong kind) exit with status 1 and one line naming the file;
+ * anything else is a bug and exits with status 1 and a stack trace.
  */
 import process from 'node:process';
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../errors.ts';
+import { InputError, environmentErrorOf } from '../errors.ts';
 import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
 import { mergeCommand, verifyCommand } from './merge.ts';
@@ -36,12 +37,23 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof InputError) {
-      process.stderr.write(`ionsweep: ${error.message}\n`);
+      process.stderr.write(`ionsweep: ${oneLine(error.message)}\n`);
       return 2;
+    }
+    const environment = environmentErrorOf(error);
+    if (environment) {
+      process.stderr.write(`ionsweep: ${oneLine(environment.message)}\n`);
+      return 1;
     }
     process.stderr.write(`ionsweep: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
     return 1;
   }
+}
+
+/** Messages are one line by contract; a newline from an echoed input must not break that. */
+function oneLine(message: string): string {
+  const flat = message.replace(/\s*\n\s*/g, ' ');
+  return flat.length > 2000 ? `${flat.slice(0, 2000)}… (${flat.length} characters)` : flat;
 }
 
 if ((import.meta as ImportMeta & { main?: boolean }).main) {

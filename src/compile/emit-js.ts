@@ -12,7 +12,7 @@ import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layou
 import { makePrinter, type Printer, type Spelling } from './print.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
 import type { Temp } from './schedule.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 
 export type Precision = 'f64' | 'f32';
 
@@ -207,6 +207,16 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     timeAfter: '(n + 1) * DT',
     crossingTime: (before, after) => `(n + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,
   });
+  const divergence = divergenceCode(program, layout, {
+    array: 'ev',
+    at,
+    outOfRange: (x) => `!(Math.abs(${x}) < ${DIVERGED_ABOVE})`,
+    anyOutOfRange: (xs) => (xs.length ? `!(${xs.map((x) => `Math.abs(${x}) < ${DIVERGED_ABOVE}`).join(' && ')})` : 'false'),
+    stepsHigh: 'Math.floor((n + 1) / 65536)',
+    stepsLow: '((n + 1) % 65536)',
+    literal: (x) => String(x),
+    mutable: 'let',
+  });
   const lanes = [...Array(L).keys()];
   const states = [...Array(S).keys()];
   const round = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
@@ -243,6 +253,7 @@ ${lanes.map((j) => [
     ...states.map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
   ].join('\n')).join('\n')}
 ${states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)).join('\n')}
+${indent(divergence.step, '    ')}
     if (accumulate) {
 ${lines(observed.perStep, obsPrinter.body, '      ')}
 ${program.observed.map((_, o) => `      { const v = ${obsValue(o)}; sum${o} += v; if (v < min${o}) min${o} = v; if (v > max${o}) max${o} = v; }`).join('\n')}
@@ -267,6 +278,7 @@ function init(b, N, i0, i1) {
 ${loadParams}
 ${initBody}
 ${indent(events.init, '    ')}
+${indent(divergence.init((k) => `st[${at(k)}]`), '    ')}
   }
 }
 function run(b, a) {

@@ -7,7 +7,7 @@
  */
 import template from '../../shaders/ensemble.wgsl.ts';
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES, type Expr } from '../model/expr.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, F32_SERIES_BELOW, declareTemps, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { expBatches, orderUnits, type ExpBatch } from './exp-batches.ts';
 import { makePrinter, type Spelling } from './print.ts';
@@ -318,6 +318,22 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     crossingTime: (before, after) => `(f32(step) + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,
   });
 
+  // out of range as an integer test on the bits of |x|: NaN and ±Inf compare above every finite
+  // value there, and no compiler can fold it away (WGSL lets implementations assume that float
+  // values are never NaN or Inf, so !(abs(x) < B) could be simplified into abs(x) >= B)
+  const magnitudeBits = (x: string) => `(bitcast<u32>(${x}) & 0x7fffffffu)`;
+  const divergedBits = `${new Uint32Array(new Float32Array([DIVERGED_ABOVE]).buffer)[0]}u`;
+  const divergence = divergenceCode(program, layout, {
+    array: 'events',
+    at,
+    outOfRange: (x) => `${magnitudeBits(x)} >= ${divergedBits}`,
+    anyOutOfRange: (xs) => (xs.length ? `${xs.map(magnitudeBits).reduce((a, b) => `max(${a}, ${b})`)} >= ${divergedBits}` : 'false'),
+    stepsHigh: 'f32((step + 1u) >> 16u)',
+    stepsLow: 'f32((step + 1u) & 0xffffu)',
+    literal: wgslLiteral,
+    mutable: 'var',
+  });
+
   const loadParams = join(program.instanceParams.map((_, q) => `  let ${vars.param(q)} = params[${at(q)}];`));
 
   const initCode = join([
@@ -329,6 +345,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...[...Array(2 * accSums).keys()].map((slot) => `  acc[${at(slot)}] = 0.0;`),
     ...obs.map((o) => `  extrema[${at(o)}] = ${wgslLiteral(Infinity)};\n  extrema[${at(O + o)}] = ${wgslLiteral(-Infinity)};`),
     indent(events.init, '  '),
+    indent(divergence.init((k) => `state[${at(k)}]`), '  '),
   ]);
 
   const loadState = join([
@@ -356,6 +373,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
       ...states.map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
     ]),
     ...states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)),
+    indent(divergence.step, '    '),
   ]);
 
   const observeCode = join([

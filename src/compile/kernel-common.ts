@@ -200,3 +200,114 @@ export function eventCode(layout: Layout, d: EventDialect): EventCode {
   };
   return { init: init.join('\n'), load: load.join('\n'), step, store: store.join('\n') };
 }
+
+/**
+ * A state is diverged once it is NaN, ±Inf, or at least this large in magnitude. Far above any value
+ * a state of a neuron model takes (mV, µM, gate fractions), yet 29 orders of magnitude below f32's
+ * overflow (3.4e38): an unstable run grows through it a few steps before it overflows, so the f32 and
+ * f64 engines call the same runs diverged at about the same time, instead of f64 carrying a huge but
+ * finite V for hundreds of steps after f32 has reached Inf. Exact in f32 (1953125·2^9).
+ */
+export const DIVERGED_ABOVE = 1e9;
+
+/**
+ * The states the kernels test every step: few enough to cost almost nothing, chosen so that every
+ * state reaches one of them through the step's dependencies (state j reads state k when j's
+ * increment reads k). A NaN or Inf in any state then reaches a watched state within as many steps
+ * as that path is long (one for gates, which V's update reads; conductance models are one strongly
+ * connected graph, so a single state is watched). Spike-source states are preferred, then state order.
+ */
+export function watchedStates(program: StepProgram): number[] {
+  const S = program.states.length;
+  const index = new Map(program.states.map((s, k) => [s.name, k]));
+  // readers[k]: the states whose increment reads state k
+  const readers: number[][] = program.states.map(() => []);
+  program.next.increment.forEach((root, j) => {
+    for (const node of topoOrder([root])) {
+      if (node.op === 'state') {
+        const k = index.get(node.name);
+        if (k !== undefined && k !== j) readers[k].push(j);
+      }
+    }
+  });
+  const sourceStates = new Set<number>();
+  for (const s of program.spikeSources) for (const node of topoOrder([s.expr])) if (node.op === 'state' && index.has(node.name)) sourceStates.add(index.get(node.name)!);
+  const order = [...sourceStates, ...[...Array(S).keys()].filter((k) => !sourceStates.has(k))];
+  // reaches[w]: the states with a path to w (found by walking backwards from w)
+  const writers: number[][] = program.states.map(() => []);
+  readers.forEach((rs, k) => rs.forEach((j) => writers[j].push(k)));
+  const covered = new Set<number>();
+  const watched: number[] = [];
+  // a state none of whose downstream states is watched must be watched itself: take the
+  // preferred states first, then whatever is left uncovered
+  for (const w of order) {
+    if (covered.has(w)) continue;
+    watched.push(w);
+    const stack = [w];
+    while (stack.length) {
+      const k = stack.pop()!;
+      if (covered.has(k)) continue;
+      covered.add(k);
+      stack.push(...writers[k]);
+    }
+  }
+  return watched.sort((a, b) => a - b);
+}
+
+/** How an emitter spells the divergence record (see divergenceCode). */
+export interface DivergenceDialect {
+  /** the events array and the index of a fixed slot of this instance */
+  array: string;
+  at(slot: number): string;
+  /** true when state value `x` is out of range (NaN, ±Inf or |x| ≥ DIVERGED_ABOVE), for one state and for several */
+  outOfRange(x: string): string;
+  anyOutOfRange(xs: string[]): string;
+  /** the steps completed (after this step), as the high (÷ 65,536) and low halves, each an exact float */
+  stepsHigh: string;
+  stepsLow: string;
+  literal(value: number): string;
+  /** keyword of a mutable local */
+  mutable: string;
+}
+
+/**
+ * The divergence record, shared by the emitters so that they record the same thing: after every step
+ * the watched states (watchedStates) are tested, one comparison each; only on that rare branch, and
+ * only while nothing is recorded yet, the state to blame is found and recorded with the steps
+ * completed and its value (layout.ts, eventSlots). The record is sticky and kept in the events
+ * buffer, so it does not depend on where dispatches, chunks or batches begin and end. The state
+ * blamed is the first out of range in state order among those that are not watched (they left the
+ * range no later than the watched state they feed), else the first watched one. `init` tests every
+ * state once after initialisation (steps completed: 0).
+ */
+export function divergenceCode(program: StepProgram, layout: Layout, d: DivergenceDialect) {
+  const slots = eventSlots(layout);
+  const S = layout.states;
+  const all = [...Array(S).keys()];
+  const watched = watchedStates(program);
+  const order = [...all.filter((k) => !watched.includes(k)), ...watched];
+  const zero = d.literal(0);
+  const recorded = `${d.array}[${d.at(slots.divergedState)}]`;
+  const record = (stateText: (k: number) => string, high: string, low: string) => [
+    `if (${recorded} == ${zero}) {`,
+    `  ${d.mutable} blame = ${zero};`,
+    `  ${d.mutable} blamed = ${zero};`,
+    ...order.map((k) => `  if (blame == ${zero} && ${d.outOfRange(stateText(k))}) { blame = ${d.literal(k + 1)}; blamed = ${stateText(k)}; }`),
+    `  ${recorded} = blame;`,
+    `  ${d.array}[${d.at(slots.divergedStepsHigh)}] = ${high};`,
+    `  ${d.array}[${d.at(slots.divergedStepsLow)}] = ${low};`,
+    `  ${d.array}[${d.at(slots.divergedValue)}] = blamed;`,
+    `}`,
+  ];
+  const guarded = (test: string, body: string[]) => [`if (${test}) {`, ...body.map((line) => `  ${line}`), '}'].join('\n');
+  return {
+    watched,
+    /** after initialisation; `stateText(k)` reads state k's initial value */
+    init: (stateText: (k: number) => string) => [
+      ...[slots.divergedState, slots.divergedStepsHigh, slots.divergedStepsLow, slots.divergedValue].map((slot) => `${d.array}[${d.at(slot)}] = ${zero};`),
+      guarded(d.anyOutOfRange(all.map(stateText)), record(stateText, zero, zero)),
+    ].join('\n'),
+    /** after the states are updated, in the step loop */
+    step: guarded(d.anyOutOfRange(watched.map(vars.state)), record(vars.state, d.stepsHigh, d.stepsLow)),
+  };
+}

@@ -53,11 +53,14 @@ export const observedTangentSlot = (layout: Layout, obs: number, lane: number): 
  * Slots of the events buffer, per spike source q: the threshold-crossing count and its ring of
  * times; then, when maxima are recorded, the maxima count, the count of maxima above 0 mV (spikes in
  * Prinz's sense), the peak detector's state (mode, running extreme, its time) and rings of maxima
- * times and values.
+ * times and values; last, the divergence record (kernel-common.ts, divergenceCode): the state found
+ * out of range plus one (0: none), the steps completed then as two exact halves (high: ÷ 65,536,
+ * low: the remainder; one f32 holds integers only to 2^24), and that state's value.
  */
 export function eventSlots(layout: Layout) {
   const Q = layout.spikeSources, K = layout.spikeCapacity, M = layout.maximaCapacity;
   const maxBase = (q: number) => Q * (1 + K) + q * (5 + 2 * M);
+  const divergedBase = Q * (1 + K) + (M > 0 ? Q * (5 + 2 * M) : 0);
   return {
     spikeCount: (q: number) => q,
     spikeRing: (q: number, entry: number) => Q + q * K + entry,
@@ -68,7 +71,11 @@ export function eventSlots(layout: Layout) {
     detectorTime: (q: number) => maxBase(q) + 4,
     maximumTime: (q: number, entry: number) => maxBase(q) + 5 + entry,
     maximumValue: (q: number, entry: number) => maxBase(q) + 5 + M + entry,
-    total: Q * (1 + K) + (M > 0 ? Q * (5 + 2 * M) : 0),
+    divergedState: divergedBase,
+    divergedStepsHigh: divergedBase + 1,
+    divergedStepsLow: divergedBase + 2,
+    divergedValue: divergedBase + 3,
+    total: divergedBase + 4,
   };
 }
 

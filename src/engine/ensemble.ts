@@ -99,6 +99,28 @@ export interface TraceResult {
   tangentSeries(row: number, observedName: string, laneKey: string): Float64Array;
 }
 
+/**
+ * Instances whose run left the finite range: a state became NaN or ±Inf, or reached DIVERGED_ABOVE in
+ * magnitude (compile/kernel-common.ts, divergenceCode). Their observables, tangents and traces are
+ * NaN from then on and mean nothing: results.ts sets their means, extremes and mean tangents to NaN,
+ * and every summary leaves them out.
+ */
+export interface DivergenceResult {
+  /** number of diverged instances */
+  count: number;
+  /** per instance: the state blamed (index into stateNames), −1 where the instance stayed in range */
+  state: Int32Array;
+  /** the program's state names */
+  stateNames: string[];
+  /** per instance: when it was found (ms, at the end of that step; 0: the initial state), NaN where in range */
+  timeMs: Float64Array;
+  /** per instance: the blamed state's value then (NaN, ±Inf, or beyond ±DIVERGED_ABOVE), NaN where in range */
+  value: Float64Array;
+}
+
+/** An instance's status: its run stayed in range, or diverged (DivergenceResult). */
+export type InstanceStatus = 'ok' | 'diverged';
+
 export interface EnsembleResult {
   engine: 'cpu' | 'gpu';
   /** where it ran: 'cpu (N threads)' or the GPU adapter's description */
@@ -116,6 +138,8 @@ export interface EnsembleResult {
   /** present when maximaCapacity > 0 */
   maxima?: MaximaResult[];
   traces?: TraceResult;
+  /** which instances diverged, when and in which state */
+  divergence: DivergenceResult;
   wallMs: number;
 }
 
@@ -137,7 +161,7 @@ export function packParams(program: StepProgram, N: number, table: ParamTable | 
     }
   }
   program.instanceParams.forEach((name, q) => {
-    const column = columns[name];
+    const column = Object.hasOwn(columns, name) ? columns[name] : undefined;
     if (column && column.length !== N) throw new InputError(`parameter column '${name}' has ${column.length} values, expected N = ${N}`);
     const fallback = program.values[name];
     for (let i = 0; i < N; i++) out[q * N + i] = column ? column[i] : fallback;

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.ts';
 import { eventSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
-import type { EnsembleResult, EnsembleSpec, MaximaResult, MaximaRings, SpikeResult, TraceResult } from './ensemble.ts';
+import type { DivergenceResult, EnsembleResult, EnsembleSpec, InstanceStatus, MaximaResult, MaximaRings, SpikeResult, TraceResult } from './ensemble.ts';
 import type { RunPlan } from './plan.ts';
 
 /** The buffers of one contiguous group of instances [start, start + n), f64 on the host. */
@@ -105,11 +105,52 @@ export interface AssembleInput {
   traceTimesMs: Float64Array;
 }
 
+/**
+ * The divergence records of every group (layout.ts, eventSlots): the state blamed, the steps
+ * completed when it was found (two exact halves), and its value.
+ */
+function divergenceOf(input: AssembleInput): DivergenceResult {
+  const { spec, plan, layout, groups } = input;
+  const N = spec.N;
+  const slots = eventSlots(layout);
+  const state = new Int32Array(N).fill(-1), timeMs = new Float64Array(N).fill(NaN), value = new Float64Array(N).fill(NaN);
+  let count = 0;
+  for (const g of groups) {
+    const ev = g.buffers.events;
+    for (let i = 0; i < g.n; i++) {
+      const blamed = ev[slots.divergedState * g.n + i];
+      if (blamed === 0) continue;
+      const steps = ev[slots.divergedStepsHigh * g.n + i] * 65536 + ev[slots.divergedStepsLow * g.n + i];
+      state[g.start + i] = blamed - 1;
+      timeMs[g.start + i] = steps * plan.dtMs;
+      value[g.start + i] = ev[slots.divergedValue * g.n + i];
+      count++;
+    }
+  }
+  return { count, state, stateNames: spec.program.states.map((s) => s.name), timeMs, value };
+}
+
+/** Instance i's status. */
+export function statusOf(divergence: Pick<DivergenceResult, 'state'>, i: number): InstanceStatus {
+  return divergence.state[i] >= 0 ? 'diverged' : 'ok';
+}
+
+/** One phrase saying how instance i diverged, e.g. "V = NaN at t = 12.5 ms"; undefined when it did not. */
+export function describeDivergence(divergence: Pick<DivergenceResult, 'state' | 'stateNames' | 'timeMs' | 'value'>, i: number): string | undefined {
+  const k = divergence.state[i];
+  if (k < 0) return undefined;
+  const v = divergence.value[i];
+  const value = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? v.toPrecision(3) : v > 0 ? '+Inf' : '-Inf';
+  const t = divergence.timeMs[i];
+  return `${divergence.stateNames[k]} = ${value} at t = ${Number(t.toPrecision(12))} ms`;
+}
+
 export function assembleResult(input: AssembleInput): EnsembleResult {
   const { spec, plan, layout, groups } = input;
   const { program, N } = spec;
   const samples = plan.totalSteps - plan.discardSteps;
   const K = layout.spikeCapacity;
+  const divergence = divergenceOf(input);
 
   const observed = program.observed.map((o, oi) => {
     const mean = new Float64Array(N), min = new Float64Array(N), max = new Float64Array(N);
@@ -123,6 +164,15 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
         program.lanes.forEach((_, j) => {
           meanTangent[j][g.start + i] = b.obsTanSum[observedTangentSlot(layout, oi, j) * g.n + i] / samples;
         });
+      }
+    }
+    // a diverged instance's averages and extremes mix values from before and after (and f32 min/max
+    // of NaN are undefined in WGSL): none of them is a result
+    if (divergence.count > 0) {
+      for (let i = 0; i < N; i++) {
+        if (divergence.state[i] < 0) continue;
+        mean[i] = min[i] = max[i] = NaN;
+        for (const t of meanTangent) t[i] = NaN;
       }
     }
     return { name: o.name, unit: o.unit, kind: o.kind, mean, min, max, meanTangent };
@@ -228,6 +278,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
     spikes,
     maxima,
     traces,
+    divergence,
     wallMs: input.wallMs,
   };
 }

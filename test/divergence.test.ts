@@ -1,0 +1,114 @@
+/**
+ * Diverged models (issue 14, item 4): every instance carries a status, recorded by the kernels of
+ * both engines alike, independent of chunk, dispatch and batch boundaries; diverged instances never
+ * pass for results. Models: hh under rk4, which is stable at dt 0.05 ms for gNa = 120 mS/cm² and
+ * blows up within ~1 ms for gNa ≥ 1000 (the step's stiffness grows with the conductance).
+ */
+import { describe, expect, it } from 'vitest';
+import { libraryModel } from '../src/channels/index.ts';
+import { compile } from '../src/compile/compile.ts';
+import { emitJs, instantiateJs, type KernelBuffers } from '../src/compile/emit-js.ts';
+import { DIVERGED_ABOVE, watchedStates } from '../src/compile/kernel-common.ts';
+import { bufferSlots, eventSlots } from '../src/compile/layout.ts';
+import { runCpu } from '../src/engine/cpu.ts';
+import { runGpu } from '../src/engine/gpu/gpu.ts';
+import { describeDivergence, statusOf } from '../src/engine/results.ts';
+import { gpuForTests } from './gpu-helper.ts';
+
+const gpu = await gpuForTests();
+const hh = libraryModel('hh');
+const gNa = [120, 1000, 3000, 10000, 100000];
+const stiff = () => compile(hh, { method: 'rk4', dtMs: 0.05, instanceParams: ['gNa'] });
+/** a current step of 1e12 µA/cm² from t = 3500 ms throws V out of range at the end of step 70,000 (> 65,536) */
+const late = () => ({
+  program: compile(hh, { dtMs: 0.05, stimulus: [{ startMs: 3500, stopMs: 3600, ampUAPerCm2: 1e12 }] }), N: 1, durationMs: 3600,
+});
+
+describe('divergence status', () => {
+  it('watches one state of a connected model, and every state of a model is covered', () => {
+    const program = stiff();
+    const watched = watchedStates(program);
+    expect(watched.map((k) => program.states[k].name)).toEqual(['V']);
+    const prinz = compile(libraryModel('prinz'), { dtMs: 0.025 });
+    expect(watchedStates(prinz).map((k) => prinz.states[k].name)).toEqual(['V']);
+  });
+
+  it('marks exactly the instances that left the finite range (f64 CPU engine), with time and state, and NaN observables', async () => {
+    const r = await runCpu({ program: stiff(), N: gNa.length, params: { gNa }, durationMs: 20, maximaCapacity: 8 });
+    const d = r.divergence;
+    expect(Array.from(gNa, (_, i) => statusOf(d, i))).toEqual(['ok', 'diverged', 'diverged', 'diverged', 'diverged']);
+    expect(d.count).toBe(4);
+    expect(d.state[0]).toBe(-1);
+    expect(d.timeMs[0]).toBeNaN();
+    expect(r.observed[0].mean[0]).toBeGreaterThan(-80);
+    for (let i = 1; i < gNa.length; i++) {
+      // found within a millisecond or so of the start, on a step boundary (dt 0.05 ms)
+      expect(d.timeMs[i]).toBeGreaterThan(0);
+      expect(d.timeMs[i]).toBeLessThan(2);
+      expect(Math.abs(d.timeMs[i] / 0.05 - Math.round(d.timeMs[i] / 0.05))).toBeLessThan(1e-9);
+      expect(d.stateNames[d.state[i]]).toBeTruthy();
+      expect(Number.isNaN(d.value[i]) || Math.abs(d.value[i]) >= DIVERGED_ABOVE).toBe(true);
+      expect(describeDivergence(d, i)).toMatch(/^\S+ = (NaN|[+-]Inf|-?[\d.]+e\+\d+) at t = [\d.]+ ms$/);
+      // the means, extremes and tangents of a diverged run are not results
+      for (const o of r.observed) for (const stat of [o.mean, o.min, o.max]) expect(stat[i]).toBeNaN();
+    }
+    // the more stiff, the sooner
+    expect(d.timeMs[4]).toBeLessThanOrEqual(d.timeMs[1]);
+  });
+
+  it('records a state out of range at initialisation as diverged at t = 0', async () => {
+    const program = compile(hh, { dtMs: 0.025, instanceParams: ['initVMv'] });
+    const r = await runCpu({ program, N: 2, params: { initVMv: [-65, 2e9] }, durationMs: 1 });
+    expect(statusOf(r.divergence, 0)).toBe('ok');
+    expect(describeDivergence(r.divergence, 1)).toBe('V = 2.00e+9 at t = 0 ms');
+  });
+
+  it('records the same step and state however the run is cut into chunks (JavaScript kernel)', () => {
+    const program = stiff();
+    const kernel = emitJs(program, { spikeCapacity: 4, maximaCapacity: 4 });
+    const fn = instantiateJs(kernel.source);
+    const N = gNa.length, slots = bufferSlots(kernel.layout), ev = eventSlots(kernel.layout);
+    const buffers = (): KernelBuffers => ({
+      state: new Float64Array(slots.state * N), tangent: new Float64Array(0), params: Float64Array.from(gNa),
+      obsSum: new Float64Array(slots.obsSum * N), obsMin: new Float64Array(slots.obsMin * N), obsMax: new Float64Array(slots.obsMax * N),
+      obsTanSum: new Float64Array(0), events: new Float64Array(slots.events * N), traceRow: new Int32Array(N).fill(-1), trace: new Float64Array(0),
+    });
+    const args = { N, i0: 0, i1: N, accumulate: true, traceEvery: 0, traceFirstSample: 0, traceSamplesPerRow: 0 };
+    const whole = buffers(), pieces = buffers();
+    fn.init(whole, N, 0, N);
+    fn.run(whole, { ...args, stepStart: 0, nSteps: 400 });
+    fn.init(pieces, N, 0, N);
+    for (let s = 0; s < 400; s += 7) fn.run(pieces, { ...args, stepStart: s, nSteps: Math.min(7, 400 - s) });
+    const record = (b: KernelBuffers) => [ev.divergedState, ev.divergedStepsHigh, ev.divergedStepsLow, ev.divergedValue].map((slot) => Array.from(b.events.subarray(slot * N, slot * N + N)));
+    expect(record(pieces)).toEqual(record(whole));
+    expect(record(whole)[0].filter((x) => x > 0).length).toBe(4);
+  });
+
+  it('reads back the time of a late divergence exactly (past 65,536 steps, where the high half of the step count is used)', async () => {
+    const r = await runCpu(late());
+    expect(describeDivergence(r.divergence, 0)).toMatch(/^V = \d\.\d\de\+10 at t = 3500\.05 ms$/);
+  });
+});
+
+describe.skipIf(!gpu)('divergence status on the GPU engine', () => {
+  it('marks the same instances at the same steps as the CPU engine, whatever the batch and dispatch length', async () => {
+    const spec = { program: stiff(), N: gNa.length, params: { gNa }, durationMs: 20, maximaCapacity: 8 };
+    const cpu = await runCpu(spec);
+    const whole = await runGpu(spec, { gpu: gpu! });
+    const split = await runGpu(spec, { gpu: gpu!, maxBatch: 2, targetDispatchMs: 1 });
+    expect(Array.from(whole.divergence.state, (_, i) => statusOf(whole.divergence, i))).toEqual(Array.from(cpu.divergence.state, (_, i) => statusOf(cpu.divergence, i)));
+    for (let i = 0; i < gNa.length; i++) {
+      // f32 and f64 arithmetic differ, so the blow-up may be found a step or two apart
+      if (statusOf(cpu.divergence, i) === 'diverged') expect(Math.abs(whole.divergence.timeMs[i] - cpu.divergence.timeMs[i])).toBeLessThanOrEqual(0.1 + 1e-9);
+    }
+    expect(Array.from(split.divergence.state)).toEqual(Array.from(whole.divergence.state));
+    expect(Array.from(split.divergence.timeMs)).toEqual(Array.from(whole.divergence.timeMs));
+    expect(Array.from(split.divergence.value)).toEqual(Array.from(whole.divergence.value));
+    expect(whole.observed[0].mean[1]).toBeNaN();
+  });
+
+  it('reads back the time of a late divergence exactly', async () => {
+    const r = await runGpu(late(), { gpu: gpu! });
+    expect(describeDivergence(r.divergence, 0)).toMatch(/^V = \d\.\d\de\+10 at t = 3500\.05 ms$/);
+  });
+});

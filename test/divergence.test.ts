@@ -13,6 +13,7 @@ import { bufferSlots, eventSlots } from '../src/compile/layout.ts';
 import { runCpu } from '../src/engine/cpu.ts';
 import { runGpu } from '../src/engine/gpu/gpu.ts';
 import { describeDivergence, statusOf } from '../src/engine/results.ts';
+import { cli, expectOneLineFailure } from './cli-helper.ts';
 import { gpuForTests } from './gpu-helper.ts';
 
 const gpu = await gpuForTests();
@@ -110,5 +111,19 @@ describe.skipIf(!gpu)('divergence status on the GPU engine', () => {
   it('reads back the time of a late divergence exactly', async () => {
     const r = await runGpu(late(), { gpu: gpu! });
     expect(describeDivergence(r.divergence, 0)).toMatch(/^V = \d\.\d\de\+10 at t = 3500\.05 ms$/);
+  });
+});
+
+describe('ionsweep simulate on a diverged run', () => {
+  it('exits 2 with one line saying when and what diverged and suggesting a smaller --dt-ms, instead of NaN printed as null', async () => {
+    const run = await cli(['simulate', '--model', 'hh', '--method', 'rk4', '--dt-ms', '1', '--duration-ms', '50', '--engine', 'cpu']);
+    expectOneLineFailure(run, 2, /the model diverged: \S+ = (NaN|[+-]Inf|\S+e\+\d+) at t = \d+ ms \(--method rk4, --dt-ms 1\).*smaller --dt-ms/);
+    expect(run.stdout).toBe('');
+  });
+
+  it('keeps exit 0 for a run that stays in range', async () => {
+    const run = await cli(['simulate', '--model', 'hh', '--method', 'rk4', '--dt-ms', '0.025', '--duration-ms', '20', '--engine', 'cpu']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).meanVMv).toBeGreaterThan(-80);
   });
 });

@@ -103,6 +103,11 @@ export function simulateCommand(): Command {
         }
         throw error;
       });
+      if (result.divergence) {
+        // exit 2: what diverged is the run the user asked for (its dt, method and parameters), and
+        // the same request diverges again on any machine, unlike an environment failure (exit 1)
+        throw new InputError(`the model diverged: ${result.divergence.description} (--method ${result.method}, --dt-ms ${result.dtMs}); its observables would be NaN, not results: try a smaller --dt-ms${result.method !== 'exp-euler' ? ' or --method exp-euler' : ''}, or check the --set values`);
+      }
       if (flags.out) await writeFileAtomic(flags.out, traceNpy(result));
       const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(simulationJson(result, flags.out), null, 2) + '\n';
       await writeStdout(text);

@@ -11,6 +11,7 @@ import { requireParam, type Model } from '../model/model.ts';
 import { runEnsemble, ENGINE_CHOICES, type EngineChoice } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { observableKey } from '../analysis/names.ts';
+import { describeDivergence } from '../engine/results.ts';
 import { describeIssue, finite, got, nonNegative, oneOf, positive } from './schema.ts';
 
 const stepSchema = z.object({
@@ -66,6 +67,13 @@ export interface SimulationResult {
   /** { meanVMv: { gNa: d meanVMv / d gNa, 'log:gCaS': ... } } */
   tangents: Record<string, Record<string, number>>;
   trace?: { timesMs: Float64Array; series: Record<string, Float64Array> };
+  /**
+   * ok, or diverged: a state left the finite range (NaN, ±Inf or beyond 1e9; engine/ensemble.ts,
+   * DivergenceResult), and the observables and tangents are NaN: not results
+   */
+  status: 'ok' | 'diverged';
+  /** when diverged: which state, when (ms), its value then, and all that as one phrase */
+  divergence?: { state: string; timeMs: number; value: number; description: string };
   wallMs: number;
 }
 
@@ -142,6 +150,13 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
     observables,
     tangents,
     trace,
+    status: r.divergence.state[0] >= 0 ? 'diverged' : 'ok',
+    divergence: r.divergence.state[0] >= 0
+      ? {
+        state: r.divergence.stateNames[r.divergence.state[0]], timeMs: r.divergence.timeMs[0], value: r.divergence.value[0],
+        description: describeDivergence(r.divergence, 0)!,
+      }
+      : undefined,
     wallMs: r.wallMs,
   };
 }

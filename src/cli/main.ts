@@ -11,6 +11,7 @@ import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
 import { mergeCommand, verifyCommand } from './merge.ts';
 import { costCommands } from './cost-commands.ts';
+import { installSignalExits, launcherPidOf, startWatchdog } from './signals.ts';
 
 export const VERSION = '0.1.0';
 
@@ -57,6 +58,9 @@ function oneLine(message: string): string {
 }
 
 if ((import.meta as ImportMeta & { main?: boolean }).main) {
+  // SIGINT/SIGTERM/SIGHUP stop the run with 130/143/129; no orphan outlives the launcher (signals.ts)
+  installSignalExits();
+  startWatchdog(launcherPidOf(process.env));
   const code = await main(process.argv.slice(2));
   process.exit(code);
 }

@@ -17,7 +17,7 @@ export const MODEL_NAMES = Object.keys(NEURONS);
 
 /** Builds a named library model, or throws an error that lists the known names. */
 export function libraryModel(name: string): Model {
-  const def = NEURONS[name];
+  const def = Object.hasOwn(NEURONS, name) ? NEURONS[name] : undefined;
   if (!def) throw new InputError(`unknown model '${name}'; allowed: ${MODEL_NAMES.join(', ')}`);
   return buildNeuron(def);
 }

@@ -9,6 +9,7 @@ import { METHODS } from '../compile/program.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { parseNumber, parseNumberList, writeStdout } from './util.ts';
+import { checkName } from '../model/names.ts';
 
 interface SimulateFlags {
   model: string;
@@ -37,6 +38,8 @@ export function parseAssignments(items: readonly string[]): Record<string, numbe
   for (const item of items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
     const m = /^([A-Za-z_][A-Za-z0-9_.]*)=(.+)$/.exec(item);
     if (!m) throw new InputError(`--set: expected name=value, got '${item}'`);
+    checkName('parameter', m[1], '--set: ');
+    if (Object.hasOwn(out, m[1])) throw new InputError(`--set: parameter ${m[1]} is given twice ('${m[1]}=${out[m[1]]}' and '${item}')`);
     out[m[1]] = parseNumber(`--set ${m[1]}`, m[2]);
   }
   return out;

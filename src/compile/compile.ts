@@ -8,6 +8,7 @@ import * as E from '../model/expr.ts';
 import type { Expr } from '../model/expr.ts';
 import { differentiate } from '../model/derivative.ts';
 import { STIMULUS_SYMBOL, checkParamValue, requireParam, type InitKind, type Model } from '../model/model.ts';
+import { validateModel } from '../model/validate.ts';
 import { integratorStep } from './integrators.ts';
 import { METHODS, parseLane, type CurrentStep, type Lane, type Method, type StepProgram } from './program.ts';
 
@@ -91,6 +92,8 @@ function stepTangents(increment: readonly Expr[], states: readonly string[], lan
 
 /** Compiles a model into one integrator step with its tangent lanes. */
 export function compile(model: Model, options: CompileOptions): StepProgram {
+  // the model's expressions become kernel source: only typed, resolved data may pass (validate.ts)
+  validateModel(model);
   validateStepOptions(options);
   const method = options.method ?? 'exp-euler';
   const init = options.init ?? model.defaultInit;
@@ -112,7 +115,7 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
   const stimulus = stimulusExpr(options.stimulus ?? [], options.dtMs);
   const fold = (exprs: readonly Expr[]) =>
     E.substitute(exprs, (n) => {
-      if (n.op === 'param' && n.name in foldedParams) return E.num(foldedParams[n.name]);
+      if (n.op === 'param' && Object.hasOwn(foldedParams, n.name)) return E.num(foldedParams[n.name]);
       if (n.op === 'sym') {
         if (n.name === STIMULUS_SYMBOL) return stimulus;
         throw new InputError(`model ${model.name} has an unresolved name '${n.name}'`);

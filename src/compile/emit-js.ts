@@ -9,7 +9,7 @@
  */
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64, type Expr } from '../model/expr.ts';
 import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
-import { makePrinter, type Printer, type Spelling } from './print.ts';
+import { makePrinter, type Printer, type Spelling, checkedNumber } from './print.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
 import type { Temp } from './schedule.ts';
 import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
@@ -268,9 +268,9 @@ ${layout.traceWidth > O ? program.observed.flatMap((_, o) => lanes.map((j) => ` 
 
   const source = `"use strict";
 const DT = ${spelling.literal(program.dtMs)};
-const THRESHOLD = ${threshold};
-const HYSTERESIS = ${options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV};
-const PROBE = ${probe?.relative ?? 0};
+const THRESHOLD = ${checkedNumber(threshold)};
+const HYSTERESIS = ${checkedNumber(options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV)};
+const PROBE = ${checkedNumber(probe?.relative ?? 0)};
 ${specialFunctions(precision)}
 function init(b, N, i0, i1) {
   const st = b.state, tg = b.tangent, pr = b.params, ev = b.events;
@@ -295,7 +295,7 @@ ${program.observed.map((_, o) => `    let sum${o} = os[${at(o)}], min${o} = omin
 ${program.observed.flatMap((_, o) => lanes.map((j) => `    let tsum${o}_${j} = ot[${at(observedTangentSlot(layout, o, j))}];`)).join('\n')}
 ${indent(events.load, '    ')}
 ${compensations.length ? `    let ${compensations.map((c) => `${c} = 0`).join(', ')};` : ''}
-${probe?.relative ? `    let rng = (Math.imul(i + 1, 0x9e3779b9) ^ Math.imul(stepStart + 1, 0x85ebca6b) ^ ${(probe.seed ?? 1) | 0}) | 1;
+${probe?.relative ? `    let rng = (Math.imul(i + 1, 0x9e3779b9) ^ Math.imul(stepStart + 1, 0x85ebca6b) ^ ${checkedNumber(probe.seed ?? 1) | 0}) | 1;
     const noise = () => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) / 4294967296 - 0.5; };` : ''}
     const row = traceEvery > 0 ? trows[i] : -1;
     for (let n = stepStart; n < stepEnd; n++) {${stepBody.replace(/\n/g, '\n  ')}

@@ -21,6 +21,15 @@ export interface Printer {
   body(node: Expr): string;
 }
 
+/**
+ * Only numbers are printed as literals: source text is generated from them, so anything else reaching
+ * here (validate.ts keeps it from happening) is a bug to stop, not text to paste.
+ */
+export function checkedNumber(value: unknown): number {
+  if (typeof value !== 'number') throw new Error(`refusing to print a ${typeof value} as a numeric literal in generated code`);
+  return value;
+}
+
 /** `schedules` name nodes (the first to name a node wins); every other node is printed inline. */
 export function makePrinter(spelling: Spelling, schedules: readonly Pick<Schedule, 'names'>[]): Printer {
   const memo = new Map<number, string>();
@@ -34,7 +43,7 @@ export function makePrinter(spelling: Spelling, schedules: readonly Pick<Schedul
   const body = (node: Expr): string => {
     const cached = memo.get(node.id);
     if (cached !== undefined) return cached;
-    const out = node.op === 'const' ? spelling.literal(node.value) : node.args.length === 0 ? spelling.leaf(node) : spelling.op(node, node.args.map(text), text);
+    const out = node.op === 'const' ? spelling.literal(checkedNumber(node.value)) : node.args.length === 0 ? spelling.leaf(node) : spelling.op(node, node.args.map(text), text);
     memo.set(node.id, out);
     return out;
   };

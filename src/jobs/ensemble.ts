@@ -9,7 +9,7 @@
  *     result.observed[1].meanTangent[0];  // d mean [Ca] / d log gNa per instance
  */
 import { z } from 'zod';
-import { MODEL_NAMES, libraryModel } from '../channels/index.ts';
+import { libraryModel } from '../channels/index.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { compile } from '../compile/compile.ts';
 import { METHODS } from '../compile/program.ts';
@@ -17,10 +17,10 @@ import type { ParamTable } from '../engine/ensemble.ts';
 import { ENGINE_CHOICES, runEnsemble, type EngineRun } from '../engine/run.ts';
 import { InputError } from '../errors.ts';
 import type { Model } from '../model/model.ts';
-import { describeIssue, finite, nonNegative, oneOf, positive } from './schema.ts';
+import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
 
 const populationSchema = z.object({
-  model: z.union([oneOf(MODEL_NAMES), z.custom<Model>((m) => typeof m === 'object' && m !== null && 'states' in m)]),
+  model: modelSchema(),
   /** columns by parameter name (each of length N), or a row-major table with `columns` */
   params: z.custom<ParamTable>((p) => typeof p === 'object' && p !== null, { error: 'must be columns by name or a Float32Array/Float64Array' }),
   /** names of the columns of a row-major table */
@@ -30,7 +30,7 @@ const populationSchema = z.object({
   dtMs: positive('ms').default(0.025),
   method: oneOf(METHODS).default('exp-euler'),
   /** values of the parameters that are the same for every instance */
-  fixed: z.record(z.string(), finite()).default({}),
+  fixed: namedRecord(finite()).default({}),
   tangents: z.array(z.string()).default([]),
   maximaCapacity: z.number().int().min(0).max(65536).default(0),
   engine: oneOf(ENGINE_CHOICES).default('auto'),

@@ -3,6 +3,10 @@
  * what was given, so one line tells the user what to change.
  */
 import { z } from 'zod';
+import { MODEL_NAMES } from '../channels/index.ts';
+import type { Model } from '../model/model.ts';
+import { isReservedName } from '../model/names.ts';
+import { modelProblem } from '../model/validate.ts';
 
 export const got = (input: unknown) => (typeof input === 'string' ? `'${input}'` : String(input));
 export const finite = () => z.number({ error: (iss) => `must be a number, got ${got(iss.input)}` }).refine(Number.isFinite, { error: (iss) => `must be a finite number, got ${got(iss.input)}` });
@@ -11,11 +15,44 @@ export const nonNegative = (unit: string) => finite().refine((v) => v >= 0, { er
 export const oneOf = <T extends readonly string[]>(values: T) =>
   z.enum(values as unknown as [T[number], ...T[number][]], { error: (iss) => `must be one of ${values.join(', ')}, got ${got(iss.input)}` });
 
+/**
+ * A spec's model: a library model's name or, from TypeScript, a Model made by the builders. An object
+ * is checked in depth (validate.ts): a spec file cannot smuggle expression nodes, whose constants and
+ * names would otherwise be printed into generated kernel code.
+ */
+export const modelSchema = () =>
+  z.union([oneOf(MODEL_NAMES), z.custom<Model>((m) => typeof m === 'object' && m !== null && !Array.isArray(m))], {
+    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')}, got ${got(iss.input)}`,
+  }).superRefine((m, ctx) => {
+    if (typeof m === 'string') return;
+    const problem = modelProblem(m);
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be one of ${MODEL_NAMES.join(', ')} (a Model object is accepted only as built by buildNeuron): ${problem}` });
+  });
+
+/**
+ * A table keyed by user names (parameters, fixed values). Keys are checked before zod copies them:
+ * a plain object silently drops `__proto__` and inherits `constructor`, `toString`, ….
+ */
+export const nameKey = () =>
+  z.string().refine((k) => !isReservedName(k), { error: (iss) => `has the reserved name ${got(iss.input)} (names of JavaScript's object prototype cannot be used)` });
+
+export const namedRecord = <T extends z.ZodType>(value: T) =>
+  z.unknown().superRefine((input, ctx) => {
+    // zod's record skips an own `__proto__` key without a word, so reserved keys are caught here first
+    if (typeof input !== 'object' || input === null) return;
+    for (const key of Object.keys(input)) {
+      if (isReservedName(key)) ctx.addIssue({ code: 'custom', path: [key], message: `has the reserved name '${key}' (names of JavaScript's object prototype cannot be used)` });
+    }
+  }).pipe(z.record(nameKey(), value));
+
 /** Formats the first problem zod found as one line naming the field. */
 export function describeIssue(error: z.ZodError, fieldName: (path: string) => string = (p) => p): string {
   const issue = error.issues[0];
+  // a record key's own problem is nested under zod's generic 'Invalid key in record'
+  const nested = issue.code === 'invalid_key' ? (issue as { issues?: { message: string }[] }).issues?.[0]?.message : undefined;
+  const message = nested ?? issue.message;
   const [head, ...rest] = issue.path.map(String);
-  if (head === undefined) return issue.message;
-  return `${[fieldName(head), ...rest].join('.')} ${issue.message}`;
+  if (head === undefined) return message;
+  return `${[fieldName(head), ...rest].join('.')} ${message}`;
 }
 

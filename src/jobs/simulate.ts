@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.ts';
 import { z } from 'zod';
-import { MODEL_NAMES, libraryModel } from '../channels/index.ts';
+import { libraryModel } from '../channels/index.ts';
 import { compile } from '../compile/compile.ts';
 import { METHODS, type CurrentStep } from '../compile/program.ts';
 import { requireParam, type Model } from '../model/model.ts';
@@ -12,7 +12,7 @@ import { runEnsemble, ENGINE_CHOICES, type EngineChoice } from '../engine/run.ts
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { observableKey } from '../analysis/names.ts';
 import { describeDivergence } from '../engine/results.ts';
-import { describeIssue, finite, got, nonNegative, oneOf, positive } from './schema.ts';
+import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
 
 const stepSchema = z.object({
   startMs: nonNegative('ms'),
@@ -21,11 +21,9 @@ const stepSchema = z.object({
 }).refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
 
 export const simulateSpecSchema = z.object({
-  model: z.union([oneOf(MODEL_NAMES), z.custom<Model>((m) => typeof m === 'object' && m !== null && 'states' in m)], {
-    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')} or a Model, got ${got(iss.input)}`,
-  }),
+  model: modelSchema(),
   /** parameter values (by canonical name) */
-  set: z.record(z.string(), finite()).default({}),
+  set: namedRecord(finite()).default({}),
   durationMs: positive('ms').default(1000),
   dtMs: positive('ms').default(0.025),
   method: oneOf(METHODS).default('exp-euler'),

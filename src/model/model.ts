@@ -5,6 +5,7 @@
  */
 import { InputError } from '../errors.ts';
 import type { Expr } from './expr.ts';
+import { own } from './names.ts';
 
 /** A named model parameter with its default value and the range it may take. */
 export interface ParamDef {
@@ -94,7 +95,7 @@ export function describeRange(def: ParamDef): string {
 
 /** Looks up a parameter or throws an error that lists the model's parameters. */
 export function requireParam(model: Model, name: string): ParamDef {
-  const def = model.params[name];
+  const def = own(model.params, name);
   if (!def) throw new InputError(`unknown parameter '${name}' for model ${model.name}; allowed: ${Object.keys(model.params).join(', ')}`);
   return def;
 }

@@ -10,6 +10,7 @@
 import { InputError } from '../errors.ts';
 import * as E from './expr.ts';
 import type { Expr } from './expr.ts';
+import { checkName } from './names.ts';
 import { parseExpr } from './parse.ts';
 import { STIMULUS_SYMBOL, type InitKind, type Model, type ParamDef, type StateDef } from './model.ts';
 
@@ -116,9 +117,10 @@ function mergeParams(
   overrides: Record<string, ParamInput>,
 ): void {
   for (const [name, input] of Object.entries(from)) {
+    checkName('parameter', name, `${source}: `);
     const def = toParamDef(name, input);
-    const existing = into[name];
-    if (existing && existing.value !== def.value && !(name in overrides)) {
+    const existing = Object.hasOwn(into, name) ? into[name] : undefined;
+    if (existing && existing.value !== def.value && !Object.hasOwn(overrides, name)) {
       throw new InputError(
         `parameter ${name} has default ${existing.value} in ${origin[name]} but ${def.value} in ${source}; ` +
           `set it in the neuron's params to choose one`,
@@ -133,6 +135,7 @@ function mergeParams(
 
 /** Assembles a neuron definition into a Model (states with ODEs, parameters, observables). */
 export function buildNeuron(def: NeuronDef): Model {
+  checkName('neuron', def.name);
   const overrides = def.params ?? {};
   const params: Record<string, ParamDef> = {};
   const origin: Record<string, string> = {};
@@ -145,12 +148,15 @@ export function buildNeuron(def: NeuronDef): Model {
   }
   const names = new Set<string>();
   for (const ch of def.channels) {
+    checkName('channel', ch.name, `neuron ${def.name}: `);
+    for (const gate of ch.gates) checkName('gate', gate.name, `channel ${ch.name}: `);
     if (names.has(ch.name)) throw new InputError(`channel name ${ch.name} appears twice in neuron ${def.name}`);
     names.add(ch.name);
     mergeParams(params, origin, ch.params, `channel ${ch.name}`, overrides);
   }
   for (const [name, input] of Object.entries(overrides)) {
-    params[name] = params[name] ? { ...params[name], ...(typeof input === 'number' ? { value: input } : input) } : toParamDef(name, input);
+    checkName('parameter', name, `neuron ${def.name} params: `);
+    params[name] = Object.hasOwn(params, name) ? { ...params[name], ...(typeof input === 'number' ? { value: input } : input) } : toParamDef(name, input);
   }
 
   const hasCa = def.calcium !== undefined;
@@ -166,7 +172,7 @@ export function buildNeuron(def: NeuronDef): Model {
         if (!hasCa) throw new InputError(`${where} reads Ca, but neuron ${def.name} has no calcium pool`);
         return Ca;
       }
-      if (node.name in params) return E.param(node.name);
+      if (Object.hasOwn(params, node.name)) return E.param(node.name);
       throw new InputError(
         `${where} uses unknown name '${node.name}'; known: V${hasCa ? ', Ca' : ''}, ${Object.keys(params).join(', ')} ` +
           `(declare it in the channel's params to make it a parameter)`,
@@ -188,7 +194,7 @@ export function buildNeuron(def: NeuronDef): Model {
 
   for (const ch of def.channels) {
     for (const required of [ch.conductance, ...(ch.reversal === 'nernst-ca' ? [] : [ch.reversal])]) {
-      if (!(required in params)) throw new InputError(`channel ${ch.name} needs a default for parameter ${required} in its params`);
+      if (!Object.hasOwn(params, required)) throw new InputError(`channel ${ch.name} needs a default for parameter ${required} in its params`);
     }
     const rate = ch.rateFactor === undefined ? E.ONE : resolve(toExpr(ch.rateFactor), `channel ${ch.name} rateFactor`);
     let g: Expr = E.param(ch.conductance);

@@ -11,6 +11,7 @@ import * as E from './expr.ts';
 import type { Expr } from './expr.ts';
 import { parseExpr } from './parse.ts';
 import type { Model, ObservedDef } from './model.ts';
+import { checkName } from './names.ts';
 
 export interface ObservedInput {
   name: string;
@@ -34,7 +35,7 @@ function resolve(model: Model, expr: Expr, where: string): Expr {
       return vState.ode.rhs;
     }
     if (states.has(node.name)) return E.state(node.name);
-    if (node.name in model.params) return E.param(node.name);
+    if (Object.hasOwn(model.params, node.name)) return E.param(node.name);
     // the compiler resolves the stimulus symbol itself (dVdt contains it)
     if (node.name === 'stimulus') return undefined;
     throw new InputError(
@@ -48,6 +49,7 @@ export function withObserved(model: Model, extra: readonly ObservedInput[]): Mod
   const names = new Set(model.observed.map((o) => o.name));
   const added: ObservedDef[] = extra.map((o) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.name)) throw new InputError(`observed name '${o.name}' must be letters, digits and _ (starting with a letter)`);
+    checkName('observed quantity', o.name);
     if (names.has(o.name)) throw new InputError(`observed quantity '${o.name}' already exists in model ${model.name}; observed: ${[...names].join(', ')}`);
     names.add(o.name);
     const parsed = typeof o.expr === 'string' ? parseExpr(o.expr) : o.expr;

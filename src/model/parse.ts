@@ -51,6 +51,14 @@ export function power(a: Expr, b: Expr): Expr {
 
 export class ParseError extends InputError {}
 
+/**
+ * Limits on expression text. The parser, the derivative rules and the printers recurse over the
+ * expression tree, so an unbounded nesting (2,000 nested `exp(`) would overflow the stack; real
+ * kinetics are a few dozen levels deep and a few hundred characters long.
+ */
+export const MAX_EXPR_CHARS = 20_000;
+export const MAX_EXPR_DEPTH = 400;
+
 const TOKEN = /(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_.]*)|(<=|>=|[-+*/^(),<>])/y;
 
 type Token = { kind: 'num' | 'name' | 'op' | 'end'; text: string; at: number };
@@ -74,7 +82,13 @@ function tokenize(source: string): Token[] {
 
 /** Parses an expression; names stay as `sym` leaves. */
 export function parseExpr(source: string): Expr {
+  if (typeof source !== 'string') throw new ParseError(`an expression must be text, got ${typeof source}`);
+  if (source.length > MAX_EXPR_CHARS) throw new ParseError(`expression of ${source.length} characters is too long (at most ${MAX_EXPR_CHARS}): '${source.slice(0, 40)}…'`);
   const tokens = tokenize(source);
+  let nesting = 0;
+  const nest = () => {
+    if (++nesting > MAX_EXPR_DEPTH) throw new ParseError(`expression nests deeper than ${MAX_EXPR_DEPTH} levels (parentheses, functions, powers or signs) in '${source.slice(0, 40)}…'`);
+  };
   let pos = 0;
   const peek = () => tokens[pos];
   const fail = (what: string): never => {
@@ -122,9 +136,14 @@ export function parseExpr(source: string): Expr {
     }
   }
   function unary(): Expr {
-    if (accept('-')) return E.neg(unary());
-    if (accept('+')) return unary();
-    return powerExpr();
+    nest();
+    try {
+      if (accept('-')) return E.neg(unary());
+      if (accept('+')) return unary();
+      return powerExpr();
+    } finally {
+      nesting--;
+    }
   }
   function powerExpr(): Expr {
     const base = primary();
@@ -140,7 +159,7 @@ export function parseExpr(source: string): Expr {
     if (t.kind === 'name') {
       pos++;
       if (accept('(')) {
-        const fn = FUNCTIONS[t.text];
+        const fn = Object.hasOwn(FUNCTIONS, t.text) ? FUNCTIONS[t.text] : undefined;
         if (!fn) throw new ParseError(`unknown function '${t.text}' in '${source}'; known: ${Object.keys(FUNCTIONS).join(', ')}`);
         const args: Expr[] = [];
         if (!accept(')')) {
@@ -162,5 +181,15 @@ export function parseExpr(source: string): Expr {
 
   const result = comparison();
   if (peek().kind !== 'end') fail('unexpected input');
+  // long chains (a + a + … + a) are deep trees without nesting in the text
+  const depth = treeDepth(result);
+  if (depth > MAX_EXPR_DEPTH) throw new ParseError(`expression is ${depth} operations deep (at most ${MAX_EXPR_DEPTH}): '${source.slice(0, 40)}…'`);
   return result;
+}
+
+/** Depth of an expression DAG (a leaf is 1), computed without recursion. */
+export function treeDepth(root: Expr): number {
+  const depth = new Map<number, number>();
+  for (const node of E.topoOrder([root])) depth.set(node.id, 1 + Math.max(0, ...node.args.map((a) => depth.get(a.id)!)));
+  return depth.get(root.id)!;
 }

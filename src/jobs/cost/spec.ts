@@ -16,14 +16,14 @@
  * `weight` (default 1).
  */
 import { z } from 'zod';
-import { MODEL_NAMES, libraryModel } from '../../channels/index.ts';
+import { libraryModel } from '../../channels/index.ts';
 import { GPU_MATH, type GpuMath } from '../../compile/emit-wgsl.ts';
 import { METHODS, type Method } from '../../compile/program.ts';
 import { ENGINE_CHOICES, type EngineChoice } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
 import { checkParamValue, requireParam, type InitKind, type Model } from '../../model/model.ts';
 import { smoothRateExpr, withObserved, type ObservedInput } from '../../model/observe.ts';
-import { describeIssue, finite, got, nonNegative, oneOf, positive } from '../schema.ts';
+import { describeIssue, finite, got, nonNegative, oneOf, positive, namedRecord, modelSchema } from '../schema.ts';
 
 const observeSchema = z.object({
   name: z.string({ error: 'must be a name' }),
@@ -33,9 +33,7 @@ const observeSchema = z.object({
 
 /** Fields every cost-based job spec has (spread into the job's own z.object). */
 export const costSettingsShape = {
-  model: z.union([oneOf(MODEL_NAMES), z.custom<Model>((m) => typeof m === 'object' && m !== null && 'states' in m)], {
-    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')} or a Model, got ${got(iss.input)}`,
-  }),
+  model: modelSchema(),
   method: oneOf(METHODS).default('exp-euler'),
   dtMs: positive('ms').default(0.025),
   /** each simulation runs this long from the initial condition (ms) */
@@ -46,14 +44,14 @@ export const costSettingsShape = {
   traceEveryMs: positive('ms').optional(),
   init: oneOf(['steady', 'cold'] as const).optional(),
   /** parameter values held fixed at other than the model's defaults */
-  fixed: z.record(z.string(), finite()).default({}),
+  fixed: namedRecord(finite()).default({}),
   currentUAPerCm2: finite().optional(),
   /** extra observed quantities: expressions of V, Ca, dVdt, gates and parameters */
   observe: z.array(observeSchema).default([]),
   cost: z.array(z.record(z.string(), z.unknown(), { error: (iss) => `must be a term such as {mean: Ca}, got ${got(JSON.stringify(iss.input))}` }))
     .min(1, { error: 'needs at least one term' }),
   /** parameter values of the reference simulation that supplies targets the terms do not give */
-  target: z.record(z.string(), finite()).optional(),
+  target: namedRecord(finite()).optional(),
   engine: oneOf(ENGINE_CHOICES).default('auto'),
   gpuMath: oneOf(GPU_MATH).default('accurate'),
 };

@@ -12,17 +12,17 @@
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
 import { costSettingsShape } from '../cost/spec.ts';
-import { describeIssue, finite, got, positive } from '../schema.ts';
+import { describeIssue, finite, got, positive, namedRecord } from '../schema.ts';
 
 /** The curve spec: cost settings, start, coordinates, initial direction and how far to go. */
 export const curveSpecSchema = z.object({
   ...costSettingsShape,
   /** parameter values where the curve starts (over fixed and defaults) */
-  start: z.record(z.string(), finite()).default({}),
+  start: namedRecord(finite()).default({}),
   parameters: z.array(z.string(), { error: 'must be a list of parameter names, e.g. [log:gNa, log:gKd]' })
     .min(2, { error: 'needs at least two parameters (a curve in one dimension is a line)' }),
   /** 'hessian': the eigenvector of the smallest Hessian eigenvalue; or a vector by coordinate key */
-  direction: z.union([z.literal('hessian'), z.record(z.string(), finite())], {
+  direction: z.union([z.literal('hessian'), namedRecord(finite())], {
     error: (iss) => `must be 'hessian' or a vector such as {log:gCaS: 1, log:gKd: -1}, got ${got(JSON.stringify(iss.input))}`,
   }).default('hessian'),
   /** the curve stops where the cost would exceed its start value by more than this */

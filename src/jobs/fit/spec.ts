@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
-import { describeIssue, finite, got, nonNegative, oneOf, positive } from '../schema.ts';
+import { describeIssue, finite, got, nonNegative, oneOf, positive, namedRecord } from '../schema.ts';
 import { costSettingsShape } from '../cost/spec.ts';
 import { ADAM_DEFAULTS } from './adam.ts';
 import { LM_DEFAULTS } from './levenberg-marquardt.ts';
@@ -28,7 +28,7 @@ const box = z.tuple([finite(), finite()], { error: (iss) => `must be [low, high]
 export const fitSpecSchema = z.object({
   ...costSettingsShape,
   /** fitted parameters and the box [low, high] of each (> 0: the fit runs on logarithms) */
-  parameters: z.record(z.string(), box).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
+  parameters: namedRecord(box).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
   starts: int(1, 1_000_000).default(100),
   seed: int(0, 2 ** 31 - 1).default(1),
   /**

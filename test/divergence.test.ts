@@ -4,6 +4,9 @@
  * pass for results. Models: hh under rk4, which is stable at dt 0.05 ms for gNa = 120 mS/cm² and
  * blows up within ~1 ms for gNa ≥ 1000 (the step's stiffness grows with the conductance).
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { libraryModel } from '../src/channels/index.ts';
 import { compile } from '../src/compile/compile.ts';
@@ -15,6 +18,8 @@ import { runGpu } from '../src/engine/gpu/gpu.ts';
 import { describeDivergence, statusOf } from '../src/engine/results.ts';
 import { cli, expectOneLineFailure } from './cli-helper.ts';
 import { gpuForTests } from './gpu-helper.ts';
+import { chunkColumns, chunkData, summarise } from '../src/jobs/sweep/rows.ts';
+import { readParquet } from '../src/io/parquet.ts';
 
 const gpu = await gpuForTests();
 const hh = libraryModel('hh');
@@ -125,5 +130,48 @@ describe('ionsweep simulate on a diverged run', () => {
     const run = await cli(['simulate', '--model', 'hh', '--method', 'rk4', '--dt-ms', '0.025', '--duration-ms', '20', '--engine', 'cpu']);
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).meanVMv).toBeGreaterThan(-80);
+  });
+});
+
+describe('sweep rows of diverged models', () => {
+  it('get class and status diverged, the time and state, null features, and are counted apart', async () => {
+    const r = await runCpu({ program: stiff(), N: gNa.length, params: { gNa }, durationMs: 20, maximaCapacity: 8 });
+    const columns = chunkColumns(chunkData({ start: 10, end: 15 }, [{ name: 'gNa', values: Float64Array.from(gNa) }], undefined, r));
+    const column = (name: string) => Array.from(columns.find((c) => c.name === name)!.data as ArrayLike<unknown>);
+    expect(column('class')).toEqual(['silent', 'diverged', 'diverged', 'diverged', 'diverged']);
+    expect(column('status')).toEqual(['ok', 'diverged', 'diverged', 'diverged', 'diverged']);
+    expect(column('divergedAtMs')[0]).toBeNull();
+    expect(column('divergedAtMs').slice(1)).toEqual(Array.from(r.divergence.timeMs.subarray(1)));
+    expect(column('divergedState')[0]).toBeNull();
+    expect(column('divergedState').slice(1).every((s) => typeof s === 'string' && r.divergence.stateNames.includes(s))).toBe(true);
+    for (const name of ['firingRateHz', 'burstPeriodMs', 'isiMeanMs']) expect(column(name).slice(1)).toEqual([null, null, null, null]);
+    expect(column('meanVMv').slice(1).every((v) => Number.isNaN(v))).toBe(true);
+    expect(summarise(columns, 0).classCounts).toEqual({ silent: 1, diverged: 4 });
+  });
+});
+
+describe('ionsweep sweep with rk4 at dt 1 ms (the audit\'s case: every model NaN, all classed silent)', () => {
+  it('classes every model diverged, in the table, the manifest and the class table', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ionsweep-diverged-'));
+    try {
+      await writeFile(join(dir, 'spec.yaml'), [
+        'model: prinz', 'method: rk4', 'dtMs: 1', 'durationMs: 200', 'discardMs: 100', 'sampling: lhs', 'samples: 6', 'seed: 1',
+        'parameters:', '  gNa: { uniform: [50, 500] }', '  gKd: { uniform: [20, 125] }', 'maxima: 16', 'chunkSize: 3', 'engine: cpu', '',
+      ].join('\n'));
+      const out = join(dir, 'out');
+      const run = await cli(['sweep', join(dir, 'spec.yaml'), '--out', out]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/diverged\s+6\s+100\.0 %/);
+      expect(run.stdout).toMatch(/silent\s+0\s/);
+      const manifest = JSON.parse(await readFile(join(out, 'shard-00000-of-00001.json'), 'utf8'));
+      expect(manifest.classCounts).toEqual({ diverged: 6 });
+      const table = await readParquet(join(out, 'shard-00000-of-00001.parquet'));
+      const column = (name: string) => Array.from(table.columns.find((c) => c.name === name)!.data as ArrayLike<unknown>);
+      expect(column('class')).toEqual(Array(6).fill('diverged'));
+      expect(column('status')).toEqual(Array(6).fill('diverged'));
+      expect(column('divergedAtMs').every((t) => typeof t === 'number' && t > 0 && t <= 200)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@
  * engine recorded), time averages and extremes, and gradients, as columns ready for a table.
  */
 import type { Lane } from '../compile/program.ts';
-import type { EnsembleResult } from '../engine/ensemble.ts';
+import type { DivergenceResult, EnsembleResult } from '../engine/ensemble.ts';
 import { classifyActivity, type ActivityClass } from './classify.ts';
 import { observableKey } from './names.ts';
 
@@ -15,6 +15,12 @@ export interface Column {
 }
 
 export const ACTIVITY_CLASSES: readonly ActivityClass[] = ['silent', 'tonic', 'bursting', 'irregular'];
+
+/**
+ * The class column's value for a diverged model (engine/ensemble.ts, DivergenceResult): not an
+ * activity class, so every count of classes keeps such models apart, and their features are null.
+ */
+export const DIVERGED_CLASS = 'diverged';
 
 /** Gradient column name: d_meanCaUM_d_log_gNa. */
 export function gradientColumn(observable: string, laneKey: string): string {
@@ -28,7 +34,29 @@ const FEATURES = [
 ] as const;
 
 /** What classification reads of a run (an EnsembleResult is one; a worker rebuilds one from posted data). */
-export type FeatureSource = Pick<EnsembleResult, 'N' | 'observed' | 'maxima'> & { lanes: readonly Pick<Lane, 'key'>[] };
+export type FeatureSource = Pick<EnsembleResult, 'N' | 'observed' | 'maxima'> & {
+  lanes: readonly Pick<Lane, 'key'>[];
+  divergence: Pick<DivergenceResult, 'state' | 'stateNames' | 'timeMs'>;
+};
+
+/**
+ * The status columns of a run's rows: `status` (ok or diverged), and for diverged rows when
+ * (`divergedAtMs`, ms) and in which state (`divergedState`) the run left the finite range; null for ok rows.
+ */
+export function statusColumns(divergence: FeatureSource['divergence'], N: number): Column[] {
+  const status: string[] = new Array(N), at: (number | null)[] = new Array(N), state: (string | null)[] = new Array(N);
+  for (let i = 0; i < N; i++) {
+    const k = divergence.state[i];
+    status[i] = k >= 0 ? 'diverged' : 'ok';
+    at[i] = k >= 0 ? divergence.timeMs[i] : null;
+    state[i] = k >= 0 ? divergence.stateNames[k] : null;
+  }
+  return [
+    { name: 'status', type: 'STRING', data: status },
+    { name: 'divergedAtMs', type: 'DOUBLE', data: at },
+    { name: 'divergedState', type: 'STRING', data: state },
+  ];
+}
 
 /**
  * Classifies every instance of a run and lays out its row columns (without index and parameters).
@@ -43,6 +71,15 @@ export function featureColumns(result: FeatureSource, windowStartMs: number, win
   const truncated: boolean[] = new Array(N);
   const features = FEATURES.map(() => new Array<number | null>(N));
   for (let i = 0; i < N; i++) {
+    if (result.divergence.state[i] >= 0) {
+      // a diverged model has no activity: its maxima stop where its states left the finite range
+      cls[i] = DIVERGED_CLASS;
+      spikes[i] = maxima.spikeCount[i];
+      maximaCount[i] = maxima.count[i];
+      truncated[i] = false;
+      for (const column of features) column[i] = null;
+      continue;
+    }
     const { timesMs, valuesMv } = maxima.of(i);
     const f = classifyActivity({
       maximaTimesMs: timesMs, maximaValuesMv: valuesMv, windowStartMs, windowEndMs,
@@ -56,6 +93,7 @@ export function featureColumns(result: FeatureSource, windowStartMs: number, win
   }
   const columns: Column[] = [
     { name: 'class', type: 'STRING', data: cls },
+    ...statusColumns(result.divergence, N),
     { name: 'spikeCount', type: 'INT32', data: spikes },
     { name: 'maximaCount', type: 'INT32', data: maximaCount },
     { name: 'maximaTruncated', type: 'BOOLEAN', data: truncated },

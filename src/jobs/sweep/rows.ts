@@ -5,7 +5,7 @@
  * parameters, class, features, means, gradients). Both are pure: rows depend on (spec, index) only.
  */
 import { featureColumns, type Column } from '../../analysis/features.ts';
-import type { EnsembleResult, MaximaRings, ObservedResult } from '../../engine/ensemble.ts';
+import type { DivergenceResult, EnsembleResult, MaximaRings, ObservedResult } from '../../engine/ensemble.ts';
 import { maximaView } from '../../engine/results.ts';
 
 /** A contiguous range of model indices [start, end). */
@@ -27,6 +27,8 @@ export interface ChunkData {
   observed: ObservedResult[];
   laneKeys: string[];
   maxima: MaximaRings[];
+  /** which models diverged, when and in which state (their rows get class and status 'diverged') */
+  divergence: Pick<DivergenceResult, 'state' | 'stateNames' | 'timeMs'>;
   /** V traces of the models that asked for one */
   traces: { index: number; timesMs: Float64Array; vMv: Float64Array }[];
 }
@@ -56,6 +58,7 @@ export function chunkData(range: IndexRange, params: { name: string; values: Flo
     observed: result.observed,
     laneKeys: result.lanes.map((l) => l.key),
     maxima: result.maxima.map((m) => m.rings),
+    divergence: { state: result.divergence.state, stateNames: result.divergence.stateNames, timeMs: result.divergence.timeMs },
     traces,
   };
 }
@@ -68,6 +71,7 @@ export function transferablesOf(data: ChunkData): ArrayBuffer[] {
     ...data.observed.flatMap((o) => [o.mean, o.min, o.max, ...o.meanTangent]),
     ...data.maxima.flatMap((m) => [m.count, m.spikeCount, ...m.groups.map((g) => g.block as unknown as ArrayBufferView)]),
     ...data.traces.flatMap((t) => [t.vMv]),
+    data.divergence.state, data.divergence.timeMs,
   ];
   const buffers = new Set<ArrayBuffer>();
   for (const a of arrays) if (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
@@ -77,7 +81,7 @@ export function transferablesOf(data: ChunkData): ArrayBuffer[] {
 /** Classifies a chunk's models and lays out its table columns. */
 export function chunkColumns(data: ChunkData): Column[] {
   const n = data.range.end - data.range.start;
-  const source = { N: n, observed: data.observed, lanes: data.laneKeys.map((key) => ({ key })), maxima: data.maxima.map(maximaView) };
+  const source = { N: n, observed: data.observed, lanes: data.laneKeys.map((key) => ({ key })), maxima: data.maxima.map(maximaView), divergence: data.divergence };
   return [
     { name: 'index', type: 'INT32', data: Int32Array.from({ length: n }, (_, i) => data.range.start + i) },
     ...(data.gridIndex ? [{ name: 'gridIndex', type: 'INT32' as const, data: data.gridIndex }] : []),

@@ -12,7 +12,7 @@ import { ENGINE_CHOICES } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
 import { checkParamValue, requireParam, type Model } from '../../model/model.ts';
 import { parseLane } from '../../compile/program.ts';
-import { describeIssue, finite, got, nonNegative, oneOf, positive } from '../schema.ts';
+import { describeIssue, finite, got, nonNegative, oneOf, positive, namedRecord } from '../schema.ts';
 
 export const SAMPLINGS = ['grid', 'random', 'lhs', 'sobol'] as const;
 export type Sampling = (typeof SAMPLINGS)[number];
@@ -51,9 +51,9 @@ export const sweepSpecSchema = z.object({
   /** grid only: run this many grid models drawn uniformly without replacement (seeded) instead of all */
   subsample: z.number().int({ error: 'must be an integer' }).min(1).optional(),
   /** parameters that vary, in order: for a grid the first is the most significant digit of the model number */
-  parameters: z.record(z.string(), distributionSchema).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
+  parameters: namedRecord(distributionSchema).refine((p) => Object.keys(p).length > 0, { error: 'needs at least one parameter' }),
   /** parameters held at a value other than the model's default */
-  fixed: z.record(z.string(), finite()).default({}),
+  fixed: namedRecord(finite()).default({}),
   currentUAPerCm2: finite().optional(),
   steps: z.array(stepSchema).default([]),
   /** gradients to record per model: parameter names, or log:name */

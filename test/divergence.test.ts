@@ -20,6 +20,8 @@ import { cli, expectOneLineFailure } from './cli-helper.ts';
 import { gpuForTests } from './gpu-helper.ts';
 import { chunkColumns, chunkData, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquet } from '../src/io/parquet.ts';
+import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
+import { finiteMinimum } from '../src/jobs/landscape.ts';
 
 const gpu = await gpuForTests();
 const hh = libraryModel('hh');
@@ -170,6 +172,66 @@ describe('ionsweep sweep with rk4 at dt 1 ms (the audit\'s case: every model NaN
       expect(column('class')).toEqual(Array(6).fill('diverged'));
       expect(column('status')).toEqual(Array(6).fill('diverged'));
       expect(column('divergedAtMs').every((t) => typeof t === 'number' && t > 0 && t <= 200)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('landscapes with diverged points', () => {
+  it('take the minimum over finite costs only', () => {
+    expect(finiteMinimum([NaN, 3, 1, NaN, 1])).toBe(2);
+    expect(finiteMinimum([NaN, Infinity, NaN])).toBe(-1);
+  });
+
+  const axis = (param: string, n: number) => ({ lane: { key: param, param, log: false }, values: Float64Array.from({ length: n }, (_, k) => k + 1), coords: Float64Array.from({ length: n }, (_, k) => k + 1) });
+  const plot = (cost: number[]) => landscapeSvg({
+    x: axis('gA', 4), y: axis('gB', 3), cost: Float64Array.from(cost),
+    gradient: [Float64Array.from(cost, (c) => (Number.isFinite(c) ? 1 : NaN)), Float64Array.from(cost, (c) => (Number.isFinite(c) ? 1 : NaN))],
+  });
+
+  it('plot diverged cells masked, with contours and the minimum marker from the finite ones (no crash)', () => {
+    const svg = plot([NaN, 5, 4, 3, NaN, 2, 1.5, 1, NaN, 3, 0.5, 2]);
+    expect(svg.match(/class="masked"/g)).toHaveLength(3);
+    expect(svg).toContain('diverged (3)');
+    expect(svg).toContain('class="contour"');
+    expect(svg).not.toMatch(/NaN/);
+    // the marker sits at the finite minimum (0.5 at ix 2, iy 2), not at the first, NaN, point
+    const marker = /<g class="minimum"[^>]*><line x1="([\d.]+)" y1="([\d.]+)"/.exec(svg)!;
+    const nanFree = plot([9, 5, 4, 3, 9, 2, 1.5, 1, 9, 3, 0.5, 2]);
+    expect(marker.slice(1)).toEqual(/<g class="minimum"[^>]*><line x1="([\d.]+)" y1="([\d.]+)"/.exec(nanFree)!.slice(1));
+  });
+
+  it('plot a landscape where every point diverged, without contours or a minimum', () => {
+    const svg = plot(Array(12).fill(NaN));
+    expect(svg.match(/class="masked"/g)).toHaveLength(12);
+    expect(svg).not.toContain('class="contour"');
+    expect(svg).not.toContain('class="minimum"');
+    expect(svg).not.toMatch(/NaN/);
+  });
+
+  it('ionsweep landscape: minimum over the finite points, diverged points counted and marked in the table', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ionsweep-diverged-'));
+    try {
+      // hh under rk4 at dt 0.05 ms: stable for gNa ≈ 120, diverges for gNa ≳ 1000; the first grid point diverges
+      await writeFile(join(dir, 'spec.yaml'), [
+        'model: hh', 'method: rk4', 'dtMs: 0.05', 'durationMs: 20', 'cost:', '  - { mean: V, target: -60 }',
+        'x: { parameter: log:gNa, from: 3000, to: 60, count: 5 }', 'y: { parameter: gK, from: 20, to: 60, count: 3 }', 'engine: cpu', '',
+      ].join('\n'));
+      const out = join(dir, 'out');
+      const run = await cli(['landscape', join(dir, 'spec.yaml'), '--out', out]);
+      expect(run.status, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout);
+      const table = await readParquet(join(out, 'landscape.parquet'));
+      const column = (name: string) => Array.from(table.columns.find((c) => c.name === name)!.data as ArrayLike<unknown>) as (number | string | null)[];
+      const cost = column('cost') as number[], status = column('status');
+      expect(status[0]).toBe('diverged');
+      expect(report.diverged).toBe(status.filter((s) => s === 'diverged').length);
+      expect(report.diverged).toBeGreaterThan(0);
+      expect(report.diverged).toBeLessThan(15);
+      status.forEach((s, k) => expect(s === 'diverged', `point ${k}`).toBe(!Number.isFinite(cost[k] ?? NaN)));
+      expect(report.minimum.cost).toBe(Math.min(...cost.filter((c) => Number.isFinite(c ?? NaN))));
+      expect(await readFile(join(out, 'landscape.svg'), 'utf8')).toContain(`diverged (${report.diverged})`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -31,7 +31,7 @@ describe('landscape', () => {
     expect(Array.from(r.y.values)).toEqual([60, 100, 140]);
     expect(r.cost.length).toBe(12);
     const columns = landscapeColumns(r);
-    expect(columns.map((c) => c.name)).toEqual(['ix', 'iy', 'gCaS', 'gKd', 'cost', 'd_cost_d_log_gCaS', 'd_cost_d_gKd', 'cost_mean_Ca', 'cost_mean_V']);
+    expect(columns.map((c) => c.name)).toEqual(['ix', 'iy', 'gCaS', 'gKd', 'cost', 'status', 'divergedAtMs', 'divergedState', 'd_cost_d_log_gCaS', 'd_cost_d_gKd', 'cost_mean_Ca', 'cost_mean_V']);
     const gCaS = columns[2].data as Float64Array, gKd = columns[3].data as Float64Array;
     expect([gCaS[5], gKd[5]]).toEqual([r.x.values[1], 100]);
   });

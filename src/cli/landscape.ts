@@ -1,7 +1,7 @@
 /** `ionsweep landscape spec.yaml`: cost and gradient on a 2-D grid; Parquet table and SVG heatmap. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { landscapeColumns, parseLandscapeSpec, runLandscape } from '../jobs/landscape.ts';
+import { finiteMinimum, landscapeColumns, parseLandscapeSpec, runLandscape } from '../jobs/landscape.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { landscapeSvg } from '../io/plot/landscape-svg.ts';
@@ -30,12 +30,12 @@ export function landscapeCommand(): Command {
       const table = join(outDir, 'landscape.parquet'), plot = join(outDir, 'landscape.svg');
       await writeParquet(table, landscapeColumns(r), { spec: JSON.stringify(spec, (_k, v) => (typeof v === 'object' && v && 'states' in v ? '(model)' : v)) });
       await writeFileAtomic(plot, landscapeSvg(r, { title: `${r.problem.terms.map((t) => t.label).join(' + ')}` }));
-      let best = 0;
-      r.cost.forEach((c, k) => (c < r.cost[best] ? (best = k) : 0));
+      // the minimum over finite costs: a diverged point (NaN cost) is never one; null when every point diverged
+      const best = finiteMinimum(r.cost);
       const nx = r.x.coords.length;
       await writeStdout(JSON.stringify({
-        points: r.cost.length, engine: r.engine, device: r.device, note: r.note, wallSeconds: Number((r.wallMs / 1000).toFixed(2)),
-        minimum: { cost: r.cost[best], [r.x.lane.param]: r.x.values[best % nx], [r.y.lane.param]: r.y.values[Math.floor(best / nx)] },
+        points: r.cost.length, diverged: r.divergence.count, engine: r.engine, device: r.device, note: r.note, wallSeconds: Number((r.wallMs / 1000).toFixed(2)),
+        minimum: best < 0 ? null : { cost: r.cost[best], [r.x.lane.param]: r.x.values[best % nx], [r.y.lane.param]: r.y.values[Math.floor(best / nx)] },
         table, plot,
       }, null, 2) + '\n');
     });

@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { termColumn } from '../analysis/costs.ts';
-import { gradientColumn, type Column } from '../analysis/features.ts';
+import { gradientColumn, statusColumns, type Column } from '../analysis/features.ts';
+import type { DivergenceResult } from '../engine/ensemble.ts';
 import type { Lane } from '../compile/program.ts';
 import { InputError } from '../errors.ts';
 import { baseValues, coordinateValue, coordinatesOf, evaluatePoints, resolveCost, type CostProblem, type EvaluateOptions } from './cost/problem.ts';
@@ -59,6 +60,8 @@ export interface LandscapeResult {
   gradient: [Float64Array, Float64Array];
   terms: { label: string; value: Float64Array }[];
   problem: CostProblem;
+  /** which grid points diverged (their cost, terms and gradient are NaN), same layout as cost */
+  divergence: DivergenceResult;
   engine: string;
   device: string;
   note?: string;
@@ -102,11 +105,21 @@ export async function runLandscape(input: LandscapeSpecInput | LandscapeSpec, op
   const r = await evaluatePoints(problem, [px, py], { run: options.run, onProgress: options.onProgress });
   return {
     x, y, cost: r.cost, gradient: [r.gradient[0], r.gradient[1]], terms: r.terms.map((t) => ({ label: t.label, value: t.value })),
-    problem, engine: r.result.engine, device: r.result.device, note: r.note, wallMs: performance.now() - started,
+    problem, divergence: r.result.divergence, engine: r.result.engine, device: r.result.device, note: r.note, wallMs: performance.now() - started,
   };
 }
 
-/** The landscape as table columns, one row per grid point (x fastest). */
+/**
+ * Index of the smallest finite cost, or −1 when there is none: diverged points (NaN cost) never
+ * count as a minimum. Ties go to the first.
+ */
+export function finiteMinimum(cost: ArrayLike<number>): number {
+  let best = -1;
+  for (let k = 0; k < cost.length; k++) if (Number.isFinite(cost[k]) && (best < 0 || cost[k] < cost[best])) best = k;
+  return best;
+}
+
+/** The landscape as table columns, one row per grid point (x fastest), with each point's status (features.ts, statusColumns). */
 export function landscapeColumns(r: LandscapeResult): Column[] {
   const nx = r.x.coords.length, n = r.cost.length;
   const ix = Int32Array.from({ length: n }, (_, k) => k % nx), iy = Int32Array.from({ length: n }, (_, k) => Math.floor(k / nx));
@@ -116,6 +129,7 @@ export function landscapeColumns(r: LandscapeResult): Column[] {
     { name: r.x.lane.param, type: 'DOUBLE', data: Float64Array.from(ix, (i) => r.x.values[i]) },
     { name: r.y.lane.param, type: 'DOUBLE', data: Float64Array.from(iy, (i) => r.y.values[i]) },
     { name: 'cost', type: 'DOUBLE', data: r.cost },
+    ...statusColumns(r.divergence, n),
     { name: gradientColumn('cost', r.x.lane.key), type: 'DOUBLE', data: r.gradient[0] },
     { name: gradientColumn('cost', r.y.lane.key), type: 'DOUBLE', data: r.gradient[1] },
     ...r.terms.map((t): Column => ({ name: termColumn(t.label), type: 'DOUBLE', data: t.value })),

@@ -7,7 +7,7 @@ import { contours } from 'd3-contour';
 import { geoPath, geoTransform } from 'd3-geo';
 import { scaleLinear, scaleLog, scaleSequential } from 'd3-scale';
 import { interpolateViridis } from 'd3-scale-chromatic';
-import type { LandscapeResult } from '../../jobs/landscape.ts';
+import { finiteMinimum, type LandscapeResult } from '../../jobs/landscape.ts';
 import { bottomAxis, esc, label, leftAxis, px, svgDocument, type AxisScale } from './svg.ts';
 
 export interface LandscapePlotOptions {
@@ -20,8 +20,11 @@ export interface LandscapePlotOptions {
   title?: string;
 }
 
-/** The plotted quantity: log10 of the cost, with zeros lifted to the smallest positive cost. */
-function logCost(cost: Float64Array): { values: Float64Array; lo: number; hi: number } {
+/**
+ * The plotted quantity: log10 of the cost, with zeros lifted to the smallest positive cost; NaN where
+ * the cost is not finite (diverged points: drawn as masked cells). `any`: some value is finite.
+ */
+function logCost(cost: Float64Array): { values: Float64Array; lo: number; hi: number; any: boolean } {
   let minPositive = Infinity, max = -Infinity;
   for (const c of cost) {
     if (c > 0 && c < minPositive) minPositive = c;
@@ -31,8 +34,10 @@ function logCost(cost: Float64Array): { values: Float64Array; lo: number; hi: nu
   const values = cost.map((c) => (Number.isFinite(c) ? Math.log10(Math.max(c, minPositive)) : NaN));
   let lo = Infinity, hi = -Infinity;
   for (const v of values) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  if (!(hi > lo)) [lo, hi] = [lo - 1, lo + 1];
-  return { values, lo, hi };
+  const any = lo <= hi;
+  if (!any) [lo, hi] = [0, 1];
+  else if (!(hi > lo)) [lo, hi] = [lo - 1, lo + 1];
+  return { values, lo, hi, any };
 }
 
 /** Renders a landscape as an SVG document. */
@@ -45,7 +50,7 @@ export function landscapeSvg(r: Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'grad
   const sx = (r.x.coords[nx - 1] - r.x.coords[0]) / (nx - 1), sy = (r.y.coords[ny - 1] - r.y.coords[0]) / (ny - 1);
   const cx = scaleLinear().domain([r.x.coords[0] - sx / 2, r.x.coords[nx - 1] + sx / 2]).range([x0, x1]);
   const cy = scaleLinear().domain([r.y.coords[0] - sy / 2, r.y.coords[ny - 1] + sy / 2]).range([y0, y1]);
-  const { values, lo, hi } = logCost(r.cost);
+  const { values, lo, hi, any } = logCost(r.cost);
   const color = scaleSequential(interpolateViridis).domain([lo, hi]);
   const body: string[] = [];
 
@@ -55,8 +60,9 @@ export function landscapeSvg(r: Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'grad
   for (let iy = 0; iy < ny; iy++) {
     for (let ix = 0; ix < nx; ix++) {
       const v = values[iy * nx + ix];
+      // a masked cell: the cost there is not finite (the model diverged)
       const fill = Number.isFinite(v) ? color(v) : '#ccc';
-      cells.push(`<rect x="${px(cx(r.x.coords[ix]) - cw / 2)}" y="${px(cy(r.y.coords[iy]) - ch / 2)}" width="${px(cw + 0.3)}" height="${px(ch + 0.3)}" fill="${fill}"/>`);
+      cells.push(`<rect x="${px(cx(r.x.coords[ix]) - cw / 2)}" y="${px(cy(r.y.coords[iy]) - ch / 2)}" width="${px(cw + 0.3)}" height="${px(ch + 0.3)}" fill="${fill}"${Number.isFinite(v) ? '' : ' class="masked"'}/>`);
     }
   }
   body.push(`<g class="heatmap">${cells.join('')}</g>`);
@@ -70,8 +76,9 @@ export function landscapeSvg(r: Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'grad
     },
   });
   const path = geoPath(gridToPixel);
+  // d3-contour refuses NaN: masked cells count as the top level, so lines skirt their edge
   const filled = Array.from(values, (v) => (Number.isFinite(v) ? v : hi));
-  const lines = contours().size([nx, ny]).thresholds(thresholds)(filled)
+  const lines = (any ? contours().size([nx, ny]).thresholds(thresholds)(filled) : [])
     .map((c) => `<path class="contour" d="${path(c) ?? ''}" fill="none" stroke="white" stroke-opacity="0.75" stroke-width="1"><title>log10 cost = ${label(c.value)}</title></path>`);
   body.push(`<g class="contours">${lines.join('')}</g>`);
 
@@ -94,11 +101,10 @@ export function landscapeSvg(r: Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'grad
   body.push('<defs><marker id="head" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="5" markerHeight="5" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#fff"/></marker></defs>');
   body.push(`<g class="arrows" stroke="#fff" stroke-width="1.2">${arrows.join('')}</g>`);
 
-  // the grid minimum
-  let best = 0;
-  r.cost.forEach((c, k) => (c < r.cost[best] ? (best = k) : 0));
-  const [bx, by] = [cx(r.x.coords[best % nx]), cy(r.y.coords[Math.floor(best / nx)])];
-  body.push(`<g class="minimum" stroke="#e4572e" stroke-width="2.5"><line x1="${px(bx - 6)}" y1="${px(by - 6)}" x2="${px(bx + 6)}" y2="${px(by + 6)}"/><line x1="${px(bx - 6)}" y1="${px(by + 6)}" x2="${px(bx + 6)}" y2="${px(by - 6)}"/></g>`);
+  // the grid minimum, over finite costs only
+  const best = finiteMinimum(r.cost);
+  const [bx, by] = best >= 0 ? [cx(r.x.coords[best % nx]), cy(r.y.coords[Math.floor(best / nx)])] : [NaN, NaN];
+  if (best >= 0) body.push(`<g class="minimum" stroke="#e4572e" stroke-width="2.5"><line x1="${px(bx - 6)}" y1="${px(by - 6)}" x2="${px(bx + 6)}" y2="${px(by + 6)}"/><line x1="${px(bx - 6)}" y1="${px(by + 6)}" x2="${px(bx + 6)}" y2="${px(by - 6)}"/></g>`);
 
   // axes labelled in parameter values (a log axis in log-spaced ticks)
   const axisScale = (lane: LandscapeResult['x']['lane'], scale: typeof cx): AxisScale => {
@@ -119,6 +125,8 @@ export function landscapeSvg(r: Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'grad
   }
   body.push(`<g class="colorbar">${slices.join('')}</g>`);
   for (const t of bar.ticks(6)) body.push(`<text x="${barX + barW + 4}" y="${px(bar(t) + 4)}">${esc(label(t))}</text>`);
+  const masked = values.filter((v) => !Number.isFinite(v)).length;
+  if (masked > 0) body.push(`<g class="masked-legend"><rect x="${barX}" y="${px(y0 + 22)}" width="${barW}" height="10" fill="#ccc"/><text x="${barX + barW + 4}" y="${px(y0 + 31)}">diverged (${masked})</text></g>`);
   body.push(`<text transform="translate(${barX + barW + 44},${px((y0 + y1) / 2)}) rotate(90)" text-anchor="middle">log10 cost</text>`);
   body.push(`<text x="${px((x0 + x1) / 2)}" y="22" text-anchor="middle" font-size="14">${esc(options.title ?? 'cost landscape (arrows: −gradient)')}</text>`);
   return svgDocument(width, height, body);

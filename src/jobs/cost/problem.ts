@@ -5,6 +5,7 @@
  * `evaluatePoints`.
  */
 import { costNeedsTraces, evaluateCosts, lowPassInPlace, taperedMean, traceWindow, validateTerms, type CostTerm, type CostValues } from '../../analysis/costs.ts';
+import { describeDivergence } from '../../engine/results.ts';
 import { compile } from '../../compile/compile.ts';
 import { parseLane, type Lane, type StepProgram } from '../../compile/program.ts';
 import { runCpu } from '../../engine/cpu.ts';
@@ -73,6 +74,10 @@ export async function resolveCost(setup: CostSetup, coords: Lane[], reference?: 
     const program = compile(setup.model, { dtMs: setup.dtMs, method: setup.method, init: setup.init, values: { ...setup.values, ...at } });
     const traced = costNeedsTraces(setup.terms);
     ref = await runCpu({ program, N: 1, ...ensembleTiming(setup), traceInstances: traced ? [0] : undefined }, { threads: 1 });
+    const how = describeDivergence(ref.divergence, 0);
+    if (how) {
+      throw new InputError(`the reference simulation that gives the cost's targets diverged: ${how} (method ${setup.method}, dtMs ${setup.dtMs}); use a smaller dtMs or give the targets`);
+    }
   }
   const terms: CostTerm[] = setup.terms.map((t) => {
     if (t.kind === 'mean') {
@@ -164,5 +169,26 @@ export async function evaluatePoints(problem: CostProblem, points: readonly Arra
     onProgress: options.onProgress,
   };
   const { result, note } = await runEnsemble(spec, { engine: setup.engine, gpuMath: setup.gpuMath, ...options.run });
-  return { ...evaluateCosts(result, problem.terms, { gaussNewton: gradient && options.gaussNewton }), result, note };
+  return { ...withoutDiverged(evaluateCosts(result, problem.terms, { gaussNewton: gradient && options.gaussNewton }), result), result, note };
+}
+
+/**
+ * A diverged point's cost, terms, gradient and Gauss–Newton matrix are NaN, whatever its terms made
+ * of its partial run (a rate term could count the spikes before it diverged): so no minimum, average,
+ * fit step or curve step takes it (each skips non-finite costs), and result.divergence says why.
+ */
+function withoutDiverged(values: CostValues, result: EnsembleResult): CostValues {
+  if (result.divergence.count === 0) return values;
+  const L = values.lanes.length;
+  for (let i = 0; i < result.N; i++) {
+    if (result.divergence.state[i] < 0) continue;
+    values.cost[i] = NaN;
+    for (const g of values.gradient) g[i] = NaN;
+    for (const t of values.terms) {
+      t.value[i] = NaN;
+      for (const g of t.gradient) g[i] = NaN;
+    }
+    values.gaussNewton?.fill(NaN, i * L * L, (i + 1) * L * L);
+  }
+  return values;
 }

@@ -66,10 +66,11 @@ export async function sweepHostBenchmark(options: { models?: number; chunk?: num
   const engineUsPerModel = (result.wallMs * 1000) / models;
 
   const dir = await mkdtemp(join(tmpdir(), 'ionsweep-host-'));
-  const store = new WorkerShardStore(dir, { index: 0, count: 1 }, 'bench');
+  const store = new WorkerShardStore(dir, { index: 0, count: 1 }, { specHash: 'bench', spec, total: chunks * chunk, range: { start: 0, end: chunks * chunk } });
   const runs: { mainUsPerModel: number; workerUsPerModel: number }[] = [];
   try {
     await store.prepare(false);
+    await store.begin(result.engine);
     for (let c = 0; c < chunks; c++) {
       const big = tile(result, chunk);
       const columns = sampler.names.map((name, d) => ({ name, values: Float64Array.from({ length: chunk }, (_, i) => params[d][i % models]) }));

@@ -12,7 +12,7 @@ import { readParquet } from '../src/io/parquet.ts';
 import { indexProblems, mergeSweep, verifySweep } from '../src/io/sweep-merge.ts';
 import { ShardStore } from '../src/io/sweep-store.ts';
 import { WorkerShardStore } from '../src/io/worker-shard-store.ts';
-import { runSweepShard } from '../src/jobs/sweep/run.ts';
+import { runSweepShard, shardRange } from '../src/jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep, specHash, type SweepSpecInput } from '../src/jobs/sweep/spec.ts';
 import { PRINZ_2004_CELLS, CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
 import { gpuForTests } from './gpu-helper.ts';
@@ -48,15 +48,12 @@ async function runInProcess(outDir: string, shards: number, inWorker = false) {
   const hash = await specHash(spec);
   for (let index = 0; index < shards; index++) {
     const shard = { index, count: shards };
-    const store = inWorker ? new WorkerShardStore(outDir, shard, hash) : new ShardStore(outDir, shard, hash);
+    const identity = { specHash: hash, spec, total: sweep.total, range: shardRange(sweep.total, shard) };
+    const store = inWorker ? new WorkerShardStore(outDir, shard, identity) : new ShardStore(outDir, shard, identity);
     try {
       await store.prepare(false);
       const report = await runSweepShard(sweep, shard, store);
-      await store.finish({
-        specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows, engine: report.engine, device: report.device,
-        gpuMath: spec.gpuMath, timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
-        chunks: report.chunks, chunksResumed: report.chunksResumed,
-      });
+      await store.finish(report);
       if (inWorker) expect(report.timings.sinkMs, 'the worker reports its host time').toBeGreaterThan(0);
     } finally {
       if (store instanceof WorkerShardStore) store.close();
@@ -112,7 +109,7 @@ describe('sweep', () => {
     expect(killed.signal, `the sweep finished before it could be killed: ${killed.stderr}`).toBe('SIGKILL');
     await expect(stat(join(out, 'shard-00000-of-00001.json')), 'no manifest for a killed shard').rejects.toThrow();
     // no half-written part survives under a final name
-    for (const n of await readdir(parts)) expect(n).toMatch(/^part-\d+-\d+\.parquet$|\.tmp-/);
+    for (const n of await readdir(parts)) expect(n).toMatch(/^part-\d+-\d+\.parquet$|\.tmp-|^record\.json$/);
 
     const again = await finished(cli(['sweep', specPath, '--out', out, '--quiet']));
     expect(again.code, 'without --resume an interrupted shard is not overwritten').toBe(2);
@@ -132,14 +129,10 @@ describe('sweep', () => {
     const dir = await tempDir();
     const spec = parseSweepSpec(SPEC);
     const sweep = resolveSweep(spec);
-    const store = new ShardStore(dir, { index: 1, count: 3 }, await specHash(spec));
+    const shard = { index: 1, count: 3 };
+    const store = new ShardStore(dir, shard, { specHash: await specHash(spec), spec, total: sweep.total, range: shardRange(sweep.total, shard) });
     await store.prepare(false);
-    const report = await runSweepShard(sweep, { index: 1, count: 3 }, store);
-    await store.finish({
-      specHash: await specHash(spec), spec, total: sweep.total, shard: { index: 1, count: 3 }, range: report.range, rows: report.rows,
-      engine: report.engine, device: report.device, gpuMath: spec.gpuMath, timings: report.timings, classCounts: report.classCounts,
-      burstPeriodMs: report.burstPeriodMs, chunks: report.chunks, chunksResumed: 0,
-    });
+    await store.finish(await runSweepShard(sweep, shard, store));
     const { problems } = await verifySweep(dir);
     expect(problems.join('; ')).toMatch(/missing shards of 3: 0, 2/);
     const table = { rows: 4, metadata: {}, columns: [{ name: 'index', type: 'INT32' as const, data: [5, 6, 6, 8] }] };
@@ -156,12 +149,11 @@ describe('shard store', () => {
     for (const order of [[0, 1, 2], [2, 0, 1]]) {
       const dir = await tempDir();
       const shard = { index: 0, count: 1 };
-      const store = new ShardStore(dir, shard, 'h');
+      const store = new ShardStore(dir, shard, { specHash: 'h', spec: parseSweepSpec(SPEC), total: 30, range: { start: 0, end: 30 } });
       await store.prepare(false);
+      await store.begin('cpu');
       for (const k of order) await store.writeChunk({ start: 10 * k, end: 10 * k + 10 }, chunk(10 * k, 10 * k + 10));
-      const base = { specHash: 'h', spec: {}, total: 30, shard, range: { start: 0, end: 30 }, rows: 30, engine: 'cpu', device: 'd', gpuMath: 'accurate',
-        timings: { wallMs: 0, engineWaitMs: 0, hostMs: 0, sinkMs: 0 }, classCounts: {}, burstPeriodMs: null, chunks: 3, chunksResumed: 0 };
-      await store.finish(base);
+      await store.finish({ range: { start: 0, end: 30 }, rows: 30, timings: { wallMs: 0, engineWaitMs: 0, hostMs: 0, sinkMs: 0 }, chunks: 3, chunksResumed: 0 });
       const table = await readParquet(join(dir, 'shard-00000-of-00001.parquet'));
       expect(Array.from(table.columns[0].data as ArrayLike<number>), `order ${order}`).toEqual(Array.from({ length: 30 }, (_, i) => i));
       expect(table.metadata.ionsweep_spec_hash).toBe('h');

@@ -10,14 +10,12 @@ export function mergeCommand(): Command {
   return new Command('merge')
     .description('merge the shard tables of a sweep folder into one Parquet table (after verifying them)')
     .argument('<dir>', 'sweep output folder')
-    .option('--out <file>', 'merged table (default: <dir>/merged.parquet)')
+    .option('--out <file>', 'merged table (default: <dir>/merged.parquet); never one of the sweep\'s own files')
     .action(async (dir: string, flags: { out?: string }) => {
       const out = flags.out ?? join(dir, 'merged.parquet');
-      const { rows } = await mergeSweep(dir, out);
+      const { rows, classCounts } = await mergeSweep(dir, out);
       const manifests = await readManifests(dir);
-      const counts: Record<string, number> = {};
-      for (const m of manifests) for (const [k, v] of Object.entries(m.classCounts)) counts[k] = (counts[k] ?? 0) + v;
-      await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}\n${classTable(counts, rows, null)}\n`);
+      await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}\n${classTable(classCounts, rows, null)}\n`);
     });
 }
 

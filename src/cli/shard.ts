@@ -11,11 +11,16 @@ export function resolveShard(flag: string | undefined, shardCount: number | unde
     if (!/^\d+$/.test(text.trim())) throw new InputError(`${name} must be a non-negative integer, got '${text}'`);
     return Number(text);
   };
+  if (shardCount !== undefined && (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 2 ** 31 - 1)) {
+    throw new InputError(`--shard-count must be an integer ≥ 1, got ${shardCount}`);
+  }
   if (flag !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(flag.trim());
     if (!m) throw new InputError(`--shard expects i/n (e.g. 3/7, shards numbered from 0), got '${flag}'`);
     const shard = { index: Number(m[1]), count: Number(m[2]) };
     if (shard.count < 1 || shard.index >= shard.count) throw new InputError(`--shard ${flag}: index must be in [0, n − 1] and n ≥ 1`);
+    // --shard-count with --shard is redundant at best; a different count is a contradiction
+    if (shardCount !== undefined && shardCount !== shard.count) throw new InputError(`--shard ${flag} and --shard-count ${shardCount} disagree on the number of shards; give one of them`);
     return shard;
   }
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
+import { InputError } from '../errors.ts';
 import { readSpecFile } from '../io/spec-file.ts';
 import { parseNumber } from './util.ts';
 
@@ -29,9 +30,15 @@ export function specCommand(name: string, description: string, specLabel: string
     .option('--quiet', 'no progress output');
 }
 
-/** Default output folder: results/<spec file name without extension>. */
+/**
+ * Default output folder: results/<spec file name without extension>. A name that is empty or only
+ * dots (`.yaml`, `...yaml`) would make that results/ itself or its parent, the working directory:
+ * refused, asking for --out.
+ */
 export function defaultOutDir(specPath: string): string {
-  return join('results', basename(specPath).replace(/\.(ya?ml|json)$/i, ''));
+  const name = basename(specPath).replace(/\.(ya?ml|json)$/i, '');
+  if (/^\.*$/.test(name)) throw new InputError(`spec file ${specPath}: its name gives no output folder name (results/<name>); give --out`);
+  return join('results', name);
 }
 
 /** Reads a spec file and applies --engine and --gpu-math over it. */

@@ -2,9 +2,12 @@
 import process from 'node:process';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runSweepShard, type ShardReport } from '../jobs/sweep/run.ts';
-import { parseSweepSpec, resolveSweep, specHash } from '../jobs/sweep/spec.ts';
-import { shardName, type ShardManifest } from '../io/sweep-store.ts';
+import { InputError } from '../errors.ts';
+import { checkShardLayout, resolveSweepEngine, runSweepShard, shardRange, type ShardReport } from '../jobs/sweep/run.ts';
+import { checkSweepOutput, parseSweepSpec, resolveSweep, specHash } from '../jobs/sweep/spec.ts';
+import { lockShard } from '../io/shard-lock.ts';
+import { producerDifferences } from '../io/shard-record.ts';
+import { ensureOutDir, shardName, type ShardManifest } from '../io/sweep-store.ts';
 import { WorkerShardStore } from '../io/worker-shard-store.ts';
 import { ACTIVITY_CLASSES } from '../analysis/features.ts';
 import { progressReporter } from './progress.ts';
@@ -42,31 +45,41 @@ export function sweepCommand(): Command {
       const spec = parseSweepSpec(await readSpecWithFlags(specPath, flags));
       const sweep = resolveSweep(spec);
       const shard = resolveShard(flags.shard, flags.shardCount, process.env);
+      // before any file: a shard whose table would not fit is refused (limits.ts)
+      checkSweepOutput(sweep, shard);
+      checkShardLayout(sweep.total, shard);
       const outDir = flags.out ?? defaultOutDir(specPath);
       const hash = await specHash(spec);
-      // classification and Parquet writing run in a worker, off the thread that drives the GPU
-      const store = new WorkerShardStore(outDir, shard, hash);
+      await ensureOutDir(outDir);
+      // one writer per shard: a second process on it refuses instead of mixing files
+      const lock = await lockShard(outDir, shardName(shard));
       let manifest: ShardManifest;
       try {
-        if (await store.prepare(Boolean(flags.resume))) {
-          manifest = JSON.parse(await (await import('node:fs/promises')).readFile(store.manifestPath, 'utf8'));
-          if (manifest.specHash !== hash) throw new Error(`${store.manifestPath} belongs to another spec (hash ${manifest.specHash.slice(0, 12)}…)`);
-          process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
-        } else {
-          const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, 'models', flags.quiet);
-          const report = await runSweepShard(sweep, shard, store, {
-            threads: flags.threads,
-            onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),
-          }).finally(() => progress.stop());
-          manifest = await store.finish({
-            specHash: hash, spec, total: sweep.total, shard, range: report.range, rows: report.rows,
-            engine: report.engine || 'none (resumed)', device: report.device, gpuMath: spec.gpuMath,
-            timings: report.timings, classCounts: report.classCounts, burstPeriodMs: report.burstPeriodMs,
-            chunks: report.chunks, chunksResumed: report.chunksResumed,
-          });
+        // classification and Parquet writing run in a worker, off the thread that drives the GPU
+        const store = new WorkerShardStore(outDir, shard, { specHash: hash, spec, total: sweep.total, range: shardRange(sweep.total, shard) });
+        try {
+          const complete = await store.prepare(Boolean(flags.resume));
+          if (complete) {
+            // the spec matched (prepare); the engine this run would use must match too
+            const differences = producerDifferences(complete, { specHash: hash, spec, engine: await resolveSweepEngine(spec.engine) });
+            if (differences.length) {
+              throw new InputError(`${store.manifestPath} is a complete shard of a different sweep (${differences.join('; ')}; the spec's engine is '${spec.engine}'): choose another --out`);
+            }
+            manifest = complete;
+            process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
+          } else {
+            const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, 'models', flags.quiet);
+            const report = await runSweepShard(sweep, shard, store, {
+              threads: flags.threads,
+              onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),
+            }).finally(() => progress.stop());
+            manifest = await store.finish(report);
+          }
+        } finally {
+          store.close();
         }
       } finally {
-        store.close();
+        await lock.release();
       }
       if (flags.json) {
         await writeStdout(JSON.stringify(manifest, null, 2) + '\n');

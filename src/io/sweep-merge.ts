@@ -1,13 +1,19 @@
 /**
  * Merging and verifying a sharded sweep: every shard's manifest must belong to the same spec and
- * shard layout, the shards must tile the index range, and every index must appear exactly once.
+ * shard layout, the shards must tile the index range, every index must appear exactly once, each
+ * manifest's class counts and burst periods must be those of its table's rows, and every trace a
+ * shard promises (spec traces.indices in its range) must be there. Temporary files (`*.tmp-*`) a
+ * kill left are ignored. Merge never writes over its inputs.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parquetMetadata } from 'hyparquet';
+import { EnvironmentError, InputError, environmentErrorOf } from '../errors.ts';
+import { burstPeriodQuantiles, shardRange, summarise } from '../jobs/sweep/rows.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
-import type { ShardManifest } from './sweep-store.ts';
+import { readManifest, type ShardManifest } from './shard-manifest.ts';
+import { shardName, traceName } from './sweep-store.ts';
 
 const MANIFEST = /^shard-\d+-of-\d+\.json$/;
 
@@ -15,11 +21,12 @@ export async function readManifests(dir: string): Promise<ShardManifest[]> {
   let names: string[];
   try {
     names = await readdir(dir);
-  } catch {
-    throw new InputError(`cannot read sweep folder ${dir}`);
+  } catch (error) {
+    const environment = environmentErrorOf(error);
+    throw new InputError(`cannot read sweep folder ${dir}${environment ? `: ${environment.message}` : ''}`);
   }
   const manifests: ShardManifest[] = [];
-  for (const n of names.filter((x) => MANIFEST.test(x)).sort()) manifests.push(JSON.parse(await readFile(join(dir, n), 'utf8')));
+  for (const n of names.filter((x) => MANIFEST.test(x)).sort()) manifests.push(await readManifest(join(dir, n)));
   return manifests;
 }
 
@@ -42,6 +49,13 @@ export function manifestProblems(manifests: ShardManifest[]): string[] {
     if (seen.has(m.shard.index)) problems.push(`shard ${m.shard.index} of ${count} appears twice`);
     seen.set(m.shard.index, m);
     if (m.rows !== m.range.end - m.range.start) problems.push(`shard ${m.shard.index}: ${m.rows} rows for range [${m.range.start}, ${m.range.end})`);
+    if (m.shard.index < m.shard.count) {
+      const expected = shardRange(m.total, m.shard);
+      if (expected.start !== m.range.start || expected.end !== m.range.end) problems.push(`shard ${m.shard.index} of ${m.shard.count}: range [${m.range.start}, ${m.range.end}), expected [${expected.start}, ${expected.end})`);
+      if (m.table !== `${shardName(m.shard)}.parquet`) problems.push(`shard ${m.shard.index}: its manifest names table ${m.table}, expected ${shardName(m.shard)}.parquet`);
+    } else {
+      problems.push(`shard ${m.shard.index} of ${m.shard.count}: index out of range`);
+    }
   }
   const missing = [...Array(count).keys()].filter((i) => !seen.has(i));
   if (missing.length) problems.push(`missing shards of ${count}: ${missing.join(', ')}`);
@@ -84,39 +98,141 @@ export interface VerifyReport {
   problems: string[];
 }
 
-/** Checks every manifest and every shard table of a sweep folder. */
+/** Problems with the class counts and burst periods a manifest gives, against its table's rows. */
+function summaryProblems(m: ShardManifest, table: Table): string[] {
+  const summary = summarise(table.columns, 0);
+  const problems: string[] = [];
+  const key = (counts: Record<string, number>) => JSON.stringify(Object.entries(counts).filter(([, v]) => v > 0).sort(([a], [b]) => a.localeCompare(b)));
+  if (key(summary.classCounts) !== key(m.classCounts)) {
+    problems.push(`shard ${m.shard.index}: manifest class counts ${key(m.classCounts)} differ from its table's rows ${key(summary.classCounts)}`);
+  }
+  if (JSON.stringify(burstPeriodQuantiles(summary.burstPeriodsMs)) !== JSON.stringify(m.burstPeriodMs)) {
+    problems.push(`shard ${m.shard.index}: manifest burst periods differ from its table's rows`);
+  }
+  return problems;
+}
+
+/** Why an NPY trace file is not one of ionsweep's ((samples, 2) float64), or undefined. */
+function traceProblem(bytes: Uint8Array): string | undefined {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0];
+  if (bytes.length < 10 || magic.some((b, k) => bytes[k] !== b)) return 'not an NPY file';
+  const headerLength = bytes[8] | (bytes[9] << 8);
+  const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
+  const shape = /'shape': \((\d+), 2\)/.exec(header);
+  if (!/'descr': '<f8'/.test(header) || !shape) return 'not a (samples, 2) float64 array';
+  const expected = 10 + headerLength + Number(shape[1]) * 16;
+  if (bytes.length !== expected) return `${bytes.length} bytes, expected ${expected} (truncated?)`;
+  return Number(shape[1]) === 0 ? 'no samples' : undefined;
+}
+
+/** Problems with the traces a shard promises: each traced index in its range has a whole NPY file. */
+async function traceProblems(dir: string, m: ShardManifest): Promise<string[]> {
+  const indices = (m.spec as { traces?: { indices?: unknown } }).traces?.indices;
+  const wanted = Array.isArray(indices) ? indices.filter((i): i is number => Number.isInteger(i) && i >= m.range.start && i < m.range.end) : [];
+  const problems: string[] = [];
+  for (const i of wanted) {
+    const path = join('traces', traceName(i));
+    const bytes = await readFile(join(dir, path)).catch(() => undefined);
+    const problem = bytes ? traceProblem(bytes) : 'missing';
+    if (problem) problems.push(`shard ${m.shard.index}: trace ${path} ${problem}`);
+  }
+  return problems;
+}
+
+/** Checks every manifest, every shard table and every promised trace of a sweep folder. */
 export async function verifySweep(dir: string): Promise<VerifyReport> {
   const manifests = await readManifests(dir);
   const problems = manifestProblems(manifests);
   let rows = 0;
   for (const m of manifests) {
+    problems.push(...(await traceProblems(dir, m)));
     const table = await readParquet(join(dir, m.table)).catch((e) => {
-      problems.push(`shard ${m.shard.index}: cannot read ${m.table}: ${(e as Error).message}`);
+      problems.push(`shard ${m.shard.index}: cannot read ${m.table}: ${(e as Error).message?.split('\n')[0]}`);
       return undefined;
     });
     if (!table) continue;
     rows += table.rows;
     problems.push(...indexProblems(table, m.range.start, m.range.end, `shard ${m.shard.index} (${m.table})`));
     if (table.metadata.ionsweep_spec_hash !== m.specHash) problems.push(`shard ${m.shard.index}: table spec hash differs from its manifest`);
+    problems.push(...summaryProblems(m, table));
   }
   return { ok: problems.length === 0, shards: manifests.length, rows, problems };
 }
 
-/** Merges a verified sweep's shard tables into one table (index order) and writes its manifest. */
-export async function mergeSweep(dir: string, outPath: string): Promise<{ rows: number; path: string }> {
+/** The merged manifest's path beside the merged table: merged.parquet → merged.json. */
+export const mergedManifestPath = (outPath: string) => `${outPath.replace(/\.parquet$/, '')}.json`;
+
+/** The file's (device, inode), to catch the same file under another name (a link); undefined when absent. */
+async function identityOf(path: string): Promise<string | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  return info ? `${info.dev}:${info.ino}` : undefined;
+}
+
+/**
+ * Refuses outputs that would overwrite the sweep's inputs (a shard's table or manifest, a trace,
+ * by any name or link), take a shard file's name in the sweep folder, or overwrite a file that is
+ * not an earlier merge's output; an output that is a folder is an environment error.
+ */
+async function checkMergeOutputs(dir: string, manifests: ShardManifest[], outPath: string): Promise<void> {
+  const inputs: string[] = [];
+  for (const m of manifests) {
+    inputs.push(join(dir, `${shardName(m.shard)}.json`), join(dir, m.table));
+    const indices = (m.spec as { traces?: { indices?: unknown } }).traces?.indices;
+    if (Array.isArray(indices)) for (const i of indices) if (Number.isInteger(i)) inputs.push(join(dir, 'traces', traceName(i)));
+  }
+  const inputPaths = new Set(inputs.map((p) => resolve(p)));
+  const inputIds = new Set((await Promise.all(inputs.map(identityOf))).filter((x) => x !== undefined));
+  for (const [path, what] of [[outPath, 'merged table'], [mergedManifestPath(outPath), 'merged manifest']] as const) {
+    const id = await identityOf(path);
+    if (inputPaths.has(resolve(path)) || (id && inputIds.has(id))) {
+      throw new InputError(`merge --out ${outPath}: the ${what} ${path} would overwrite an input of the merge (a shard's table, manifest or trace); choose another --out`);
+    }
+    if (resolve(dirname(path)) === resolve(dir) && /^shard-\d+-of-\d+[./]/.test(basename(path))) {
+      throw new InputError(`merge --out ${outPath}: the ${what} ${path} would take a shard file's name in the sweep folder; choose another name`);
+    }
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory()) throw new EnvironmentError(`${path}: is a directory (merge --out names a file, e.g. ${join(path, 'merged.parquet')})`);
+    if (info && !(await isMergeOutput(path))) {
+      throw new InputError(`merge --out ${outPath}: ${path} exists and is not the output of an earlier merge; choose another --out, or remove it`);
+    }
+  }
+}
+
+/** Whether a file is an earlier merge's table or manifest (which a new merge may replace). */
+async function isMergeOutput(path: string): Promise<boolean> {
+  try {
+    const bytes = await readFile(path);
+    if (path.endsWith('.json')) return Array.isArray(JSON.parse(new TextDecoder().decode(bytes)).mergedFrom);
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    return (meta.key_value_metadata ?? []).some((kv) => kv.key === 'ionsweep_shard' && kv.value === 'merged');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Merges a verified sweep's shard tables into one table (index order) and writes its manifest, with
+ * class counts and burst periods counted from the merged rows.
+ */
+export async function mergeSweep(dir: string, outPath: string): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
   const report = await verifySweep(dir);
   if (!report.ok) throw new InputError(`cannot merge ${dir}: ${report.problems.join('; ')}`);
   const manifests = (await readManifests(dir)).sort((a, b) => a.range.start - b.range.start);
+  await checkMergeOutputs(dir, manifests, outPath);
   const tables: Table[] = [];
   for (const m of manifests) tables.push(await readParquet(join(dir, m.table)));
   const [first] = manifests;
-  await writeParquet(outPath, concatTables(tables), { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
-  const classCounts: Record<string, number> = {};
-  for (const m of manifests) for (const [k, v] of Object.entries(m.classCounts)) classCounts[k] = (classCounts[k] ?? 0) + v;
-  await writeFileAtomic(`${outPath.replace(/\.parquet$/, '')}.json`, JSON.stringify({
-    version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows: report.rows,
-    mergedFrom: manifests.map((m) => m.table), engine: first.engine, device: [...new Set(manifests.map((m) => m.device))].join('; '),
-    classCounts, mergedAt: new Date().toISOString(),
-  }, null, 2) + '\n');
-  return { rows: report.rows, path: outPath };
+  const columns = concatTables(tables);
+  const summary = summarise(columns, 0);
+  try {
+    await writeParquet(outPath, columns, { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
+    await writeFileAtomic(mergedManifestPath(outPath), JSON.stringify({
+      version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows: report.rows,
+      mergedFrom: manifests.map((m) => m.table), engine: first.engine, device: [...new Set(manifests.map((m) => m.device))].join('; '),
+      classCounts: summary.classCounts, burstPeriodMs: burstPeriodQuantiles(summary.burstPeriodsMs), mergedAt: new Date().toISOString(),
+    }, null, 2) + '\n');
+  } catch (error) {
+    throw environmentErrorOf(error) ?? error;
+  }
+  return { rows: report.rows, path: outPath, classCounts: summary.classCounts };
 }

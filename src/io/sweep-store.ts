@@ -1,51 +1,41 @@
 /**
  * A sweep's files. Each shard writes its chunks as part files (atomically) into its own folder, so
- * a killed run loses at most the chunk in flight and `--resume` skips what is stored. When every chunk
- * is stored the parts become one Parquet table per shard, then the shard's manifest is written (last,
- * atomically: a shard is complete exactly when its manifest exists), then the parts are removed.
+ * a killed run loses at most the chunk in flight and `--resume` skips what is stored. Before the
+ * first part, a record of what produces the rows (spec, hash, resolved engine) goes into the same
+ * folder (shard-record.ts); resume refuses unless the new run matches it. A chunk's traces are
+ * written before its part, so a stored part implies its traces. When every chunk is stored the parts
+ * become one Parquet table per shard, then the shard's manifest is written (last, atomically: a
+ * shard is complete exactly when its manifest exists), then the parts are removed.
  *
- *     out/shard-00003-of-00007/part-000049152-000065536.parquet   while running
+ *     out/shard-00003-of-00007.lock                                 while a process writes the shard (shard-lock.ts)
+ *     out/shard-00003-of-00007/record.json                          what produces the rows, while running
+ *     out/shard-00003-of-00007/part-000049152-000065536.parquet     while running
  *     out/shard-00003-of-00007.parquet                              the shard's table
  *     out/shard-00003-of-00007.json                                 its manifest
  *     out/traces/model-000000017.npy                                traces, (samples, 2): tMs, VMv
+ *
+ * A kill can leave `*.tmp-*` files (atomic writes in flight); the next run of the shard removes its
+ * own (under the shard's lock) and verify ignores them.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Column } from '../analysis/features.ts';
-import { InputError } from '../errors.ts';
-import { chunkColumns, summarise, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
-import type { IndexRange, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
+import { EnvironmentError, InputError, environmentErrorOf } from '../errors.ts';
+import { burstPeriodQuantiles, chunkColumns, summarise, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
+import type { IndexRange, ResolvedEngine, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
+import type { SweepSpec } from '../jobs/sweep/spec.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { encodeNpy } from './npy.ts';
-import { StreamingTable, concatTables, readParquet, writeParquet } from './parquet.ts';
+import { StreamingTable, concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
+import { MANIFEST_VERSION, readManifest, type ShardManifest } from './shard-manifest.ts';
+import { producerDifferences, readRecord, writeRecord, type ShardRecord } from './shard-record.ts';
+import { afterFileOperation } from './test-hooks.ts';
 
-export const MANIFEST_VERSION = 1;
-
-export interface ShardManifest {
-  version: number;
-  tool: string;
-  specHash: string;
-  spec: unknown;
-  total: number;
-  shard: Shard;
-  range: IndexRange;
-  rows: number;
-  table: string;
-  engine: string;
-  device: string;
-  gpuMath: string;
-  timings: ShardReport['timings'];
-  classCounts: Record<string, number>;
-  burstPeriodMs: ShardReport['burstPeriodMs'];
-  chunks: number;
-  chunksResumed: number;
-  /** time to turn the parts into the shard's table (ms): host work after the last chunk */
-  finishMs: number;
-  completedAt: string;
-}
+export { MANIFEST_VERSION, type ShardManifest } from './shard-manifest.ts';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const shardName = (shard: Shard) => `shard-${pad(shard.index, 5)}-of-${pad(shard.count, 5)}`;
+export const traceName = (index: number) => `model-${pad(index, 9)}.npy`;
 
 /** Where a shard's files go: its parts folder, its table and its manifest. */
 export function shardPaths(outDir: string, shard: Shard) {
@@ -58,6 +48,7 @@ export function shardPaths(outDir: string, shard: Shard) {
 
 const partName = (r: IndexRange) => `part-${pad(r.start, 10)}-${pad(r.end, 10)}.parquet`;
 const PART = /^part-(\d+)-(\d+)\.parquet$/;
+const TMP = /\.tmp-[0-9a-f]{8}$/;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -68,11 +59,46 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Makes the output folder; EnvironmentError naming it when it is a file or cannot be made. */
+export async function ensureOutDir(outDir: string): Promise<void> {
+  const info = await stat(outDir).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new EnvironmentError(`${outDir}: not a directory (--out names the folder for the sweep's files)`);
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw environmentErrorOf(error) ?? error;
+  }
+}
+
+/** Reads a stored Parquet file; InputError naming it when it is truncated or not Parquet. */
+export async function readStoredTable(path: string, what: string, remedy: string): Promise<Table> {
+  try {
+    return await readParquet(path);
+  } catch (error) {
+    const environment = environmentErrorOf(error);
+    if (environment) throw environment;
+    throw new InputError(`${what} ${path} is damaged (${(error as Error).message?.split('\n')[0] ?? String(error)}): ${remedy}`);
+  }
+}
+
+/** What makes a shard's rows: the spec, its hash, and the range the shard holds. */
+export interface ShardIdentity {
+  specHash: string;
+  spec: SweepSpec;
+  total: number;
+  range: IndexRange;
+}
+
+/** What the caller adds to the manifest; the store knows the rest (identity, engine, devices, classes). */
+export type ShardRun = Pick<ShardReport, 'range' | 'rows' | 'timings' | 'chunks' | 'chunksResumed'>;
+
 /**
  * The files of one shard of a sweep. Besides the part files (for resume), chunks stream into the
  * shard's table as they arrive (StreamingTable), so finishing a shard costs no pass over its rows;
  * only when chunks arrive out of order (a resume with stored parts that could not be streamed first)
- * is the table rebuilt from the parts.
+ * is the table rebuilt from the parts. Class counts and burst periods are summed over every row the
+ * store holds, stored parts included, so the manifest describes the whole shard however often it was
+ * resumed. Its callers hold the shard's lock (shard-lock.ts).
  */
 export class ShardStore implements SweepSink {
   readonly partsDir: string;
@@ -81,43 +107,127 @@ export class ShardStore implements SweepSink {
   private stream?: StreamingTable;
   /** end of the index range streamed so far; −1 once the stream is out of order */
   private streamedEnd = -1;
+  private record?: ShardRecord;
+  private readonly classCounts: Record<string, number> = {};
+  private readonly burstPeriods: number[] = [];
+  private rowsSummarised = 0;
 
-  constructor(readonly outDir: string, readonly shard: Shard, private readonly specHash = '') {
+  constructor(readonly outDir: string, readonly shard: Shard, readonly identity: ShardIdentity) {
     ({ partsDir: this.partsDir, tablePath: this.tablePath, manifestPath: this.manifestPath } = shardPaths(outDir, shard));
   }
 
   private tableMetadata(): Record<string, string> {
-    return { ionsweep_spec_hash: this.specHash, ionsweep_shard: shardName(this.shard) };
+    return { ionsweep_spec_hash: this.identity.specHash, ionsweep_shard: shardName(this.shard) };
   }
 
   private async partNames(): Promise<string[]> {
     return (await readdir(this.partsDir)).filter((n) => PART.test(n)).sort();
   }
 
-  /** Refuses to mix with earlier output unless resuming. Returns true when the shard is already complete. */
-  async prepare(resume: boolean): Promise<boolean> {
-    const complete = await exists(this.manifestPath);
-    const started = complete || (await exists(this.partsDir)) || (await exists(this.tablePath));
-    if (started && !resume) {
-      throw new InputError(`${complete ? this.manifestPath : this.partsDir} exists from an earlier run: add --resume to continue it, or choose another --out`);
+  private tracedIn(range: IndexRange): number[] {
+    return (this.identity.spec.traces?.indices ?? []).filter((i) => i >= range.start && i < range.end);
+  }
+
+  /**
+   * Checks the folder against this run and readies it. A complete shard (its manifest) or stored
+   * chunks (their record) of another spec are refused whether resuming or not; stored output of
+   * this spec needs `resume`. Removes this shard's leftover temporary files. Returns the manifest
+   * when the shard is already complete (the caller checks the engine against it).
+   */
+  async prepare(resume: boolean): Promise<ShardManifest | undefined> {
+    const current = { specHash: this.identity.specHash, spec: this.identity.spec };
+    if (await exists(this.manifestPath)) {
+      const manifest = await readManifest(this.manifestPath);
+      const differences = producerDifferences(manifest, current);
+      if (differences.length) {
+        throw new InputError(`${this.manifestPath} is a complete shard of a different sweep (${differences.join('; ')}): choose another --out, or remove the shard's files to run it again`);
+      }
+      if (!resume) throw new InputError(`${this.manifestPath} exists from an earlier run (the shard is complete): add --resume to accept it, or choose another --out`);
+      // a kill after the manifest, before the parts were removed
+      await rm(this.partsDir, { recursive: true, force: true });
+      await this.removeTemporaryFiles();
+      return manifest;
     }
-    if (!complete) {
-      await mkdir(this.partsDir, { recursive: true });
-      // stream the stored parts (a resumed shard's prefix) into a fresh table first
-      this.stream = new StreamingTable(this.tablePath, this.tableMetadata());
-      const names = await this.partNames();
-      this.streamedEnd = names.length ? Number(PART.exec(names[0])![1]) : NaN;
-      for (const n of names) {
-        const [, start, end] = PART.exec(n)!.map(Number);
-        if (start !== this.streamedEnd) {
-          this.streamedEnd = -1;
-          break;
-        }
-        this.stream.append((await readParquet(join(this.partsDir, n))).columns);
+    const hasParts = await exists(this.partsDir);
+    const record = hasParts ? await readRecord(this.partsDir) : undefined;
+    if (record) {
+      const differences = producerDifferences(record, current);
+      if (differences.length) {
+        throw new InputError(`${this.partsDir} holds chunks of a different sweep (${differences.join('; ')}): resuming would mix their rows; choose another --out, or remove ${this.partsDir} to run the shard again`);
+      }
+    } else if (hasParts && (await this.partNames()).length) {
+      throw new InputError(`${this.partsDir} holds chunks but no record of the spec and engine that made them (record.json): remove the folder to run the shard again`);
+    }
+    if (!resume && (hasParts || (await exists(this.tablePath)))) {
+      throw new InputError(`${this.partsDir} exists from an earlier run: add --resume to continue it, or choose another --out`);
+    }
+    this.record = record;
+    await mkdir(this.partsDir, { recursive: true });
+    await this.removeTemporaryFiles();
+    return undefined;
+  }
+
+  /** Removes temporary files a killed run of this shard left (its parts, table, manifest, traces). */
+  private async removeTemporaryFiles(): Promise<void> {
+    const own = `${shardName(this.shard)}.`;
+    const remove = async (dir: string, keep: (name: string) => boolean) => {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const n of names) if (TMP.test(n) && keep(n)) await rm(join(dir, n), { force: true });
+    };
+    await remove(this.partsDir, () => true);
+    await remove(this.outDir, (n) => n.startsWith(own));
+    const { start, end } = this.identity.range;
+    await remove(join(this.outDir, 'traces'), (n) => {
+      const m = /^model-(\d+)\.npy\./.exec(n);
+      return m !== null && Number(m[1]) >= start && Number(m[1]) < end;
+    });
+  }
+
+  /**
+   * Records the engine beside the parts (before the first), or refuses when stored parts came from
+   * another engine. Then reads the stored parts: their rows count in the manifest's classes, and
+   * those in index order from the start stream into the table. A part whose traces are missing is
+   * dropped, so its chunk runs again.
+   */
+  async begin(engine: ResolvedEngine): Promise<void> {
+    const { specHash, spec } = this.identity;
+    if (this.record) {
+      const differences = producerDifferences(this.record, { specHash, spec, engine });
+      if (differences.length) {
+        throw new InputError(`${this.partsDir} holds chunks of a different sweep (${differences.join('; ')}; the spec's engine is '${spec.engine}'): resuming would mix their rows; resume with --engine ${this.record.engine}, or choose another --out`);
+      }
+    } else {
+      this.record = { version: 1, tool: 'ionsweep', specHash, spec: spec as unknown as Record<string, unknown>, engine, gpuMath: spec.gpuMath, devices: [] };
+      await writeRecord(this.partsDir, this.record);
+      afterFileOperation('record');
+    }
+    this.stream = new StreamingTable(this.tablePath, this.tableMetadata());
+    const names = await this.partNames();
+    this.streamedEnd = this.identity.range.start;
+    for (const n of names) {
+      const [, start, end] = PART.exec(n)!.map(Number);
+      const missing = [];
+      for (const i of this.tracedIn({ start, end })) if (!(await exists(join(this.outDir, 'traces', traceName(i))))) missing.push(i);
+      if (missing.length) {
+        await rm(join(this.partsDir, n), { force: true });
+        continue;
+      }
+      const table = await readStoredTable(join(this.partsDir, n), 'part file', `remove it and resume to run that chunk again`);
+      this.summarise(table.columns);
+      if (this.streamedEnd === start) {
+        this.stream.append(table.columns);
         this.streamedEnd = end;
+      } else {
+        this.streamedEnd = -1;
       }
     }
-    return complete;
+  }
+
+  private summarise(columns: Column[]): void {
+    const summary = summarise(columns, 0);
+    for (const [c, k] of Object.entries(summary.classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
+    for (const p of summary.burstPeriodsMs) this.burstPeriods.push(p);
+    this.rowsSummarised += columns[0]?.data.length ?? 0;
   }
 
   async storedRanges(): Promise<IndexRange[]> {
@@ -125,12 +235,20 @@ export class ShardStore implements SweepSink {
     return (await this.partNames()).map((n) => PART.exec(n)!).map((m) => ({ start: Number(m[1]), end: Number(m[2]) }));
   }
 
-  /** Classifies a chunk's models and stores their rows and traces (on this thread). */
+  /** Classifies a chunk's models and stores their traces, then their rows (on this thread). */
   async storeChunk(data: ChunkData): Promise<ChunkSummary> {
     const started = performance.now();
+    if (!this.record) throw new Error('ShardStore.storeChunk before begin');
+    // every stored row comes from the engine in the record: a mismatch is a bug, never a resume
+    if (data.engine !== this.record.engine) throw new Error(`a chunk computed on the ${data.engine} engine, for a shard recorded as ${this.record.engine}`);
+    if (data.device && !this.record.devices.includes(data.device)) {
+      this.record.devices.push(data.device);
+      await writeRecord(this.partsDir, this.record);
+    }
     const columns = chunkColumns(data);
-    await this.writeChunk(data.range, columns);
+    // traces first: a stored part then implies its traces, whenever the process is killed
     for (const t of data.traces) await this.writeTrace(t.index, t.timesMs, t.vMv);
+    await this.writeChunk(data.range, columns);
     return summarise(columns, performance.now() - started);
   }
 
@@ -138,7 +256,9 @@ export class ShardStore implements SweepSink {
     // parts live until the shard is complete and are read back only on resume: written plain and
     // uncompressed, they cost under half the encoding time of the table
     await writeParquet(join(this.partsDir, partName(range)), columns, {}, { temporary: true });
-    if (this.stream && (Number.isNaN(this.streamedEnd) || this.streamedEnd === range.start)) {
+    afterFileOperation('part');
+    this.summarise(columns);
+    if (this.stream && this.streamedEnd === range.start) {
       this.stream.append(columns);
       this.streamedEnd = range.end;
     } else {
@@ -152,27 +272,38 @@ export class ShardStore implements SweepSink {
       data[2 * k] = timesMs[k];
       data[2 * k + 1] = vMv[k];
     }
-    await writeFileAtomic(join(this.outDir, 'traces', `model-${pad(index, 9)}.npy`), encodeNpy(data, [timesMs.length, 2]));
+    await writeFileAtomic(join(this.outDir, 'traces', traceName(index)), encodeNpy(data, [timesMs.length, 2]));
+    afterFileOperation('trace');
   }
 
   /** The table (streamed, or rebuilt from the parts), then the manifest, then the parts go. */
-  async finish(manifest: Omit<ShardManifest, 'table' | 'version' | 'tool' | 'completedAt' | 'finishMs'>): Promise<ShardManifest> {
+  async finish(run: ShardRun): Promise<ShardManifest> {
     const started = performance.now();
-    if (this.stream && this.streamedEnd === manifest.range.end && this.stream.rows === manifest.rows) {
+    if (!this.record) throw new Error('ShardStore.finish before begin');
+    // the manifest describes the stored rows: all of them, whichever process computed them
+    if (this.rowsSummarised !== run.rows) throw new Error(`shard ${shardName(this.shard)}: ${this.rowsSummarised} rows stored, expected ${run.rows}`);
+    if (this.stream && this.streamedEnd === run.range.end && this.stream.rows === run.rows) {
       await this.stream.finish();
     } else {
       await this.stream?.discard();
       const tables = [];
-      for (const n of await this.partNames()) tables.push(await readParquet(join(this.partsDir, n)));
+      for (const n of await this.partNames()) tables.push(await readStoredTable(join(this.partsDir, n), 'part file', 'remove it and resume to run that chunk again'));
       const rows = tables.reduce((s, t) => s + t.rows, 0);
-      if (rows !== manifest.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${manifest.rows}`);
+      if (rows !== run.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${run.rows}`);
       await writeParquet(this.tablePath, concatTables(tables), this.tableMetadata());
     }
+    afterFileOperation('table');
+    const { specHash, spec, total } = this.identity;
     const full: ShardManifest = {
-      version: MANIFEST_VERSION, tool: 'ionsweep', ...manifest, table: `${shardName(this.shard)}.parquet`,
+      version: MANIFEST_VERSION, tool: 'ionsweep', specHash, spec, total, shard: this.shard, range: run.range, rows: run.rows,
+      table: `${shardName(this.shard)}.parquet`,
+      engine: this.record.engine, device: this.record.devices.join('; '), gpuMath: this.record.gpuMath,
+      timings: run.timings, classCounts: this.classCounts, burstPeriodMs: burstPeriodQuantiles(this.burstPeriods),
+      chunks: run.chunks, chunksResumed: run.chunksResumed,
       finishMs: performance.now() - started, completedAt: new Date().toISOString(),
     };
     await writeFileAtomic(this.manifestPath, JSON.stringify(full, null, 2) + '\n');
+    afterFileOperation('manifest');
     await rm(this.partsDir, { recursive: true, force: true });
     return full;
   }

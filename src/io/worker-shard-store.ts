@@ -3,12 +3,19 @@
  * model) run beside the thread that drives the GPU instead of on it, so a fast GPU is not left
  * waiting for the host. Same methods as ShardStore; calls run in the order they are made.
  */
-import { InputError } from '../errors.ts';
+import { EnvironmentError, InputError } from '../errors.ts';
 import { transferablesOf, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
-import type { IndexRange, Shard, SweepSink } from '../jobs/sweep/run.ts';
-import { shardPaths, type ShardManifest, type ShardStore } from './sweep-store.ts';
+import type { IndexRange, ResolvedEngine, Shard, SweepSink } from '../jobs/sweep/run.ts';
+import { shardPaths, type ShardIdentity, type ShardManifest, type ShardRun } from './sweep-store.ts';
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; name: string; message: string };
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; name: string; message: string; stack?: string };
+
+/** The worker's error as this thread's: input and environment errors keep their class (exit 2, exit 1). */
+function errorOf(reply: Extract<Reply, { ok: false }>): Error {
+  if (reply.name === 'InputError') return new InputError(reply.message);
+  if (reply.name === 'EnvironmentError') return new EnvironmentError(reply.message);
+  return Object.assign(new Error(reply.message), { name: reply.name, stack: reply.stack ?? reply.message });
+}
 
 export class WorkerShardStore implements SweepSink {
   readonly partsDir: string;
@@ -19,7 +26,7 @@ export class WorkerShardStore implements SweepSink {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private failure?: Error;
 
-  constructor(outDir: string, shard: Shard, specHash = '') {
+  constructor(outDir: string, shard: Shard, identity: ShardIdentity) {
     ({ partsDir: this.partsDir, tablePath: this.tablePath, manifestPath: this.manifestPath } = shardPaths(outDir, shard));
     this.worker = new Worker(new URL('./shard-store.worker.ts', import.meta.url).href, { type: 'module' });
     this.worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -27,7 +34,7 @@ export class WorkerShardStore implements SweepSink {
       const call = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if (reply.ok) call?.resolve(reply.value);
-      else call?.reject(reply.name === 'InputError' ? new InputError(reply.message) : Object.assign(new Error(reply.message), { name: reply.name }));
+      else call?.reject(errorOf(reply));
     };
     this.worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
@@ -35,7 +42,7 @@ export class WorkerShardStore implements SweepSink {
       for (const call of this.pending.values()) call.reject(this.failure);
       this.pending.clear();
     };
-    void this.call('open', [outDir, shard, specHash]);
+    void this.call('open', [outDir, shard, identity]);
   }
 
   private call<T>(op: string, args: unknown[], transfer: Transferable[] = []): Promise<T> {
@@ -48,8 +55,13 @@ export class WorkerShardStore implements SweepSink {
   }
 
   /** See ShardStore.prepare. */
-  prepare(resume: boolean): Promise<boolean> {
+  prepare(resume: boolean): Promise<ShardManifest | undefined> {
     return this.call('prepare', [resume]);
+  }
+
+  /** See ShardStore.begin. */
+  begin(engine: ResolvedEngine): Promise<void> {
+    return this.call('begin', [engine]);
   }
 
   storedRanges(): Promise<IndexRange[]> {
@@ -62,8 +74,8 @@ export class WorkerShardStore implements SweepSink {
   }
 
   /** See ShardStore.finish. */
-  finish(manifest: Parameters<ShardStore['finish']>[0]): Promise<ShardManifest> {
-    return this.call('finish', [manifest]);
+  finish(run: ShardRun): Promise<ShardManifest> {
+    return this.call('finish', [run]);
   }
 
   /** Stops the worker (after the calls made so far have been answered or abandoned). */

@@ -7,6 +7,7 @@
 import { featureColumns, type Column } from '../../analysis/features.ts';
 import type { DivergenceResult, EnsembleResult, MaximaRings, ObservedResult } from '../../engine/ensemble.ts';
 import { maximaView } from '../../engine/results.ts';
+import { InputError } from '../../errors.ts';
 
 /** A contiguous range of model indices [start, end). */
 export interface IndexRange {
@@ -14,9 +15,45 @@ export interface IndexRange {
   end: number;
 }
 
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Index range of shard i of n: contiguous, sizes differing by at most one. */
+export function shardRange(total: number, shard: Shard): IndexRange {
+  if (!Number.isInteger(shard.count) || shard.count < 1) throw new InputError(`shard count must be an integer ≥ 1, got ${shard.count}`);
+  if (!Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+    throw new InputError(`shard index must be an integer in [0, ${shard.count - 1}], got ${shard.index}`);
+  }
+  return { start: Math.floor((shard.index * total) / shard.count), end: Math.floor(((shard.index + 1) * total) / shard.count) };
+}
+
+/**
+ * Refuses a shard layout with more shards than models: some shards would hold no rows, hence no
+ * table schema, no engine and no classes to merge. Every shard of such a layout refuses, empty or
+ * not, so the mistake shows at once on every task of an array job instead of at merge.
+ */
+export function checkShardLayout(total: number, shard: Shard): void {
+  shardRange(total, shard);
+  if (shard.count > total) {
+    throw new InputError(`--shard ${shard.index}/${shard.count}: the sweep has ${total} model${total === 1 ? '' : 's'}, fewer than ${shard.count} shards, so some shards would be empty; use at most ${total} shards`);
+  }
+}
+
+/** Chunks of a range, `size` models each (the last may be shorter). */
+export function chunkRanges(range: IndexRange, size: number): IndexRange[] {
+  const out: IndexRange[] = [];
+  for (let s = range.start; s < range.end; s += size) out.push({ start: s, end: Math.min(range.end, s + size) });
+  return out;
+}
+
 /** Everything a chunk's rows are made from, as plain data. */
 export interface ChunkData {
   range: IndexRange;
+  /** the engine that computed the chunk ('cpu' or 'gpu') and its device, as the result gave them */
+  engine: string;
+  device: string;
   /** the varied parameters, in the sampler's order */
   params: { name: string; values: Float64Array }[];
   /** grid sweeps: each model's number in the full grid, minus one */
@@ -53,7 +90,7 @@ export function chunkData(range: IndexRange, params: { name: string; values: Flo
     ? result.traces.instances.map((local, row) => ({ index: range.start + local, timesMs: result.traces!.timesMs, vMv: result.traces!.series(row, 'V') }))
     : [];
   return {
-    range, params, gridIndex,
+    range, engine: result.engine, device: result.device, params, gridIndex,
     windowStartMs: result.discardMs, windowEndMs: result.durationMs,
     observed: result.observed,
     laneKeys: result.lanes.map((l) => l.key),
@@ -90,11 +127,21 @@ export function chunkColumns(data: ChunkData): Column[] {
   ];
 }
 
-/** Class counts and burst periods of a chunk's columns. */
+/** Class counts and burst periods of a chunk's columns (or of any table of sweep rows). */
 export function summarise(columns: Column[], hostMs: number): ChunkSummary {
   const classCounts: Record<string, number> = {};
   const burstPeriodsMs: number[] = [];
-  for (const c of columns.find((x) => x.name === 'class')!.data as string[]) classCounts[c] = (classCounts[c] ?? 0) + 1;
-  for (const p of columns.find((x) => x.name === 'burstPeriodMs')!.data as (number | null)[]) if (p !== null) burstPeriodsMs.push(p);
+  for (const c of columns.find((x) => x.name === 'class')?.data ?? []) classCounts[String(c)] = (classCounts[String(c)] ?? 0) + 1;
+  for (const p of columns.find((x) => x.name === 'burstPeriodMs')?.data ?? []) if (typeof p === 'number') burstPeriodsMs.push(p);
   return { classCounts, burstPeriodsMs, hostMs };
+}
+
+export type BurstPeriodQuantiles = Record<'p10' | 'p25' | 'p50' | 'p75' | 'p90', number>;
+
+/** Quantiles (ms) of burst periods (nearest rank); null when there are none. Order does not matter. */
+export function burstPeriodQuantiles(values: ArrayLike<number>): BurstPeriodQuantiles | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1) + 0.5))];
+  return { p10: q(0.1), p25: q(0.25), p50: q(0.5), p75: q(0.75), p90: q(0.9) };
 }

@@ -10,20 +10,22 @@
  */
 import { compile } from '../../compile/compile.ts';
 import type { EnsembleResult } from '../../engine/ensemble.ts';
-import { runEnsemble, type RunOptions } from '../../engine/run.ts';
+import { getGpu, type GpuContext } from '../../engine/gpu/device.ts';
+import { runEnsemble, type EngineChoice, type RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
-import { chunkData, type ChunkData, type ChunkSummary, type IndexRange } from './rows.ts';
+import { burstPeriodQuantiles, checkShardLayout, chunkData, chunkRanges, shardRange, type BurstPeriodQuantiles, type ChunkData, type ChunkSummary, type IndexRange, type Shard } from './rows.ts';
 import { makeSampler } from './sampling.ts';
 import type { ResolvedSweep } from './spec.ts';
 
-export type { ChunkData, ChunkSummary, IndexRange } from './rows.ts';
-
-export interface Shard {
-  index: number;
-  count: number;
-}
+export type { ChunkData, ChunkSummary, IndexRange, Shard } from './rows.ts';
+export { checkShardLayout, chunkRanges, shardRange } from './rows.ts';
 
 export interface SweepSink {
+  /**
+   * Called once the engine is resolved, before any chunk runs: the sink records the engine beside
+   * its rows, or refuses (InputError) when its stored rows came from another engine.
+   */
+  begin(engine: ResolvedEngine): Promise<void>;
   /** index ranges of the chunks already stored (for resume) */
   storedRanges(): Promise<IndexRange[]>;
   /** classifies a chunk's models (rows.ts, chunkColumns) and stores its rows and traces */
@@ -53,32 +55,24 @@ export interface ShardReport {
    * work done by the sink, classification and writing (in its worker, when it has one)
    */
   timings: { wallMs: number; engineWaitMs: number; hostMs: number; sinkMs: number };
+  /** class counts of the chunks run in this process (a shard's manifest counts its stored rows instead) */
   classCounts: Record<string, number>;
   /** burst periods (ms) of the periodically bursting models run in this process: quantiles */
-  burstPeriodMs: Record<'p10' | 'p25' | 'p50' | 'p75' | 'p90', number> | null;
+  burstPeriodMs: BurstPeriodQuantiles | null;
 }
 
-function quantiles(values: number[]): ShardReport['burstPeriodMs'] {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1) + 0.5))];
-  return { p10: q(0.1), p25: q(0.25), p50: q(0.5), p75: q(0.75), p90: q(0.9) };
-}
+/** The engine a sweep's chunks run on: the spec's choice with `auto` resolved, as runEnsemble resolves it. */
+export type ResolvedEngine = 'cpu' | 'gpu';
 
-/** Index range of shard i of n: contiguous, sizes differing by at most one. */
-export function shardRange(total: number, shard: Shard): IndexRange {
-  if (!Number.isInteger(shard.count) || shard.count < 1) throw new InputError(`shard count must be an integer ≥ 1, got ${shard.count}`);
-  if (!Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
-    throw new InputError(`shard index must be an integer in [0, ${shard.count - 1}], got ${shard.index}`);
-  }
-  return { start: Math.floor((shard.index * total) / shard.count), end: Math.floor(((shard.index + 1) * total) / shard.count) };
-}
-
-/** Chunks of a range, `size` models each (the last may be shorter). */
-export function chunkRanges(range: IndexRange, size: number): IndexRange[] {
-  const out: IndexRange[] = [];
-  for (let s = range.start; s < range.end; s += size) out.push({ start: s, end: Math.min(range.end, s + size) });
-  return out;
+/**
+ * Resolves the spec's engine before anything runs, so that it can be checked against stored rows
+ * and every chunk then runs on exactly this engine. `auto`: the GPU when there is one, as in
+ * runEnsemble for ensembles of more than one instance.
+ */
+export async function resolveSweepEngine(choice: EngineChoice, gpu?: GpuContext): Promise<ResolvedEngine> {
+  if (choice === 'cpu') return 'cpu';
+  if (choice === 'gpu') return 'gpu';
+  return (gpu ?? (await getGpu())) ? 'gpu' : 'cpu';
 }
 
 export interface RunSweepOptions extends Pick<RunOptions, 'threads' | 'gpu'> {
@@ -95,8 +89,11 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const program = compile(model, {
     method: spec.method, dtMs: spec.dtMs, init: spec.init, values, instanceParams: sampler.names, tangents: spec.tangents, stimulus: spec.steps,
   });
+  checkShardLayout(total, shard);
   const range = shardRange(total, shard);
   const chunks = chunkRanges(range, spec.chunkSize);
+  const engineUsed = await resolveSweepEngine(spec.engine, options.gpu);
+  await sink.begin(engineUsed);
   const stored = new Set<number>();
   for (const r of await sink.storedRanges()) {
     if (!chunks.some((c) => c.start === r.start && c.end === r.end)) {
@@ -137,7 +134,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
           // progress inside a chunk: long chunks would otherwise report nothing for minutes
           onProgress: (fraction) => report(fraction * n),
         },
-        { engine: spec.engine, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu },
+        { engine: engineUsed, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu },
       ),
     };
   };
@@ -157,7 +154,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
 
   const classCounts: Record<string, number> = {};
   const periods: number[] = [];
-  let engine = '', device = '';
+  let engine: string = engineUsed, device = '';
   let engineWaitMs = 0, hostMs = 0, sinkMs = 0;
   options.onProgress?.({ done, total: range.end - range.start, modelsPerSecond: 0, etaSeconds: NaN });
 
@@ -182,6 +179,6 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     engine, device,
     timings: { wallMs: performance.now() - started, engineWaitMs, hostMs, sinkMs },
     classCounts,
-    burstPeriodMs: quantiles(periods),
+    burstPeriodMs: burstPeriodQuantiles(periods),
   };
 }

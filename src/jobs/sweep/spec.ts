@@ -160,9 +160,18 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
 
 export const SOBOL_MAX_DIMENSIONS = 21;
 
-/** Canonical JSON (sorted keys) of everything that determines a sweep's rows: its identity across shards. */
+/**
+ * Canonical JSON (sorted keys) of the normalised spec (defaults filled in), as run: its identity
+ * across shards and resumes. Everything that can change a row is in it, the engine choice and the
+ * GPU's exp included (gpuMath is left out when the engine is 'cpu', where it changes nothing); only
+ * chunkSize is not, since rows are a pure function of (spec, index) however they are chunked (a
+ * resume with another chunk layout is refused by runSweepShard). What `auto` resolved to is not
+ * known from the spec: the shard store records it beside the parts (io/shard-record.ts).
+ */
 export function specIdentity(spec: SweepSpec): string {
-  const { engine: _engine, gpuMath: _gpuMath, chunkSize: _chunk, ...identity } = spec;
+  const { chunkSize: _chunk, ...rest } = spec;
+  const identity: Record<string, unknown> = { ...rest };
+  if (spec.engine === 'cpu') delete identity.gpuMath;
   const canonical = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canonical);
     if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));

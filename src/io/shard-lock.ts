@@ -1,0 +1,83 @@
+/**
+ * One writer per shard: `sweep` holds out/shard-00003-of-00007.lock while it writes the shard. The
+ * lock is created exclusively (O_EXCL, flag 'wx') and names the process (pid, host); a second
+ * `sweep` on the same shard refuses with one line naming the holder. A lock left by a killed process
+ * (its pid is gone on this host) is taken over. A lock from another host (a shared file system) is
+ * never taken over: that process cannot be seen from here, so the message says to remove the lock
+ * by hand once it is gone. Two processes taking over the same stale lock at the same instant could
+ * both succeed; each re-reads the lock after writing it, which leaves that window at microseconds.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import { EnvironmentError, environmentErrorOf } from '../errors.ts';
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  token: string;
+  startedAt: string;
+}
+
+export interface ShardLock {
+  path: string;
+  /** removes the lock if it is still this process's */
+  release(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else
+    return (error as { code?: string }).code !== 'ESRCH';
+  }
+}
+
+async function readHolder(path: string): Promise<LockHolder | undefined | 'gone'> {
+  try {
+    const holder = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+    return Number.isInteger(holder?.pid) && typeof holder.host === 'string' ? holder : undefined;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return 'gone';
+    return undefined;
+  }
+}
+
+/** Takes the lock of shard `name` in `outDir` (which must exist); EnvironmentError naming the holder when another process has it. */
+export async function lockShard(outDir: string, name: string): Promise<ShardLock> {
+  const path = join(outDir, `${name}.lock`);
+  const me: LockHolder = { pid: process.pid, host: hostname(), token: crypto.randomUUID(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(path, JSON.stringify(me) + '\n', { flag: 'wx' });
+      const check = await readHolder(path);
+      if (check !== 'gone' && check?.token === me.token) {
+        return {
+          path,
+          release: async () => {
+            const holder = await readHolder(path);
+            if (holder !== 'gone' && holder?.token === me.token) await rm(path, { force: true });
+          },
+        };
+      }
+      continue;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw environmentErrorOf(error) ?? error;
+    }
+    const holder = await readHolder(path);
+    if (holder === 'gone') continue;
+    if (holder === undefined) {
+      throw new EnvironmentError(`${path}: the shard's lock file is unreadable (a writer may be starting, or was killed while taking it): if no ionsweep is writing this shard, remove the file`);
+    }
+    const stale = holder.host === me.host && holder.pid !== process.pid && !alive(holder.pid);
+    if (!stale) {
+      throw new EnvironmentError(`${path}: shard ${name} is being written by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}); wait for it to finish, or remove the lock if that process is gone`);
+    }
+    // the holder was killed: take its lock over
+    await rm(path, { force: true });
+  }
+  throw new EnvironmentError(`${path}: could not take the shard's lock (other processes keep taking it)`);
+}

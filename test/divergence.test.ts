@@ -22,6 +22,9 @@ import { chunkColumns, chunkData, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquet } from '../src/io/parquet.ts';
 import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
 import { finiteMinimum } from '../src/jobs/landscape.ts';
+import { emitWgsl } from '../src/compile/emit-wgsl.ts';
+import { checkF32Params } from '../src/engine/f32-range.ts';
+import { InputError } from '../src/errors.ts';
 
 const gpu = await gpuForTests();
 const hh = libraryModel('hh');
@@ -235,5 +238,36 @@ describe('landscapes with diverged points', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('values an f32 engine cannot hold (simulate --set gKd=1e308: finite on the CPU engine, NaN on the GPU)', () => {
+  const prinz = libraryModel('prinz');
+
+  it('refuses a fixed parameter beyond the f32 range, naming it', () => {
+    const program = compile(prinz, { dtMs: 0.025, values: { gKd: 1e308 } });
+    expect(() => checkF32Params(program, 1, new Float64Array(0), 'GPU')).toThrow(InputError);
+    expect(() => checkF32Params(program, 1, new Float64Array(0), 'GPU')).toThrow(/^parameter gKd = 1e\+308 is beyond the f32 range \(\|x\| ≤ 3\.4e38\) of the GPU engine/);
+    // the largest f32 itself is fine
+    expect(() => checkF32Params(compile(prinz, { dtMs: 0.025, values: { gKd: 3.4e38 } }), 1, new Float64Array(0), 'GPU')).not.toThrow();
+  });
+
+  it('refuses a per-instance value beyond the f32 range, naming the parameter and the instance', () => {
+    const program = compile(prinz, { dtMs: 0.025, instanceParams: ['gKd'] });
+    expect(() => checkF32Params(program, 2, Float64Array.from([100, -1e39]), 'GPU')).toThrow(/^parameter gKd = -1e\+39 \(instance 1\) is beyond the f32 range/);
+  });
+
+  it('refuses, when emitting WGSL, a constant folded from fixed parameters that overflows f32 although each fits', () => {
+    // areaCm2 = 1e38 fits f32, but the model folds it into a product of 1.5e42
+    const program = compile(prinz, { dtMs: 0.025, values: { areaCm2: 1e38 } });
+    expect(() => emitWgsl(program, { spikeCapacity: 4 })).toThrow(/folds its fixed parameters into the constant \S+e\+\d+, beyond the f32 range .* \(largest fixed parameter: areaCm2 = 1e\+38\)/);
+    expect(() => emitWgsl(compile(prinz, { dtMs: 0.025 }), { spikeCapacity: 4 })).not.toThrow();
+  });
+});
+
+describe.skipIf(!gpu)('values an f32 engine cannot hold, on the GPU engine', () => {
+  it('the GPU engine refuses them before running', async () => {
+    const program = compile(libraryModel('prinz'), { dtMs: 0.025, values: { gKd: 1e308 } });
+    await expect(runGpu({ program, N: 1, durationMs: 1 }, { gpu: gpu! })).rejects.toThrow(/parameter gKd = 1e\+308 is beyond the f32 range/);
   });
 });

@@ -109,7 +109,10 @@ export function simulateCommand(): Command {
       if (result.divergence) {
         // exit 2: what diverged is the run the user asked for (its dt, method and parameters), and
         // the same request diverges again on any machine, unlike an environment failure (exit 1)
-        throw new InputError(`the model diverged: ${result.divergence.description} (--method ${result.method}, --dt-ms ${result.dtMs}); its observables would be NaN, not results: try a smaller --dt-ms${result.method !== 'exp-euler' ? ' or --method exp-euler' : ''}, or check the --set values`);
+        // on the GPU engine a run can also overflow f32 (|x| ≤ 3.4e38) in a product of huge
+        // parameter values that the f64 CPU engine holds (e.g. --set gKd=1e37): say so
+        const f32 = result.engine === 'gpu' ? '; the GPU engine computes in f32, where products of very large parameter values overflow: --engine cpu (f64) may run it' : '';
+        throw new InputError(`the model diverged: ${result.divergence.description} (--method ${result.method}, --dt-ms ${result.dtMs}); its observables would be NaN, not results: try a smaller --dt-ms${result.method !== 'exp-euler' ? ' or --method exp-euler' : ''}, or check the --set values${f32}`);
       }
       if (flags.out) await writeFileAtomic(flags.out, traceNpy(result));
       const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(simulationJson(result, flags.out), null, 2) + '\n';

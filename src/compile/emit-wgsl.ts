@@ -11,6 +11,8 @@ import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declare
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { expBatches, orderUnits, type ExpBatch } from './exp-batches.ts';
 import { makePrinter, type Spelling } from './print.ts';
+import { f32ConstantMessage, overflowsF32 } from '../engine/f32-range.ts';
+import { InputError } from '../errors.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
 
 export interface WgslKernelOptions {
@@ -284,7 +286,16 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const tangentIncrement = tangentIncrementOf(program, tangentForm);
   const { step, observed, init } = scheduleStep(program, tangentForm);
   const series = new Map<string, string>();
-  const spelling = wgslSpelling(leafNamer(program, 't'), seriesTermsOf(program, tangentForm), series);
+  const modelSpelling = wgslSpelling(leafNamer(program, 't'), seriesTermsOf(program, tangentForm), series);
+  // the model's constants (folded from fixed parameters in f64) must be finite in f32: one that
+  // overflows would run as ±Inf here and finite on the CPU engine
+  const spelling: Spelling = {
+    ...modelSpelling,
+    literal(v) {
+      if (overflowsF32(v)) throw new InputError(f32ConstantMessage(program, v, 'GPU'));
+      return modelSpelling.literal(v);
+    },
+  };
   const scalarStep = makePrinter(spelling, [step]);
   const batchWidth = options.expBatchWidth ?? (program.lanes.length === 0 ? 4 : 0);
   const { batches, componentName } = batchWidth !== 0

@@ -20,6 +20,7 @@ import { packParams, type EnsembleResult, type EnsembleSpec } from '../ensemble.
 import { makePlan, traceTimesMs, type RunPlan } from '../plan.ts';
 import { assembleResult, validateEnsembleSpec, type GroupBuffers } from '../results.ts';
 import { GpuError, exclusive, getGpu, type GpuContext } from './device.ts';
+import { checkF32Params } from '../f32-range.ts';
 
 export interface GpuOptions {
   /** a device context to use (see wrapDevice); default: the process's shared device */
@@ -55,6 +56,10 @@ async function runOn(ctx: GpuContext, spec: EnsembleSpec, options: GpuOptions): 
   const { program, N } = spec;
   const plan = makePlan({ ...spec, dtMs: program.dtMs });
   const spikeCapacity = validateEnsembleSpec(spec, plan);
+  const allParams = new Float64Array(program.instanceParams.length * N);
+  packParams(program, N, spec.params, allParams);
+  // before emitting: a fixed parameter beyond f32 is named here, not as the constant it folds into
+  checkF32Params(program, N, allParams, 'GPU');
   const kernel = kernelFor(spec, spikeCapacity, options.kernel);
   const traced = spec.traceInstances ?? [];
   const samplesPerBlock = plan.traceEvery ? Math.ceil(READBACK_BLOCK_STEPS / plan.traceEvery) + 1 : 0;
@@ -64,9 +69,6 @@ async function runOn(ctx: GpuContext, spec: EnsembleSpec, options: GpuOptions): 
     throw new InputError(`the traces need ${traceBytes} bytes per readback block, over the device limit of ${maxBinding}; trace fewer instances or raise traceEveryMs`);
   }
   const batch = Math.max(1, Math.min(N, maxBatch(ctx.device, kernel), options.maxBatch ?? Infinity));
-
-  const allParams = new Float64Array(program.instanceParams.length * N);
-  packParams(program, N, spec.params, allParams);
 
   const groups: GroupBuffers[] = [];
   const totalWork = N * plan.totalSteps;

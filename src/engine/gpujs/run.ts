@@ -12,6 +12,7 @@ import { emitGpuJs, type GpuJsKernel, type GpuJsOutput } from '../../compile/emi
 import { InputError } from '../../errors.ts';
 import { packParams, type ParamTable } from '../ensemble.ts';
 import { makePlan } from '../plan.ts';
+import { checkF32Params } from '../f32-range.ts';
 import type { StepProgram } from '../../compile/program.ts';
 
 /** The part of gpu.js's GPU object the engine uses. */
@@ -87,10 +88,12 @@ export async function runGpuJs(spec: GpuJsRunSpec, options: GpuJsRunOptions): Pr
   const { program, N } = spec;
   if (!Number.isInteger(N) || N < 1) throw new InputError(`N must be an integer ≥ 1, got ${N}`);
   const plan = makePlan({ durationMs: spec.durationMs, discardMs: spec.discardMs, dtMs: program.dtMs });
-  const kernel = emitGpuJs(program, { outputs: spec.outputs, spikeThresholdMv: spec.spikeThresholdMv });
   const P = program.instanceParams.length;
   const all = new Float64Array(P * N);
   packParams(program, N, spec.params, all);
+  // before emitting: a fixed parameter beyond f32 is named here, not as the constant it folds into
+  checkF32Params(program, N, all, 'gpu.js');
+  const kernel = emitGpuJs(program, { outputs: spec.outputs, spikeThresholdMv: spec.spikeThresholdMv });
   const batch = Math.max(1, Math.min(N, options.batch ?? 256));
   const fn = gpuJsKernel(options.gpu, kernel, plan.totalSteps, batch);
   const outputs = spec.outputs.map(() => new Float64Array(N));

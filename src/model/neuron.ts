@@ -102,10 +102,46 @@ function toParamDef(name: string, input: ParamInput): ParamDef {
   return typeof input === 'number' ? inferParamDef(name, input) : { ...input };
 }
 
-function toExpr(input: ExprInput): Expr {
+export function toExpr(input: ExprInput): Expr {
   if (typeof input === 'number') return E.num(input);
   if (typeof input === 'string') return parseExpr(input);
   return input;
+}
+
+/**
+ * The state of one gate: its ODE in x∞/τ or α/β form (each rate multiplied by `rate`, e.g. a Q10
+ * factor), the cold start and the steady state at the initial conditions (`atInit`). Channels and
+ * synapses share it. `resolve` turns a gate's expression input into an expression of the model's names.
+ */
+export function gateState(
+  stateName: string,
+  description: string,
+  gate: GateDef,
+  resolve: (input: ExprInput, where: string) => Expr,
+  rate: Expr,
+  atInit: (expr: Expr) => Expr,
+): StateDef {
+  if (!Number.isInteger(gate.power) || gate.power < 1) throw new InputError(`gate ${stateName}: power must be a positive integer, got ${gate.power}`);
+  const where = `gate ${stateName}`;
+  const x = E.state(stateName);
+  let ode: StateDef['ode'];
+  let inf: Expr;
+  if (gate.inf !== undefined && gate.tau !== undefined && gate.alpha === undefined && gate.beta === undefined) {
+    inf = resolve(gate.inf, `${where} inf`);
+    const tau = E.div(resolve(gate.tau, `${where} tau`), rate);
+    const relaxRate = E.div(1, tau);
+    ode = { rhs: E.mul(E.sub(inf, x), relaxRate), rate: relaxRate, inf, tau };
+  } else if (gate.alpha !== undefined && gate.beta !== undefined && gate.inf === undefined && gate.tau === undefined) {
+    const alpha = E.mul(resolve(gate.alpha, `${where} alpha`), rate);
+    const beta = E.mul(resolve(gate.beta, `${where} beta`), rate);
+    const sum = E.add(alpha, beta);
+    inf = E.div(alpha, sum);
+    // dx/dt = α(1 − x) − βx
+    ode = { rhs: E.sub(alpha, E.mul(sum, x)), rate: sum, inf, tau: E.div(1, sum) };
+  } else {
+    throw new InputError(`${where}: give either inf and tau, or alpha and beta`);
+  }
+  return { name: stateName, unit: '1', description, ode, stage: 0, init: { cold: E.num(gate.coldStart ?? 0), steady: atInit(inf) } };
 }
 
 /** Merges parameter defaults; two sources that give one name different defaults is an error unless overridden. */
@@ -199,35 +235,8 @@ export function buildNeuron(def: NeuronDef): Model {
     const rate = ch.rateFactor === undefined ? E.ONE : resolve(toExpr(ch.rateFactor), `channel ${ch.name} rateFactor`);
     let g: Expr = E.param(ch.conductance);
     for (const gate of ch.gates) {
-      if (!Number.isInteger(gate.power) || gate.power < 1) throw new InputError(`gate ${ch.name}.${gate.name}: power must be a positive integer, got ${gate.power}`);
       const stateName = `${ch.name}.${gate.name}`;
-      const where = `gate ${stateName}`;
-      const x = E.state(stateName);
-      let ode: StateDef['ode'];
-      let inf: Expr;
-      if (gate.inf !== undefined && gate.tau !== undefined && gate.alpha === undefined && gate.beta === undefined) {
-        inf = resolve(toExpr(gate.inf), `${where} inf`);
-        const tau = E.div(resolve(toExpr(gate.tau), `${where} tau`), rate);
-        const relaxRate = E.div(1, tau);
-        ode = { rhs: E.mul(E.sub(inf, x), relaxRate), rate: relaxRate, inf, tau };
-      } else if (gate.alpha !== undefined && gate.beta !== undefined && gate.inf === undefined && gate.tau === undefined) {
-        const alpha = E.mul(resolve(toExpr(gate.alpha), `${where} alpha`), rate);
-        const beta = E.mul(resolve(toExpr(gate.beta), `${where} beta`), rate);
-        const sum = E.add(alpha, beta);
-        inf = E.div(alpha, sum);
-        // dx/dt = α(1 − x) − βx
-        ode = { rhs: E.sub(alpha, E.mul(sum, x)), rate: sum, inf, tau: E.div(1, sum) };
-      } else {
-        throw new InputError(`${where}: give either inf and tau, or alpha and beta`);
-      }
-      states.push({
-        name: stateName,
-        unit: '1',
-        description: `gate ${gate.name} of channel ${ch.name}`,
-        ode,
-        stage: 0,
-        init: { cold: E.num(gate.coldStart ?? 0), steady: atInit(inf) },
-      });
+      states.push(gateState(stateName, `gate ${gate.name} of channel ${ch.name}`, gate, (input, where) => resolve(toExpr(input), where), rate, atInit));
       g = E.mul(g, E.powi(E.state(stateName), gate.power));
     }
     const reversal = ch.reversal === 'nernst-ca' ? eCa : E.param(ch.reversal);

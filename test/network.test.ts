@@ -1,0 +1,151 @@
+/**
+ * Networks (src/model/network.ts): cells as namespaces, synapses into the membranes, the pyloric
+ * circuit. Checked on the f64 CPU engine against independent truths: a network with zero synapses is
+ * its cells run alone (bit for bit: the synaptic terms vanish exactly), tangents through synapses
+ * against central differences of the same discrete scheme, a gap junction pulling two identical cells
+ * into synchrony, GABA_A inhibition silencing a driven cell.
+ */
+import { describe, expect, it } from 'vitest';
+import { hh } from '../src/channels/index.ts';
+import { prinz2004Cell, pyloric, PYLORIC_SYNAPSE_PARAMS } from '../src/channels/pyloric.ts';
+import { gabaA, electrical, ampa } from '../src/channels/synapses.ts';
+import { buildNetwork, networkCells } from '../src/model/network.ts';
+import { buildNeuron } from '../src/model/neuron.ts';
+import type { Model } from '../src/model/model.ts';
+import { simulate } from '../src/jobs/simulate.ts';
+
+const hhCell = { name: 'hhcell', channels: [hh.Na, hh.K, hh.Leak], params: { initVMv: -65, celsius: 6.3 } };
+
+async function traces(model: Model, options: { durationMs: number; set?: Record<string, number>; tangents?: string[]; dtMs?: number }) {
+  const r = await simulate({ model, engine: 'cpu', dtMs: options.dtMs ?? 0.05, durationMs: options.durationMs, traceEveryMs: 0.5, set: options.set ?? {}, tangents: options.tangents ?? [] });
+  expect(r.status).toBe('ok');
+  return r;
+}
+
+/** Upward crossings of 0 mV in a sampled trace. */
+const crossings = (v: Float64Array) => v.reduce((n, x, i) => n + (i > 0 && v[i - 1] < 0 && x >= 0 ? 1 : 0), 0);
+
+describe('a network with zero synapses is its cells, bit for bit', () => {
+  it('pyloric at 0 nS: every cell’s V and [Ca] trace equals the cell run alone (synapse strengths folded, and as tangent lanes)', async () => {
+    const cells = ['ABPD2', 'LP4', 'PY1'];
+    const net = pyloric({ cells, synapsesNs: [0, 0, 0, 0, 0, 0, 0] });
+    const folded = await traces(net, { durationMs: 400 });
+    // with lanes, the strengths are per-instance values (0), not constants the compiler drops
+    const lanes = await traces(net, { durationMs: 400, tangents: ['gSynABtoLP', 'gSynPYtoLP'] });
+    for (const [k, role] of ['ABPD', 'LP', 'PY'].entries()) {
+      const alone = await traces(buildNeuron(prinz2004Cell(cells[k])), { durationMs: 400 });
+      for (const [q, key] of [['V', 'VMv'], ['Ca', 'CaUM']] as const) {
+        const expected = alone.trace!.series[key];
+        for (const r of [folded, lanes]) {
+          const got = r.trace!.series[`${role}_${key}`];
+          expect(got.length, `${role}.${q}`).toBe(expected.length);
+          const firstDiff = got.findIndex((x, i) => !Object.is(x, expected[i]));
+          expect(firstDiff, `${role}.${q} differs from the cell alone at sample ${firstDiff}`).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('eight hh cells in an AMPA ring at 0 nS are eight copies of hh', async () => {
+    const names = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+    const net = buildNetwork({
+      name: 'ring',
+      cells: Object.fromEntries(names.map((n) => [n, hhCell])),
+      synapses: names.map((n, k) => ({ from: n, to: names[(k + 1) % names.length], type: ampa, gNs: 0 })),
+    });
+    expect(networkCells(net)).toEqual(names);
+    const set = Object.fromEntries(names.map((n) => [`${n}.IExtUAPerCm2`, 10]));
+    const r = await traces(net, { durationMs: 50, set });
+    const alone = await traces(buildNeuron(hhCell), { durationMs: 50, set: { IExtUAPerCm2: 10 } });
+    for (const n of names) expect(Array.from(r.trace!.series[`${n}_VMv`])).toEqual(Array.from(alone.trace!.series.VMv));
+    expect(crossings(alone.trace!.series.VMv)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('tangents through synapses', () => {
+  it('d mean V / d (synapse strength, cell conductance) match central differences of the f64 engine (rel. error < 1e-6)', async () => {
+    const net = pyloric();
+    const lanes = ['gSynLPtoABPD', 'gSynABtoLP', 'log:LP.gCaS', 'PYtoLP.EsMv'];
+    // 150 ms from the cold start: long enough for spikes, bursts and synaptic drive in every cell; over
+    // longer windows this network's sensitivity grows (it is chaotic) and rounding noise in the
+    // differences reaches 1e-6 of the derivative
+    const base = { durationMs: 150, dtMs: 0.05 };
+    const r = await simulate({ model: net, engine: 'cpu', ...base, tangents: lanes });
+    const values = r.params;
+    for (const lane of lanes) {
+      const log = lane.startsWith('log:');
+      const name = log ? lane.slice(4) : lane;
+      const p0 = values[name];
+      // step 1e-5 relative (log lanes: in log p): truncation O(h²) and rounding both far below 1e-6 here
+      const h = log ? 1e-5 : 1e-5 * Math.max(1, Math.abs(p0));
+      const at = async (delta: number) => {
+        const v = log ? p0 * Math.exp(delta) : p0 + delta;
+        return (await simulate({ model: net, engine: 'cpu', ...base, set: { [name]: v } })).observables;
+      };
+      const [plus, minus] = [await at(h), await at(-h)];
+      for (const cell of ['ABPD', 'LP', 'PY']) {
+        const key = `mean${cell}_VMv`;
+        const fd = (plus[key]! - minus[key]!) / (2 * h);
+        const exact = r.tangents[key][lane];
+        expect(Math.abs(exact), `${key} / ${lane} is not tiny`).toBeGreaterThan(1e-9);
+        expect(Math.abs(exact - fd) / Math.abs(exact), `${key} / ${lane}: exact ${exact}, central difference ${fd}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+});
+
+describe('synapses do what their physics says', () => {
+  it('a gap junction pulls two identical hh cells, started apart, into synchrony', async () => {
+    const pair = (gNs: number) => buildNetwork({ name: 'pair', cells: { A: hhCell, B: hhCell }, synapses: [{ from: 'A', to: 'B', type: electrical, gNs }] });
+    const set = { 'A.IExtUAPerCm2': 10, 'B.IExtUAPerCm2': 10, 'B.initVMv': -40 };
+    const gap = await traces(pair(2000), { durationMs: 100, set });
+    const none = await traces(pair(0), { durationMs: 100, set });
+    const lastDiff = (r: typeof gap) => {
+      const a = r.trace!.series.A_VMv, b = r.trace!.series.B_VMv;
+      let worst = 0;
+      for (let i = Math.floor(a.length * 0.8); i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      return worst;
+    };
+    // 2,000 nS on 0.628e-3 cm² is 3.2 mS/cm², ten times hh's leak: the difference decays within ms
+    expect(lastDiff(gap)).toBeLessThan(0.05);
+    // uncoupled, the phase difference set by the initial potentials persists (tens of mV during spikes)
+    expect(lastDiff(none)).toBeGreaterThan(10);
+    expect(crossings(gap.trace!.series.A_VMv)).toBeGreaterThanOrEqual(4);
+  });
+
+  it('GABA_A from a spiking cell silences a driven cell and pulls its mean potential down', async () => {
+    const pair = (gNs: number) => buildNetwork({ name: 'pair', cells: { pre: hhCell, post: hhCell }, synapses: [{ from: 'pre', to: 'post', type: gabaA, gNs }] });
+    const set = { 'pre.IExtUAPerCm2': 10, 'post.IExtUAPerCm2': 8 };
+    const free = await traces(pair(0), { durationMs: 200, set });
+    const inhibited = await traces(pair(1000), { durationMs: 200, set });
+    expect(crossings(free.trace!.series.post_VMv)).toBeGreaterThanOrEqual(8);
+    // 1,000 nS is 1.6 mS/cm² towards −80 mV at s ≈ 0.3-0.9: more than hh's leak, below threshold
+    expect(crossings(inhibited.trace!.series.post_VMv)).toBeLessThanOrEqual(1);
+    expect(inhibited.observables.meanPost_VMv!).toBeLessThan(free.observables.meanPost_VMv! - 3);
+    // the presynaptic cell does not feel a chemical synapse
+    expect(Array.from(inhibited.trace!.series.pre_VMv)).toEqual(Array.from(free.trace!.series.pre_VMv));
+  });
+});
+
+describe('names in a network', () => {
+  it('a cell’s parameters keep their definitions under its prefix; synapse strengths are in nS', () => {
+    const net = pyloric();
+    expect(net.params['LP.gNa']).toMatchObject({ unit: 'mS/cm²', min: 0, value: 100 });
+    expect(net.params['PY.gCaT']).toMatchObject({ unit: 'mS/cm²', value: 2.5 });
+    expect(net.params['ABPD.areaCm2'].unit).toBe('cm²');
+    for (const p of PYLORIC_SYNAPSE_PARAMS) expect(net.params[p]).toMatchObject({ unit: 'nS', min: 0 });
+    expect(PYLORIC_SYNAPSE_PARAMS.map((p) => net.params[p].value)).toEqual([30, 30, 10, 3, 30, 1, 30]);
+    expect(net.states.map((s) => s.name)).toContain('LP.Na.m');
+    expect(net.observed.map((o) => o.name)).toEqual(['ABPD.V', 'ABPD.Ca', 'LP.V', 'LP.Ca', 'PY.V', 'PY.Ca']);
+  });
+
+  it('refuses unknown cells, taken names, dotted cell names and misplaced pyloric cells, naming the problem', () => {
+    expect(() => buildNetwork({ name: 'n', cells: { A: hhCell }, synapses: [{ from: 'A', to: 'Z', type: ampa }] })).toThrow(/synapses\[0\]\.to: unknown cell 'Z'; cells: A/);
+    expect(() => buildNetwork({ name: 'n', cells: { A: hhCell, B: hhCell }, synapses: [{ from: 'A', to: 'B', type: ampa }, { from: 'A', to: 'B', type: gabaA }] })).toThrow(/synapse name AtoB is taken/);
+    expect(() => buildNetwork({ name: 'n', cells: { 'A.x': hhCell } })).toThrow(/cell name 'A.x' must be letters, digits and _/);
+    expect(() => buildNetwork({ name: 'n', cells: { constructor: hhCell } })).toThrow(/reserved/);
+    expect(() => pyloric({ cells: ['LP1', 'LP4', 'PY1'] })).toThrow(/cell 1 must be a ABPD cell/);
+    expect(() => pyloric({ cells: ['ABPD9', 'LP4', 'PY1'] })).toThrow(/unknown pyloric cell 'ABPD9'/);
+    expect(() => pyloric({ synapsesNs: [1, 2, 3] })).toThrow(/give 7 strengths/);
+  });
+});

@@ -3,6 +3,7 @@
  * rows into series. Engines hand over their per-group buffers in the shared layout (layout.ts).
  */
 import { InputError } from '../errors.ts';
+import { checkMemory, ensembleBytes } from '../limits.ts';
 import { eventSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
 import type { DivergenceResult, EnsembleResult, EnsembleSpec, InstanceStatus, MaximaResult, MaximaRings, SpikeResult, TraceResult } from './ensemble.ts';
 import type { RunPlan } from './plan.ts';
@@ -49,6 +50,13 @@ export function validateEnsembleSpec(spec: EnsembleSpec, plan: RunPlan): number 
     if (seen.has(i)) throw new InputError(`traceInstances: ${i} is listed twice`);
     seen.add(i);
   }
+  // before any buffer: a run that cannot fit is refused with its estimate (limits.ts)
+  const { program } = spec;
+  checkMemory(`an ensemble run of ${spec.N} instances`, ensembleBytes({
+    N: spec.N, states: program.states.length, lanes: program.lanes.length, observed: program.observed.length,
+    spikeSources: program.spikeSources.length, spikeCapacity: capacity, maximaCapacity: maxima,
+    tracedInstances: traced.length, traceSamples: plan.traceSamples, traceTangents: Boolean(spec.traceTangents),
+  }), 'run fewer instances at once (chunkSize, grid counts, starts), fewer traced instances or samples (a larger trace spacing), or fewer maxima');
   return capacity;
 }
 

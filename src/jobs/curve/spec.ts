@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
 import { costSettingsShape } from '../cost/spec.ts';
+import { CURVE_STEPS_MAX } from '../../limits.ts';
 import { describeIssue, finite, got, positive, namedRecord } from '../schema.ts';
 
 /** The curve spec: cost settings, start, coordinates, initial direction and how far to go. */
@@ -31,7 +32,8 @@ export const curveSpecSchema = z.object({
   length: positive('coordinate units').default(1),
   /** evolve in both directions from the start (as two instances of one ensemble) */
   bothDirections: z.boolean({ error: 'must be true or false' }).default(true),
-  maxSteps: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).default(1000),
+  maxSteps: z.number({ error: `must be an integer in [1, ${CURVE_STEPS_MAX}]` }).int({ error: `must be an integer in [1, ${CURVE_STEPS_MAX}]` })
+    .min(1, { error: `must be an integer in [1, ${CURVE_STEPS_MAX}]` }).max(CURVE_STEPS_MAX, { error: `must be an integer in [1, ${CURVE_STEPS_MAX}]` }).default(1000),
   step: z.object({
     initial: positive('coordinate units').default(0.01),
     min: positive('coordinate units').default(1e-4),

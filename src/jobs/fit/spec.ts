@@ -17,6 +17,7 @@ import { describeIssue, finite, got, nonNegative, oneOf, positive, namedRecord }
 import { costSettingsShape } from '../cost/spec.ts';
 import { ADAM_DEFAULTS } from './adam.ts';
 import { LM_DEFAULTS } from './levenberg-marquardt.ts';
+import { FIT_SCREEN_EVALUATIONS_MAX } from '../../limits.ts';
 
 const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
   .int({ error: `must be an integer in [${lo}, ${hi}]` }).min(lo, { error: `must be an integer in [${lo}, ${hi}]` }).max(hi, { error: `must be an integer in [${lo}, ${hi}]` });
@@ -76,5 +77,10 @@ export type FitSpec = z.output<typeof fitSpecSchema>;
 export function parseFitSpec(input: unknown): FitSpec {
   const parsed = fitSpecSchema.safeParse(input);
   if (!parsed.success) throw new InputError(`fit spec: ${describeIssue(parsed.error)}`);
-  return parsed.data;
+  const spec = parsed.data;
+  // each count is in range alone; their product is the screen's evaluations (limits.ts)
+  if (spec.starts * spec.screen > FIT_SCREEN_EVALUATIONS_MAX) {
+    throw new InputError(`fit spec: starts × screen = ${spec.starts} × ${spec.screen} = ${spec.starts * spec.screen} screen evaluations, over the limit of ${FIT_SCREEN_EVALUATIONS_MAX}: fewer starts or a smaller screen`);
+  }
+  return spec;
 }

@@ -12,7 +12,9 @@ import { ENGINE_CHOICES } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
 import { checkParamValue, requireParam, type Model } from '../../model/model.ts';
 import { parseLane } from '../../compile/program.ts';
+import { shardRange, type Shard } from './run.ts';
 import { describeIssue, finite, got, nonNegative, oneOf, positive, namedRecord } from '../schema.ts';
+import { GRID_AXIS_VALUES_MAX, SWEEP_CHUNKS_IN_MEMORY, SWEEP_MODELS_MAX, SWEEP_ROW_FIXED_BYTES, checkMemory, checkOutput, ensembleBytes, traceSamplesOf } from '../../limits.ts';
 
 export const SAMPLINGS = ['grid', 'random', 'lhs', 'sobol'] as const;
 export type Sampling = (typeof SAMPLINGS)[number];
@@ -23,7 +25,8 @@ const bounds = z.tuple([finite(), finite()], { error: (iss) => `must be [low, hi
 const gridRange = z.object({
   from: finite(),
   to: finite(),
-  count: z.number().int().min(1, { error: 'must be an integer ≥ 1' }),
+  count: z.number().int({ error: `must be an integer in [1, ${GRID_AXIS_VALUES_MAX}]` }).min(1, { error: `must be an integer in [1, ${GRID_AXIS_VALUES_MAX}]` })
+    .max(GRID_AXIS_VALUES_MAX, { error: `must be an integer in [1, ${GRID_AXIS_VALUES_MAX}] (values of one axis)` }),
 }).strict();
 
 /** How one parameter varies: a grid (values, or an evenly spaced range) or a distribution. */
@@ -47,7 +50,7 @@ export const sweepSpecSchema = z.object({
   seed: z.number().int({ error: 'must be an integer' }).min(0).max(2 ** 31 - 1).default(1),
   sampling: oneOf(SAMPLINGS).default('grid'),
   /** number of models (random, lhs, sobol); a grid's size is the product of its axes */
-  samples: z.number().int({ error: 'must be an integer' }).min(1).max(2 ** 31 - 1).optional(),
+  samples: z.number().int({ error: 'must be an integer' }).min(1).max(SWEEP_MODELS_MAX).optional(),
   /** grid only: run this many grid models drawn uniformly without replacement (seeded) instead of all */
   subsample: z.number().int({ error: 'must be an integer' }).min(1).optional(),
   /** parameters that vary, in order: for a grid the first is the most significant digit of the model number */
@@ -137,10 +140,11 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     if (notGrid) throw new InputError(`sweep spec: parameters.${notGrid.name}: sampling 'grid' needs a grid for every parameter; use sampling random, lhs or sobol for distributions`);
     if (spec.samples !== undefined) throw new InputError(`sweep spec: samples: a grid's size is the product of its axes; remove samples or choose sampling random, lhs or sobol`);
     const gridSize = axes.reduce((n, a) => n * a.values!.length, 1);
-    if (gridSize > 2 ** 31 - 1) throw new InputError(`sweep spec: the grid has ${gridSize} models, over the limit of 2^31 − 1`);
+    if (gridSize > SWEEP_MODELS_MAX) throw new InputError(`sweep spec: the grid has ${gridSize} models, over the limit of 2^31 − 1`);
     if (spec.subsample !== undefined && spec.subsample > gridSize) throw new InputError(`sweep spec: subsample must be ≤ the grid size ${gridSize}, got ${spec.subsample}`);
     total = spec.subsample ?? gridSize;
     for (const i of spec.traces?.indices ?? []) if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
+    checkChunkMemory(spec, model, total);
     return { spec, model, axes, total, gridSize };
   } else {
     const grid = axes.find((a) => a.kind === 'grid');
@@ -155,7 +159,38 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
   for (const i of spec.traces?.indices ?? []) {
     if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
   }
+  checkChunkMemory(spec, model, total);
   return { spec, model, axes, total };
+}
+
+/** The memory a sweep holds at once: SWEEP_CHUNKS_IN_MEMORY chunks' ensemble buffers (limits.ts), refused over the limit. */
+function checkChunkMemory(spec: SweepSpec, model: Model, total: number): void {
+  const N = Math.min(spec.chunkSize, total);
+  const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, spec.traces.everyMs) : 0;
+  const bytes = SWEEP_CHUNKS_IN_MEMORY * ensembleBytes({
+    N, states: model.states.length, lanes: spec.tangents.length, observed: model.observed.length,
+    spikeSources: model.spikeSources.length, spikeCapacity: 8, maximaCapacity: spec.maxima,
+    tracedInstances: Math.min(N, spec.traces?.indices.length ?? 0), traceSamples: samples, traceTangents: false,
+  });
+  checkMemory(`sweep spec: chunkSize ${spec.chunkSize} × maxima ${spec.maxima}${samples ? ` with traces of ${samples} samples` : ''}`, bytes,
+    'lower chunkSize (it changes no row) or maxima, or trace fewer samples');
+}
+
+/**
+ * Bytes a shard of `rows` models writes (limits.ts): its table (SWEEP_ROW_FIXED_BYTES plus 8 per
+ * parameter, observable statistic and gradient, per row, uncompressed) and the NPY traces of its
+ * traced models (time and V, 8 bytes each, per sample). Refused over the output limit.
+ */
+export function checkSweepOutput(sweep: ResolvedSweep, shard: Shard): void {
+  const { spec, model } = sweep;
+  const range = shardRange(sweep.total, shard);
+  const rows = range.end - range.start;
+  const perRow = SWEEP_ROW_FIXED_BYTES + 8 * (sweep.axes.length + model.observed.length * (3 + spec.tangents.length));
+  const traced = (spec.traces?.indices ?? []).filter((i) => i >= range.start && i < range.end).length;
+  const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, spec.traces.everyMs) : 0;
+  const bytes = rows * perRow + traced * samples * 16;
+  checkOutput(`this sweep shard (${rows} models × ~${perRow} bytes per row${traced ? `, ${traced} traces of ${samples} samples` : ''})`, bytes,
+    'split the sweep into more shards (--shard i/n), or sample fewer models or trace fewer samples');
 }
 
 export const SOBOL_MAX_DIMENSIONS = 21;

@@ -9,7 +9,7 @@ import { writeParquet } from '../io/parquet.ts';
 import { curveSvg } from '../io/plot/curve-svg.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
-import { writeStdout } from './util.ts';
+import { checkOutDir, writeStdout } from './util.ts';
 
 type Flags = SpecCommandFlags;
 
@@ -19,6 +19,7 @@ export function curveCommand(): Command {
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseCurveSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);
+      await checkOutDir('--out', outDir);
       const branches = spec.bothDirections ? 2 : 1;
       const progress = progressReporter('curve', 'length', flags.quiet);
       const started = performance.now();

@@ -6,7 +6,7 @@ import { parseFitSpec } from '../jobs/fit/spec.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
-import { parseNumber, writeStdout } from './util.ts';
+import { checkOutDir, parseInteger, writeStdout } from './util.ts';
 
 interface Flags extends SpecCommandFlags {
   best?: number;
@@ -17,10 +17,11 @@ const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p
 /** The `fit` subcommand. */
 export function fitCommand(): Command {
   return specCommand('fit', 'gradient descent (Adam) on log-parameters from many random starts at once; writes fit.parquet, prints the best fits', 'fit')
-    .option('--best <n>', 'report this many best fits (default 10)', (v) => parseNumber('--best', v))
+    .option('--best <n>', 'report this many best fits (an integer ≥ 1; default 10)', (v) => parseInteger('--best', v, 1, 1_000_000))
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseFitSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);
+      await checkOutDir('--out', outDir);
       const screenProgress = progressReporter('screen', 'evaluations', flags.quiet);
       const fitProgress = progressReporter('fit', 'iterations', flags.quiet);
       const searchProgress = progressReporter('random search', 'evaluations', flags.quiet);

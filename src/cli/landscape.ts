@@ -7,7 +7,7 @@ import { writeParquet } from '../io/parquet.ts';
 import { landscapeSvg } from '../io/plot/landscape-svg.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
-import { writeStdout } from './util.ts';
+import { checkOutDir, writeStdout } from './util.ts';
 
 type Flags = SpecCommandFlags;
 
@@ -18,6 +18,7 @@ export function landscapeCommand(): Command {
       const spec = parseLandscapeSpec(await readSpecWithFlags(specPath, flags));
       const total = spec.x.count * spec.y.count;
       const outDir = flags.out ?? defaultOutDir(specPath);
+      await checkOutDir('--out', outDir);
       const progress = progressReporter('landscape', 'points', flags.quiet);
       const started = performance.now();
       const r = await runLandscape(spec, {

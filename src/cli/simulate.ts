@@ -1,6 +1,6 @@
 /** `ionsweep simulate`: parse flags → simulate job → JSON/CSV (and NPY trace) out. */
 import { Command, Option } from 'commander';
-import { MODEL_NAMES } from '../channels/index.ts';
+import { MODEL_NAMES, libraryModel } from '../channels/index.ts';
 import { InputError } from '../errors.ts';
 import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
@@ -8,7 +8,8 @@ import { simulationCsv, simulationJson, traceNpy } from '../io/simulation-output
 import { METHODS } from '../compile/program.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
-import { parseNumber, parseNumberList, writeStdout } from './util.ts';
+import { checkOutFile, parseNumber, parseNumberList, parseOutPath, parseThreads, writeStdout } from './util.ts';
+import { JSON_OUTPUT_LIMIT_BYTES, JSON_BYTES_PER_VALUE, checkMemory, checkOutput, formatBytes, traceSamplesOf } from '../limits.ts';
 import { checkName } from '../model/names.ts';
 
 interface SimulateFlags {
@@ -45,6 +46,29 @@ export function parseAssignments(items: readonly string[]): Record<string, numbe
   return out;
 }
 
+/**
+ * Refuses, before the run, a simulate request whose buffers or output cannot fit (limits.ts): the
+ * spike buffer (every spike kept: one slot per two steps) and the trace in memory, the trace written
+ * as NPY (--out), or inline as JSON/CSV text, which is built as one string (V8 strings hold at most
+ * about 5e8 characters).
+ */
+function checkSimulateSize(flags: SimulateFlags): void {
+  const { durationMs, dtMs, discardMs, traceEveryMs } = flags;
+  // values out of range are refused by the simulate job's own checks, with their messages
+  if (!(durationMs > 0 && dtMs > 0 && discardMs >= 0 && discardMs < durationMs) || (traceEveryMs !== undefined && !(traceEveryMs > 0))) return;
+  const columns = 1 + libraryModel(flags.model).observed.length;
+  const samples = traceEveryMs === undefined ? 0 : traceSamplesOf(durationMs, discardMs, traceEveryMs);
+  const steps = (durationMs - discardMs) / dtMs;
+  checkMemory(`simulate: ${steps.toPrecision(3)} steps (--duration-ms / --dt-ms)${samples ? ` with a trace of ${samples} samples` : ''}`, 8 * (steps / 2 + samples * columns * 2),
+    'shorten --duration-ms, or record the trace less often (--trace-every-ms)');
+  if (!samples) return;
+  if (flags.out) {
+    checkOutput(`simulate --out: a trace of ${samples} samples × ${columns} columns`, 8 * samples * columns, 'record the trace less often (--trace-every-ms) or shorten --duration-ms');
+  } else if (JSON_BYTES_PER_VALUE * samples * columns > JSON_OUTPUT_LIMIT_BYTES) {
+    throw new InputError(`simulate: a trace of ${samples} samples × ${columns} columns printed inline is about ${formatBytes(JSON_BYTES_PER_VALUE * samples * columns)} of text, over the limit of ${formatBytes(JSON_OUTPUT_LIMIT_BYTES)}: write it to a file with --out trace.npy, or record it less often (--trace-every-ms)`);
+  }
+}
+
 export function parseStep(text: string) {
   const [startMs, stopMs, ampUAPerCm2] = parseNumberList('--step-ua-per-cm2', text, 3, 'startMs,stopMs,amp');
   return { startMs, stopMs, ampUAPerCm2 };
@@ -76,9 +100,9 @@ export function simulateCommand(): Command {
     .addOption(new Option('--format <name>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--init-v-mv <V>', 'initial membrane potential (mV)', num('--init-v-mv'))
     .addOption(new Option('--init <kind>', 'gates at steady state for the initial V, or the cold start m = 0, h = 1').choices(['steady', 'cold']))
-    .option('--out <file.npy>', 'write the trace to this NPY file instead of inline')
+    .option('--out <file.npy>', 'write the trace to this NPY file instead of inline', (v) => parseOutPath('--out', v))
     .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
-    .option('--threads <n>', 'CPU worker threads (default: all cores)', num('--threads'))
+    .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)
     .action(async (flags: SimulateFlags) => {
       const spec: SimulateSpec = {
         model: flags.model,
@@ -99,6 +123,8 @@ export function simulateCommand(): Command {
         threads: flags.threads,
       };
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
+      checkSimulateSize(flags);
+      if (flags.out) await checkOutFile('--out', flags.out);
       const result = await simulate(spec, (field) => FLAG_OF[field] ?? field).catch((error) => {
         // messages from deeper layers name API fields; on the command line, name the flags
         if (error instanceof InputError) {

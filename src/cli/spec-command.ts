@@ -8,7 +8,7 @@ import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
 import { InputError } from '../errors.ts';
 import { readSpecFile } from '../io/spec-file.ts';
-import { parseNumber } from './util.ts';
+import { parseOutPath, parseThreads } from './util.ts';
 
 export interface SpecCommandFlags {
   out?: string;
@@ -23,10 +23,10 @@ export function specCommand(name: string, description: string, specLabel: string
   return new Command(name)
     .description(description)
     .argument('<spec>', `${specLabel} spec file (YAML or JSON)`)
-    .option('--out <dir>', 'output folder (default: results/<spec name>)')
+    .option('--out <dir>', 'output folder (default: results/<spec name>)', (v) => parseOutPath('--out', v))
     .addOption(new Option('--engine <name>', 'override the spec: cpu, gpu or auto').choices(ENGINE_CHOICES))
     .addOption(new Option('--gpu-math <mode>', 'override the spec: accurate or fast').choices(GPU_MATH))
-    .option('--threads <n>', 'CPU worker threads', (v) => parseNumber('--threads', v))
+    .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256)', parseThreads)
     .option('--quiet', 'no progress output');
 }
 

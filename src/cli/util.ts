@@ -1,6 +1,8 @@
 /** Small helpers shared by the CLI commands. */
 import process from 'node:process';
+import { stat } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
+import { THREADS_MAX } from '../limits.ts';
 
 /** Parses a finite number or throws an InputError naming the flag. */
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -10,6 +12,36 @@ export function parseNumber(flag: string, text: string): number {
   const value = DECIMAL.test(trimmed) ? Number(trimmed) : NaN;
   if (!Number.isFinite(value)) throw new InputError(`${flag} must be a finite number, got '${text}'`);
   return value;
+}
+
+/** Parses an integer in [min, max] (a count: threads, fits to report) or throws an InputError naming the flag and the range. */
+export function parseInteger(flag: string, text: string, min: number, max: number): number {
+  const trimmed = text.trim();
+  const value = DECIMAL.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${flag} must be an integer in [${min}, ${max}], got '${text}'`);
+  return value;
+}
+
+/** --threads: CPU worker threads, 1 to THREADS_MAX (limits.ts). */
+export const parseThreads = (text: string): number => parseInteger('--threads', text, 1, THREADS_MAX);
+
+/** An output path flag: not empty (`--out ''` would mean the working directory) and no NUL byte. */
+export function parseOutPath(flag: string, text: string): string {
+  if (text.trim() === '') throw new InputError(`${flag} must be a path, got an empty string`);
+  if (text.includes('\0')) throw new InputError(`${flag} must be a path without NUL bytes`);
+  return text;
+}
+
+/** Refuses an output folder that exists as something else (a file, a device): exit 2 before any work, naming it. */
+export async function checkOutDir(flag: string, path: string): Promise<void> {
+  const found = await stat(path).catch(() => undefined);
+  if (found && !found.isDirectory()) throw new InputError(`${flag} ${path} is not a folder (it exists as a file); give a folder for the outputs`);
+}
+
+/** Refuses an output file that exists as a folder: exit 2 before any work, naming it. */
+export async function checkOutFile(flag: string, path: string): Promise<void> {
+  const found = await stat(path).catch(() => undefined);
+  if (found?.isDirectory()) throw new InputError(`${flag} ${path} is a folder; give a file name, e.g. ${path.replace(/\/+$/, '')}/trace.npy`);
 }
 
 /** Parses exactly `count` comma-separated finite numbers. */

@@ -13,6 +13,7 @@ import { gradientColumn, statusColumns, type Column } from '../analysis/features
 import type { DivergenceResult } from '../engine/ensemble.ts';
 import type { Lane } from '../compile/program.ts';
 import { InputError } from '../errors.ts';
+import { checkParamValue, requireParam } from '../model/model.ts';
 import { baseValues, coordinateValue, coordinatesOf, evaluatePoints, resolveCost, type CostProblem, type EvaluateOptions } from './cost/problem.ts';
 import { costSettingsShape, costSetupOf } from './cost/spec.ts';
 import { describeIssue, finite } from './schema.ts';
@@ -85,6 +86,12 @@ export async function runLandscape(input: LandscapeSpecInput | LandscapeSpec, op
   const setup = costSetupOf(spec, 'landscape spec: ');
   const lanes = coordinatesOf(setup, [spec.x.parameter, spec.y.parameter], 'landscape spec: x, y: ');
   const axis = (lane: Lane, a: typeof spec.x, name: string) => {
+    // the axis ends must be values the parameter may take (a conductance is ≥ 0); a log: axis needs > 0 (axisOf)
+    const def = requireParam(setup.model, lane.param);
+    for (const end of ['from', 'to'] as const) {
+      const problem = checkParamValue(lane.param, def, a[end]);
+      if (problem) throw new InputError(`landscape spec: ${name}.${end}: ${problem}`);
+    }
     try {
       return axisOf(lane, a.from, a.to, a.count);
     } catch (error) {

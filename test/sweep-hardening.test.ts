@@ -168,13 +168,13 @@ describe('merge never overwrites its inputs', () => {
     expect(JSON.parse(await readFile(join(dir, `${SHARD}.json`), 'utf8')).tool).toBe('ionsweep');
   });
 
-  it('an --out that exists and is not an earlier merge: exit 2; a folder: exit 1; an earlier merge is replaced', async () => {
+  it('an --out that exists and is not an earlier merge, or is a folder: exit 2; an earlier merge is replaced', async () => {
     const dir = await copyOf(complete);
     const foreign = join(root, 'notes.parquet');
     await writeFile(foreign, 'my notes');
     expectOneLineFailure(await cli(['merge', dir, '--out', foreign]), 2, /notes\.parquet exists and is not the output of an earlier merge/);
     expect(await readFile(foreign, 'utf8')).toBe('my notes');
-    expectOneLineFailure(await cli(['merge', dir, '--out', dir]), 1, /is a directory/);
+    expectOneLineFailure(await cli(['merge', dir, '--out', dir]), 2, /--out .* is a folder; give a file name/);
     for (let k = 0; k < 2; k++) expect((await cli(['merge', dir])).status).toBe(0);
   });
 });
@@ -210,10 +210,11 @@ describe('damaged files: one line naming the file', () => {
     }
   });
 
-  it('--out a file: exit 1 naming it', async () => {
+  it('--out a file: exit 2 naming it (as for every command); a folder under a file: exit 1', async () => {
     const file = join(root, 'a-file');
     await writeFile(file, '');
-    expectOneLineFailure(await cli(['sweep', await spec(), '--out', file, '--quiet']), 1, /a-file: not a directory/);
+    expectOneLineFailure(await cli(['sweep', await spec(), '--out', file, '--quiet']), 2, /--out .*a-file is not a folder/);
+    expectOneLineFailure(await cli(['sweep', await spec(), '--out', join(file, 'sub'), '--quiet']), 1, /a-file\/sub: not a directory/);
   });
 });
 

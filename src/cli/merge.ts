@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { InputError } from '../errors.ts';
 import { mergeSweep, readManifests, verifySweep } from '../io/sweep-merge.ts';
-import { writeStdout } from './util.ts';
+import { checkOutFile, writeStdout } from './util.ts';
 import { classTable } from './sweep.ts';
 
 export function mergeCommand(): Command {
@@ -13,6 +13,7 @@ export function mergeCommand(): Command {
     .option('--out <file>', 'merged table (default: <dir>/merged.parquet); never one of the sweep\'s own files')
     .action(async (dir: string, flags: { out?: string }) => {
       const out = flags.out ?? join(dir, 'merged.parquet');
+      await checkOutFile('--out', out);
       const { rows, classCounts } = await mergeSweep(dir, out);
       const manifests = await readManifests(dir);
       await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}\n${classTable(classCounts, rows, null)}\n`);

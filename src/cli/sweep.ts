@@ -13,7 +13,7 @@ import { ACTIVITY_CLASSES } from '../analysis/features.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { resolveShard } from './shard.ts';
-import { parseNumber, writeStdout } from './util.ts';
+import { checkOutDir, parseNumber, writeStdout } from './util.ts';
 
 interface SweepFlags extends SpecCommandFlags {
   shard?: string;
@@ -50,6 +50,7 @@ export function sweepCommand(): Command {
       checkShardLayout(sweep.total, shard);
       const outDir = flags.out ?? defaultOutDir(specPath);
       const hash = await specHash(spec);
+      await checkOutDir('--out', outDir);
       await ensureOutDir(outDir);
       // one writer per shard: a second process on it refuses instead of mixing files
       const lock = await lockShard(outDir, shardName(shard));

@@ -149,3 +149,23 @@ describe('names in a network', () => {
     expect(() => pyloric({ synapsesNs: [1, 2, 3] })).toThrow(/give 7 strengths/);
   });
 });
+
+describe('per-cell and network results of simulate', () => {
+  it('each cell of an unconnected pyloric network reports the spikes of the cell alone; AB/PD 2 bursts, as in Prinz 2004', async () => {
+    const cells = ['ABPD2', 'LP4', 'PY1'];
+    // AB/PD 2 alone bursts with a period of about 1.5 s: 8 s of window hold five cycles
+    const run = { engine: 'cpu' as const, dtMs: 0.05, durationMs: 12000, discardMs: 4000 };
+    const net = await simulate({ model: pyloric({ cells, synapsesNs: [0, 0, 0, 0, 0, 0, 0] }), ...run });
+    expect(Object.keys(net.cells!)).toEqual(['ABPD', 'LP', 'PY']);
+    for (const [k, role] of ['ABPD', 'LP', 'PY'].entries()) {
+      const alone = await simulate({ model: buildNeuron(prinz2004Cell(cells[k])), ...run });
+      expect(net.cells![role].spikeTimesMs, role).toEqual(alone.spikeTimesMs);
+      expect(net.cells![role].observables.meanVMv, role).toBe(alone.observables.meanVMv);
+      expect(net.cells![role].observables.maxCaUM, role).toBe(alone.observables.maxCaUM);
+    }
+    expect(net.cells!.ABPD.activity.class).toBe('bursting');
+    expect(net.cells!.ABPD.activity.spikesPerBurst).toBeGreaterThan(2);
+    // unconnected cells do not share a period unless by chance; the network says which cell breaks it
+    if (net.network!.class === 'non-periodic') expect(net.network!.reason).toMatch(/^(ABPD|LP|PY)/);
+  });
+});

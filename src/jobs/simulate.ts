@@ -13,6 +13,8 @@ import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { observableKey } from '../analysis/names.ts';
 import { describeDivergence } from '../engine/results.ts';
 import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
+import { networkCells } from '../model/network.ts';
+import { networkResults, type NetworkResult } from './network-results.ts';
 
 const stepSchema = z.object({
   startMs: nonNegative('ms'),
@@ -70,6 +72,12 @@ export interface SimulationResult {
    * DivergenceResult), and the observables and tangents are NaN: not results
    */
   status: 'ok' | 'diverged';
+  /**
+   * networks (models with more than one cell): per-cell spike times, observables, tangents and
+   * activity class, and the network's class, period and features (jobs/network-results.ts)
+   */
+  cells?: NetworkResult['cells'];
+  network?: NetworkResult['network'];
   /** when diverged: which state, when (ms), its value then, and all that as one phrase */
   divergence?: { state: string; timeMs: number; value: number; description: string };
   wallMs: number;
@@ -97,11 +105,15 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
   });
   // every spike of a single run is kept: a crossing takes at least two steps
   const accumulatedSteps = Math.round((spec.durationMs - spec.discardMs) / spec.dtMs);
+  const cellNames = networkCells(model);
+  const isNetwork = model.spikeSources.length > 1 && cellNames.length > 1;
   const run = await runEnsemble(
     {
       program, N: 1, durationMs: spec.durationMs, discardMs: spec.discardMs,
       spikeCapacity: Math.max(1, Math.ceil(accumulatedSteps / 2) + 1),
       spikeThresholdMv: spec.spikeThresholdMv,
+      // a network classifies every cell from its voltage maxima (the engine's ring holds up to 65,536)
+      ...(isNetwork ? { maximaCapacity: Math.min(65_536, Math.ceil(accumulatedSteps / 2) + 1) } : {}),
       traceEveryMs: spec.traceEveryMs,
       traceInstances: spec.traceEveryMs !== undefined ? [0] : undefined,
     },
@@ -155,6 +167,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
         description: describeDivergence(r.divergence, 0)!,
       }
       : undefined,
+    ...(isNetwork && r.divergence.state[0] < 0 ? networkResults(r, cellNames) : {}),
     wallMs: r.wallMs,
   };
 }

@@ -194,7 +194,7 @@ export class ShardStore implements SweepSink {
     if (this.record) {
       const differences = producerDifferences(this.record, { specHash, spec, engine });
       if (differences.length) {
-        throw new InputError(`${this.partsDir} holds chunks of a different sweep (${differences.join('; ')}; the spec's engine is '${spec.engine}'): resuming would mix their rows; resume with --engine ${this.record.engine}, or choose another --out`);
+        throw new InputError(`${this.partsDir} holds chunks computed on another engine (${differences.join('; ')}; the spec's engine is '${spec.engine}'): resuming would mix their rows; resume where '${spec.engine}' gives the ${this.record.engine} engine, or choose another --out`);
       }
     } else {
       this.record = { version: 1, tool: 'ionsweep', specHash, spec: spec as unknown as Record<string, unknown>, engine, gpuMath: spec.gpuMath, devices: [] };

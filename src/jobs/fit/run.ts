@@ -14,6 +14,8 @@ import { termColumn } from '../../analysis/costs.ts';
 import type { Column } from '../../analysis/features.ts';
 import { coordinatesOf, evaluatePoints, paramValue, resolveCost, type CostProblem, type EvaluateOptions } from '../cost/problem.ts';
 import { costSetupOf } from '../cost/spec.ts';
+import { InputError } from '../../errors.ts';
+import { checkParamValue, requireParam } from '../../model/model.ts';
 import { AdamBatch } from './adam.ts';
 import { LevenbergMarquardtBatch } from './levenberg-marquardt.ts';
 import { boxPoint, randomSearch, type BoxSampler, type RandomSearchResult } from './random-search.ts';
@@ -91,6 +93,14 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
   const setup = costSetupOf(spec, 'fit spec: ');
   const names = Object.keys(spec.parameters);
   const coords = coordinatesOf(setup, names.map((n) => `log:${n}`), 'fit spec: parameters: ');
+  // the box must hold only values the parameter may take (its range in the model)
+  for (const name of names) {
+    const def = requireParam(setup.model, name);
+    spec.parameters[name].forEach((value, end) => {
+      const problem = checkParamValue(name, def, value);
+      if (problem) throw new InputError(`fit spec: parameters.${name}[${end}]: ${problem}`);
+    });
+  }
   const problem = await resolveCost(setup, coords);
   const D = names.length, n = spec.starts;
   const box: BoxSampler = {

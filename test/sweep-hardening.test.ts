@@ -83,6 +83,15 @@ describe('resume refuses what would mix rows', () => {
     }
   });
 
+  it('a new shard into a folder holding shards of another spec or another layout: exit 2, nothing written', async () => {
+    const dir = await copyOf(complete);
+    expectOneLineFailure(await cli(['sweep', await spec({ durationMs: 80 }), '--out', dir, '--shard', '1/2', '--quiet']), 2,
+      /shard-00000-of-00001\.json is a shard of a different sweep \(durationMs: 60 → 80\)/);
+    expectOneLineFailure(await cli(['sweep', await spec(), '--out', dir, '--shard', '1/2', '--quiet']), 2,
+      /shard-00000-of-00001\.json is a shard of 1, this run is shard 1 of 2/);
+    expect((await readdir(dir)).sort()).toEqual([`${SHARD}.json`, `${SHARD}.parquet`, 'traces']);
+  });
+
   it('stored chunks from another engine than auto now resolves to: refused at begin', async () => {
     const dir = fresh();
     const parsed = parseSweepSpec({ ...SPEC, engine: 'auto' });

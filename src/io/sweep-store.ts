@@ -17,7 +17,7 @@
  * A kill can leave `*.tmp-*` files (atomic writes in flight); the next run of the shard removes its
  * own (under the shard's lock) and verify ignores them.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Column } from '../analysis/features.ts';
 import { EnvironmentError, InputError, environmentErrorOf } from '../errors.ts';
@@ -158,6 +158,7 @@ export class ShardStore implements SweepSink {
     } else if (hasParts && (await this.partNames()).length) {
       throw new InputError(`${this.partsDir} holds chunks but no record of the spec and engine that made them (record.json): remove the folder to run the shard again`);
     }
+    await this.checkOtherShards();
     if (!resume && (hasParts || (await exists(this.tablePath)))) {
       throw new InputError(`${this.partsDir} exists from an earlier run: add --resume to continue it, or choose another --out`);
     }
@@ -165,6 +166,34 @@ export class ShardStore implements SweepSink {
     await mkdir(this.partsDir, { recursive: true });
     await this.removeTemporaryFiles();
     return undefined;
+  }
+
+  /**
+   * Refuses a folder whose other shards (complete, or started) belong to another sweep or another
+   * shard layout: they could never be merged with this one. Damaged files of other shards are left
+   * to verify.
+   */
+  private async checkOtherShards(): Promise<void> {
+    const current = { specHash: this.identity.specHash, spec: this.identity.spec };
+    const own = shardName(this.shard);
+    for (const n of (await readdir(this.outDir).catch(() => [] as string[])).sort()) {
+      const m = /^(shard-\d+-of-(\d+))(\.json)?$/.exec(n);
+      if (!m || m[1] === own) continue;
+      let other: { specHash?: unknown; spec?: unknown } | undefined;
+      try {
+        other = m[3] ? JSON.parse(await readFile(join(this.outDir, n), 'utf8')) : await readRecord(join(this.outDir, n));
+      } catch {
+        continue;
+      }
+      if (!other || typeof other.specHash !== 'string') continue;
+      const differences = producerDifferences({ specHash: other.specHash, spec: other.spec }, current);
+      if (differences.length) {
+        throw new InputError(`${join(this.outDir, n)} is a shard of a different sweep (${differences.join('; ')}): shards of two sweeps cannot share a folder; choose another --out`);
+      }
+      if (Number(m[2]) !== this.shard.count) {
+        throw new InputError(`${join(this.outDir, n)} is a shard of ${Number(m[2])}, this run is shard ${this.shard.index} of ${this.shard.count}: shards of two layouts cannot be merged; use --shard i/${Number(m[2])} or choose another --out`);
+      }
+    }
   }
 
   /** Removes temporary files a killed run of this shard left (its parts, table, manifest, traces). */

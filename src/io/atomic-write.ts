@@ -41,8 +41,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (error) {
     // a full disk leaves a partial temporary file: remove it (a kill still may, see the sweep store)
     await unlink(tmp).catch(() => {});
-    // name the file the user asked for, not the temporary one
-    if ((error as { path?: unknown }).path === tmp) (error as { path?: unknown }).path = path;
+    // name the file the user asked for, not the temporary one (Deno's writeFile errors name none)
+    const e = error as { path?: unknown };
+    if (e.path === tmp || e.path === undefined) e.path = path;
     throw error;
   }
   await rename(tmp, path);

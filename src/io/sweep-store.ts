@@ -59,6 +59,20 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Runs a file operation on `path`. A system error that names no path (a write to an open file: the
+ * streamed table on a full disk) gets this one, so its one-line report names the file.
+ */
+async function onFile<T>(path: string, op: () => T | Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    const e = error as { code?: unknown; path?: unknown };
+    if (error instanceof Error && typeof e.code === 'string' && typeof e.path !== 'string') e.path = path;
+    throw error;
+  }
+}
+
 /** Makes the output folder; EnvironmentError naming it when it is a file or cannot be made. */
 export async function ensureOutDir(outDir: string): Promise<void> {
   const info = await stat(outDir).catch(() => undefined);
@@ -244,7 +258,7 @@ export class ShardStore implements SweepSink {
       const table = await readStoredTable(join(this.partsDir, n), 'part file', `remove it and resume to run that chunk again`);
       this.summarise(table.columns);
       if (this.streamedEnd === start) {
-        this.stream.append(table.columns);
+        await onFile(this.tablePath, () => this.stream!.append(table.columns));
         this.streamedEnd = end;
       } else {
         this.streamedEnd = -1;
@@ -288,7 +302,7 @@ export class ShardStore implements SweepSink {
     afterFileOperation('part');
     this.summarise(columns);
     if (this.stream && this.streamedEnd === range.start) {
-      this.stream.append(columns);
+      await onFile(this.tablePath, () => this.stream!.append(columns));
       this.streamedEnd = range.end;
     } else {
       this.streamedEnd = -1;
@@ -312,7 +326,7 @@ export class ShardStore implements SweepSink {
     // the manifest describes the stored rows: all of them, whichever process computed them
     if (this.rowsSummarised !== run.rows) throw new Error(`shard ${shardName(this.shard)}: ${this.rowsSummarised} rows stored, expected ${run.rows}`);
     if (this.stream && this.streamedEnd === run.range.end && this.stream.rows === run.rows) {
-      await this.stream.finish();
+      await onFile(this.tablePath, () => this.stream!.finish());
     } else {
       await this.stream?.discard();
       const tables = [];

@@ -54,8 +54,10 @@ export function parseAssignments(items: readonly string[]): Record<string, numbe
  */
 function checkSimulateSize(flags: SimulateFlags): void {
   const { durationMs, dtMs, discardMs, traceEveryMs } = flags;
-  // values out of range are refused by the simulate job's own checks, with their messages
-  if (!(durationMs > 0 && dtMs > 0 && discardMs >= 0 && discardMs < durationMs) || (traceEveryMs !== undefined && !(traceEveryMs > 0))) return;
+  // values out of range (and more steps or samples than the run plan allows) are refused by the
+  // simulate job's own checks, with their messages
+  if (!(durationMs > 0 && dtMs > 0 && discardMs >= 0 && discardMs < durationMs) || (traceEveryMs !== undefined && !(traceEveryMs >= dtMs))) return;
+  if (durationMs / dtMs > 2 ** 31) return;
   const columns = 1 + libraryModel(flags.model).observed.length;
   const samples = traceEveryMs === undefined ? 0 : traceSamplesOf(durationMs, discardMs, traceEveryMs);
   const steps = (durationMs - discardMs) / dtMs;

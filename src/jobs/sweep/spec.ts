@@ -166,7 +166,8 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
 /** The memory a sweep holds at once: SWEEP_CHUNKS_IN_MEMORY chunks' ensemble buffers (limits.ts), refused over the limit. */
 function checkChunkMemory(spec: SweepSpec, model: Model, total: number): void {
   const N = Math.min(spec.chunkSize, total);
-  const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, spec.traces.everyMs) : 0;
+  // a trace spacing under one step is refused by the run plan, with its own message
+  const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, Math.max(spec.traces.everyMs, spec.dtMs)) : 0;
   const bytes = SWEEP_CHUNKS_IN_MEMORY * ensembleBytes({
     N, states: model.states.length, lanes: spec.tangents.length, observed: model.observed.length,
     spikeSources: model.spikeSources.length, spikeCapacity: 8, maximaCapacity: spec.maxima,
@@ -187,7 +188,7 @@ export function checkSweepOutput(sweep: ResolvedSweep, shard: Shard): void {
   const rows = range.end - range.start;
   const perRow = SWEEP_ROW_FIXED_BYTES + 8 * (sweep.axes.length + model.observed.length * (3 + spec.tangents.length));
   const traced = (spec.traces?.indices ?? []).filter((i) => i >= range.start && i < range.end).length;
-  const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, spec.traces.everyMs) : 0;
+  const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, Math.max(spec.traces.everyMs, spec.dtMs)) : 0;
   const bytes = rows * perRow + traced * samples * 16;
   checkOutput(`this sweep shard (${rows} models × ~${perRow} bytes per row${traced ? `, ${traced} traces of ${samples} samples` : ''})`, bytes,
     'split the sweep into more shards (--shard i/n), or sample fewer models or trace fewer samples');

@@ -46,6 +46,17 @@ async function readHolder(path: string): Promise<LockHolder | undefined | 'gone'
   }
 }
 
+/** Removes a lock file; an error names it (Deno's rm errors name no path). */
+async function removeLock(path: string): Promise<void> {
+  try {
+    await rm(path, { force: true });
+  } catch (error) {
+    const e = error as { path?: unknown };
+    if (e.path === undefined) e.path = path;
+    throw environmentErrorOf(error) ?? error;
+  }
+}
+
 /** Takes the lock of shard `name` in `outDir` (which must exist); EnvironmentError naming the holder when another process has it. */
 export async function lockShard(outDir: string, name: string): Promise<ShardLock> {
   const path = join(outDir, `${name}.lock`);
@@ -59,7 +70,7 @@ export async function lockShard(outDir: string, name: string): Promise<ShardLock
           path,
           release: async () => {
             const holder = await readHolder(path);
-            if (holder !== 'gone' && holder?.token === me.token) await rm(path, { force: true });
+            if (holder !== 'gone' && holder?.token === me.token) await removeLock(path);
           },
         };
       }
@@ -77,7 +88,7 @@ export async function lockShard(outDir: string, name: string): Promise<ShardLock
       throw new EnvironmentError(`${path}: shard ${name} is being written by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}); wait for it to finish, or remove the lock if that process is gone`);
     }
     // the holder was killed: take its lock over
-    await rm(path, { force: true });
+    await removeLock(path);
   }
   throw new EnvironmentError(`${path}: could not take the shard's lock (other processes keep taking it)`);
 }

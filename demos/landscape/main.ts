@@ -1,6 +1,6 @@
 /**
  * Landscape explorer: the cost of a model's mean calcium (squared relative error against a reference
- * cell, MODELS.md §9) over two log-conductances, with gradient arrows; click a point for that model's
+ * cell, docs/models.md §9) over two log-conductances, with gradient arrows; click a point for that model's
  * traces and exact gradient; draw the minimally disruptive curve through it (src/jobs/curve).
  *
  * URL parameters (all optional): model, preset, x, y, spread, grid, duration, backend

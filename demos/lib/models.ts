@@ -27,7 +27,7 @@ export interface ModelInfo {
   /** per-instance parameters of a compiled demo program: the conductances, then the current */
   instanceParams: string[];
   presets: { name: string; values: Record<string, number> }[];
-  /** Prinz 2003 grid steps (MODELS.md §7), where the model has the STG conductances */
+  /** Prinz 2003 grid steps (docs/models.md §7), where the model has the STG conductances */
   gridSteps?: Record<string, number>;
 }
 

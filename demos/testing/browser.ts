@@ -20,7 +20,7 @@ export const SCREENSHOTS = join(TEST_OUTPUT, 'screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * ENVIRONMENT.md's flags for WebGPU on SwiftShader, plus ANGLE on SwiftShader for the compositor:
+ * docs/runtime.md's flags for WebGPU on SwiftShader, plus ANGLE on SwiftShader for the compositor:
  * without `--use-angle=swiftshader`, presenting a WebGPU canvas loses the device ("Device was
  * destroyed") in headless Chromium 156; `--enable-unsafe-swiftshader` opts WebGL2 into SwiftShader.
  */

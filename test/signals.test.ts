@@ -2,8 +2,9 @@
  * Stopping `ionsweep` (the npm shim bin/ionsweep.mjs, which runs Deno on src/cli/main.ts): SIGTERM and
  * SIGINT end it with 143 and 130 (never 0), a SIGKILL of the shim takes its Deno child down with it,
  * and a sweep stopped any of these ways writes no manifest (it is not complete) while the part files
- * it stored stay for --resume. Each case starts a sweep of 4,000 hh models in chunks of 100 (about a
- * minute of work on one thread), waits for its first part file and then signals the shim.
+ * it stored stay for --resume. The sweep cases start a sweep of 4,000 hh models in chunks of 100
+ * (about a minute of work on one thread), wait for its first part file and then signal the shim; the
+ * simulate cases signal a child whose main thread is busy in one long synchronous run.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,30 @@ async function ends(pid: number, ms: number): Promise<boolean> {
   return !running(pid);
 }
 
+/**
+ * Runs a long single-neuron simulate (prinz, 500 s: the CPU engine runs it inline, so the main
+ * thread does not turn its event loop for seconds), sends `signal` to the shim `afterMs` after the
+ * Deno child appears; returns the run, the child's pid and how long the shim took to end after the signal.
+ */
+async function interruptedSimulate(signal: NodeJS.Signals, afterMs: number): Promise<{ run: CliRun; denoPid: number; endedMs: number }> {
+  let denoPid = 0, signalledAt = 0;
+  const run = await cli(['simulate', '--model', 'prinz', '--duration-ms', '500000', '--engine', 'cpu'], {
+    timeoutMs: 60_000,
+    onStart: (shim: ChildProcess) => {
+      void (async () => {
+        for (let k = 0; k < 200 && !denoPid; k++) {
+          await sleep(50);
+          denoPid = Number(readFileSync(`/proc/${shim.pid}/task/${shim.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || 0;
+        }
+        await sleep(afterMs);
+        signalledAt = performance.now();
+        process.kill(shim.pid!, signal);
+      })();
+    },
+  });
+  return { run, denoPid, endedMs: performance.now() - signalledAt };
+}
+
 describe.runIf(process.platform === 'linux')('signals to ionsweep', () => {
   for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal}: exit ${status}, the Deno child gone, no manifest, stored parts kept`, async () => {
@@ -79,6 +104,23 @@ describe.runIf(process.platform === 'linux')('signals to ionsweep', () => {
       expect(readdirSync(join(out, 'shard-00000-of-00001')).filter((f) => /^part-.*\.parquet$/.test(f)).length).toBeGreaterThanOrEqual(parts);
     }, 60_000);
   }
+
+  it('SIGTERM while the main thread is busy (an inline simulate): exit 143 within the grace period, the child gone', async () => {
+    const { run, denoPid, endedMs } = await interruptedSimulate('SIGTERM', 2500);
+    expect(run.status, run.stderr).toBe(143);
+    expect(run.stdout).toBe('');
+    // the watchdog kills the child 2 s after the signal (the shim would after 3 s); 1.5 s of slack for a loaded machine
+    expect(endedMs).toBeLessThan(4500);
+    expect(await ends(denoPid, 1000), `Deno child ${denoPid} still running`).toBe(true);
+  }, 60_000);
+
+  it('SIGKILL of the shim while the child is busy: the child ends within a second', async () => {
+    const { run, denoPid, endedMs } = await interruptedSimulate('SIGKILL', 2500);
+    expect(run.signal === 'SIGKILL' || run.status === 137, `status ${run.status}, signal ${run.signal}`).toBe(true);
+    // the run ends when the child does (it holds the output pipes): the watchdog polls every 0.2 s
+    expect(endedMs).toBeLessThan(3000);
+    expect(await ends(denoPid, 1000), `orphaned Deno child ${denoPid} still running`).toBe(true);
+  }, 60_000);
 
   it('SIGKILL of the shim: the Deno child ends within a second and writes no manifest', async () => {
     const out = join(scratch, 'SIGKILL');

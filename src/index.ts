@@ -1,4 +1,6 @@
 /** ionsweep: the library's public surface. */
+// the GPU engine's types name WebGPU's (GPUDevice, ...): a user's type-check needs them too
+/// <reference types="@webgpu/types" preserve="true" />
 export * as expr from './model/expr.ts';
 export { parseExpr } from './model/parse.ts';
 export { buildNeuron, type ChannelDef, type GateDef, type NeuronDef, type CalciumPoolDef } from './model/neuron.ts';

@@ -7,8 +7,9 @@
  *     ds/dt = (s̄(V_pre) − s)/τ_s,   s̄ = 1/(1 + exp((V_th − V_pre)/Δ)),   τ_s = (1 − s̄)/k₋
  *
  * with V_th = −35 mV, Δ = 5 mV; glutamatergic E_s = −70 mV, k₋ = 1/40 ms⁻¹; cholinergic E_s = −80 mV,
- * k₋ = 1/100 ms⁻¹. 1 − s̄ is written e/(1 + e) with e = exp((V_th − V_pre)/Δ): the same number, but
- * never 0 in f32 where s̄ rounds to 1 during a spike (τ_s = 0 would make the rate infinite).
+ * k₋ = 1/100 ms⁻¹. 1 − s̄ is written 1/(1 + exp((V_pre − V_th)/Δ)): the same number, but never 0 in
+ * f32 where s̄ rounds to 1 during a spike (τ_s = 0 would make the rate infinite); it reaches 0 only for
+ * V_pre above V_th + 88·Δ ≈ 400 mV, where exp overflows f32.
  *
  * Kinetic synapses of NeuronBuilder.jl: ds/dt = ½(1 + tanh(V_pre/10))·(1 − s)/τ_R − s/τ_D, an α/β gate
  * with α = ½(1 + tanh(V_pre/10))/τ_R and β = 1/τ_D. GABA_A: E −80 mV, τ_R 0.5 ms, τ_D 10 ms; AMPA:
@@ -24,7 +25,8 @@ const mv = (value: number, description: string): ParamDef => ({ value, unit: 'mV
 const ms = (value: number, description: string): ParamDef => ({ value, unit: 'ms', description, min: 0, exclusiveMin: true });
 
 function graded(name: string, reversalMv: number, kMinusPerMs: number): ChemicalSynapseDef {
-  const e = 'exp((VthMv - V_pre)/DeltaMv)';
+  const sBar = '1/(1 + exp((VthMv - V_pre)/DeltaMv))';
+  const oneMinusSBar = '1/(1 + exp((V_pre - VthMv)/DeltaMv))';
   return {
     name,
     kind: 'chemical',
@@ -35,7 +37,7 @@ function graded(name: string, reversalMv: number, kMinusPerMs: number): Chemical
       DeltaMv: { value: 5, unit: 'mV', description: 'slope of the activation sigmoid', min: 0, exclusiveMin: true },
       kMinusPerMs: { value: kMinusPerMs, unit: '1/ms', description: 'decay rate k₋ (τ_s = (1 − s̄)/k₋)', min: 0, exclusiveMin: true },
     },
-    gates: [{ name: 's', power: 1, inf: `1/(1 + ${e})`, tau: `${e}/(1 + ${e})/kMinusPerMs` }],
+    gates: [{ name: 's', power: 1, inf: sBar, tau: `${oneMinusSBar}/kMinusPerMs` }],
     source: 'Prinz, Bucher & Marder 2004 (Nat Neurosci 7:1345); Abbott & Marder 1998',
   };
 }

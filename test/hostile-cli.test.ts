@@ -10,6 +10,7 @@
  * check the same line reaches a user.
  */
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -141,6 +142,18 @@ describe('hostile command lines: one line and exit 1 or 2, before any work', () 
     expect(sweep.total).toBe(1_679_616);
     expect(() => checkSweepOutput(sweep, { index: 0, count: 1 })).not.toThrow();
   });
+
+  it('a reader that closes stdout early (| head -1): exit 1 and one line, not an uncaught EPIPE', async () => {
+    const run = await new Promise<CliRun>((resolve, reject) => {
+      const child = spawn('node', [`${ROOT}bin/ionsweep.mjs`, ...simulate, '--duration-ms', '2000', '--trace-every-ms', '0.025', '--format', 'csv'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stdout!.once('data', () => child.stdout!.destroy());
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status, signal) => resolve({ status, signal, stdout: '', stderr }));
+    });
+    expectOneLineFailure(run, 1, /stdout: broken pipe/);
+  }, 30_000);
 
   it('the real command prints the same one line: ionsweep simulate --threads 0', async () => {
     expectOneLineFailure(await cli([...simulate, '--threads', '0']), 2, /--threads must be an integer in \[1, 256\], got '0'/);

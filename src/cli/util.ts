@@ -1,7 +1,7 @@
 /** Small helpers shared by the CLI commands. */
 import process from 'node:process';
 import { stat } from 'node:fs/promises';
-import { InputError } from '../errors.ts';
+import { EnvironmentError, InputError } from '../errors.ts';
 import { THREADS_MAX } from '../limits.ts';
 
 /** Parses a finite number or throws an InputError naming the flag. */
@@ -51,9 +51,24 @@ export function parseNumberList(flag: string, text: string, count: number, form:
   return parts.map((p) => parseNumber(flag, p));
 }
 
-/** Writes to stdout and resolves once the data is flushed (large JSON must not be cut off at exit). */
+/**
+ * Writes to stdout and resolves once the data is flushed (large JSON must not be cut off at exit).
+ * A reader that closed the pipe early (`ionsweep simulate ... | head -1`) is an EnvironmentError (one
+ * line, exit 1), not an uncaught stream error with a stack trace.
+ */
 export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+    let settled = false;
+    const done = (error?: Error | null) => {
+      if (settled) return;
+      settled = true;
+      if (!error) resolve();
+      else if ((error as { code?: string }).code === 'EPIPE') reject(new EnvironmentError('stdout: broken pipe (the reader closed it before all output was written)'));
+      else reject(error);
+    };
+    // the stream also emits the error as an event, after the callback: without a listener it is
+    // thrown, uncaught, so the listener stays (it ignores what comes after the first outcome)
+    process.stdout.on('error', done);
+    process.stdout.write(text, done);
   });
 }

@@ -3,6 +3,7 @@
  */
 import type { GpuMath } from '../compile/emit-wgsl.ts';
 import { InputError } from '../errors.ts';
+import { THREADS_MAX } from '../limits.ts';
 import type { EnsembleResult, EnsembleSpec } from './ensemble.ts';
 import { runCpu } from './cpu.ts';
 import { getGpu, type GpuContext } from './gpu/device.ts';
@@ -32,6 +33,11 @@ export interface EngineRun {
 /** Runs an ensemble on the chosen engine. `auto`: the GPU when there is one (and more than one instance), else the CPU. */
 export async function runEnsemble(spec: EnsembleSpec, options: RunOptions = {}): Promise<EngineRun> {
   const engine = options.engine ?? 'auto';
+  // every job's threads come through here: a count, 1 to THREADS_MAX (limits.ts), from any caller
+  const threads = options.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= THREADS_MAX)) {
+    throw new InputError(`threads must be an integer in [1, ${THREADS_MAX}], got ${threads}`);
+  }
   const cpu = () => runCpu(spec, { threads: options.threads });
   const gpuRun = (ctx: GpuContext) => runGpu(spec, { gpu: ctx, kernel: { math: options.gpuMath } });
   if (engine === 'cpu') return { result: await cpu() };

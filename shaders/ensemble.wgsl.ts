@@ -61,6 +61,8 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = chunk.n;
   if (i >= n) { return; }
   {{OPAQUE_ONE_INIT}}
+  // a diverged instance is frozen where it left the finite range (kernel-common.ts, divergenceCode)
+  {{DIVERGED_SKIP}}
   let accumulate = chunk.accumulate != 0u;
   let traceEvery = chunk.traceEvery;
   let row = i32(params[{{TRACE_ROW_SLOT}}u * n + i]);
@@ -72,6 +74,7 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
   // counted down: an integer modulo every step cost lavapipe 5 % of the prinz kernel (no SIMD division)
   var untilSample = 0u;
   if (traceEvery > 0u) { untilSample = (traceEvery - (chunk.stepStart + 1u) % traceEvery) % traceEvery; }
+  {{DIVERGED_DECLARE}}
   for (var step = chunk.stepStart; step < stepEnd; step++) {
     let t = f32(step) * DT;
 {{STEP}}
@@ -85,6 +88,7 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+{{DIVERGED_RECORD}}
 {{STORE}}
 }
 `;

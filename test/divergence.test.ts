@@ -151,6 +151,9 @@ describe('sweep rows of diverged models', () => {
     expect(column('divergedState').slice(1).every((s) => typeof s === 'string' && r.divergence.stateNames.includes(s))).toBe(true);
     for (const name of ['firingRateHz', 'burstPeriodMs', 'isiMeanMs']) expect(column(name).slice(1)).toEqual([null, null, null, null]);
     expect(column('meanVMv').slice(1).every((v) => Number.isNaN(v))).toBe(true);
+    // counts of a diverged model mean nothing (they even depend on dispatch lengths): zero
+    expect(column('spikeCount').slice(1)).toEqual([0, 0, 0, 0]);
+    expect(column('maximaCount').slice(1)).toEqual([0, 0, 0, 0]);
     expect(summarise(columns, 0).classCounts).toEqual({ silent: 1, diverged: 4 });
   });
 });
@@ -269,5 +272,17 @@ describe.skipIf(!gpu)('values an f32 engine cannot hold, on the GPU engine', () 
   it('the GPU engine refuses them before running', async () => {
     const program = compile(libraryModel('prinz'), { dtMs: 0.025, values: { gKd: 1e308 } });
     await expect(runGpu({ program, N: 1, durationMs: 1 }, { gpu: gpu! })).rejects.toThrow(/parameter gKd = 1e\+308 is beyond the f32 range/);
+  });
+});
+
+describe('traces of diverged instances', () => {
+  it('are NaN from the time found on, on both engines', async () => {
+    const spec = { program: stiff(), N: 2, params: { gNa: [120, 3000] }, durationMs: 10, traceEveryMs: 0.05, traceInstances: [0, 1] };
+    for (const r of [await runCpu(spec), ...(gpu ? [await runGpu(spec, { gpu })] : [])]) {
+      const t = r.divergence.timeMs[1];
+      const ok = r.traces!.series(0, 'V'), bad = r.traces!.series(1, 'V');
+      expect(ok.every(Number.isFinite), r.engine).toBe(true);
+      r.traces!.timesMs.forEach((time, k) => expect(Number.isNaN(bad[k]), `${r.engine} sample at ${time} ms, found at ${t} ms`).toBe(time >= t));
+    }
   });
 });

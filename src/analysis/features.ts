@@ -72,10 +72,11 @@ export function featureColumns(result: FeatureSource, windowStartMs: number, win
   const features = FEATURES.map(() => new Array<number | null>(N));
   for (let i = 0; i < N; i++) {
     if (result.divergence.state[i] >= 0) {
-      // a diverged model has no activity: its maxima stop where its states left the finite range
+      // a diverged model has no activity, and its counts mean nothing (the kernels stop it in the
+      // dispatch after the one where it left the range, so they would even depend on dispatch lengths)
       cls[i] = DIVERGED_CLASS;
-      spikes[i] = maxima.spikeCount[i];
-      maximaCount[i] = maxima.count[i];
+      spikes[i] = 0;
+      maximaCount[i] = 0;
       truncated[i] = false;
       for (const column of features) column[i] = null;
       continue;

@@ -212,8 +212,11 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     at,
     outOfRange: (x) => `!(Math.abs(${x}) < ${DIVERGED_ABOVE})`,
     anyOutOfRange: (xs) => (xs.length ? `!(${xs.map((x) => `Math.abs(${x}) < ${DIVERGED_ABOVE}`).join(' && ')})` : 'false'),
-    stepsHigh: 'Math.floor((n + 1) / 65536)',
-    stepsLow: '((n + 1) % 65536)',
+    capture: (test, captures) => `if (divergedSteps === 0 && ${test}) { divergedSteps = n + 1; ${captures.map(([name, value]) => `${name} = ${value};`).join(' ')} }`,
+    declare: (captures) => `let divergedSteps = 0${captures.map((c) => `, ${c} = 0`).join('')};`,
+    found: 'divergedSteps !== 0',
+    high: (steps) => `Math.floor(${steps} / 65536)`,
+    low: (steps) => `(${steps} % 65536)`,
     literal: (x) => String(x),
     mutable: 'let',
   });
@@ -298,8 +301,11 @@ ${compensations.length ? `    let ${compensations.map((c) => `${c} = 0`).join(',
 ${probe?.relative ? `    let rng = (Math.imul(i + 1, 0x9e3779b9) ^ Math.imul(stepStart + 1, 0x85ebca6b) ^ ${checkedNumber(probe.seed ?? 1) | 0}) | 1;
     const noise = () => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) / 4294967296 - 0.5; };` : ''}
     const row = traceEvery > 0 ? trows[i] : -1;
+    if (${divergence.skip}) continue;
+    ${divergence.declare}
     for (let n = stepStart; n < stepEnd; n++) {${stepBody.replace(/\n/g, '\n  ')}
     }
+${indent(divergence.record, '    ')}
 ${states.map((k) => `    st[${at(k)}] = ${vars.state(k)};`).join('\n')}
 ${lanes.flatMap((j) => states.map((k) => `    tg[${at(tangentSlot(layout, j, k))}] = ${vars.tangent(j, k)};`)).join('\n')}
 ${program.observed.map((_, o) => `    os[${at(o)}] = sum${o}; omin[${at(o)}] = min${o}; omax[${at(o)}] = max${o};`).join('\n')}

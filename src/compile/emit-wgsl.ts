@@ -339,8 +339,17 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     at,
     outOfRange: (x) => `${magnitudeBits(x)} >= ${divergedBits}`,
     anyOutOfRange: (xs) => (xs.length ? `${xs.map(magnitudeBits).reduce((a, b) => `max(${a}, ${b})`)} >= ${divergedBits}` : 'false'),
-    stepsHigh: 'f32((step + 1u) >> 16u)',
-    stepsLow: 'f32((step + 1u) & 0xffffu)',
+    // `&`, not `&&`: no short circuit, so no branch in the time loop
+    capture: (test, captures) => [
+      `{ let found = (divergedSteps == 0u) & (${test});`,
+      `  divergedSteps = select(divergedSteps, step + 1u, found);`,
+      ...captures.map(([name, value]) => `  ${name} = select(${name}, ${value}, found);`),
+      '}',
+    ].join('\n'),
+    declare: (captures) => ['var divergedSteps = 0u;', ...captures.map((c) => `var ${c} = 0.0;`)].join('\n  '),
+    found: 'divergedSteps != 0u',
+    high: (steps) => `f32(${steps} >> 16u)`,
+    low: (steps) => `f32(${steps} & 0xffffu)`,
     literal: wgslLiteral,
     mutable: 'var',
   });
@@ -431,6 +440,9 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     OBSERVE: observeCode,
     TRACE: traceCode,
     STORE: storeCode,
+    DIVERGED_SKIP: `if (${divergence.skip}) { return; }`,
+    DIVERGED_DECLARE: divergence.declare,
+    DIVERGED_RECORD: indent(divergence.record, '  '),
   });
   return {
     layout,

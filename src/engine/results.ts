@@ -244,6 +244,10 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
       const g = groups.find((grp) => instance >= grp.start && instance < grp.start + grp.n)!;
       const groupRow = g.buffers.traceRow[instance - g.start];
       for (let k = 0; k < S * W; k++) values[row * S * W + k] = g.buffers.trace[groupRow * S * W + k];
+      // a diverged instance is frozen once found (kernel-common.ts, divergenceCode): its samples from
+      // then on are not values of the run
+      const from = divergence.timeMs[instance];
+      for (let k = 0; k < S; k++) if (input.traceTimesMs[k] >= from) values.fill(NaN, (row * S + k) * W, (row * S + k + 1) * W);
     });
     const observedNames = program.observed.map((o) => o.name);
     const column = (row: number, offset: number) => {

@@ -169,3 +169,30 @@ describe('per-cell and network results of simulate', () => {
     if (net.network!.class === 'non-periodic') expect(net.network!.reason).toMatch(/^(ABPD|LP|PY)/);
   });
 });
+
+describe('ionsweep simulate --model pyloric', () => {
+  it('prints each cell and the network, with the numbers of the library call', async () => {
+    const { cli } = await import('./cli-helper.ts');
+    const args = ['--cells', 'ABPD4,LP2,PY1', '--synapses-ns', '3,100,10,1,10,3,10'];
+    const run = await cli(['simulate', '--model', 'pyloric', ...args, '--duration-ms', '2000', '--engine', 'cpu', '--tangents', 'gSynABtoLP']);
+    expect(run.status, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    expect(Object.keys(doc.cells)).toEqual(['ABPD', 'LP', 'PY']);
+    expect(doc.spikeTimesMs, 'a network has no single spike train').toBeUndefined();
+    expect(['pyloric', 'pyloric-like', 'periodic', 'non-periodic']).toContain(doc.network.class);
+    expect(doc.params.gSynABtoLP).toBe(3);
+    expect(doc.params['LP.gCaS']).toBe(6); // LP 2 of Table 2
+    const lib = await simulate({ model: pyloric({ cells: ['ABPD4', 'LP2', 'PY1'], synapsesNs: [3, 100, 10, 1, 10, 3, 10] }), engine: 'cpu', durationMs: 2000, tangents: ['gSynABtoLP'] });
+    for (const cell of ['ABPD', 'LP', 'PY']) {
+      expect(doc.cells[cell].spikeTimesMs).toEqual(lib.cells![cell].spikeTimesMs);
+      expect(doc.cells[cell].tangents.meanVMv.gSynABtoLP).toBe(lib.cells![cell].tangents.meanVMv.gSynABtoLP);
+    }
+  });
+
+  it('refuses pyloric flags on other models, unknown cells and a wrong number of synapses, in one line', async () => {
+    const { cli, expectOneLineFailure } = await import('./cli-helper.ts');
+    expectOneLineFailure(await cli(['simulate', '--model', 'hh', '--cells', 'ABPD1,LP1,PY1']), 2, /--cells and --synapses-ns choose the cells and synapses of --model pyloric/);
+    expectOneLineFailure(await cli(['simulate', '--model', 'pyloric', '--cells', 'ABPD1,LP9,PY1']), 2, /unknown pyloric cell 'LP9'; allowed: ABPD1/);
+    expectOneLineFailure(await cli(['simulate', '--model', 'pyloric', '--synapses-ns', '1,2']), 2, /--synapses-ns expects gSynABtoLP,.*gSynPYtoLP, got '1,2'/);
+  });
+});

@@ -5,6 +5,7 @@ import type { Model } from '../model/model.ts';
 import { hhNeuron } from './hh.ts';
 import { prinzNeuron } from './prinz.ts';
 import { liuNeuron } from './liu.ts';
+import { pyloric } from './pyloric.ts';
 
 export * as hh from './hh.ts';
 export * as prinz from './prinz.ts';
@@ -13,10 +14,16 @@ export * as liu from './liu.ts';
 /** Neurons known by name on the command line and in spec files. */
 export const NEURONS: Record<string, NeuronDef> = { hh: hhNeuron, prinz: prinzNeuron, liu: liuNeuron };
 
-export const MODEL_NAMES = Object.keys(NEURONS);
+/** Networks known by name (pyloric.ts), with their default cells and synapses. */
+export const NETWORKS: Record<string, () => Model> = { pyloric: () => pyloric() };
+
+/** Single neurons by name (what a sweep takes until network sweeps land). */
+export const NEURON_NAMES = Object.keys(NEURONS);
+export const MODEL_NAMES = [...NEURON_NAMES, ...Object.keys(NETWORKS)];
 
 /** Builds a named library model, or throws an error that lists the known names. */
 export function libraryModel(name: string): Model {
+  if (Object.hasOwn(NETWORKS, name)) return NETWORKS[name]();
   const def = Object.hasOwn(NEURONS, name) ? NEURONS[name] : undefined;
   if (!def) throw new InputError(`unknown model '${name}'; allowed: ${MODEL_NAMES.join(', ')}`);
   return buildNeuron(def);

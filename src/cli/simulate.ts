@@ -11,6 +11,7 @@ import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { checkOutFile, parseNumber, parseNumberList, parseOutPath, parseThreads, writeStdout } from './util.ts';
 import { JSON_OUTPUT_LIMIT_BYTES, JSON_BYTES_PER_VALUE, checkMemory, checkOutput, formatBytes, traceSamplesOf } from '../limits.ts';
 import { checkName } from '../model/names.ts';
+import { PYLORIC_SYNAPSE_PARAMS, pyloric } from '../channels/pyloric.ts';
 
 interface SimulateFlags {
   model: string;
@@ -31,6 +32,24 @@ interface SimulateFlags {
   out?: string;
   spikeThresholdMv: number;
   threads?: number;
+  cells?: string;
+  synapsesNs?: string;
+}
+
+/** The model a run asks for: a library name, or the pyloric network with --cells and --synapses-ns. */
+function modelOf(flags: SimulateFlags): SimulateSpec['model'] {
+  if (flags.model !== 'pyloric') {
+    if (flags.cells !== undefined || flags.synapsesNs !== undefined) throw new InputError(`--cells and --synapses-ns choose the cells and synapses of --model pyloric, not of --model ${flags.model}`);
+    return flags.model;
+  }
+  const cells = flags.cells?.split(',').map((s) => s.trim());
+  const synapsesNs = flags.synapsesNs === undefined ? undefined : parseNumberList('--synapses-ns', flags.synapsesNs, PYLORIC_SYNAPSE_PARAMS.length, PYLORIC_SYNAPSE_PARAMS.join(','));
+  try {
+    return pyloric({ cells, synapsesNs });
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(error.message.replace(/^pyloric cells:/, '--cells:').replace(/^pyloric synapses:/, '--synapses-ns:'));
+    throw error;
+  }
 }
 
 /** Parses `name=value,name=value` (repeatable) into parameter values. */
@@ -87,7 +106,9 @@ export function simulateCommand(): Command {
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   return new Command('simulate')
     .description('simulate one neuron and print its spike times, observables and gradients')
-    .addOption(new Option('--model <name>', 'library model').choices(MODEL_NAMES).default('prinz'))
+    .addOption(new Option('--model <name>', 'library model (pyloric: the three-cell network)').choices(MODEL_NAMES).default('prinz'))
+    .option('--cells <ABPD,LP,PY>', 'pyloric: the Table 2 cells, e.g. ABPD2,LP4,PY1 (default)')
+    .option('--synapses-ns <g1,...,g7>', `pyloric: synapse strengths in nS, ${PYLORIC_SYNAPSE_PARAMS.join(',')} (default 30,30,10,3,30,1,30)`)
     .option('--set <name=value,...>', 'parameter values, e.g. gNa=100,gKd=50 (repeatable)', collect)
     .option('--duration-ms <ms>', 'simulated time', num('--duration-ms'), 1000)
     .option('--dt-ms <ms>', 'time step', num('--dt-ms'), 0.025)
@@ -107,7 +128,7 @@ export function simulateCommand(): Command {
     .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)
     .action(async (flags: SimulateFlags) => {
       const spec: SimulateSpec = {
-        model: flags.model,
+        model: modelOf(flags),
         set: parseAssignments(flags.set ?? []),
         durationMs: flags.durationMs,
         dtMs: flags.dtMs,

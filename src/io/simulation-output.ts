@@ -3,8 +3,15 @@ import { InputError } from '../errors.ts';
 import type { SimulationResult } from '../jobs/simulate.ts';
 import { encodeNpy } from './npy.ts';
 
-/** The JSON document of `ionsweep simulate`; `traceFile` replaces inline trace arrays. */
+/**
+ * The JSON document of `ionsweep simulate`; `traceFile` replaces inline trace arrays. A network's
+ * spikes, observables and tangents are given per cell (`cells`), with the network's class and features
+ * (`network`), instead of the single neuron's top-level fields.
+ */
 export function simulationJson(r: SimulationResult, traceFile?: string): Record<string, unknown> {
+  const perRun = r.cells
+    ? { cells: r.cells, network: r.network }
+    : { spikeCount: r.spikeCount, spikeTimesMs: r.spikeTimesMs, ...r.observables, tangents: r.tangents };
   const doc: Record<string, unknown> = {
     model: r.model,
     method: r.method,
@@ -16,10 +23,7 @@ export function simulationJson(r: SimulationResult, traceFile?: string): Record<
     device: r.device,
     ...(r.engineNote ? { engineNote: r.engineNote } : {}),
     spikeThresholdMv: r.spikeThresholdMv,
-    spikeCount: r.spikeCount,
-    spikeTimesMs: r.spikeTimesMs,
-    ...r.observables,
-    tangents: r.tangents,
+    ...perRun,
     params: r.params,
     stimulus: r.stimulus,
     wallMs: Math.round(r.wallMs * 1000) / 1000,
@@ -43,11 +47,23 @@ export function simulationCsv(r: SimulationResult): string {
     for (let k = 0; k < r.trace.timesMs.length; k++) rows.push([r.trace.timesMs[k], ...names.map((n) => r.trace!.series[n][k])].join(','));
     return rows.join('\n') + '\n';
   }
+  const perRun: [string, unknown][] = r.cells
+    ? [
+      ['networkClass', r.network!.class], ['networkPeriodMs', r.network!.periodMs],
+      ...Object.entries(r.cells).flatMap(([cell, c]) => [
+        [`${cell}.class`, c.activity.class], [`${cell}.spikeCount`, c.spikeCount], [`${cell}.spikeTimesMs`, c.spikeTimesMs.join(' ')],
+        ...Object.entries(c.observables).map(([k, v]) => [`${cell}.${k}`, v]),
+        ...Object.entries(c.tangents).flatMap(([obs, byParam]) => Object.entries(byParam).map(([p, v]) => [`d_${cell}.${obs}/d_${p}`, v])),
+      ] as [string, unknown][]),
+    ]
+    : [
+      ['spikeCount', r.spikeCount], ['spikeTimesMs', r.spikeTimesMs.join(' ')],
+      ...Object.entries(r.observables),
+      ...Object.entries(r.tangents).flatMap(([obs, byParam]) => Object.entries(byParam).map(([p, v]) => [`d_${obs}/d_${p}`, v] as [string, unknown])),
+    ];
   const cells: [string, unknown][] = [
     ['model', r.model], ['method', r.method], ['dtMs', r.dtMs], ['durationMs', r.durationMs], ['discardMs', r.discardMs],
-    ['engine', r.engine], ['spikeCount', r.spikeCount], ['spikeTimesMs', r.spikeTimesMs.join(' ')],
-    ...Object.entries(r.observables),
-    ...Object.entries(r.tangents).flatMap(([obs, byParam]) => Object.entries(byParam).map(([p, v]) => [`d_${obs}/d_${p}`, v] as [string, unknown])),
+    ['engine', r.engine], ...perRun,
   ];
   return `${cells.map(([k]) => k).join(',')}\n${cells.map(([, v]) => csvCell(v)).join(',')}\n`;
 }

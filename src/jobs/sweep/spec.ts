@@ -5,7 +5,7 @@
  * ranges).
  */
 import { z } from 'zod';
-import { MODEL_NAMES, libraryModel } from '../../channels/index.ts';
+import { NEURON_NAMES, libraryModel } from '../../channels/index.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
 import { METHODS } from '../../compile/program.ts';
 import { ENGINE_CHOICES } from '../../engine/run.ts';
@@ -40,7 +40,8 @@ const stepSchema = z.object({ startMs: nonNegative('ms'), stopMs: finite(), ampU
   .refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
 
 export const sweepSpecSchema = z.object({
-  model: oneOf(MODEL_NAMES),
+  // single neurons: a network's rows need per-cell columns (network sweeps are their own issue)
+  model: oneOf(NEURON_NAMES),
   method: oneOf(METHODS).default('exp-euler'),
   dtMs: positive('ms').default(0.025),
   durationMs: positive('ms'),

@@ -16,6 +16,8 @@ export function installSignalExits(): void {
   for (const [signal, status] of Object.entries(SIGNAL_EXIT_STATUS)) {
     try {
       process.on(signal, () => {
+        // a progress bar on a terminal hid the cursor and holds the line: show it, start a new line
+        if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\n');
         process.stderr.write(`ionsweep: stopped by ${signal}; results not complete (a sweep continues with --resume)\n`);
         process.exit(status);
       });

@@ -17,7 +17,7 @@ import process from 'node:process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
-import { runLandscape } from '../src/jobs/landscape.ts';
+import { runLandscape, type LandscapeSpecInput } from '../src/jobs/landscape.ts';
 import { simulate as simulateJob } from '../src/jobs/simulate.ts';
 import { checkSweepOutput, parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
 import { ROOT, cli, expectOneLineFailure, type CliRun } from './cli-helper.ts';
@@ -141,7 +141,7 @@ describe('hostile command lines: one line and exit 1 or 2, before any work', () 
 
   it('library callers get the same thread check: simulate({ threads: 100000 }) and a landscape with threads 1.5 are refused', async () => {
     await expect(simulateJob({ model: 'hh', durationMs: 5, threads: 100_000 })).rejects.toThrow(/threads must be an integer in \[1, 256\], got 100000/);
-    await expect(runLandscape(landscape(), { run: { threads: 1.5 } })).rejects.toThrow(/threads must be an integer in \[1, 256\], got 1\.5/);
+    await expect(runLandscape(landscape() as LandscapeSpecInput, { run: { threads: 1.5 } })).rejects.toThrow(/threads must be an integer in \[1, 256\], got 1\.5/);
   });
 
   it('the limits are generous for real use: the full Prinz 2003 database (1,679,616 models) passes them', () => {

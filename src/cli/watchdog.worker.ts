@@ -18,6 +18,9 @@ declare const Deno: {
   addSignalListener(signal: string, handler: () => void): void;
 };
 
+// a module (not a script), so the Deno declaration below stays local to it
+export {};
+
 interface WatchdogSettings {
   /** the parent pid to expect; undefined: no launcher to watch */
   launcherPid?: number;

@@ -22,6 +22,8 @@ import { chunkColumns, chunkData, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquet } from '../src/io/parquet.ts';
 import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
 import { finiteMinimum } from '../src/jobs/landscape.ts';
+import { runFit } from '../src/jobs/fit/run.ts';
+import { runCurve } from '../src/jobs/curve/run.ts';
 import { emitWgsl } from '../src/compile/emit-wgsl.ts';
 import { checkF32Params } from '../src/engine/f32-range.ts';
 import { InputError } from '../src/errors.ts';
@@ -284,5 +286,27 @@ describe('traces of diverged instances', () => {
       expect(ok.every(Number.isFinite), r.engine).toBe(true);
       r.traces!.timesMs.forEach((time, k) => expect(Number.isNaN(bad[k]), `${r.engine} sample at ${time} ms, found at ${t} ms`).toBe(time >= t));
     }
+  });
+});
+
+describe('fits and curves skip diverged points', () => {
+  // hh under rk4 at dt 0.05 ms, 10 ms: stable for gNa near 120, diverges for gNa ≳ 1000
+  const setup = { model: 'hh', method: 'rk4', dtMs: 0.05, durationMs: 10, engine: 'cpu', cost: [{ mean: 'V', target: -60 }] } as const;
+
+  it('a fit stops the starts whose points diverged as diverged, and its best is a finite cost', async () => {
+    const r = await runFit({
+      ...setup, parameters: { gNa: [60, 20000] }, starts: 6, screen: 1, iterations: 2, seed: 3, optimizer: 'adam', randomSearch: false,
+    } as never);
+    const stopped = r.starts.map((s) => s.stopped);
+    expect(stopped).toContain('diverged');
+    expect(stopped.some((s) => s !== 'diverged')).toBe(true);
+    for (const s of r.starts) if (s.stopped === 'diverged') expect(s.bestCost).toBe(Infinity);
+    expect(Number.isFinite(Math.min(...r.starts.map((s) => s.bestCost)))).toBe(true);
+    expect(r.history.every((h) => Number.isFinite(h.medianCost) || Number.isNaN(h.medianCost))).toBe(true);
+  });
+
+  it('a curve from a diverged start is refused in one line', async () => {
+    await expect(runCurve({ ...setup, start: { gNa: 5000 }, parameters: ['log:gNa', 'gK'], direction: { 'log:gNa': 1 }, momentum: 0.01, length: 0.1, maxSteps: 2 } as never))
+      .rejects.toThrow(/^curve spec: the simulation at the start point diverged: \S+ = \S+ at t = [\d.]+ ms/);
   });
 });

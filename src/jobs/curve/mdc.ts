@@ -40,7 +40,8 @@ export interface CurveOptions {
   levelSet: boolean;
 }
 
-export type CurveStop = 'length' | 'steps' | 'cost ceiling' | 'not finite';
+/** 'diverged' (set by run.ts): the last trials, down to the smallest step, diverged (engine/ensemble.ts, DivergenceResult) */
+export type CurveStop = 'length' | 'steps' | 'cost ceiling' | 'not finite' | 'diverged';
 
 export interface CurveState {
   theta0: Float64Array;

@@ -9,6 +9,7 @@ import { termColumn } from '../../analysis/costs.ts';
 import type { Column } from '../../analysis/features.ts';
 import { parseLane } from '../../compile/program.ts';
 import { InputError } from '../../errors.ts';
+import { describeDivergence } from '../../engine/results.ts';
 import { baseValues, coordinateValue, coordinatesOf, evaluatePoints, paramValue, resolveCost, type CostProblem, type EvaluateOptions } from '../cost/problem.ts';
 import { costSetupOf } from '../cost/spec.ts';
 import { hessianFromGradients, hessianStencil, symmetricEigen } from './hessian.ts';
@@ -106,6 +107,12 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
   const stencil = withHessian ? hessianStencil(theta0, spec.hessianStep) : Array.from(theta0, () => new Float64Array(0));
   const first = await evaluate(Array.from({ length: D }, (_, d) => Float64Array.from([theta0[d], ...stencil[d]])));
   const cost0 = first.cost[0];
+  // a curve through a diverged start has no level to follow (its cost is NaN: cost/problem.ts)
+  const how = describeDivergence(first.result.divergence, 0);
+  if (how) throw new InputError(`curve spec: the simulation at the start point diverged: ${how}; use a smaller dtMs or another start`);
+  if (first.result.divergence.count > 0) {
+    throw new InputError(`curve spec: ${first.result.divergence.count} point(s) of the Hessian stencil around the start diverged; use a smaller hessianStep or dtMs, or give a direction`);
+  }
   const g0 = Float64Array.from(first.gradient, (g) => g[0]);
   let v: Float64Array;
   let eigenvalues: number[] | undefined;
@@ -152,6 +159,8 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
     live.forEach(([state, b], k) => {
       const before = state.steps;
       advance(state, trials[k], r.cost[k], r.gradient.map((g) => g[k]), curveOptions);
+      // refused for want of a finite cost, down to the smallest step, because the model diverged there
+      if (state.stopped === 'not finite' && r.result.divergence.state[k] >= 0) state.stopped = 'diverged';
       if (state.steps > before) {
         branches[b].points.push({ s: branches[b].sign * state.s, coords: Float64Array.from(state.theta), cost: state.cost, terms: r.terms.map((t) => t.value[k]) });
       }

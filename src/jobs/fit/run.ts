@@ -21,7 +21,8 @@ import { LevenbergMarquardtBatch } from './levenberg-marquardt.ts';
 import { boxPoint, randomSearch, type BoxSampler, type RandomSearchResult } from './random-search.ts';
 import { parseFitSpec, type FitSpec, type FitSpecInput } from './spec.ts';
 
-export type StopReason = 'converged' | 'stalled' | 'iterations' | 'failed';
+/** 'diverged': its last point diverged (engine/ensemble.ts, DivergenceResult) and there was no better point to retry from; 'failed': a non-finite cost otherwise */
+export type StopReason = 'converged' | 'stalled' | 'iterations' | 'failed' | 'diverged';
 
 export interface StartResult {
   start: number;
@@ -149,7 +150,7 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
       const g = r.gradient.map((column) => column[k]);
       const finite = Number.isFinite(c) && g.every((v) => Number.isFinite(v));
       if (!finite && !(retries && Number.isFinite(s.bestCost))) {
-        s.stopped = 'failed';
+        s.stopped = r.result.divergence.state[k] >= 0 ? 'diverged' : 'failed';
         return;
       }
       if (finite && c < s.bestCost * (1 - spec.stopping.minImprovement)) stall[i] = 0;

@@ -28,6 +28,13 @@ export const MEMORY_LIMIT_BYTES = 8 * GiB;
  */
 export const OUTPUT_LIMIT_BYTES = 16 * GiB;
 
+/**
+ * Bytes of a spec file: specs are a few kB; the largest real ones carry a trace target (one value per
+ * sample, ~1 MB for 40,000 samples). A path like /dev/zero or a huge file by mistake must not be read
+ * into memory to the end.
+ */
+export const SPEC_FILE_MAX_BYTES = 64 * 2 ** 20;
+
 /** Values of one grid axis: the grid is materialised per axis; a million levels of one parameter is already absurd. */
 export const GRID_AXIS_VALUES_MAX = 1_000_000;
 

@@ -1,13 +1,44 @@
 /** Reads a job spec from a YAML or JSON file (YAML is a superset of JSON). */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { InputError } from '../errors.ts';
+import { SPEC_FILE_MAX_BYTES, formatBytes } from '../limits.ts';
+
+/**
+ * The file's text, read at most SPEC_FILE_MAX_BYTES (limits.ts): a device or a huge file given by
+ * mistake (/dev/zero) is refused once past the limit instead of filling memory.
+ */
+async function readBounded(path: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = new Uint8Array(1 << 20);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > SPEC_FILE_MAX_BYTES) throw new InputError(`spec file ${path} is larger than ${formatBytes(SPEC_FILE_MAX_BYTES)}; a spec is a few kB of YAML or JSON`);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    const all = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      all.set(c, offset);
+      offset += c.length;
+    }
+    return new TextDecoder().decode(all);
+  } finally {
+    await file.close();
+  }
+}
 
 export async function readSpecFile(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBounded(path);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`cannot read spec file ${path}: ${(error as Error).message}`);
   }
   try {

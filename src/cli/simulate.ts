@@ -85,8 +85,11 @@ function checkSimulateSize(flags: SimulateFlags): void {
   if (!samples) return;
   if (flags.out) {
     checkOutput(`simulate --out: a trace of ${samples} samples × ${columns} columns`, 8 * samples * columns, 'record the trace less often (--trace-every-ms) or shorten --duration-ms');
-  } else if (JSON_BYTES_PER_VALUE * samples * columns > JSON_OUTPUT_LIMIT_BYTES) {
-    throw new InputError(`simulate: a trace of ${samples} samples × ${columns} columns printed inline is about ${formatBytes(JSON_BYTES_PER_VALUE * samples * columns)} of text, over the limit of ${formatBytes(JSON_OUTPUT_LIMIT_BYTES)}: write it to a file with --out trace.npy, or record it less often (--trace-every-ms)`);
+  }
+  // CSV prints the trace's rows even with --out; JSON only without it
+  const inline = !flags.out || flags.format === 'csv';
+  if (inline && JSON_BYTES_PER_VALUE * samples * columns > JSON_OUTPUT_LIMIT_BYTES) {
+    throw new InputError(`simulate: a trace of ${samples} samples × ${columns} columns printed inline is about ${formatBytes(JSON_BYTES_PER_VALUE * samples * columns)} of text, over the limit of ${formatBytes(JSON_OUTPUT_LIMIT_BYTES)}: write it to a file with --out trace.npy${flags.format === 'csv' ? ' and --format json' : ''}, or record it less often (--trace-every-ms)`);
   }
 }
 

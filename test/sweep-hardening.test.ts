@@ -3,7 +3,7 @@
  * changed spec or engine, shards resumed with nothing left to do, more shards than models, damaged
  * manifests, parts and traces, merge outputs that would overwrite inputs, two writers on one shard,
  * leftover temporary files. Each case: the exit status and one line naming the file or the change.
- * A tiny CPU sweep (6 hh models of 60 ms in chunks of 2) keeps each run under a second.
+ * A tiny CPU sweep (6 hh models of 60 ms in chunks of 2) keeps each run well under a second.
  */
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquet } from '../src/io/parquet.ts';
 import { ShardStore } from '../src/io/sweep-store.ts';
 import { parseSweepSpec, specHash } from '../src/jobs/sweep/spec.ts';
-import { cli, expectOneLineFailure } from './cli-helper.ts';
+import { main } from '../src/cli/main.ts';
+import { cli, expectOneLineFailure, type CliRun } from './cli-helper.ts';
 
 const SPEC = {
   model: 'hh', durationMs: 60, sampling: 'random', samples: 6, seed: 3,
@@ -22,6 +23,29 @@ const SPEC = {
   chunkSize: 2, engine: 'cpu', traces: { everyMs: 5, indices: [1, 4] },
 };
 const SHARD = 'shard-00000-of-00001';
+
+/**
+ * Runs the CLI's main(argv) in this process, capturing stdout and stderr: no Deno start per run.
+ * Cases that kill a sweep, race two processes or need another working directory run the real
+ * command (cli); so does test/kill-resume.test.ts.
+ */
+async function inProcess(args: string[]): Promise<CliRun> {
+  let stdout = '', stderr = '';
+  const out = process.stdout.write, err = process.stderr.write;
+  const capture = (sink: (s: string) => void) => ((chunk: unknown, ...rest: unknown[]) => {
+    sink(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk as Uint8Array));
+    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = capture((s) => (stdout += s));
+  process.stderr.write = capture((s) => (stderr += s));
+  try {
+    return { status: await main(args), signal: null, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
 
 let root: string;
 /** a complete single-shard sweep, copied by the cases that change it */
@@ -49,7 +73,7 @@ const interrupted = async (specPath: string, args: string[] = []) => {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ionsweep-hardening-'));
   complete = fresh();
-  const run = await cli(['sweep', await spec(), '--out', complete, '--quiet']);
+  const run = await inProcess(['sweep', await spec(), '--out', complete, '--quiet']);
   expect(run.status, run.stderr).toBe(0);
 });
 afterAll(async () => {
@@ -67,27 +91,27 @@ describe('resume refuses what would mix rows', () => {
       [{}, ['--engine', 'auto'], /engine: "cpu" → "auto"/],
       [{ dtMs: 0.02 }, [], /dtMs: 0.025 → 0.02/],
     ] as const) {
-      const run = await cli(['sweep', await spec(changes), '--out', out, '--resume', '--quiet', ...args]);
+      const run = await inProcess(['sweep', await spec(changes), '--out', out, '--resume', '--quiet', ...args]);
       expectOneLineFailure(run, 2, new RegExp(`${SHARD} holds chunks of a different sweep \\(${pattern.source}`));
     }
     expect((await readdir(parts)).sort()).toEqual(before);
-    const resumed = await cli(['sweep', await spec(), '--out', out, '--resume', '--quiet']);
+    const resumed = await inProcess(['sweep', await spec(), '--out', out, '--resume', '--quiet']);
     expect(resumed.status, resumed.stderr).toBe(0);
   });
 
   it('a complete shard with a changed spec: exit 2 and one line, with or without --resume', async () => {
     const changed = await spec({ durationMs: 80 });
     for (const args of [['--resume'], []]) {
-      const run = await cli(['sweep', changed, '--out', complete, '--quiet', ...args]);
+      const run = await inProcess(['sweep', changed, '--out', complete, '--quiet', ...args]);
       expectOneLineFailure(run, 2, /shard-00000-of-00001\.json is a complete shard of a different sweep \(durationMs: 60 → 80\)/);
     }
   });
 
   it('a new shard into a folder holding shards of another spec or another layout: exit 2, nothing written', async () => {
     const dir = await copyOf(complete);
-    expectOneLineFailure(await cli(['sweep', await spec({ durationMs: 80 }), '--out', dir, '--shard', '1/2', '--quiet']), 2,
+    expectOneLineFailure(await inProcess(['sweep', await spec({ durationMs: 80 }), '--out', dir, '--shard', '1/2', '--quiet']), 2,
       /shard-00000-of-00001\.json is a shard of a different sweep \(durationMs: 60 → 80\)/);
-    expectOneLineFailure(await cli(['sweep', await spec(), '--out', dir, '--shard', '1/2', '--quiet']), 2,
+    expectOneLineFailure(await inProcess(['sweep', await spec(), '--out', dir, '--shard', '1/2', '--quiet']), 2,
       /shard-00000-of-00001\.json is a shard of 1, this run is shard 1 of 2/);
     expect((await readdir(dir)).sort()).toEqual([`${SHARD}.json`, `${SHARD}.parquet`, 'traces']);
   });
@@ -114,7 +138,7 @@ describe('bookkeeping', () => {
     for (const [shard, point] of [['0/2', 'table:1'], ['1/2', 'part:1']]) {
       const run = await cli(['sweep', specPath, '--out', out, '--shard', shard, '--quiet'], { env: { IONSWEEP_TEST_KILL_AT: point } });
       expect(run.status, run.stderr).toBe(137);
-      const resumed = await cli(['sweep', specPath, '--out', out, '--shard', shard, '--resume', '--quiet']);
+      const resumed = await inProcess(['sweep', specPath, '--out', out, '--shard', shard, '--resume', '--quiet']);
       expect(resumed.status, resumed.stderr).toBe(0);
     }
     for (const i of [0, 1]) {
@@ -125,7 +149,7 @@ describe('bookkeeping', () => {
       for (const c of table.columns.find((x) => x.name === 'class')!.data as string[]) counts[c] = (counts[c] ?? 0) + 1;
       expect(manifest.classCounts, `shard ${i}`).toEqual(counts);
     }
-    const merged = await cli(['merge', out]);
+    const merged = await inProcess(['merge', out]);
     expect(merged.status, merged.stderr).toBe(0);
     const reference = JSON.parse(await readFile(join(complete, `${SHARD}.json`), 'utf8'));
     const mergedManifest = JSON.parse(await readFile(join(out, 'merged.json'), 'utf8'));
@@ -135,26 +159,26 @@ describe('bookkeeping', () => {
   it('more shards than models: every shard refuses with one line (an empty shard has no schema to merge)', async () => {
     const specPath = await spec();
     for (const shard of ['0/8', '7/8']) {
-      expectOneLineFailure(await cli(['sweep', specPath, '--out', fresh(), '--shard', shard, '--quiet']), 2, /the sweep has 6 models, fewer than 8 shards/);
+      expectOneLineFailure(await inProcess(['sweep', specPath, '--out', fresh(), '--shard', shard, '--quiet']), 2, /the sweep has 6 models, fewer than 8 shards/);
     }
   });
 
   it('verify checks every promised trace and the manifest class counts against the table', async () => {
     const noTrace = await copyOf(complete);
     await rm(join(noTrace, 'traces', 'model-000000004.npy'));
-    expectOneLineFailure(await cli(['verify', noTrace]), 2, /trace traces\/model-000000004\.npy missing/);
+    expectOneLineFailure(await inProcess(['verify', noTrace]), 2, /trace traces\/model-000000004\.npy missing/);
 
     const cutTrace = await copyOf(complete);
     const trace = join(cutTrace, 'traces', 'model-000000001.npy');
     await writeFile(trace, (await readFile(trace)).subarray(0, 200));
-    expectOneLineFailure(await cli(['verify', cutTrace]), 2, /trace traces\/model-000000001\.npy 200 bytes, expected \d+ \(truncated\?\)/);
+    expectOneLineFailure(await inProcess(['verify', cutTrace]), 2, /trace traces\/model-000000001\.npy 200 bytes, expected \d+ \(truncated\?\)/);
 
     const wrongCounts = await copyOf(complete);
     const path = join(wrongCounts, `${SHARD}.json`);
     const manifest = JSON.parse(await readFile(path, 'utf8'));
     manifest.classCounts = { silent: 6 };
     await writeFile(path, JSON.stringify(manifest));
-    expectOneLineFailure(await cli(['verify', wrongCounts]), 2, /manifest class counts .* differ from its table's rows/);
+    expectOneLineFailure(await inProcess(['verify', wrongCounts]), 2, /manifest class counts .* differ from its table's rows/);
   });
 });
 
@@ -171,7 +195,7 @@ describe('merge never overwrites its inputs', () => {
       ['link.parquet', /would overwrite an input of the merge/],
       ['shard-00001-of-00002.parquet', /would take a shard file's name/],
     ] as const) {
-      expectOneLineFailure(await cli(['merge', dir, '--out', join(dir, out)]), 2, pattern);
+      expectOneLineFailure(await inProcess(['merge', dir, '--out', join(dir, out)]), 2, pattern);
     }
     expect((await readFile(join(dir, `${SHARD}.parquet`))).equals(before)).toBe(true);
     expect(JSON.parse(await readFile(join(dir, `${SHARD}.json`), 'utf8')).tool).toBe('ionsweep');
@@ -181,10 +205,10 @@ describe('merge never overwrites its inputs', () => {
     const dir = await copyOf(complete);
     const foreign = join(root, 'notes.parquet');
     await writeFile(foreign, 'my notes');
-    expectOneLineFailure(await cli(['merge', dir, '--out', foreign]), 2, /notes\.parquet exists and is not the output of an earlier merge/);
+    expectOneLineFailure(await inProcess(['merge', dir, '--out', foreign]), 2, /notes\.parquet exists and is not the output of an earlier merge/);
     expect(await readFile(foreign, 'utf8')).toBe('my notes');
-    expectOneLineFailure(await cli(['merge', dir, '--out', dir]), 2, /--out .* is a folder; give a file name/);
-    for (let k = 0; k < 2; k++) expect((await cli(['merge', dir])).status).toBe(0);
+    expectOneLineFailure(await inProcess(['merge', dir, '--out', dir]), 2, /--out .* is a folder; give a file name/);
+    for (let k = 0; k < 2; k++) expect((await inProcess(['merge', dir])).status).toBe(0);
   });
 });
 
@@ -201,7 +225,7 @@ describe('damaged files: one line naming the file', () => {
       const dir = await copyOf(complete);
       await writeFile(join(dir, `${SHARD}.json`), content);
       const commands = [['verify', dir], ...(content === '' ? [['merge', dir], ['sweep', await spec(), '--out', dir, '--resume', '--quiet']] : [])];
-      for (const args of commands) expectOneLineFailure(await cli(args), 2, new RegExp(`shard manifest ${dir}/${SHARD}\\.json.*${pattern.source}`));
+      for (const args of commands) expectOneLineFailure(await inProcess(args), 2, new RegExp(`shard manifest ${dir}/${SHARD}\\.json.*${pattern.source}`));
     }
   });
 
@@ -215,15 +239,15 @@ describe('damaged files: one line naming the file', () => {
     ] as const) {
       const out = await interrupted(specPath);
       await writeFile(join(out, file), content);
-      expectOneLineFailure(await cli(['sweep', specPath, '--out', out, '--resume', '--quiet']), 2, pattern);
+      expectOneLineFailure(await inProcess(['sweep', specPath, '--out', out, '--resume', '--quiet']), 2, pattern);
     }
   });
 
   it('--out a file: exit 2 naming it (as for every command); a folder under a file: exit 1', async () => {
     const file = join(root, 'a-file');
     await writeFile(file, '');
-    expectOneLineFailure(await cli(['sweep', await spec(), '--out', file, '--quiet']), 2, /--out .*a-file is not a folder/);
-    expectOneLineFailure(await cli(['sweep', await spec(), '--out', join(file, 'sub'), '--quiet']), 1, /a-file\/sub: not a directory/);
+    expectOneLineFailure(await inProcess(['sweep', await spec(), '--out', file, '--quiet']), 2, /--out .*a-file is not a folder/);
+    expectOneLineFailure(await inProcess(['sweep', await spec(), '--out', join(file, 'sub'), '--quiet']), 1, /a-file\/sub: not a directory/);
   });
 });
 
@@ -235,12 +259,12 @@ describe('one writer per shard', () => {
     const lock = join(out, `${SHARD}.lock`);
     // this test's own process is alive and on this host
     await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'x', startedAt: 'then' }));
-    expectOneLineFailure(await cli(['sweep', specPath, '--out', out, '--quiet']), 1, new RegExp(`is being written by process ${process.pid} on `));
+    expectOneLineFailure(await inProcess(['sweep', specPath, '--out', out, '--quiet']), 1, new RegExp(`is being written by process ${process.pid} on `));
     expect(await readdir(out)).toEqual([`${SHARD}.lock`]);
 
     const dead = spawnSync('true').pid!;
     await writeFile(lock, JSON.stringify({ pid: dead, host: hostname(), token: 'x', startedAt: 'then' }));
-    const run = await cli(['sweep', specPath, '--out', out, '--quiet']);
+    const run = await inProcess(['sweep', specPath, '--out', out, '--quiet']);
     expect(run.status, run.stderr).toBe(0);
     await expect(stat(lock), 'the lock is released').rejects.toThrow();
   });
@@ -267,7 +291,7 @@ describe('one writer per shard', () => {
 
 describe('flags and names', () => {
   it('--shard 0/2 with --shard-count 3 is a contradiction; a spec named ...yaml gives no default folder', async () => {
-    expectOneLineFailure(await cli(['sweep', await spec(), '--shard', '0/2', '--shard-count', '3', '--out', fresh()]), 2, /--shard 0\/2 and --shard-count 3 disagree/);
+    expectOneLineFailure(await inProcess(['sweep', await spec(), '--shard', '0/2', '--shard-count', '3', '--out', fresh()]), 2, /--shard 0\/2 and --shard-count 3 disagree/);
     const cwd = fresh();
     await mkdir(cwd);
     await writeFile(join(cwd, '...yaml'), JSON.stringify(SPEC));
@@ -281,11 +305,11 @@ describe('flags and names', () => {
     const own = [`${SHARD}.parquet.tmp-0123abcd`, `${SHARD}.json.tmp-0123abcd`, `${SHARD}/part-0000000004-0000000006.parquet.tmp-0123abcd`, 'traces/model-000000004.npy.tmp-0123abcd'];
     const others = ['shard-00001-of-00002.parquet.tmp-0123abcd', 'traces/model-000000099.npy.tmp-0123abcd'];
     for (const f of [...own, ...others]) await writeFile(join(out, f), 'partial');
-    const run = await cli(['sweep', specPath, '--out', out, '--resume', '--quiet']);
+    const run = await inProcess(['sweep', specPath, '--out', out, '--resume', '--quiet']);
     expect(run.status, run.stderr).toBe(0);
     for (const f of own) await expect(stat(join(out, f)), f).rejects.toThrow();
     for (const f of others) expect((await stat(join(out, f))).isFile(), f).toBe(true);
-    const verify = await cli(['verify', out]);
+    const verify = await inProcess(['verify', out]);
     expect(verify.status, verify.stderr).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ import { buildNetwork, networkCells } from '../src/model/network.ts';
 import { buildNeuron } from '../src/model/neuron.ts';
 import type { Model } from '../src/model/model.ts';
 import { simulate } from '../src/jobs/simulate.ts';
+import { isolatedStart } from '../src/jobs/isolated-start.ts';
 
 const hhCell = { name: 'hhcell', channels: [hh.Na, hh.K, hh.Leak], params: { initVMv: -65, celsius: 6.3 } };
 
@@ -194,5 +195,34 @@ describe('ionsweep simulate --model pyloric', () => {
     expectOneLineFailure(await cli(['simulate', '--model', 'hh', '--cells', 'ABPD1,LP1,PY1']), 2, /--cells and --synapses-ns choose the cells and synapses of --model pyloric/);
     expectOneLineFailure(await cli(['simulate', '--model', 'pyloric', '--cells', 'ABPD1,LP9,PY1']), 2, /unknown pyloric cell 'LP9'; allowed: ABPD1/);
     expectOneLineFailure(await cli(['simulate', '--model', 'pyloric', '--synapses-ns', '1,2']), 2, /--synapses-ns expects gSynABtoLP,.*gSynPYtoLP, got '1,2'/);
+  });
+});
+
+describe('the isolated start (each cell alone first, then connected)', () => {
+  it('with zero synapses, isolated:500 continues each cell alone exactly where 500 ms took it', async () => {
+    const cells = ['ABPD2', 'LP4', 'PY1'];
+    const run = { engine: 'cpu' as const, dtMs: 0.05, traceEveryMs: 1 };
+    const net = await simulate({ model: pyloric({ cells, synapsesNs: [0, 0, 0, 0, 0, 0, 0] }), ...run, durationMs: 300, init: 'isolated:500' });
+    expect(net.init).toBe('isolated:500');
+    for (const [k, role] of ['ABPD', 'LP', 'PY'].entries()) {
+      const alone = await simulate({ model: buildNeuron(prinz2004Cell(cells[k])), ...run, durationMs: 800 });
+      const tail = Array.from(alone.trace!.series.VMv.slice(500));
+      expect(Array.from(net.trace!.series[`${role}_VMv`]), role).toEqual(tail);
+    }
+  });
+
+  it('connects the cells with every synaptic gate at 0, and is refused for a single cell', async () => {
+    const net = pyloric();
+    const started = await isolatedStart(net, 200, { values: {}, dtMs: 0.05, method: 'exp-euler' });
+    const synaptic = started.states.filter((s) => !['ABPD', 'LP', 'PY'].some((c) => s.name.startsWith(`${c}.`)));
+    expect(synaptic.map((s) => s.name)).toEqual(['ABtoLP.s', 'PDtoLP.s', 'ABtoPY.s', 'PDtoPY.s', 'LPtoABPD.s', 'LPtoPY.s', 'PYtoLP.s']);
+    for (const s of synaptic) expect(s.init.cold.op === 'const' && s.init.cold.value === 0, s.name).toBe(true);
+    // the cells have moved on from their cold start (V = -50 mV)
+    for (const c of ['ABPD', 'LP', 'PY']) {
+      const v = started.states.find((s) => s.name === `${c}.V`)!.init.cold;
+      expect(v.op === 'const' && v.value !== -50, c).toBe(true);
+    }
+    await expect(simulate({ model: 'hh', durationMs: 10, init: 'isolated:100' })).rejects.toThrow(/isolated:MS is for networks/);
+    await expect(simulate({ model: net, durationMs: 10, init: 'isolated:abc' })).rejects.toThrow(/must be steady, cold or isolated:MS/);
   });
 });

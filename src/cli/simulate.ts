@@ -36,6 +36,11 @@ interface SimulateFlags {
   synapsesNs?: string;
 }
 
+function parseInit(text: string): string {
+  if (text === 'steady' || text === 'cold' || /^isolated:\d+(\.\d+)?$/.test(text)) return text;
+  throw new InputError(`--init must be steady, cold or isolated:MS (MS in ms, e.g. isolated:10000), got '${text}'`);
+}
+
 /** The model a run asks for: a library name, or the pyloric network with --cells and --synapses-ns. */
 function modelOf(flags: SimulateFlags): SimulateSpec['model'] {
   if (flags.model !== 'pyloric') {
@@ -125,7 +130,7 @@ export function simulateCommand(): Command {
     .addOption(new Option('--gpu-math <mode>', 'GPU exp: accurate (≤ 1.5 ulp, unbiased) or fast (builtin)').choices(GPU_MATH).default('accurate'))
     .addOption(new Option('--format <name>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--init-v-mv <V>', 'initial membrane potential (mV)', num('--init-v-mv'))
-    .addOption(new Option('--init <kind>', 'gates at steady state for the initial V, or the cold start m = 0, h = 1').choices(['steady', 'cold']))
+    .option('--init <kind>', 'steady (gates at steady state for the initial V), cold (m = 0, h = 1), or isolated:MS (networks: each cell alone for MS ms from its cold start, then connected with every synaptic gate at 0)', parseInit)
     .option('--out <file.npy>', 'write the trace to this NPY file instead of inline', (v) => parseOutPath('--out', v))
     .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
     .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)

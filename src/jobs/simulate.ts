@@ -6,8 +6,8 @@ import { InputError } from '../errors.ts';
 import { z } from 'zod';
 import { libraryModel } from '../channels/index.ts';
 import { compile } from '../compile/compile.ts';
-import { METHODS, type CurrentStep } from '../compile/program.ts';
-import { requireParam, type Model } from '../model/model.ts';
+import { METHODS, type CurrentStep, type Method } from '../compile/program.ts';
+import { requireParam, type InitKind, type Model } from '../model/model.ts';
 import { runEnsemble, ENGINE_CHOICES, type EngineChoice } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { observableKey } from '../analysis/names.ts';
@@ -15,6 +15,7 @@ import { describeDivergence } from '../engine/results.ts';
 import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
 import { networkCells } from '../model/network.ts';
 import { networkResults, type NetworkResult } from './network-results.ts';
+import { isolatedMs, isolatedStart } from './isolated-start.ts';
 
 const stepSchema = z.object({
   startMs: nonNegative('ms'),
@@ -37,7 +38,10 @@ export const simulateSpecSchema = z.object({
   traceEveryMs: positive('ms').optional(),
   engine: oneOf(ENGINE_CHOICES).default('auto'),
   gpuMath: oneOf(GPU_MATH).default('accurate'),
-  init: oneOf(['steady', 'cold'] as const).optional(),
+  /** steady, cold, or for networks isolated:MS (each cell alone for MS ms from its cold start, then connected) */
+  init: z.union([oneOf(['steady', 'cold'] as const), z.string().regex(/^isolated:\d+(\.\d+)?$/, { error: (iss) => `must be steady, cold or isolated:MS (networks: each cell alone for MS ms first), got ${JSON.stringify(iss.input)}` })], {
+    error: (iss) => `must be steady, cold or isolated:MS (networks: each cell alone for MS ms first), got ${JSON.stringify(iss.input)}`,
+  }).optional(),
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
   threads: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).optional(),
@@ -95,10 +99,12 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
   if (spec.initVMv !== undefined) values.initVMv = spec.initVMv;
   for (const name of Object.keys(values)) requireParam(model, name);
 
-  const program = compile(model, {
+  const isolated = isolatedMs(spec.init);
+  const started = isolated === undefined ? model : await isolatedStart(model, isolated, { values, dtMs: spec.dtMs, method: spec.method as Method });
+  const program = compile(started, {
     method: spec.method as (typeof METHODS)[number],
     dtMs: spec.dtMs,
-    init: spec.init,
+    init: isolated === undefined ? (spec.init as InitKind | undefined) : 'cold',
     values,
     tangents: spec.tangents,
     stimulus: spec.steps,
@@ -148,7 +154,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
     dtMs: program.dtMs,
     durationMs: r.durationMs,
     discardMs: r.discardMs,
-    init: program.init,
+    init: isolated === undefined ? program.init : `isolated:${isolated}`,
     engine: r.engine,
     device: r.device,
     engineNote: run.note,

@@ -72,6 +72,10 @@ const CASES: Case[] = [
   { name: "simulate --out ''", args: [...simulate, '--trace-every-ms', '1', '--out', ''], status: 2, pattern: /--out must be a path, got an empty string/ },
   { name: 'landscape axis from: -100 for a conductance', args: ['landscape', spec('axis-neg', landscape({ x: { parameter: 'gNa', from: -100, to: 140, count: 2 } })), '--out', join(scratch, 'o1')], status: 2, pattern: /x\.from: parameter gNa = -100 is out of range/ },
   { name: 'fit box beyond a parameter range', args: ['fit', spec('box', fit({ parameters: { celsius: [1, 1000] } })), '--out', join(scratch, 'o9')], status: 2, pattern: /parameters\.celsius\[1\]: parameter celsius = 1000 is out of range/ },
+  // commander's own refusals read like every other one-line error
+  { name: 'an unknown option', args: [...simulate, '--bogus'], status: 2, pattern: /^ionsweep: unknown option '--bogus'$/ },
+  { name: 'a missing spec argument', args: ['landscape'], status: 2, pattern: /^ionsweep: missing required argument 'spec'$/ },
+  { name: 'an unknown command', args: ['simulat'], status: 2, pattern: /^ionsweep: unknown command 'simulat'/ },
   // item 8: outputs of the wrong kind, a full device
   { name: 'simulate --out a folder', args: [...simulate, '--trace-every-ms', '1', '--out', aDir], status: 2, pattern: /--out .*a-dir is a folder; give a file name/ },
   { name: 'simulate --out under a file (ENOTDIR)', args: [...simulate, '--trace-every-ms', '1', '--out', join(aFile, 'trace.npy')], status: 1, pattern: /a-file: not a directory/ },

@@ -15,13 +15,20 @@ import { installSignalExits, launcherPidOf, startWatchdog } from './signals.ts';
 
 export const VERSION = '0.1.0';
 
+/** Commander's own errors (unknown option, missing argument) in the CLI's one-line form, 'ionsweep: …' (they read 'error: …'). */
+const OUTPUT = {
+  outputError: (text: string, write: (s: string) => void) => write(`ionsweep: ${oneLine(text.replace(/^error: /, '').trimEnd())}\n`),
+};
+
 export function buildCli(): Command {
   const program = new Command('ionsweep')
     .description('populations of conductance-based neurons on the GPU, with gradients')
     .version(VERSION)
     .showHelpAfterError(false)
+    .configureOutput(OUTPUT)
     .exitOverride();
-  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand(), ...costCommands()]) program.addCommand(command.exitOverride());
+  // addCommand copies no settings from the program: each command gets the output form too
+  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand(), ...costCommands()]) program.addCommand(command.configureOutput(OUTPUT).exitOverride());
   return program;
 }
 

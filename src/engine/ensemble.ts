@@ -108,11 +108,16 @@ export interface TraceResult {
 export interface DivergenceResult {
   /** number of diverged instances */
   count: number;
-  /** per instance: the state blamed (index into stateNames), −1 where the instance stayed in range */
+  /**
+   * per instance: the state found out of range (index into stateNames), −1 where the instance stayed
+   * in range. The kernels test, every step, the few states every other state feeds (V in conductance
+   * models, whose update reads every gate: kernel-common.ts, watchedStates), so a NaN born in a gate is
+   * found in V one step later; at t = 0 every state is tested and the first out of range is named.
+   */
   state: Int32Array;
   /** the program's state names */
   stateNames: string[];
-  /** per instance: when it was found (ms, at the end of that step; 0: the initial state), NaN where in range */
+  /** per instance: when it was found (ms, at the end of that step; 0: the initial state), NaN where in range; the same on every engine and for any batching or dispatch length */
   timeMs: Float64Array;
   /** per instance: the blamed state's value then (NaN, ±Inf, or beyond ±DIVERGED_ABOVE), NaN where in range */
   value: Float64Array;

@@ -117,7 +117,7 @@ export interface DivergenceResult {
   state: Int32Array;
   /** the program's state names */
   stateNames: string[];
-  /** per instance: when it was found (ms, at the end of that step; 0: the initial state), NaN where in range; the same on every engine and for any batching or dispatch length */
+  /** per instance: when it was found (ms, at the end of that step; 0: the initial state), NaN where in range; the same for any batching or dispatch length (the f32 and f64 engines may find it a step or so apart) */
   timeMs: Float64Array;
   /** per instance: the blamed state's value then (NaN, ±Inf, or beyond ±DIVERGED_ABOVE), NaN where in range */
   value: Float64Array;

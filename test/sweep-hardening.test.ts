@@ -243,6 +243,12 @@ describe('damaged files: one line naming the file', () => {
     }
   });
 
+  it('a complete shard whose table is gone: resume exits 2 naming the table', async () => {
+    const dir = await copyOf(complete);
+    await rm(join(dir, `${SHARD}.parquet`));
+    expectOneLineFailure(await inProcess(['sweep', await spec(), '--out', dir, '--resume', '--quiet']), 2, /says the shard is complete, but its table .* is missing/);
+  });
+
   it('--out a file: exit 2 naming it (as for every command); a folder under a file: exit 1', async () => {
     const file = join(root, 'a-file');
     await writeFile(file, '');

@@ -157,6 +157,9 @@ export class ShardStore implements SweepSink {
         throw new InputError(`${this.manifestPath} is a complete shard of a different sweep (${differences.join('; ')}): choose another --out, or remove the shard's files to run it again`);
       }
       if (!resume) throw new InputError(`${this.manifestPath} exists from an earlier run (the shard is complete): add --resume to accept it, or choose another --out`);
+      if (!(await exists(this.tablePath))) {
+        throw new InputError(`${this.manifestPath} says the shard is complete, but its table ${this.tablePath} is missing: remove the manifest to run the shard again`);
+      }
       // a kill after the manifest, before the parts were removed
       await rm(this.partsDir, { recursive: true, force: true });
       await this.removeTemporaryFiles();

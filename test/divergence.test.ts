@@ -24,6 +24,7 @@ import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
 import { finiteMinimum } from '../src/jobs/landscape.ts';
 import { runFit } from '../src/jobs/fit/run.ts';
 import { runCurve } from '../src/jobs/curve/run.ts';
+import { firstNonFinite } from '../src/cli/simulate.ts';
 import { emitWgsl } from '../src/compile/emit-wgsl.ts';
 import { checkF32Params } from '../src/engine/f32-range.ts';
 import { InputError } from '../src/errors.ts';
@@ -131,6 +132,13 @@ describe('ionsweep simulate on a diverged run', () => {
     const run = await cli(['simulate', '--model', 'hh', '--method', 'rk4', '--dt-ms', '1', '--duration-ms', '50', '--engine', 'cpu']);
     expectOneLineFailure(run, 2, /the model diverged: \S+ = (NaN|[+-]Inf|\S+e\+\d+) at t = \d+ ms \(--method rk4, --dt-ms 1\).*smaller --dt-ms/);
     expect(run.stdout).toBe('');
+  });
+
+  it('finds any other non-finite number of its document (a tangent overflowing f32, say), which JSON would print as null', () => {
+    expect(firstNonFinite({ meanVMv: -60, meanCaUM: null, tangents: { meanVMv: { gNa: 1, 'log:gKd': NaN } } })).toEqual({ path: 'tangents.meanVMv.log:gKd', value: NaN });
+    expect(firstNonFinite({ spikeTimesMs: [1, 2], trace: { vMv: Float64Array.of(1, Infinity) } })).toEqual({ path: 'trace.vMv[1]', value: Infinity });
+    expect(firstNonFinite({ cells: { LP: { spikeTimesMs: [3, -Infinity] } } })).toEqual({ path: 'cells.LP.spikeTimesMs[1]', value: -Infinity });
+    expect(firstNonFinite({ meanCaUM: null, spikeTimesMs: [], x: 'text', ok: true })).toBeUndefined();
   });
 
   it('keeps exit 0 for a run that stays in range', async () => {

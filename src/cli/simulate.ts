@@ -109,6 +109,34 @@ const FLAG_OF: Record<string, string> = {
   engine: '--engine', gpuMath: '--gpu-math', init: '--init', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
 };
 
+/**
+ * The first number in a simulate document (observables, tangents, spike times, inline traces) that is
+ * NaN or ±Inf, by its path (e.g. tangents.meanVMv.gNa); JSON would print it as null. Nulls the
+ * document means (no calcium) are not numbers and pass.
+ */
+export function firstNonFinite(value: unknown, path = ''): { path: string; value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path: path || '(value)', value };
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const array = value as unknown as ArrayLike<number>;
+    for (let k = 0; k < array.length; k++) if (!Number.isFinite(array[k])) return { path: `${path}[${k}]`, value: array[k] };
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let k = 0; k < value.length; k++) {
+      const found = firstNonFinite(value[k], `${path}[${k}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, v] of Object.entries(value)) {
+      const found = firstNonFinite(v, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 export function simulateCommand(): Command {
   const num = (flag: string) => (v: string) => parseNumber(flag, v);
   const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -171,8 +199,16 @@ export function simulateCommand(): Command {
         const f32 = result.engine === 'gpu' ? '; the GPU engine computes in f32, where products of very large parameter values overflow: --engine cpu (f64) may run it' : '';
         throw new InputError(`the model diverged: ${result.divergence.description} (--method ${result.method}, --dt-ms ${result.dtMs}); its observables would be NaN, not results: try a smaller --dt-ms${result.method !== 'exp-euler' ? ' or --method exp-euler' : ''}, or check the --set values${f32}`);
       }
+      const doc = simulationJson(result, flags.out);
+      const bad = firstNonFinite(doc);
+      if (bad) {
+        // not a diverged model, but a quantity that still left the range (a tangent growing past f32's
+        // 3.4e38 on the GPU engine, say): JSON would print it as null, which means "no calcium"
+        const f32 = result.engine === 'gpu' ? " (the GPU engine computes in f32; --engine cpu computes in f64)" : '';
+        throw new InputError(`${bad.path} is ${bad.value}, not a finite number${f32}; refusing to print it as null`);
+      }
       if (flags.out) await writeFileAtomic(flags.out, traceNpy(result));
-      const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(simulationJson(result, flags.out), null, 2) + '\n';
+      const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(doc, null, 2) + '\n';
       await writeStdout(text);
     });
 }

@@ -70,6 +70,18 @@ describe('divergence status', () => {
     expect(d.timeMs[4]).toBeLessThanOrEqual(d.timeMs[1]);
   });
 
+  it('records the same on worker threads as on the calling thread (CPU engine groups)', async () => {
+    // 2,000 instances × 2,000 steps: enough work for the CPU engine to start workers
+    const N = 2000, gNaSpread = Float64Array.from({ length: N }, (_, i) => 60 * 50 ** (i / (N - 1)));
+    const spec = { program: stiff(), N, params: { gNa: gNaSpread }, durationMs: 100 };
+    const [one, two] = [await runCpu(spec, { threads: 1 }), await runCpu(spec, { threads: 2 })];
+    expect(two.device).toBe('cpu (2 threads)');
+    expect(one.divergence.count).toBeGreaterThan(0);
+    expect(one.divergence.count).toBeLessThan(N);
+    expect(Array.from(two.divergence.state)).toEqual(Array.from(one.divergence.state));
+    expect(Array.from(two.divergence.timeMs)).toEqual(Array.from(one.divergence.timeMs));
+  });
+
   it('records a state out of range at initialisation as diverged at t = 0', async () => {
     const program = compile(hh, { dtMs: 0.025, instanceParams: ['initVMv'] });
     const r = await runCpu({ program, N: 2, params: { initVMv: [-65, 2e9] }, durationMs: 1 });

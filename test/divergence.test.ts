@@ -21,7 +21,7 @@ import { gpuForTests } from './gpu-helper.ts';
 import { chunkColumns, chunkData, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquet } from '../src/io/parquet.ts';
 import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
-import { finiteMinimum } from '../src/jobs/landscape.ts';
+import { finiteMinimum, runLandscape } from '../src/jobs/landscape.ts';
 import { runFit } from '../src/jobs/fit/run.ts';
 import { runCurve } from '../src/jobs/curve/run.ts';
 import { firstNonFinite } from '../src/cli/simulate.ts';
@@ -323,6 +323,11 @@ describe('fits and curves skip diverged points', () => {
     for (const s of r.starts) if (s.stopped === 'diverged') expect(s.bestCost).toBe(Infinity);
     expect(Number.isFinite(Math.min(...r.starts.map((s) => s.bestCost)))).toBe(true);
     expect(r.history.every((h) => Number.isFinite(h.medianCost) || Number.isNaN(h.medianCost))).toBe(true);
+  });
+
+  it('a cost whose targets come from a diverged reference simulation is refused in one line', async () => {
+    const spec = { model: 'hh', method: 'rk4', dtMs: 1, durationMs: 50, engine: 'cpu', cost: [{ mean: 'V' }], x: { parameter: 'gNa', from: 100, to: 140, count: 2 }, y: { parameter: 'gK', from: 30, to: 40, count: 2 } };
+    await expect(runLandscape(spec as never)).rejects.toThrow(/^the reference simulation that gives the cost's targets diverged: \S+ = \S+ at t = \d+ ms \(method rk4, dtMs 1\)/);
   });
 
   it('a curve from a diverged start is refused in one line', async () => {

@@ -25,6 +25,9 @@ import { finiteMinimum, runLandscape } from '../src/jobs/landscape.ts';
 import { runFit } from '../src/jobs/fit/run.ts';
 import { runCurve } from '../src/jobs/curve/run.ts';
 import { firstNonFinite } from '../src/cli/simulate.ts';
+import { GPU } from 'gpu.js';
+import { GPUJS_DIVERGED, emitGpuJs, instantiateGpuJsAsJs } from '../src/compile/emit-gpujs.ts';
+import { runGpuJs, type GpuJsLike } from '../src/engine/gpujs/run.ts';
 import { emitWgsl } from '../src/compile/emit-wgsl.ts';
 import { checkF32Params } from '../src/engine/f32-range.ts';
 import { InputError } from '../src/errors.ts';
@@ -333,5 +336,26 @@ describe('fits and curves skip diverged points', () => {
   it('a curve from a diverged start is refused in one line', async () => {
     await expect(runCurve({ ...setup, start: { gNa: 5000 }, parameters: ['log:gNa', 'gK'], direction: { 'log:gNa': 1 }, momentum: 0.01, length: 0.1, maxSteps: 2 } as never))
       .rejects.toThrow(/^curve spec: the simulation at the start point diverged: \S+ = \S+ at t = [\d.]+ ms/);
+  });
+});
+
+describe('the gpu.js kernel marks diverged instances', () => {
+  const outputs = [{ kind: 'mean', observed: 'V' }, { kind: 'spikes' }] as const;
+
+  it('every output of a diverged instance reads GPUJS_DIVERGED (plain JavaScript), the others their values', () => {
+    const run = instantiateGpuJsAsJs(emitGpuJs(stiff(), { outputs: [...outputs] }));
+    const gNaColumn = Float64Array.from(gNa);
+    expect(run([gNaColumn], 0, 200, 0)[0]).toBeGreaterThan(-80);
+    expect(run([gNaColumn], 2, 200, 0)).toEqual([GPUJS_DIVERGED, GPUJS_DIVERGED]);
+  });
+
+  it('runGpuJs (gpu.js CPU mode) gives NaN outputs and a diverged flag for exactly the instances the CPU engine marks', async () => {
+    const gpu = new GPU({ mode: 'cpu' }) as unknown as GpuJsLike;
+    const spec = { program: stiff(), N: gNa.length, params: { gNa }, durationMs: 10 };
+    const r = await runGpuJs({ ...spec, outputs: [...outputs] }, { gpu, batch: 2 });
+    const cpu = await runCpu(spec);
+    expect(Array.from(r.diverged)).toEqual(Array.from(cpu.divergence.state, (k) => (k >= 0 ? 1 : 0)));
+    expect(r.divergedCount).toBe(cpu.divergence.count);
+    for (let i = 0; i < gNa.length; i++) expect(Number.isNaN(r.outputs[0][i])).toBe(r.diverged[i] === 1);
   });
 });

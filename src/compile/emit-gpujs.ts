@@ -20,12 +20,18 @@
  */
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES } from '../model/expr.ts';
 import { InputError } from '../errors.ts';
-import { F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars } from './kernel-common.ts';
+import { DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars, watchedStates } from './kernel-common.ts';
 import { makePrinter, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
 
 /** What a thread returns: the time average of an observed quantity (or its tangent in a lane), or its threshold-crossing count. */
 export type GpuJsOutput = { kind: 'mean'; observed: string; lane?: string } | { kind: 'spikes' };
+
+/**
+ * What every output of a diverged instance reads (run.ts turns it into NaN): a finite f32 no mean or
+ * count takes, because GLSL leaves NaN's behaviour undefined.
+ */
+export const GPUJS_DIVERGED = -3.0e38;
 
 /** gpu.js returns at most four floats per thread in WebGL2 (without kernel maps). */
 export const GPUJS_MAX_OUTPUTS = 4;
@@ -151,6 +157,7 @@ export function emitGpuJs(program: StepProgram, options: GpuJsKernelOptions): Gp
   if (outputs.some((o) => o.kind === 'spikes') && program.spikeSources.length === 0) throw new InputError('spike counts need a spike source; this model has none');
 
   const { step, observed, init } = scheduleStep(program, 'smaller');
+  const watched = watchedStates(program);
   const spelling = gpujsSpelling(leafNamer(program, 't'));
   const stepPrinter = makePrinter(spelling, [step]);
   const obsPrinter = makePrinter(spelling, [observed]);
@@ -184,6 +191,7 @@ export function emitGpuJs(program: StepProgram, options: GpuJsKernelOptions): Gp
   lanes.forEach((j) => states.forEach((k) => push(`  let ${vars.tangent(j, k)} = ${initPrinter.text(program.initial.tangent[j][k])};`, `  let k${j}_${k} = 0.0;`)));
   for (const name of sums.keys()) push(`  let ${name} = 0.0;`, `  let ${name}c = 0.0;`);
   if (countSpikes) push('  let spikes = 0.0;');
+  push('  let diverged = 0.0;');
   push(declareTemps(step.invariant, stepPrinter.body, '  ', 'const'));
   push('  for (let n = 0; n < nSteps; n++) {');
   push(`    const t = n * ${floatLiteral(program.dtMs)};`);
@@ -193,6 +201,8 @@ export function emitGpuJs(program: StepProgram, options: GpuJsKernelOptions): Gp
   lanes.forEach((j) => states.forEach((k) => push(`    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(program.next.tangentIncrement[j][k])};`)));
   states.forEach((k) => push(compensated(vars.state(k), vars.next(k), `k${k}`, '    ')));
   lanes.forEach((j) => states.forEach((k) => push(compensated(vars.tangent(j, k), vars.nextTangent(j, k), `k${j}_${k}`, '    '))));
+  // divergence (kernel-common.ts, divergenceCode): the watched states, NaN, ±Inf or |x| ≥ DIVERGED_ABOVE
+  push(`    if (!(${watched.map((k) => `Math.abs(${vars.state(k)}) < ${floatLiteral(DIVERGED_ABOVE)}`).join(' && ')})) {`, '      diverged = 1.0;', '    }');
   push('    if (n >= discardSteps) {');
   push(declareTemps(observed.perStep, obsPrinter.body, '      ', 'const'));
   for (const [name, s] of sums) push(compensated(name, s.value(obsPrinter), `${name}c`, '      '));
@@ -208,7 +218,7 @@ export function emitGpuJs(program: StepProgram, options: GpuJsKernelOptions): Gp
     if (out.kind === 'spikes') return 'spikes';
     const o = obsIndex(out.observed);
     return `${sumName(o, out.lane === undefined ? undefined : laneIndex(out.lane))} / samples`;
-  });
+  }).map((v) => `(diverged > 0.5 ? ${floatLiteral(GPUJS_DIVERGED)} : ${v})`);
   push(values.length === 1 ? `  return ${values[0]};` : `  return [${values.join(', ')}];`);
   push('}');
   const returnType = (['Number', 'Array(2)', 'Array(3)', 'Array(4)'] as const)[outputs.length - 1];

@@ -8,7 +8,7 @@
  * separate calls, with the event loop given a turn in between, so a page stays responsive and each
  * draw call stays short on GPUs with a watchdog.
  */
-import { emitGpuJs, type GpuJsKernel, type GpuJsOutput } from '../../compile/emit-gpujs.ts';
+import { GPUJS_DIVERGED, emitGpuJs, type GpuJsKernel, type GpuJsOutput } from '../../compile/emit-gpujs.ts';
 import { InputError } from '../../errors.ts';
 import { packParams, type ParamTable } from '../ensemble.ts';
 import { makePlan } from '../plan.ts';
@@ -51,8 +51,15 @@ export interface GpuJsResult {
   /** gpu.js's mode, e.g. 'webgl2' */
   device: string;
   N: number;
-  /** one column per requested output, in order */
+  /** one column per requested output, in order; NaN for diverged instances */
   outputs: Float64Array[];
+  /**
+   * per instance: 1 when a watched state left the finite range (NaN, ±Inf or |x| ≥ 1e9: kernel-common.ts,
+   * divergenceCode); gpu.js returns too few values to say when or which state
+   */
+  diverged: Uint8Array;
+  /** number of diverged instances */
+  divergedCount: number;
   wallMs: number;
 }
 
@@ -115,5 +122,14 @@ export async function runGpuJs(spec: GpuJsRunSpec, options: GpuJsRunOptions): Pr
   } finally {
     fn.destroy?.();
   }
-  return { engine: 'gpu.js', device: options.gpu.mode ?? 'gpu.js', N, outputs, wallMs: performance.now() - started };
+  const diverged = new Uint8Array(N);
+  let divergedCount = 0;
+  for (let i = 0; i < N; i++) {
+    // GPUJS_DIVERGED as f32 (WebGL2) or f64 (gpu.js's CPU mode); no mean or count comes near it
+    if (!outputs.some((column) => column[i] <= GPUJS_DIVERGED / 2)) continue;
+    diverged[i] = 1;
+    divergedCount++;
+    for (const column of outputs) column[i] = NaN;
+  }
+  return { engine: 'gpu.js', device: options.gpu.mode ?? 'gpu.js', N, outputs, diverged, divergedCount, wallMs: performance.now() - started };
 }

@@ -50,6 +50,31 @@ describe('divergence status', () => {
     expect(watchedStates(prinz).map((k) => prinz.states[k].name)).toEqual(['V']);
   });
 
+  it('watches every cell\'s V in a network, and every state feeds a watched state', () => {
+    const net = compile(libraryModel('pyloric'), { dtMs: 0.025 });
+    const watched = new Set(watchedStates(net));
+    const names = watchedStates(net).map((k) => net.states[k].name);
+    for (const v of ['ABPD.V', 'LP.V', 'PY.V']) expect(names).toContain(v);
+    // state j reads state k when k occurs in j's increment; follow readers from every state
+    const index = new Map(net.states.map((st, k) => [st.name, k]));
+    const readers = net.states.map(() => new Set<number>());
+    net.next.increment.forEach((root, j) => {
+      const stack = [root], seen = new Set<number>();
+      while (stack.length) {
+        const node = stack.pop()!;
+        if (seen.has(node.id)) continue;
+        seen.add(node.id);
+        if (node.op === 'state' && index.get(node.name) !== j) readers[index.get(node.name)!].add(j);
+        stack.push(...node.args);
+      }
+    });
+    net.states.forEach((st, k) => {
+      const reached = new Set([k]), stack = [k];
+      while (stack.length) for (const j of readers[stack.pop()!]) if (!reached.has(j)) { reached.add(j); stack.push(j); }
+      expect([...reached].some((j) => watched.has(j)), st.name).toBe(true);
+    });
+  });
+
   it('marks exactly the instances that left the finite range (f64 CPU engine), with time and state, and NaN observables', async () => {
     const r = await runCpu({ program: stiff(), N: gNa.length, params: { gNa }, durationMs: 20, maximaCapacity: 8 });
     const d = r.divergence;

@@ -215,7 +215,8 @@ export const DIVERGED_ABOVE = 1e9;
  * state reaches one of them through the step's dependencies (state j reads state k when j's
  * increment reads k). A NaN or Inf in any state then reaches a watched state within as many steps
  * as that path is long (one for gates, which V's update reads; conductance models are one strongly
- * connected graph, so a single state is watched). Spike-source states are preferred, then state order.
+ * connected graph, so a single state is watched). Every spike source's state is watched (one V per
+ * cell of a network), then any state not yet covered, in state order.
  */
 export function watchedStates(program: StepProgram): number[] {
   const S = program.states.length;
@@ -238,10 +239,11 @@ export function watchedStates(program: StepProgram): number[] {
   readers.forEach((rs, k) => rs.forEach((j) => writers[j].push(k)));
   const covered = new Set<number>();
   const watched: number[] = [];
-  // a state none of whose downstream states is watched must be watched itself: take the
-  // preferred states first, then whatever is left uncovered
+  // every spike source's state is watched (in a network, each cell's V: a divergence is then
+  // named in the cell where it began, not in the cell a synapse carries it to a step later); a
+  // state none of whose downstream states is watched must be watched itself
   for (const w of order) {
-    if (covered.has(w)) continue;
+    if (covered.has(w) && !sourceStates.has(w)) continue;
     watched.push(w);
     const stack = [w];
     while (stack.length) {

@@ -226,3 +226,20 @@ describe('the isolated start (each cell alone first, then connected)', () => {
     await expect(simulate({ model: net, durationMs: 10, init: 'isolated:abc' })).rejects.toThrow(/must be steady, cold or isolated:MS/);
   });
 });
+
+describe('the README network example', () => {
+  it('runs as written: C fires, driven through the AMPA and gap-junction paths from A', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```ts\n(import \{ buildNetwork[\s\S]*?)```/.exec(readme);
+    expect(block, 'README has the buildNetwork example').not.toBeNull();
+    const lib = await import('../src/index.ts');
+    const body = block![1].replace(/^import .*$/m, '').replace(/^console\.log.*$/m, 'return r;');
+    const names = ['buildNetwork', 'hh', 'ampa', 'electrical', 'simulate'] as const;
+    const r = await new Function(...names, `return (async () => { ${body.replace(/type ChemicalSynapseDef/g, '').replace(/: ChemicalSynapseDef/g, '')} })();`)(...names.map((n) => lib[n]));
+    expect(Object.keys(r.cells)).toEqual(['A', 'B', 'C']);
+    expect(r.cells.A.spikeCount).toBeGreaterThan(3);
+    expect(r.cells.C.spikeCount).toBeGreaterThan(0);
+    expect(r.cells.C.tangents.meanVMv.gSynAtoB).toBeGreaterThan(0); // more excitation onto B raises C's mean potential
+  });
+});

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On an NVIDIA machine without registry access (ENVIRONMENT.md, last section): the WGSL benchmark under
+# On an NVIDIA machine without registry access (docs/runtime.md, "Hardware GPUs"): the WGSL benchmark under
 # the carried Deno, the native CUDA kernel, and their ratio, all written under $OUT (or ./results).
 # The machine there has no node_modules, so the TypeScript entry points travel as Deno bundles.
 # From the project root here:  bash ../shared/device/prepare-carry.sh && bash bench/bundle-carry.sh

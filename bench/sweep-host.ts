@@ -7,7 +7,7 @@
  * `auto` picks); they are tiled into chunks of the full grid's size (65,536), since host cost per
  * model depends on how many maxima a model has, not on which. The issue's bound is host overhead
  * ≤ 10 % of GPU time; the GPU time per model is this run's, and, for scale, that of an H200 at the
- * 5.3e10 neuron-steps/s that ENVIRONMENT.md measured for the same kernel shape (a projection).
+ * 5.3e10 neuron-steps/s that docs/runtime.md measured for the same kernel shape (a projection).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

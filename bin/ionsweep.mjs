@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `ionsweep` command for npm/npx. ionsweep runs under Deno, whose built-in WebGPU is the one that
-// holds up under load (see ENVIRONMENT.md; the npm `webgpu` package crashes), so this shim starts the
+// holds up under load (see docs/runtime.md; the npm `webgpu` package crashes), so this shim starts the
 // Deno binary from the `deno` npm package on the TypeScript entry point and passes its exit status on.
 //
 // Signals: SIGINT, SIGTERM and SIGHUP are forwarded to the Deno child, and the shim then exits with

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what ionsweep needs on a fresh Debian 12 machine: Mesa's software Vulkan (lavapipe) from
-# bookworm-backports, because Debian 12's own Mesa 22.3 is too old for wgpu (see ENVIRONMENT.md), the
+# bookworm-backports, because Debian 12's own Mesa 22.3 is too old for wgpu (see docs/runtime.md), the
 # Vulkan loader, Chromium for the browser tests, then the npm packages (Deno among them) with `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

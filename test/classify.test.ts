@@ -1,5 +1,5 @@
 /**
- * The activity classifier (MODELS.md §8, Prinz's rules) on synthetic maxima whose answers are worked
+ * The activity classifier (docs/models.md §8, Prinz's rules) on synthetic maxima whose answers are worked
  * out by hand in the comments: spike times are built from known periods, burst sizes and intra-burst
  * intervals, so the period, spikes per burst, burst duration, duty cycle and interburst threshold are
  * known before the classifier runs. Random trains use a seeded generator.

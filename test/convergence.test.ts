@@ -11,7 +11,7 @@
  * h is chosen so that every error stays in the asymptotic range and far above f64 roundoff: rk4's
  * smallest error is ~1.5e-10 mV, the roundoff accumulated over the reference's steps ~1e-13 mV.
  *
- * exp-euler shows a property of the gates-first order (MODELS.md §5): the gates advance with V at
+ * exp-euler shows a property of the gates-first order (docs/models.md §5): the gates advance with V at
  * the start of the step and V advances with the gates at the end of it, so if the gates are read as
  * living half a step earlier than V, each update takes its coefficients at the midpoint of its own
  * interval. That staggered (leapfrog-like) scheme is second order, provided the gates start half a

@@ -148,7 +148,7 @@ describe.skipIf(!gpu)('GPU engine', () => {
     const spec = { program, N: 256, params: cells(256), durationMs: 50 };
     const first = await runGpu(spec, { gpu: gpu! });
     for (let k = 0; k < 50; k++) {
-      const busyUntil = performance.now() + 20; // the kind of host work that crashes dawn.node (ENVIRONMENT.md)
+      const busyUntil = performance.now() + 20; // the kind of host work that crashes dawn.node (docs/runtime.md)
       while (performance.now() < busyUntil) Math.sqrt(Math.random());
       const r = await runGpu(spec, { gpu: gpu! });
       expect(Array.from(r.observed[0].mean)).toEqual(Array.from(first.observed[0].mean));

@@ -141,7 +141,7 @@ describe('parseExpr: functions', () => {
     expect(evaluate(d, { sym: () => 1e-9 })).toBeCloseTo(0.5, 9);
   });
 
-  it('the HH rate 0.1·linoid(V + 40, 10) matches αm = 0.1(V+40)/(1 − exp(−(V+40)/10)) of MODELS.md §2', () => {
+  it('the HH rate 0.1·linoid(V + 40, 10) matches αm = 0.1(V+40)/(1 − exp(−(V+40)/10)) of docs/models.md §2', () => {
     for (const V of [-80, -65, -41, -39, 0, 30]) {
       const direct = (0.1 * (V + 40)) / (1 - Math.exp(-(V + 40) / 10));
       expect(ev('0.1*linoid(V + 40, 10)', { V }) / direct).toBeCloseTo(1, 13);
@@ -280,7 +280,7 @@ describe('buildNeuron: errors', () => {
 describe('buildNeuron: a custom neuron simulates', () => {
   it('a passive membrane follows its closed-form solution', async () => {
     // C dV/dt = gL(EL − V) + I: V(t) = V∞ + (V0 − V∞)e^(−t/τ), V∞ = EL + I/gL, τ = C/gL.
-    // Exponential Euler is exact for a linear ODE with constant coefficients (MODELS.md §5), so the
+    // Exponential Euler is exact for a linear ODE with constant coefficients (docs/models.md §5), so the
     // only error is rounding, accumulated over 4000 steps: bound 1e-11 mV.
     const cell = buildNeuron({ name: 'passive', channels: [leak], params: { initVMv: -70, CmUFPerCm2: 2 } });
     const I = 1.5;

@@ -1,6 +1,6 @@
 /**
  * Behaviour against published facts about the library's models, plus an independent plain-loop
- * implementation of HH written here from the equations (MODELS.md §2), not from the library.
+ * implementation of HH written here from the equations (docs/models.md §2), not from the library.
  *
  * Sources:
  *  - NEURON's built-in hh.mod (COMMENT block): HH 1952 "reversed in polarity from the original HH
@@ -12,8 +12,8 @@
  *    (ISI ≈ 14.6 ms), the value commonly quoted for the standard model; action potentials peak
  *    near +40 mV in the −65 mV convention (HH 1952 propagated/membrane APs ~ +100 mV above rest).
  *  - Q10 = 3 per 10 °C on every rate (HH 1952; NEURON hh.mod: q10 = 3^((celsius − 6.3)/10)).
- *  - Prinz, Bucher & Marder 2004 (Nat Neurosci 7:1345): the AB/PD model neurons 1–5 (MODELS.md §6)
- *    are intrinsic bursters; Prinz et al. 2003 cold start V = −50 mV, m = 0, h = 1 (MODELS.md §3, §5).
+ *  - Prinz, Bucher & Marder 2004 (Nat Neurosci 7:1345): the AB/PD model neurons 1–5 (docs/models.md §6)
+ *    are intrinsic bursters; Prinz et al. 2003 cold start V = −50 mV, m = 0, h = 1 (docs/models.md §3, §5).
  */
 import { describe, expect, it } from 'vitest';
 import { libraryModel } from '../src/channels/index.ts';
@@ -22,7 +22,7 @@ import { compile } from '../src/compile/compile.ts';
 import { runCpu } from '../src/engine/cpu.ts';
 import { simulate } from '../src/jobs/simulate.ts';
 
-// ---- an independent HH implementation (MODELS.md §2, NEURON conventions), plain RK4 ----
+// ---- an independent HH implementation (docs/models.md §2, NEURON conventions), plain RK4 ----
 
 const HH = { gNa: 120, gK: 36, gL: 0.3, ENa: 50, EK: -77, EL: -54.3, C: 1 };
 /** x/(1 − e^(−x/k)) with its limit k at x = 0 */
@@ -166,7 +166,7 @@ describe('Prinz 2004 AB/PD model neurons 1–5 are periodic bursters', async () 
   const params = Object.fromEntries(CONDUCTANCE_NAMES.map((g) => [g, cells.map((c) => c.conductances[g])]));
   const run = await runCpu({ program, N: cells.length, params, durationMs: 30_000, discardMs: 20_000, spikeCapacity: 5000 });
 
-  it('runs the five cells of MODELS.md §6', () => {
+  it('runs the five cells of docs/models.md §6', () => {
     expect(cells.map((c) => c.name)).toEqual(['AB/PD 1', 'AB/PD 2', 'AB/PD 3', 'AB/PD 4', 'AB/PD 5']);
   });
 
@@ -206,7 +206,7 @@ describe('Prinz 2004 AB/PD model neurons 1–5 are periodic bursters', async () 
   });
 });
 
-describe('Prinz 2003 cold start (MODELS.md §3, §5)', () => {
+describe('Prinz 2003 cold start (docs/models.md §3, §5)', () => {
   it('starts at V = −50 mV: the first trace sample, after one step, is within 1 mV of −50', async () => {
     const r = await simulate({ model: 'prinz', durationMs: 1, traceEveryMs: 0.025, engine: 'cpu' });
     expect(r.init).toBe('cold');
@@ -228,7 +228,7 @@ describe('Prinz 2003 cold start (MODELS.md §3, §5)', () => {
     }
   });
 
-  it('zero total conductance (MODELS.md §5 item 3): V takes forward-Euler steps V += dt·I/C, tangents exact', async () => {
+  it('zero total conductance (docs/models.md §5 item 3): V takes forward-Euler steps V += dt·I/C, tangents exact', async () => {
     // every conductance 0 and gLeak a per-instance parameter (a tangent lane), so G = 0 is computed at
     // run time, not folded away. Then C dV/dt = I: V(t) = −50 + I·t/C, which the forward-Euler step
     // reproduces exactly (up to rounding of the sums: 1e-10 mV over 400 steps).

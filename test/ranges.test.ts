@@ -22,7 +22,7 @@ function rng(seed: number): () => number {
 }
 
 describe('interval bounds', () => {
-  it('bound kinetic functions over every V (MODELS.md §3)', () => {
+  it('bound kinetic functions over every V (docs/models.md §3)', () => {
     // Na τm = 2.64 − 2.52 σ((V+120)/−25) lies in [0.12, 2.64]
     const na = boundOf('2.64 - 2.52/(1 + exp((V + 120)/-25))');
     expect(na.lo).toBeCloseTo(0.12, 12);

@@ -1,6 +1,6 @@
 /**
  * The compiled engine against an independent, hand-written implementation of the same scheme
- * (bench/reference/prinz-plain.ts: MODELS.md §3 and §5 written out as a plain loop). Both compute
+ * (bench/reference/prinz-plain.ts: docs/models.md §3 and §5 written out as a plain loop). Both compute
  * exponential Euler, gates first, in f64; they differ only in how floating-point operations are
  * grouped (the engine writes the V update through exprel), so the means agree to ~1e-13.
  *

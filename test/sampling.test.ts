@@ -11,7 +11,7 @@ const sampler = (spec: Partial<SweepSpecInput>) => makeSampler(resolveSweep(pars
 const ranges: SweepSpecInput['parameters'] = { gNa: { uniform: [0, 500] }, gKd: { logUniform: [1, 125] }, gCaS: { uniform: [0, 10] }, gA: { uniform: [0, 50] } };
 
 describe('grid sampling', () => {
-  it('numbers models as Prinz 2003 does: levels are the base-6 digits of n − 1, Na most significant (MODELS.md §7)', () => {
+  it('numbers models as Prinz 2003 does: levels are the base-6 digits of n − 1, Na most significant (docs/models.md §7)', () => {
     const levels = (step: number) => ({ grid: { from: 0, to: 5 * step, count: 6 } });
     const s = sampler({ parameters: { gNa: levels(100), gCaT: levels(2.5), gCaS: levels(2), gA: levels(10), gKCa: levels(5), gKd: levels(25), gH: levels(0.01), gLeak: levels(0.01) } });
     expect(s.total).toBe(6 ** 8);

@@ -1,5 +1,5 @@
 /**
- * Gate functions of the Prinz 2003 channels against the spot values tabulated in MODELS.md §3
+ * Gate functions of the Prinz 2003 channels against the spot values tabulated in docs/models.md §3
  * (computed there from the published equations), to 1e-5 relative: the table has six significant
  * digits, so 1e-5 is the tightest bound it supports.
  */
@@ -42,7 +42,7 @@ function gateFunction(model: Model, stateName: string, which: 'inf' | 'tau') {
   return (v: number, ca = 0.05) => evaluate(expr, { param: params, state: (s) => (s === 'V' ? v : s === 'Ca' ? ca : NaN) });
 }
 
-describe('Prinz 2003 gate functions (MODELS.md §3 spot values)', () => {
+describe('Prinz 2003 gate functions (docs/models.md §3 spot values)', () => {
   const model = libraryModel('prinz');
   for (const [key, expected] of Object.entries(table)) {
     it(key, () => {
@@ -65,7 +65,7 @@ describe('Prinz 2003 gate functions (MODELS.md §3 spot values)', () => {
   });
 });
 
-describe('Liu 1998 kinetics (MODELS.md §4)', () => {
+describe('Liu 1998 kinetics (docs/models.md §4)', () => {
   const prinz = libraryModel('prinz');
   const liu = libraryModel('liu');
   it('has the Prinz steady states and half the time constants, except H', () => {

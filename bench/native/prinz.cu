@@ -1,7 +1,7 @@
 /**
  * Hand-written native CUDA reference of the Prinz 2003 STG neuron step, for speed ratios against the
  * WGSL kernel that ionsweep generates. Nothing here is generated: it is a faithful port of the plain
- * loop in bench/reference/prinz-plain.ts (which follows /work/shared/MODELS.md §3 and §5).
+ * loop in bench/reference/prinz-plain.ts (which follows docs/models.md §3 and §5).
  *
  * Design (mirrors what the engine's GPU kernel does, so the ratio measures code quality, not layout):
  *  - one thread per neuron instance; the whole time loop of a launch runs inside the kernel with the
@@ -10,7 +10,7 @@
  *    (k = Na, CaT, CaS, A, KCa, Kd, H, leak), states live in SoA state[k*N + i] between launches;
  *  - observables on the fly: a running sum of V and [Ca] per instance and a spike counter (upward
  *    crossings of 0 mV), stored back at the end of every launch so nothing is lost between launches;
- *  - exponential Euler, "gates first" order (MODELS.md §5): gates advance with V and [Ca] of the
+ *  - exponential Euler, "gates first" order (docs/models.md §5): gates advance with V and [Ca] of the
  *    previous step, conductances come from the new gates, then [Ca] and V advance.
  *
  * The arithmetic is `float` (WGSL has f32 only). Whether the device code uses fast math is decided
@@ -23,7 +23,7 @@
  * Prints one JSON line. Timed runs start from the cold start, so meanV0/spikes0 are the mean V and
  * the number of spikes of instance 0 over the S·L timed steps from the cold start, no discard.
  * --check adds GPU results for the first min(N, 16) instances (the 16 distinct model neurons of
- * MODELS.md §6) and an f64 host run of the same equations for comparison. --host-only runs only
+ * docs/models.md §6) and an f64 host run of the same equations for comparison. --host-only runs only
  * that f64 host reference (no GPU needed), e.g. to compare with prinz-plain.ts.
  *
  * What to expect from --check: over 5 s from the cold start the f64 host run reproduces
@@ -58,7 +58,7 @@
   } while (0)
 
 // ---------------------------------------------------------------------------------------------
-// The model (MODELS.md §3). Templated on the real type so the f64 host reference used by --check
+// The model (docs/models.md §3). Templated on the real type so the f64 host reference used by --check
 // is literally the same code as the f32 kernel, only at a different precision.
 // ---------------------------------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ __host__ __device__ __forceinline__ float ln(float x) { return logf(x); }
 __host__ __device__ __forceinline__ double ln(double x) { return log(x); }
 
 template <typename T>
-struct Cond {  // maximal conductances, mS/cm² (MODELS.md §3 table order)
+struct Cond {  // maximal conductances, mS/cm² (docs/models.md §3 table order)
   T Na, CaT, CaS, A, KCa, Kd, H, L;
 };
 
@@ -88,27 +88,27 @@ struct State {
   T V, Ca, mNa, hNa, mCaT, hCaT, mCaS, hCaS, mA, hA, mKCa, mKd, mH;
 };
 
-// σ(x) = 1/(1 + exp(x)) as in MODELS.md §3. Overflow of exp gives 1/inf = 0, the right limit.
+// σ(x) = 1/(1 + exp(x)) as in docs/models.md §3. Overflow of exp gives 1/inf = 0, the right limit.
 template <typename T>
 __host__ __device__ __forceinline__ T sig(T x) {
   return T(1) / (T(1) + ex(x));
 }
 
-// Exponential-Euler relaxation with x∞ and τ frozen over the step (MODELS.md §5).
+// Exponential-Euler relaxation with x∞ and τ frozen over the step (docs/models.md §5).
 template <typename T>
 __host__ __device__ __forceinline__ T relax(T x, T inf, T tau, T dt) {
   return inf + (x - inf) * ex(-dt / tau);
 }
 
 /**
- * One exponential-Euler step, gates first (MODELS.md §5; the order of prinz-plain.ts line by line).
+ * One exponential-Euler step, gates first (docs/models.md §5; the order of prinz-plain.ts line by line).
  * The constants are written as T(...) so that the float instance carries no double arithmetic: each
- * literal is rounded to T at compile time. Divisions are kept as MODELS.md writes them (x/−5.29, not
+ * literal is rounded to T at compile time. Divisions are kept as docs/models.md writes them (x/−5.29, not
  * x·(−1/5.29)) so this kernel computes what the generated one is asked to compute.
  */
 template <typename T>
 __host__ __device__ __forceinline__ void step(State<T>& s, const Cond<T>& g, T dt) {
-  // Constants of MODELS.md §3, identical to prinz-plain.ts.
+  // Constants of docs/models.md §3, identical to prinz-plain.ts.
   const T area = T(0.628e-3);  // cm²
   const T C = T(1);            // µF/cm²
   const T tauCa = T(200);      // ms
@@ -134,7 +134,7 @@ __host__ __device__ __forceinline__ void step(State<T>& s, const Cond<T>& g, T d
   s.mKCa = relax(s.mKCa, (Ca / (Ca + T(3))) * sig((V + T(28.3)) / T(-12.6)),
                  T(180.6) - T(150.2) * sig((V + T(46)) / T(-22.7)), dt);
   s.mKd = relax(s.mKd, sig((V + T(12.3)) / T(-11.8)), T(14.4) - T(12.8) * sig((V + T(28.3)) / T(-19.2)), dt);
-  // H: the τ form of MODELS.md §3, not the exp(−14.59 − 0.086V) form of Prinz's C code (≤ 1.2 % apart).
+  // H: the τ form of docs/models.md §3, not the exp(−14.59 − 0.086V) form of Prinz's C code (≤ 1.2 % apart).
   s.mH = relax(s.mH, sig((V + T(75)) / T(5.5)),
                T(2) / (ex((V + T(169.7)) / T(-11.6)) + ex((V - T(26.7)) / T(14.3))), dt);
 
@@ -146,17 +146,17 @@ __host__ __device__ __forceinline__ void step(State<T>& s, const Cond<T>& g, T d
   const T G_KCa = g.KCa * s.mKCa * s.mKCa * s.mKCa * s.mKCa;
   const T G_Kd = g.Kd * s.mKd * s.mKd * s.mKd * s.mKd;
   const T G_H = g.H * s.mH;
-  // E_Ca from the previous [Ca] (MODELS.md §5 detail 1); [Ca]_out = 3000 µM.
+  // E_Ca from the previous [Ca] (docs/models.md §5 detail 1); [Ca]_out = 3000 µM.
   const T ECa = rt2f * ln(T(3000) / Ca);
 
   // Calcium, then V, from the previous V and [Ca]. f multiplies the current in nA, hence area·1000
-  // (MODELS.md §3: leaving the area out is a known factor-10 bug).
+  // (docs/models.md §3: leaving the area out is a known factor-10 bug).
   const T ICa = (G_CaT + G_CaS) * (V - ECa);
   const T caInf = ca0 - f * area * T(1000) * ICa;
   const T caNew = caInf + (Ca - caInf) * ex(-dt / tauCa);
   const T G = G_Na + G_CaT + G_CaS + G_A + G_KCa + G_Kd + G_H + g.L;
   const T GE = G_Na * ENa + (G_CaT + G_CaS) * ECa + (G_A + G_KCa + G_Kd) * EK + G_H * EH + g.L * EL;
-  // G = 0 happens at the cold start when g_leak = 0 (MODELS.md §5 detail 3); with I_ext = 0 the
+  // G = 0 happens at the cold start when g_leak = 0 (docs/models.md §5 detail 3); with I_ext = 0 the
   // forward-Euler fallback leaves V unchanged, exactly as prinz-plain.ts does.
   const T vNew = G > T(0) ? GE / G + (V - GE / G) * ex((-dt * G) / C) : V;
 
@@ -164,7 +164,7 @@ __host__ __device__ __forceinline__ void step(State<T>& s, const Cond<T>& g, T d
   s.Ca = caNew;
 }
 
-// Cold start used by Prinz (MODELS.md §3): V = −50 mV, [Ca] = 0.05 µM, every m = 0, every h = 1.
+// Cold start used by Prinz (docs/models.md §3): V = −50 mV, [Ca] = 0.05 µM, every m = 0, every h = 1.
 template <typename T>
 __host__ __device__ __forceinline__ State<T> coldStart() {
   State<T> s;
@@ -249,7 +249,7 @@ __global__ void ftzProbe(float x, float one, int* out) { *out = (x * one == 0.0f
 // Host side
 // ---------------------------------------------------------------------------------------------
 
-// The 16 model neurons of MODELS.md §6 (Na, CaT, CaS, A, KCa, Kd, H, leak; mS/cm²).
+// The 16 model neurons of docs/models.md §6 (Na, CaT, CaS, A, KCa, Kd, H, leak; mS/cm²).
 static const double kNeurons[16][kConds] = {
     {400, 2.5, 6, 50, 10, 100, 0.01, 0},     // AB/PD 1
     {100, 2.5, 6, 50, 5, 100, 0.01, 0},      // AB/PD 2
@@ -406,7 +406,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Conductances: instance i is model neuron i mod 16 of MODELS.md §6.
+  // Conductances: instance i is model neuron i mod 16 of docs/models.md §6.
   std::vector<float> hG((size_t)kConds * n);
   for (size_t i = 0; i < n; i++)
     for (int k = 0; k < kConds; k++) hG[(size_t)k * n + i] = (float)kNeurons[i % 16][k];

@@ -4,7 +4,7 @@
 # Builds prinz.cu twice, with and without nvcc's fast math, and for each N in $PRINZ_NS times
 # roughly 2e10..4e10 neuron-steps (capped at $PRINZ_MAX_SECONDS of GPU time per N and variant), each
 # launch sized to about $PRINZ_LAUNCH_SECONDS of GPU time (the same dispatch length the WGSL engine
-# uses to stay clear of watchdogs; ENVIRONMENT.md "WGSL numerics"). Launch sizes come from a short
+# uses to stay clear of watchdogs; docs/runtime.md "WGSL numerics"). Launch sizes come from a short
 # calibration run per N, so the script needs no prior knowledge of the GPU.
 #
 # Output: JSON lines on stdout, or into the file given as $1:
@@ -84,7 +84,7 @@ printf '{"kind":"header","script":"bench/native/run-native.sh","date":"%s","host
   "$block" "$dt" "$target" "$max_seconds" "$launch_seconds"
 
 # ---- correctness check ------------------------------------------------------------------------
-# 16 instances = the 16 model neurons of MODELS.md §6, 5 s of biology from the cold start, next to
+# 16 instances = the 16 model neurons of docs/models.md §6, 5 s of biology from the cold start, next to
 # the same equations in f64 on the host. Expect close agreement for most cells; a few (LP 4, LP 5)
 # are sensitive enough that even two f64 implementations drift apart (see prinz.cu's header).
 for v in fast precise; do

@@ -1,5 +1,5 @@
 /**
- * The Prinz 2003 neuron written out by hand as a plain JavaScript loop, straight from MODELS.md §3
+ * The Prinz 2003 neuron written out by hand as a plain JavaScript loop, straight from docs/models.md §3
  * and §5 (exponential Euler, gates first), with no compiler, no expression graph and no tangents.
  *
  * Two uses: the benchmark's baseline ("a plain single-threaded JavaScript loop of the same

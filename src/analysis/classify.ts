@@ -1,6 +1,6 @@
 /**
  * Activity classification from voltage maxima: the rules of Prinz's network code (Prinz, Billimoria &
- * Marder 2003; Prinz, Bucher & Marder 2004), as summarised in MODELS.md §8. We implement those rules
+ * Marder 2003; Prinz, Bucher & Marder 2004), as summarised in docs/models.md §8. We implement those rules
  * and say so; where the summary is ambiguous the choice we made is written next to the code (and
  * listed in the comment on `classifyActivity`), and test/classify.test.ts tests each choice.
  *
@@ -81,7 +81,7 @@ export interface ActivityFeatures {
   truncated: boolean;
 }
 
-// ---- constants of Prinz's rules (MODELS.md §8) ----
+// ---- constants of Prinz's rules (docs/models.md §8) ----
 /** modulated tonic: largest IMI < MODULATED_IMI_FACTOR × smallest ISI */
 const MODULATED_IMI_FACTOR = 5;
 /** interburst threshold fractions and cap (ms) */
@@ -130,7 +130,7 @@ function smallestRepeat(count: number): number {
 
 /**
  * Classify one cell's activity from its voltage maxima, by the rules of Prinz's network code
- * (MODELS.md §8):
+ * (docs/models.md §8):
  *
  * - spikes are maxima above 0 mV (strictly); ISIs between consecutive spikes; IMIs between consecutive
  *   maxima of any height.
@@ -142,7 +142,7 @@ function smallestRepeat(count: number): number {
  * - otherwise the same periodicity test on IMIs → subthresholdPeriodMs. No spikes: silent. Spikes but
  *   no burst period: irregular.
  *
- * Choices where MODELS.md §8 is ambiguous:
+ * Choices where docs/models.md §8 is ambiguous:
  * 1. Tonic's "their mean" is the mean of the two, (max ISI + min ISI)/2. "More than 10 spikes in a 5 s
  *    window" scales with the span: spikeCount > 10 × spanMs/5000 (a rate above 2 Hz); we also ask for
  *    at least 3 spikes (2 ISIs) so the spread means something.

@@ -1,5 +1,5 @@
 /**
- * Per-model rows of a sweep: activity class and features (MODELS.md §8, from the voltage maxima the
+ * Per-model rows of a sweep: activity class and features (docs/models.md §8, from the voltage maxima the
  * engine recorded), time averages and extremes, and gradients, as columns ready for a table.
  */
 import type { Lane } from '../compile/program.ts';

@@ -1,6 +1,6 @@
 /**
  * Hodgkin & Huxley 1952 squid axon, in the conventions of NEURON's built-in `hh` mechanism
- * (MODELS.md §2): V in mV with rest near −65 mV, rates in ms⁻¹ scaled by q10 = 3^((celsius − 6.3)/10).
+ * (docs/models.md §2): V in mV with rest near −65 mV, rates in ms⁻¹ scaled by q10 = 3^((celsius − 6.3)/10).
  * αm and αn have a removable singularity; `linoid` evaluates them through the safe exprel.
  */
 import type { ChannelDef, NeuronDef } from '../model/neuron.ts';

@@ -1,5 +1,5 @@
 /**
- * Liu, Golowasch, Marder & Abbott 1998 (J Neurosci 18:2309) kinetics (MODELS.md §4): the steady
+ * Liu, Golowasch, Marder & Abbott 1998 (J Neurosci 18:2309) kinetics (docs/models.md §4): the steady
  * states of Prinz 2003, every time constant halved, and Liu's own H current
  * (m∞ = σ((V+70)/6), τ = 272 + 1499 σ((V+42.2)/−8.73)), calcium τ = 20 ms. E_Na is a parameter
  * (50 mV by default; some ports use 30). A family of its own: not to be mixed with prinz channels.

@@ -1,6 +1,6 @@
 /**
  * Prinz, Billimoria & Marder 2003 (J Neurophysiol 90:3998) STG model neuron: eight conductances and
- * an intracellular calcium pool, kinetics as tabulated in MODELS.md §3. In the formulas
+ * an intracellular calcium pool, kinetics as tabulated in docs/models.md §3. In the formulas
  * σ(x) = 1/(1 + exp(x)) is written out; note its sign convention (σ((V+25.5)/−5.29) rises with V).
  *
  * The H time constant uses 2/(exp((V+169.7)/−11.6) + exp((V−26.7)/14.3)) as published; ports of
@@ -8,7 +8,7 @@
  */
 import type { ChannelDef, GateDef, NeuronDef } from '../model/neuron.ts';
 
-/** σ(x) of MODELS.md §3 as text: 1/(1+exp(x)). */
+/** σ(x) of docs/models.md §3 as text: 1/(1+exp(x)). */
 export const sigma = (x: string): string => `1/(1 + exp(${x}))`;
 
 /** Kinetics shared with the Liu 1998 family: same steady states, time constants scaled by `tauScale`. */
@@ -60,7 +60,7 @@ export function stgChannels(gates: Record<string, GateDef[]>, g: Record<string, 
   ];
 }
 
-/** Default conductances: the bursting AB/PD 1 cell of Prinz et al. 2004 (MODELS.md §6), mS/cm². */
+/** Default conductances: the bursting AB/PD 1 cell of Prinz et al. 2004 (docs/models.md §6), mS/cm². */
 export const PRINZ_DEFAULT_CONDUCTANCES = {
   gNa: 400, gCaT: 2.5, gCaS: 6, gA: 50, gKCa: 10, gKd: 100, gH: 0.01, gLeak: 0,
 };

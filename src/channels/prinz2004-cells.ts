@@ -1,5 +1,5 @@
 /**
- * The 16 model neurons of the Prinz, Bucher & Marder 2004 pyloric network (MODELS.md §6), maximal
+ * The 16 model neurons of the Prinz, Bucher & Marder 2004 pyloric network (docs/models.md §6), maximal
  * conductances in mS/cm² in the order Na, CaT, CaS, A, KCa, Kd, H, leak.
  */
 export const CONDUCTANCE_NAMES = ['gNa', 'gCaT', 'gCaS', 'gA', 'gKCa', 'gKd', 'gH', 'gLeak'] as const;

@@ -1,14 +1,14 @@
 /**
  * Integrators: turn a model's ODEs into the expressions of one step.
  *
- * exp-euler (default) is the scheme of MODELS.md §5 in the "gates first" order (xolotl's, and the one
+ * exp-euler (default) is the scheme of docs/models.md §5 in the "gates first" order (xolotl's, and the one
  * that keeps burst periods within 0.1 % of an implicit reference at dt 0.025 ms): stage-0 states
  * (gates) advance with the previous V and [Ca]; stage-1 states (V, [Ca]) then advance with
  * conductances from the new gates and their own previous values. Each variable relaxes exactly for
  * frozen coefficients:
  *   relax form   x' = x∞ + (x − x∞)·exp(−dt/τ)
  *   linear form  x' = x + dt·(a − b·x)·exprel(−b·dt)     (= x∞ + (x − x∞)e^{−b dt} with x∞ = a/b,
- *                but finite at b = 0, where it is the forward-Euler step: MODELS.md §5 item 3)
+ *                but finite at b = 0, where it is the forward-Euler step: docs/models.md §5 item 3)
  *
  * rk4 is the classical fourth-order Runge–Kutta method on the same right-hand sides; time-dependent
  * inputs are held at their value at the start of the step, so step currents on the grid keep order 4.

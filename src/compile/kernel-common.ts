@@ -144,7 +144,7 @@ export interface EventCode {
 
 /**
  * Event code shared by the emitters. Spikes: upward crossings of THRESHOLD between two steps, at the
- * linearly interpolated time. Maxima (MODELS.md §8: a point where the slope turns from positive to
+ * linearly interpolated time. Maxima (docs/models.md §8: a point where the slope turns from positive to
  * negative) are found by a peak detector with hysteresis HYSTERESIS: a maximum is confirmed once the
  * level has fallen that far below the running maximum, so rounding jitter on a resting cell never
  * counts as a maximum. The detector starts by looking for a minimum, so the first maximum recorded

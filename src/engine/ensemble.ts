@@ -71,7 +71,7 @@ export interface MaximaRings {
   groups: { start: number; n: number; block: ArrayLike<number> }[];
 }
 
-/** Voltage maxima (MODELS.md §8) of one spike source, per instance: counts exact, times and values of the most recent `capacity`. */
+/** Voltage maxima (docs/models.md §8) of one spike source, per instance: counts exact, times and values of the most recent `capacity`. */
 export interface MaximaResult {
   name: string;
   count: Float64Array;

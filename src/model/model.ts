@@ -38,7 +38,7 @@ export interface StateDef {
   description: string;
   ode: Ode;
   /**
-   * Exponential-Euler update order (MODELS.md §5, "gates first"): stage-0 states (gates, synaptic
+   * Exponential-Euler update order (docs/models.md §5, "gates first"): stage-0 states (gates, synaptic
    * activations) advance first, reading the previous state; stage-1 states (membrane potentials,
    * calcium) then advance reading the new stage-0 values and the previous stage-1 values.
    */

@@ -1,8 +1,8 @@
 /**
  * Builds a single-compartment neuron from channels, the way NeuronBuilder.jl does: the user lists
  * channels (each a few gates in x∞/τ or α/β form, an exponent, a reversal potential) and optionally
- * a calcium pool; this module writes the membrane and gate ODEs (MODELS.md §1) and the calcium
- * balance (MODELS.md §3), so nobody writes a differential equation by hand.
+ * a calcium pool; this module writes the membrane and gate ODEs (docs/models.md §1) and the calcium
+ * balance (docs/models.md §3), so nobody writes a differential equation by hand.
  *
  *     C dV/dt = −Σ_i g_i Π_x x^p (V − E_i) + I_ext(t)
  *     τ_Ca d[Ca]/dt = −f · A · 1000 · I_Ca − [Ca] + [Ca]₀            (I_Ca in µA/cm², A in cm²)
@@ -54,7 +54,7 @@ export interface ChannelDef {
 }
 
 export interface CalciumPoolDef {
-  /** defaults for tauCaMs, fCa, Ca0UM, CaOutUM (MODELS.md §3) */
+  /** defaults for tauCaMs, fCa, Ca0UM, CaOutUM (docs/models.md §3) */
   params?: Record<string, ParamInput>;
 }
 
@@ -72,7 +72,7 @@ export interface NeuronDef {
 const GAS_CONSTANT_J_PER_MOL_K = 8.314462618;
 const FARADAY_C_PER_MOL = 96485.33212;
 
-/** Parameters every soma has, with defaults from MODELS.md §3 (the Prinz cell). */
+/** Parameters every soma has, with defaults from docs/models.md §3 (the Prinz cell). */
 export const SOMA_PARAMS: Record<string, ParamDef> = {
   CmUFPerCm2: { value: 1, unit: 'µF/cm²', description: 'specific membrane capacitance', min: 0, exclusiveMin: true },
   areaCm2: { value: 0.628e-3, unit: 'cm²', description: 'membrane area (converts densities to absolute currents)', min: 0, exclusiveMin: true },
@@ -81,7 +81,7 @@ export const SOMA_PARAMS: Record<string, ParamDef> = {
   celsius: { value: 6.3, unit: '°C', description: 'temperature', min: -273.15, exclusiveMin: true, max: 100 },
 };
 
-/** Calcium-pool parameters (MODELS.md §3: Prinz 2003, after Liu 1998). */
+/** Calcium-pool parameters (docs/models.md §3: Prinz 2003, after Liu 1998). */
 export const CALCIUM_PARAMS: Record<string, ParamDef> = {
   tauCaMs: { value: 200, unit: 'ms', description: 'calcium buffering time constant', min: 0, exclusiveMin: true },
   fCa: { value: 14.96, unit: 'µM/nA', description: 'calcium influx per unit current (multiplies the total current in nA)', min: 0 },
@@ -220,7 +220,7 @@ export function buildNeuron(def: NeuronDef): Model {
   let membraneCurrent: Expr = E.ZERO; // Σ g·(E − V) (µA/cm²), written per channel so f32 never subtracts Σg·E − G·V
   let calciumCurrent: Expr = E.ZERO; // I_Ca (µA/cm²), frozen at the previous V and [Ca]
 
-  // E_Ca = (RT/2F) ln([Ca]out/[Ca]) in mV; at 283 K (celsius 9.85) RT/2F = 12.1936 mV (MODELS.md §3)
+  // E_Ca = (RT/2F) ln([Ca]out/[Ca]) in mV; at 283 K (celsius 9.85) RT/2F = 12.1936 mV (docs/models.md §3)
   const rtOver2FMv = E.mul((GAS_CONSTANT_J_PER_MOL_K * 1000) / (2 * FARADAY_C_PER_MOL), E.add(E.param('celsius'), 273.15));
   const eCa = hasCa ? E.mul(rtOver2FMv, E.log(E.div(E.param('CaOutUM'), Ca))) : undefined;
 
@@ -261,7 +261,7 @@ export function buildNeuron(def: NeuronDef): Model {
   });
   if (hasCa) {
     const tau = E.param('tauCaMs');
-    // f multiplies the total current in nA: A (cm²) · 1000 · I (µA/cm²) (MODELS.md §3: the factor-10 bug of some ports)
+    // f multiplies the total current in nA: A (cm²) · 1000 · I (µA/cm²) (docs/models.md §3: the factor-10 bug of some ports)
     const influx = E.mul(E.mul(E.param('fCa'), E.mul(E.param('areaCm2'), 1000)), calciumCurrent);
     states.push({
       name: 'Ca',

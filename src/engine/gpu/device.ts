@@ -65,7 +65,7 @@ export async function requestGpu(): Promise<{ gpu: GpuContext } | { error: strin
   }
   if (!adapter) return { error: 'navigator.gpu found no adapter' };
   // ask for everything the adapter allows where it bounds the batch size; defaults are far lower
-  // (128 MiB per binding), and a binding over the limit fails validation silently (ENVIRONMENT.md)
+  // (128 MiB per binding), and a binding over the limit fails validation silently (docs/runtime.md)
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     requiredLimits: {

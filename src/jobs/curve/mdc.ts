@@ -19,7 +19,7 @@
  * of the gradient, and limiting it stalls the curve).
  *
  * Level-set mode (`levelSet`, the default of the curve job): in a narrow valley (a cost whose Hessian
- * is nearly rank one, MODELS.md §9) the costate makes the curve bounce between the valley's walls at
+ * is nearly rank one, docs/models.md §9) the costate makes the curve bounce between the valley's walls at
  * a turn rate |∇C|/(H − C), which forces tiny steps. With levelSet the direction u is also projected
  * onto the tangent space of the level set through the current point (no component along ∇C), and
  * each trial point is pulled back towards the start's cost by a Newton step along the gradient,

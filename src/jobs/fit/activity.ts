@@ -1,6 +1,6 @@
 /**
  * Activity of fitted parameter sets: each point re-simulated (longer than the cost's run, from the
- * same initial condition) and classified by Prinz's rules (MODELS.md §8), so a fit is judged by its
+ * same initial condition) and classified by Prinz's rules (docs/models.md §8), so a fit is judged by its
  * burst period and duty cycle rather than by the cost it minimised.
  */
 import { featureColumns } from '../../analysis/features.ts';

@@ -5,7 +5,7 @@
  *     (JᵀJ + λ·diag(JᵀJ)) δ = −Jᵀr = −∇C / 2
  *
  * with J and ∇C from the tangent lanes of the same run. Conductance fits are ill-conditioned (a few
- * stiff combinations of conductances, many sloppy ones: MODELS.md §9), and a first-order step that is
+ * stiff combinations of conductances, many sloppy ones: docs/models.md §9), and a first-order step that is
  * short enough for the stiff directions barely moves along the sloppy ones; the Gauss–Newton matrix
  * scales each direction by its own curvature. λ moves each start between that step (λ → 0) and a
  * short diagonally scaled gradient step (λ large): a step that lowered the cost lowers λ, one that did

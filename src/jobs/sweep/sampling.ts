@@ -3,7 +3,7 @@
  * never depend on how it is chunked, sharded or resumed.
  *
  * - grid: mixed-radix digits of the grid index, the first parameter most significant (the Prinz 2003
- *   numbering of MODELS.md §7: model number n = grid index + 1 ↔ levels = digits of n − 1). With
+ *   numbering of docs/models.md §7: model number n = grid index + 1 ↔ levels = digits of n − 1). With
  *   `subsample`, model index k runs grid point permute(k) of a seeded permutation of the grid: the
  *   first m indices are a uniform sample without replacement.
  * - random: independent uniforms from a counter-based hash of (seed, index, dimension).

@@ -26,7 +26,7 @@ export const modelSchema = () =>
   }).superRefine((m, ctx) => {
     if (typeof m === 'string') return;
     const problem = modelProblem(m);
-    if (problem) ctx.addIssue({ code: 'custom', message: `must be one of ${MODEL_NAMES.join(', ')} (a Model object is accepted only as built by buildNeuron): ${problem}` });
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be one of ${MODEL_NAMES.join(', ')} (a Model object is accepted only as built by buildNeuron or buildNetwork): ${problem}` });
   });
 
 /**

@@ -47,8 +47,8 @@ async function engineRates(engine: 'cpu' | 'gpu', run: Runner, N: number, steps:
       networkStepsPerS: net.stepsPerS,
       networksPerSFor10s: net.stepsPerS / (PROTOCOL_MS / DT),
       cellStepsPerS: single.stepsPerS,
-      // one network step against three cell steps: 1 = the synapses cost nothing
-      networkCostVsThreeCells: (3 * single.stepsPerS) / net.stepsPerS,
+      // time of one network step over the time of three cell steps: 1 = the synapses cost nothing
+      networkCostVsThreeCells: single.stepsPerS / (3 * net.stepsPerS),
       runs: { network: net, cells: single },
     };
     console.error(`network ${engine} ${lanes ? '7 lanes' : '0 lanes'}: ${JSON.stringify(out[lanes ? 'lanes7' : 'lanes0'])}`);

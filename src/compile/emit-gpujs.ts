@@ -120,10 +120,11 @@ function nativeFunctions(): { name: string; source: string }[] {
   return [
     { name: EXP, source: `float ${EXP}(float x) {\n  ${exp('x', 'e')}\n  return e;\n}` },
     { name: EXPM1, source: `float ${EXPM1}(float x) {\n  if (abs(x) < ${below}) { return x * (${hornerGlsl(EXPREL_SERIES, 'x')}); }\n  ${exp('x', 'e')}\n  return e - 1.0;\n}` },
-    { name: EXPREL, source: `float ${EXPREL}(float x) {\n  if (abs(x) < ${below}) { return ${hornerGlsl(EXPREL_SERIES, 'x')}; }\n  ${exp('x', 'e')}\n  return (e - 1.0) / x;\n}` },
+    // the clamp keeps e finite; where the closed forms give ∞/∞ (|x| ≥ 2^23) the values are +∞ (x > 0) and 0
+    { name: EXPREL, source: `float ${EXPREL}(float x) {\n  if (abs(x) < ${below}) { return ${hornerGlsl(EXPREL_SERIES, 'x')}; }\n  if (isinf(x)) { return max(x, 0.0); }\n  ${exp('x', 'e')}\n  return (e - 1.0) / x;\n}` },
     {
       name: EXPREL_PRIME,
-      source: `float ${EXPREL_PRIME}(float x) {\n  if (abs(x) < ${below}) { return ${hornerGlsl(EXPREL_PRIME_SERIES, 'x')}; }\n  ${exp('x', 'e')}\n  return (((x * e) - e) + 1.0) / (x * x);\n}`,
+      source: `float ${EXPREL_PRIME}(float x) {\n  if (abs(x) < ${below}) { return ${hornerGlsl(EXPREL_PRIME_SERIES, 'x')}; }\n  if (abs(x) >= 8388608.0) { return x > 0.0 ? uintBitsToFloat(0x7f800000u) : 0.0; }\n  ${exp('x', 'e')}\n  return (((x * e) - e) + 1.0) / (x * x);\n}`,
     },
   ];
 }
@@ -133,8 +134,8 @@ function jsFunctions(): { name: string; source: string }[] {
   return [
     { name: EXP, source: `function ${EXP}(x) { return Math.exp(x); }` },
     { name: EXPM1, source: `function ${EXPM1}(x) { if (Math.abs(x) < ${F32_SERIES_BELOW}) { return x * (${hornerJs(EXPREL_SERIES, 'x')}); } return Math.exp(x) - 1.0; }` },
-    { name: EXPREL, source: `function ${EXPREL}(x) { if (Math.abs(x) < ${F32_SERIES_BELOW}) { return ${hornerJs(EXPREL_SERIES, 'x')}; } return (Math.exp(x) - 1.0) / x; }` },
-    { name: EXPREL_PRIME, source: `function ${EXPREL_PRIME}(x) { if (Math.abs(x) < ${F32_SERIES_BELOW}) { return ${hornerJs(EXPREL_PRIME_SERIES, 'x')}; } const e = Math.exp(x); return (((x * e) - e) + 1.0) / (x * x); }` },
+    { name: EXPREL, source: `function ${EXPREL}(x) { if (Math.abs(x) < ${F32_SERIES_BELOW}) { return ${hornerJs(EXPREL_SERIES, 'x')}; } if (x === Infinity) { return x; } return (Math.exp(x) - 1.0) / x; }` },
+    { name: EXPREL_PRIME, source: `function ${EXPREL_PRIME}(x) { if (Math.abs(x) < ${F32_SERIES_BELOW}) { return ${hornerJs(EXPREL_PRIME_SERIES, 'x')}; } if (x === -Infinity) { return 0; } if (x > 709) { return Infinity; } const e = Math.exp(x); return (((x * e) - e) + 1.0) / (x * x); }` },
   ];
 }
 

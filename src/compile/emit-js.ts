@@ -97,13 +97,15 @@ export interface JsKernelSource {
  * than Math.exp, and in f64 the cancellation costs only ~1e-16 absolute, the rounding of the state
  * the increment is added to), and a short series near 0 where exprel divides by x.
  */
-function specialFunctions(precision: Precision): string {
+export function specialFunctions(precision: Precision): string {
   if (precision === 'f64') {
     const horner = (c: readonly number[]) => c.slice().reverse().reduce((acc, k, i) => (i === 0 ? String(k) : `${k} + x * (${acc})`), '');
     return `
-const exprel = (x) => (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64} ? ${horner(EXPREL_SERIES)} : (Math.exp(x) - 1) / x);
+const exprel = (x) => (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64} ? ${horner(EXPREL_SERIES)} : x === Infinity ? x : (Math.exp(x) - 1) / x);
 const exprelPrime = (x) => {
   if (Math.abs(x) < ${EXPREL_SERIES_BELOW_F64}) return ${horner(EXPREL_PRIME_SERIES)};
+  if (x === -Infinity) return 0;
+  if (x > 709) return Infinity;
   if (x < -1) return ((x - 1) * Math.exp(x) + 1) / (x * x);
   const e = Math.exp(x) - 1;
   return (x * e + x - e) / (x * x);
@@ -113,10 +115,13 @@ const exprelPrime = (x) => {
   const horner = (c: readonly number[]) => c.slice().reverse().reduce((acc, k, i) => (i === 0 ? String(k) : `F(${k} + F(x * ${acc}))`), '');
   return `
 const F = Math.fround;
-const exprel = (x) => (Math.abs(x) < ${F32_SERIES_BELOW} ? ${horner(EXPREL_SERIES.map(Math.fround))} : F(F(F(Math.exp(x)) - 1) / x));
+const exprel = (x) => (Math.abs(x) < ${F32_SERIES_BELOW} ? ${horner(EXPREL_SERIES.map(Math.fround))} : x === Infinity ? x : F(F(F(Math.exp(x)) - 1) / x));
 const expm1 = (x) => (Math.abs(x) < ${F32_SERIES_BELOW} ? F(x * ${horner(EXPREL_SERIES.map(Math.fround))}) : F(F(Math.exp(x)) - 1));
 const exprelPrime = (x) => {
   if (Math.abs(x) < ${F32_SERIES_BELOW}) return ${horner(EXPREL_PRIME_SERIES.map(Math.fround))};
+  // where x·e^x overflows f32 the closed form gives ∞ − ∞ or ∞/∞: the value there is +∞ (x > 88) or 0
+  if (x > 88) return Infinity;
+  if (x < -8388608) return 0;
   const e = F(Math.exp(x));
   return F(F(F(F(x * e) - e) + 1) / F(x * x));
 };

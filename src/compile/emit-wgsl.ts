@@ -216,19 +216,32 @@ export function vectorExp(fn: ExpFunction, width: number, math: GpuMath): string
   return expFunction(fn, `${fn}v${width}`, wgslFloat(width), math);
 }
 
-/** expm1, exprel and exprel' in f32: a series near 0 (|x| < 0.5), the closed forms elsewhere. */
+/**
+ * expm1, exprel and exprel' in f32: a series near 0 (|x| < 0.5), the closed forms elsewhere, and their
+ * values where e^x leaves f32's range: −1, −1/x and 1/x² below −88 (e^x < 2^−126 is lost against 1),
+ * +∞ above 88.72 (e^x overflows). This is where a rate that became infinite or huge lands (−dt·rate:
+ * a time constant that rounded to 0 in f32): the state then relaxes at once instead of becoming NaN.
+ * exp_ itself is not guarded, to keep the ~26 exps of every step at their cost (a guard measured
+ * +5 % on the prinz kernel); it saturates for |x| up to 2^23 (see expAccurate). NaN passes through.
+ */
 const FUNCTIONS = `fn expm1(x: f32) -> f32 {
   if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return x * (${hornerWgsl(EXPREL_SERIES)}); }
+  if (x < -88.0) { return -1.0; }
+  if (x > 88.72283) { return bitcast<f32>(0x7f800000u); }
   return exp_(x) - 1.0;
 }
 
 fn exprel(x: f32) -> f32 {
   if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return ${hornerWgsl(EXPREL_SERIES)}; }
+  if (x < -88.0) { return -1.0 / x; }
+  if (x > 88.72283) { return bitcast<f32>(0x7f800000u); }
   return (exp_(x) - 1.0) / x;
 }
 
 fn exprel_prime(x: f32) -> f32 {
   if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return ${hornerWgsl(EXPREL_PRIME_SERIES)}; }
+  if (x < -88.0) { return 1.0 / (x * x); }
+  if (x > 88.0) { return bitcast<f32>(0x7f800000u); }
   let e = exp_(x);
   return (((x * e) - e) + 1.0) / (x * x);
 }`;

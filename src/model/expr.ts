@@ -270,11 +270,19 @@ export function horner(coefficients: readonly number[], x: number): number {
  */
 export const EXPREL_SERIES_BELOW_F64 = 0.1;
 
+/**
+ * exprel and exprel' take their limits where the closed forms give ∞/∞ or ∞·0: exprel(+∞) = +∞,
+ * exprel'(−∞) = 0, exprel'(x) = +∞ once e^x overflows. Every backend does the same (a rate that
+ * became infinite relaxes its state at once instead of making it NaN).
+ */
 export function exprelValue(x: number): number {
+  if (x === Infinity) return Infinity;
   return Math.abs(x) < EXPREL_SERIES_BELOW_F64 ? horner(EXPREL_SERIES, x) : Math.expm1(x) / x;
 }
 
 export function exprelPrimeValue(x: number): number {
+  if (x === -Infinity) return 0;
+  if (x > 709) return Infinity; // e^x overflows f64; the value, ~e^x/x, does too
   if (Math.abs(x) < EXPREL_SERIES_BELOW_F64) return horner(EXPREL_PRIME_SERIES, x);
   // two closed forms, each used where it does not cancel: (x·(eˣ−1) + x − (eˣ−1))/x² loses digits for
   // x ≪ −1, ((x − 1)eˣ + 1)/x² near 0

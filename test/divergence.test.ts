@@ -384,3 +384,17 @@ describe('the gpu.js kernel marks diverged instances', () => {
     for (let i = 0; i < gNa.length; i++) expect(Number.isNaN(r.outputs[0][i])).toBe(r.diverged[i] === 1);
   });
 });
+
+describe('the browser demos keep diverged instances apart', () => {
+  it("the CPU worker's job classes a diverged instance 'diverged', the others by their activity", async () => {
+    const { runCpuJob } = await import('../demos/lib/cpu-job.ts');
+    // 1e15 µA/cm² drives V past 1e9 mV in the first step (diverged); the other instance is the squid axon at 10
+    const r = await runCpuJob({
+      model: 'hh', dtMs: 0.025, N: 2, durationMs: 100, discardMs: 20, classify: true,
+      params: { IExtUAPerCm2: Float64Array.from([10, 1e15]) },
+    });
+    expect(r.classes![1]).toBe('diverged');
+    expect(r.burstPeriodMs![1]).toBeNull();
+    expect(r.classes![0]).not.toBe('diverged');
+  });
+});

@@ -62,7 +62,7 @@ const state = {
   views: {} as Record<string, View>,
   sim: null as SimBuffers | null,
   classBuffer: null as GPUBuffer | null,
-  classes: [] as (ActivityClass | 'unknown')[],
+  classes: [] as (ActivityClass | 'unknown' | 'diverged')[],
   classesAtMs: 0,
   selected: -1,
   paused: false,
@@ -282,9 +282,15 @@ async function classify(): Promise<void> {
   const now = live.simMs;
   const from = Math.max(TRANSIENT_MS, now - CLASS_WINDOW_MS);
   const codes = new Float32Array(N);
-  const classes: (ActivityClass | 'unknown')[] = new Array(N);
+  const classes: (ActivityClass | 'unknown' | 'diverged')[] = new Array(N);
   const times: number[] = [], values: number[] = [];
   for (let i = 0; i < N; i++) {
+    // a diverged instance (its record in the events buffer, engine/results.ts) has no activity class
+    if (events[slots.divergedState * N + i] !== 0) {
+      classes[i] = 'diverged';
+      codes[i] = CLASS_CODES.diverged;
+      continue;
+    }
     const count = events[slots.maximaCount(0) * N + i];
     const kept = Math.min(count, M);
     const first = count > M ? count % M : 0;
@@ -311,12 +317,12 @@ async function classify(): Promise<void> {
 }
 
 function renderLegend(): void {
-  const counts: Record<string, number> = { silent: 0, tonic: 0, bursting: 0, irregular: 0, unknown: 0 };
+  const counts: Record<string, number> = { silent: 0, tonic: 0, bursting: 0, irregular: 0, diverged: 0, unknown: 0 };
   for (const c of state.classes) counts[c]++;
   const N = state.config?.N ?? 0;
   if (!state.classes.length) counts.unknown = N;
   $('legend').innerHTML = (Object.keys(CLASS_COLORS) as (keyof typeof CLASS_COLORS)[])
-    .filter((k) => k !== 'unknown' || counts.unknown > 0)
+    .filter((k) => (k !== 'unknown' && k !== 'diverged') || counts[k] > 0)
     .map((k) => `<span><span class="sw" style="background:${CLASS_COLORS[k]}"></span>${k === 'unknown' ? 'not yet classified' : k} <b>${counts[k]}</b> <span class="muted">(${fmt((100 * counts[k]) / Math.max(1, N), 3)} %)</span></span>`)
     .join('') + (state.classesAtMs ? `<span class="muted">at t = ${fmt(state.classesAtMs / 1000, 4)} s</span>` : '');
 }

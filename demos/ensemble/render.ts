@@ -14,9 +14,10 @@
  * grows with pixels and spikes, not with N × ring length.
  */
 
-export const CLASS_CODES = { unknown: 0, silent: 1, tonic: 2, bursting: 3, irregular: 4 } as const;
+/** `diverged`: a state left the finite range (engine/results.ts); never an activity class */
+export const CLASS_CODES = { unknown: 0, silent: 1, tonic: 2, bursting: 3, irregular: 4, diverged: 5 } as const;
 export const CLASS_COLORS: Record<keyof typeof CLASS_CODES, string> = {
-  unknown: '#5b6270', silent: '#8d99ae', tonic: '#4cc9f0', bursting: '#f8961e', irregular: '#c77dff',
+  unknown: '#5b6270', silent: '#8d99ae', tonic: '#4cc9f0', bursting: '#f8961e', irregular: '#c77dff', diverged: '#e63946',
 };
 
 const hexToVec = (hex: string) => {
@@ -24,8 +25,8 @@ const hexToVec = (hex: string) => {
   return `vec3f(${(((n >> 16) & 255) / 255).toFixed(4)}, ${(((n >> 8) & 255) / 255).toFixed(4)}, ${((n & 255) / 255).toFixed(4)})`;
 };
 
-/** Pixel codes of the splat images: 0 background, 1..5 class colours (class code + 1), then these. */
-const CODE_SELECTED = 6, CODE_VIEW_COLOR = 7;
+/** Pixel codes of the splat images: 0 background, 1..6 class colours (class code + 1), then these. */
+const CODE_SELECTED = 7, CODE_VIEW_COLOR = 8;
 
 const VIEW_STRUCT = /* wgsl */ `
 struct View {
@@ -45,6 +46,7 @@ fn classColor(code: f32) -> vec3f {
   if (c == 2u) { return ${hexToVec(CLASS_COLORS.tonic)}; }
   if (c == 3u) { return ${hexToVec(CLASS_COLORS.bursting)}; }
   if (c == 4u) { return ${hexToVec(CLASS_COLORS.irregular)}; }
+  if (c == 5u) { return ${hexToVec(CLASS_COLORS.diverged)}; }
   return ${hexToVec(CLASS_COLORS.unknown)};
 }
 // inferno colour map, polynomial fit (public domain, after Matt Zucker)

@@ -48,7 +48,8 @@ export interface CpuJobResult {
   lanes: string[];
   observed: CpuObserved[];
   spikeCount: Float64Array;
-  classes?: ActivityClass[];
+  /** per instance; 'diverged' where a state left the finite range (never an activity class) */
+  classes?: (ActivityClass | 'diverged')[];
   burstPeriodMs?: (number | null)[];
   traces?: { instances: number[]; timesMs: Float64Array; width: number; names: string[]; values: Float64Array };
 }
@@ -74,6 +75,11 @@ export async function runCpuJob(job: CpuJob): Promise<CpuJobResult> {
     out.classes = [];
     out.burstPeriodMs = [];
     for (let i = 0; i < job.N; i++) {
+      if (r.divergence.state[i] >= 0) {
+        out.classes.push('diverged');
+        out.burstPeriodMs.push(null);
+        continue;
+      }
       const { timesMs, valuesMv } = m.of(i);
       const f = classifyActivity({
         maximaTimesMs: timesMs, maximaValuesMv: valuesMv, windowStartMs: r.discardMs, windowEndMs: r.durationMs,

@@ -1,6 +1,9 @@
 /** `ionsweep simulate`: parse flags → simulate job → JSON/CSV (and NPY trace) out. */
 import { Command, Option } from 'commander';
-import { MODEL_NAMES, libraryModel } from '../channels/index.ts';
+import { MODEL_NAMES, libraryModel, resolveModel } from '../channels/index.ts';
+import { readModelFile } from '../io/spec-file.ts';
+import type { ModelDefinition } from '../model/model-file.ts';
+import type { Model } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
@@ -34,6 +37,7 @@ interface SimulateFlags {
   threads?: number;
   cells?: string;
   synapsesNs?: string;
+  modelFile?: string;
 }
 
 function parseInit(text: string): string {
@@ -42,10 +46,14 @@ function parseInit(text: string): string {
 }
 
 /** The model a run asks for: a library name, or the pyloric network with --cells and --synapses-ns. */
-function modelOf(flags: SimulateFlags): SimulateSpec['model'] {
+async function modelOf(flags: SimulateFlags, modelGiven: boolean): Promise<Model> {
+  if (flags.modelFile !== undefined) {
+    if (modelGiven || flags.cells !== undefined || flags.synapsesNs !== undefined) throw new InputError('--model-file gives the whole model: leave out --model, --cells and --synapses-ns');
+    return resolveModel(await readModelFile(flags.modelFile) as ModelDefinition, `${flags.modelFile}: `);
+  }
   if (flags.model !== 'pyloric') {
     if (flags.cells !== undefined || flags.synapsesNs !== undefined) throw new InputError(`--cells and --synapses-ns choose the cells and synapses of --model pyloric, not of --model ${flags.model}`);
-    return flags.model;
+    return libraryModel(flags.model);
   }
   const cells = flags.cells?.split(',').map((s) => s.trim());
   const synapsesNs = flags.synapsesNs === undefined ? undefined : parseNumberList('--synapses-ns', flags.synapsesNs, PYLORIC_SYNAPSE_PARAMS.length, PYLORIC_SYNAPSE_PARAMS.join(','));
@@ -76,13 +84,13 @@ export function parseAssignments(items: readonly string[]): Record<string, numbe
  * as NPY (--out), or inline as JSON/CSV text, which is built as one string (V8 strings hold at most
  * about 5e8 characters).
  */
-function checkSimulateSize(flags: SimulateFlags): void {
+function checkSimulateSize(flags: SimulateFlags, model: Model): void {
   const { durationMs, dtMs, discardMs, traceEveryMs } = flags;
   // values out of range (and more steps or samples than the run plan allows) are refused by the
   // simulate job's own checks, with their messages
   if (!(durationMs > 0 && dtMs > 0 && discardMs >= 0 && discardMs < durationMs) || (traceEveryMs !== undefined && !(traceEveryMs >= dtMs))) return;
   if (durationMs / dtMs > 2 ** 31) return;
-  const columns = 1 + libraryModel(flags.model).observed.length;
+  const columns = 1 + model.observed.length;
   const samples = traceEveryMs === undefined ? 0 : traceSamplesOf(durationMs, discardMs, traceEveryMs);
   const steps = (durationMs - discardMs) / dtMs;
   checkMemory(`simulate: ${steps.toPrecision(3)} steps (--duration-ms / --dt-ms)${samples ? ` with a trace of ${samples} samples` : ''}`, 8 * (steps / 2 + samples * columns * 2),
@@ -143,6 +151,7 @@ export function simulateCommand(): Command {
   return new Command('simulate')
     .description('simulate one neuron and print its spike times, observables and gradients')
     .addOption(new Option('--model <name>', 'library model (pyloric: the three-cell network)').choices(MODEL_NAMES).default('prinz'))
+    .option('--model-file <file>', 'a model file (YAML/JSON): a neuron from channels, or a network of cells and synapses (README: Model files)')
     .option('--cells <ABPD,LP,PY>', 'pyloric: the Table 2 cells, e.g. ABPD2,LP4,PY1 (default)')
     .option('--synapses-ns <g1,...,g7>', `pyloric: synapse strengths in nS, ${PYLORIC_SYNAPSE_PARAMS.join(',')} (default 30,30,10,3,30,1,30)`)
     .option('--set <name=value,...>', 'parameter values, e.g. gNa=100,gKd=50 (repeatable)', collect)
@@ -162,9 +171,10 @@ export function simulateCommand(): Command {
     .option('--out <file.npy>', 'write the trace to this NPY file instead of inline', (v) => parseOutPath('--out', v))
     .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
     .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)
-    .action(async (flags: SimulateFlags) => {
+    .action(async (flags: SimulateFlags, command: Command) => {
+      const model = await modelOf(flags, command.getOptionValueSource('model') === 'cli');
       const spec: SimulateSpec = {
-        model: modelOf(flags),
+        model,
         set: parseAssignments(flags.set ?? []),
         durationMs: flags.durationMs,
         dtMs: flags.dtMs,
@@ -182,7 +192,7 @@ export function simulateCommand(): Command {
         threads: flags.threads,
       };
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
-      checkSimulateSize(flags);
+      checkSimulateSize(flags, model);
       if (flags.out) await checkOutFile('--out', flags.out);
       const result = await simulate(spec, (field) => FLAG_OF[field] ?? field).catch((error) => {
         // messages from deeper layers name API fields; on the command line, name the flags

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
 import { InputError } from '../errors.ts';
-import { readSpecFile } from '../io/spec-file.ts';
+import { readSpecFile, withModelFile } from '../io/spec-file.ts';
 import { parseOutPath, parseThreads } from './util.ts';
 
 export interface SpecCommandFlags {
@@ -44,7 +44,7 @@ export function defaultOutDir(specPath: string): string {
 /** Reads a spec file and applies --engine and --gpu-math over it. */
 export async function readSpecWithFlags(specPath: string, flags: SpecCommandFlags): Promise<Record<string, unknown>> {
   return {
-    ...((await readSpecFile(specPath)) as Record<string, unknown>),
+    ...((await withModelFile(await readSpecFile(specPath), specPath)) as Record<string, unknown>),
     ...(flags.engine ? { engine: flags.engine } : {}),
     ...(flags.gpuMath ? { gpuMath: flags.gpuMath } : {}),
   };

@@ -9,14 +9,13 @@
  *     result.observed[1].meanTangent[0];  // d mean [Ca] / d log gNa per instance
  */
 import { z } from 'zod';
-import { libraryModel } from '../channels/index.ts';
+import { resolveModel } from '../channels/index.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { compile } from '../compile/compile.ts';
 import { METHODS } from '../compile/program.ts';
 import type { ParamTable } from '../engine/ensemble.ts';
 import { ENGINE_CHOICES, runEnsemble, type EngineRun } from '../engine/run.ts';
 import { InputError } from '../errors.ts';
-import type { Model } from '../model/model.ts';
 import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
 
 const populationSchema = z.object({
@@ -45,7 +44,7 @@ export async function runPopulation(input: PopulationSpec): Promise<EngineRun> {
   const parsed = populationSchema.safeParse(input);
   if (!parsed.success) throw new InputError(describeIssue(parsed.error));
   const spec = parsed.data;
-  const model = typeof spec.model === 'string' ? libraryModel(spec.model) : (spec.model as Model);
+  const model = resolveModel(spec.model);
   const table = spec.params as ParamTable;
   const rowMajor = table instanceof Float32Array || table instanceof Float64Array;
   if (rowMajor && !spec.columns) throw new InputError('columns: a row-major parameter table needs the names of its columns');

@@ -3,7 +3,9 @@
  * what was given, so one line tells the user what to change.
  */
 import { z } from 'zod';
-import { MODEL_NAMES } from '../channels/index.ts';
+import { InputError } from '../errors.ts';
+import { MODEL_NAMES, resolveModel } from '../channels/index.ts';
+import { isModelDefinition, type ModelDefinition } from '../model/model-file.ts';
 import type { Model } from '../model/model.ts';
 import { isReservedName } from '../model/names.ts';
 import { modelProblem } from '../model/validate.ts';
@@ -16,17 +18,28 @@ export const oneOf = <T extends readonly string[]>(values: T) =>
   z.enum(values as unknown as [T[number], ...T[number][]], { error: (iss) => `must be one of ${values.join(', ')}, got ${got(iss.input)}` });
 
 /**
- * A spec's model: a library model's name or, from TypeScript, a Model made by the builders. An object
- * is checked in depth (validate.ts): a spec file cannot smuggle expression nodes, whose constants and
- * names would otherwise be printed into generated kernel code.
+ * A spec's model: a library model's name, a model written as data (a neuron's `channels` or a
+ * network's `cells`: model-file.ts, built here once to check it and again by resolveModel), or, from
+ * TypeScript, a Model made by the builders. A Model object is checked in depth (validate.ts): a spec
+ * file cannot smuggle expression nodes, whose constants and names would otherwise be printed into
+ * generated kernel code. The spec keeps the data, so a sweep's hash covers a model file's content.
  */
 export const modelSchema = () =>
-  z.union([oneOf(MODEL_NAMES), z.custom<Model>((m) => typeof m === 'object' && m !== null && !Array.isArray(m))], {
-    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')}, got ${got(iss.input)}`,
+  z.union([oneOf(MODEL_NAMES), z.custom<Model | ModelDefinition>((m) => typeof m === 'object' && m !== null && !Array.isArray(m))], {
+    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')} or a model definition (channels, or cells and synapses), got ${got(iss.input)}`,
   }).superRefine((m, ctx) => {
     if (typeof m === 'string') return;
+    if (isModelDefinition(m)) {
+      try {
+        resolveModel(m, '');
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        ctx.addIssue({ code: 'custom', message: `(a model definition): ${error.message}` });
+      }
+      return;
+    }
     const problem = modelProblem(m);
-    if (problem) ctx.addIssue({ code: 'custom', message: `must be one of ${MODEL_NAMES.join(', ')} (a Model object is accepted only as built by buildNeuron or buildNetwork): ${problem}` });
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be one of ${MODEL_NAMES.join(', ')}, a model definition (channels, or cells and synapses), or a Model built by buildNeuron or buildNetwork: ${problem}` });
   });
 
 /**

@@ -4,10 +4,10 @@
  */
 import { InputError } from '../errors.ts';
 import { z } from 'zod';
-import { libraryModel } from '../channels/index.ts';
+import { resolveModel } from '../channels/index.ts';
 import { compile } from '../compile/compile.ts';
 import { METHODS, type CurrentStep, type Method } from '../compile/program.ts';
-import { requireParam, type InitKind, type Model } from '../model/model.ts';
+import { requireParam, type InitKind } from '../model/model.ts';
 import { runEnsemble, ENGINE_CHOICES, type EngineChoice } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
 import { observableKey } from '../analysis/names.ts';
@@ -92,7 +92,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
   const parsed = simulateSpecSchema.safeParse(input);
   if (!parsed.success) throw new InputError(describeIssue(parsed.error, fieldName));
   const spec = parsed.data;
-  const model = typeof spec.model === 'string' ? libraryModel(spec.model) : (spec.model as Model);
+  const model = resolveModel(spec.model);
 
   const values: Record<string, number> = { ...spec.set };
   if (spec.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = spec.currentUAPerCm2;

@@ -128,12 +128,20 @@ export function gateState(
   let inf: Expr;
   if (gate.inf !== undefined && gate.tau !== undefined && gate.alpha === undefined && gate.beta === undefined) {
     inf = resolve(gate.inf, `${where} inf`);
-    const tau = E.div(resolve(gate.tau, `${where} tau`), rate);
+    const tauOwn = resolve(gate.tau, `${where} tau`);
+    // a constant τ ≤ 0 is caught here; one that depends on V may reach 0 only at run time, where the
+    // relaxation takes the limit (x = x∞) and a negative τ grows until the run is marked diverged
+    if (tauOwn.isConst && !(tauOwn.value > 0)) throw new InputError(`${where} tau is ${tauOwn.value} ms: a time constant must be > 0`);
+    const tau = E.div(tauOwn, rate);
     const relaxRate = E.div(1, tau);
     ode = { rhs: E.mul(E.sub(inf, x), relaxRate), rate: relaxRate, inf, tau };
   } else if (gate.alpha !== undefined && gate.beta !== undefined && gate.inf === undefined && gate.tau === undefined) {
-    const alpha = E.mul(resolve(gate.alpha, `${where} alpha`), rate);
-    const beta = E.mul(resolve(gate.beta, `${where} beta`), rate);
+    const alphaOwn = resolve(gate.alpha, `${where} alpha`), betaOwn = resolve(gate.beta, `${where} beta`);
+    for (const [name, r] of [['alpha', alphaOwn], ['beta', betaOwn]] as const) {
+      if (r.isConst && !(r.value >= 0)) throw new InputError(`${where} ${name} is ${r.value} per ms: a rate must be ≥ 0`);
+    }
+    const alpha = E.mul(alphaOwn, rate);
+    const beta = E.mul(betaOwn, rate);
     const sum = E.add(alpha, beta);
     inf = E.div(alpha, sum);
     // dx/dt = α(1 − x) − βx

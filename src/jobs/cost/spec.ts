@@ -16,7 +16,7 @@
  * `weight` (default 1).
  */
 import { z } from 'zod';
-import { libraryModel } from '../../channels/index.ts';
+import { resolveModel } from '../../channels/index.ts';
 import { GPU_MATH, type GpuMath } from '../../compile/emit-wgsl.ts';
 import { METHODS, type Method } from '../../compile/program.ts';
 import { ENGINE_CHOICES, type EngineChoice } from '../../engine/run.ts';
@@ -114,7 +114,7 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, where: string): T {
 
 /** Turns the parsed settings into a model with its observed quantities and pending terms. `where` prefixes messages (e.g. 'fit spec: '). */
 export function costSetupOf(settings: CostSettings, where = ''): CostSetup {
-  let model = typeof settings.model === 'string' ? libraryModel(settings.model) : (settings.model as Model);
+  let model = resolveModel(settings.model, `${where}model: `);
   const values: Record<string, number> = { ...settings.fixed };
   if (settings.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = settings.currentUAPerCm2;
   for (const [name, value] of Object.entries(values)) {

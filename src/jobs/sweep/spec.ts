@@ -5,7 +5,9 @@
  * ranges).
  */
 import { z } from 'zod';
-import { NEURON_NAMES, libraryModel } from '../../channels/index.ts';
+import { NEURON_NAMES, resolveModel } from '../../channels/index.ts';
+import { isModelDefinition, type ModelDefinition } from '../../model/model-file.ts';
+import { networkCells } from '../../model/network.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
 import { METHODS } from '../../compile/program.ts';
 import { ENGINE_CHOICES } from '../../engine/run.ts';
@@ -40,8 +42,11 @@ const stepSchema = z.object({ startMs: nonNegative('ms'), stopMs: finite(), ampU
   .refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
 
 export const sweepSpecSchema = z.object({
-  // single neurons: a network's rows need per-cell columns (network sweeps are their own issue)
-  model: oneOf(NEURON_NAMES),
+  // a library neuron or a neuron written as data (model-file.ts; kept as data, so the spec hash covers
+  // it); single neurons only: a network's rows need per-cell columns (network sweeps are their own issue)
+  model: z.union([oneOf(NEURON_NAMES), z.custom<ModelDefinition>(isModelDefinition)], {
+    error: (iss) => `must be one of ${NEURON_NAMES.join(', ')} or a neuron definition (name, channels, ...), got ${got(typeof iss.input === 'object' ? JSON.stringify(iss.input)?.slice(0, 80) : iss.input)}`,
+  }),
   method: oneOf(METHODS).default('exp-euler'),
   dtMs: positive('ms').default(0.025),
   durationMs: positive('ms'),
@@ -110,7 +115,8 @@ function gridValues(grid: number[] | { from: number; to: number; count: number }
 
 /** Checks a parsed spec against its model and works out the axes and the number of models. */
 export function resolveSweep(spec: SweepSpec): ResolvedSweep {
-  const model = libraryModel(spec.model);
+  const model = resolveModel(spec.model as string | ModelDefinition, 'sweep spec: model: ');
+  if (networkCells(model).length > 1) throw new InputError(`sweep spec: model ${model.name} is a network; sweeps take single neurons for now`);
   const axes: Axis[] = Object.entries(spec.parameters).map(([name, dist]) => {
     const def = requireParam(model, name);
     const check = (value: number, what: string) => {

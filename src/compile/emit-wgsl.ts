@@ -54,7 +54,7 @@ export interface WgslKernel {
 /**
  * An f32 literal (abstract-float text of the f32 value). Non-finite values read their bits from
  * private variables of the template (INF_BITS, NAN_BITS): WGSL has no literal for them, and Chrome's
- * compiler rejects `bitcast<f32>(0x7f800000u)` as a constant expression that is not representable.
+ * compiler rejects `bitcast<f32>(OVERFLOW_BITS)` as a constant expression that is not representable.
  */
 export function wgslLiteral(v: number): string {
   const f = Math.fround(v);
@@ -224,24 +224,27 @@ export function vectorExp(fn: ExpFunction, width: number, math: GpuMath): string
  * exp_ itself is not guarded, to keep the ~26 exps of every step at their cost (a guard measured
  * +5 % on the prinz kernel); it saturates for |x| up to 2^23 (see expAccurate). NaN passes through.
  */
-const FUNCTIONS = `fn expm1(x: f32) -> f32 {
+const FUNCTIONS = `// +∞ as bits in a private variable: Chrome's compiler rejects bitcast<f32>(0x7f800000u) as a constant
+var<private> OVERFLOW_BITS: u32 = 0x7f800000u;
+
+fn expm1(x: f32) -> f32 {
   if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return x * (${hornerWgsl(EXPREL_SERIES)}); }
   if (x < -88.0) { return -1.0; }
-  if (x > 88.72283) { return bitcast<f32>(0x7f800000u); }
+  if (x > 88.72283) { return bitcast<f32>(OVERFLOW_BITS); }
   return exp_(x) - 1.0;
 }
 
 fn exprel(x: f32) -> f32 {
   if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return ${hornerWgsl(EXPREL_SERIES)}; }
   if (x < -88.0) { return -1.0 / x; }
-  if (x > 88.72283) { return bitcast<f32>(0x7f800000u); }
+  if (x > 88.72283) { return bitcast<f32>(OVERFLOW_BITS); }
   return (exp_(x) - 1.0) / x;
 }
 
 fn exprel_prime(x: f32) -> f32 {
   if (abs(x) < ${wgslLiteral(F32_SERIES_BELOW)}) { return ${hornerWgsl(EXPREL_PRIME_SERIES)}; }
   if (x < -88.0) { return 1.0 / (x * x); }
-  if (x > 88.0) { return bitcast<f32>(0x7f800000u); }
+  if (x > 88.0) { return bitcast<f32>(OVERFLOW_BITS); }
   let e = exp_(x);
   return (((x * e) - e) + 1.0) / (x * x);
 }`;

@@ -55,7 +55,7 @@ describe('a model object in a spec file never becomes code', () => {
       const path = join(scratch, `${command}.yaml`);
       writeFileSync(path, stringify(spec));
       const run = await cli([command, path, '--out', join(scratch, `out-${command}`), '--quiet']);
-      expectOneLineFailure(run, 2, /model must be one of hh, prinz, liu, pyloric .*expression built by the model builders/);
+      expectOneLineFailure(run, 2, /model must be one of hh, prinz, liu, pyloric.*expression built by the model builders/);
       expect(existsSync(CANARY)).toBe(false);
     });
   }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { curveColumns, runCurve } from '../jobs/curve/run.ts';
-import { parseCurveSpec } from '../jobs/curve/spec.ts';
+import { curveSpecSchema, parseCurveSpec } from '../jobs/curve/spec.ts';
 import { paramValue } from '../jobs/cost/problem.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { writeParquet } from '../io/parquet.ts';
@@ -15,7 +15,8 @@ type Flags = SpecCommandFlags;
 
 /** The `curve` subcommand. */
 export function curveCommand(): Command {
-  return specCommand('curve', 'a minimally disruptive curve from a start point, both directions; writes curve.parquet and curve.svg', 'curve')
+  return specCommand('curve', 'a minimally disruptive curve from a start point, both directions; writes curve.parquet and curve.svg', 'curve',
+    { fields: Object.keys(curveSpecSchema.shape), examples: ['examples/curve-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseCurveSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);

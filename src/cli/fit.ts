@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { fitColumns, paramsOf, runFit } from '../jobs/fit/run.ts';
-import { parseFitSpec } from '../jobs/fit/spec.ts';
+import { fitSpecSchema, parseFitSpec } from '../jobs/fit/spec.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
@@ -16,7 +16,8 @@ const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p
 
 /** The `fit` subcommand. */
 export function fitCommand(): Command {
-  return specCommand('fit', 'gradient descent (Adam) on log-parameters from many random starts at once; writes fit.parquet, prints the best fits', 'fit')
+  return specCommand('fit', 'fit log-parameters from many random starts at once (Adam or Levenberg–Marquardt, optionally after a screen, with a random-search baseline); writes fit.parquet, prints the best fits', 'fit',
+    { fields: Object.keys(fitSpecSchema.shape), examples: ['examples/fit-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
     .option('--best <n>', 'report this many best fits (an integer ≥ 1; default 10)', (v) => parseInteger('--best', v, 1, 1_000_000))
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseFitSpec(await readSpecWithFlags(specPath, flags));

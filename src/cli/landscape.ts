@@ -1,7 +1,7 @@
 /** `ionsweep landscape spec.yaml`: cost and gradient on a 2-D grid; Parquet table and SVG heatmap. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { finiteMinimum, landscapeColumns, parseLandscapeSpec, runLandscape } from '../jobs/landscape.ts';
+import { finiteMinimum, landscapeColumns, landscapeSpecSchema, parseLandscapeSpec, runLandscape } from '../jobs/landscape.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { landscapeSvg } from '../io/plot/landscape-svg.ts';
@@ -13,7 +13,8 @@ type Flags = SpecCommandFlags;
 
 /** The `landscape` subcommand. */
 export function landscapeCommand(): Command {
-  return specCommand('landscape', 'cost and gradient on a 2-D parameter grid, one ensemble run; writes landscape.parquet and landscape.svg', 'landscape')
+  return specCommand('landscape', 'cost and gradient on a 2-D parameter grid, one ensemble run; writes landscape.parquet and landscape.svg', 'landscape',
+    { fields: Object.keys(landscapeSpecSchema.shape), examples: ['examples/landscape-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseLandscapeSpec(await readSpecWithFlags(specPath, flags));
       const total = spec.x.count * spec.y.count;

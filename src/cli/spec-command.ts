@@ -18,9 +18,19 @@ export interface SpecCommandFlags {
   quiet?: boolean;
 }
 
+/** What `--help` says about a command's spec: its fields and the example specs to start from. */
+export interface SpecHelp {
+  /** the spec's top-level fields (its zod schema's keys) */
+  fields: readonly string[];
+  examples: readonly string[];
+  /** the README section that describes the fields */
+  readme: string;
+}
+
 /** A command `name <spec>` with the shared options; add its own options and action. */
-export function specCommand(name: string, description: string, specLabel: string): Command {
+export function specCommand(name: string, description: string, specLabel: string, help: SpecHelp): Command {
   return new Command(name)
+    .addHelpText('after', `\nSpec fields: ${help.fields.join(', ')} (README: ${help.readme}).\nExamples: ${help.examples.join(', ')}`)
     .description(description)
     .argument('<spec>', `${specLabel} spec file (YAML or JSON)`)
     .option('--out <dir>', 'output folder (default: results/<spec name>)', (v) => parseOutPath('--out', v))

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.ts';
 import { checkShardLayout, resolveSweepEngine, runSweepShard, shardRange, type ShardReport } from '../jobs/sweep/run.ts';
-import { checkSweepOutput, parseSweepSpec, resolveSweep, specHash } from '../jobs/sweep/spec.ts';
+import { checkSweepOutput, parseSweepSpec, resolveSweep, specHash, sweepSpecSchema } from '../jobs/sweep/spec.ts';
 import { lockShard } from '../io/shard-lock.ts';
 import { producerDifferences } from '../io/shard-record.ts';
 import { ensureOutDir, shardName, type ShardManifest } from '../io/sweep-store.ts';
@@ -36,7 +36,8 @@ export function classTable(classCounts: Record<string, number>, rows: number, pe
 }
 
 export function sweepCommand(): Command {
-  return specCommand('sweep', 'run a population sweep (one shard of it) from a YAML/JSON spec; rows go to Parquet', 'sweep')
+  return specCommand('sweep', 'run a population sweep (one shard of it) from a YAML/JSON spec; rows go to Parquet', 'sweep',
+    { fields: Object.keys(sweepSpecSchema.shape), examples: ['examples/small.yaml', 'examples/prinz-2003-1pct.yaml', 'examples/prinz-2003.yaml'], readme: 'Sweeps' })
     .option('--shard <i/n>', 'run shard i of n (numbered from 0); or set by SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'number of shards, with JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID', (v) => parseNumber('--shard-count', v))
     .option('--resume', 'continue a shard that was interrupted, keeping the chunks it stored')
@@ -88,7 +89,7 @@ export function sweepCommand(): Command {
       }
       const seconds = manifest.timings.wallMs / 1000;
       await writeStdout([
-        `ionsweep sweep: ${manifest.rows} models (shard ${shard.index + 1} of ${shard.count}, indices ${manifest.range.start}–${manifest.range.end - 1} of ${manifest.total})` +
+        `ionsweep sweep: ${manifest.rows} models (shard ${shard.index}/${shard.count}, numbered from 0 as in its file name, indices ${manifest.range.start}–${manifest.range.end - 1} of ${manifest.total})` +
           ` in ${seconds.toFixed(1)} s on ${manifest.engine} (${manifest.device}): ${(manifest.rows / seconds).toPrecision(3)} models/s`,
         classTable(manifest.classCounts, manifest.rows, manifest.burstPeriodMs),
         `table: ${join(outDir, manifest.table)}`,

@@ -160,8 +160,9 @@ describe('ionsweep simulate: CSV and NPY', () => {
     const columns = [inline.trace.tMs, inline.trace.VMv, inline.trace.CaUM] as number[][];
     for (let s = 0; s < 20; s++) for (let c = 0; c < 3; c++) expect(data[s * 3 + c], `sample ${s}, column ${c}`).toBe(columns[c][s]);
     expect(columns[0]).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
-    // no temporary file is left next to it (the write is atomic: a temporary name, then a rename)
-    expect(readdirSync(scratch)).toEqual(['trace.npy']);
+    // no temporary file is left next to it (the write is atomic: a temporary name, then a rename);
+    // its sidecar names the columns
+    expect(readdirSync(scratch).sort()).toEqual(['trace.npy', 'trace.npy.json']);
   });
 });
 

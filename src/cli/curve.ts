@@ -10,6 +10,7 @@ import { curveSvg } from '../io/plot/curve-svg.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { checkOutDir, writeStdout } from './util.ts';
+import { writeCsv } from '../io/csv.ts';
 
 type Flags = SpecCommandFlags;
 
@@ -17,6 +18,7 @@ type Flags = SpecCommandFlags;
 export function curveCommand(): Command {
   return specCommand('curve', 'a minimally disruptive curve from a start point, both directions; writes curve.parquet and curve.svg', 'curve',
     { fields: Object.keys(curveSpecSchema.shape), examples: ['examples/curve-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
+    .option('--csv', 'also write curve.csv beside curve.parquet, for tools without a Parquet reader')
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseCurveSpec(await readSpecWithFlags(specPath, flags));
       const outDir = flags.out ?? defaultOutDir(specPath);
@@ -33,7 +35,9 @@ export function curveCommand(): Command {
         },
       }).finally(() => progress.stop());
       const table = join(outDir, 'curve.parquet'), plot = join(outDir, 'curve.svg');
-      await writeParquet(table, curveColumns(r));
+      const columns = curveColumns(r);
+      await writeParquet(table, columns);
+      if (flags.csv) await writeCsv(join(outDir, 'curve.csv'), columns);
       await writeFileAtomic(plot, curveSvg(r, { title: `minimally disruptive curve: ${r.problem.terms.map((t) => t.label).join(' + ')}` }));
       const end = (b: (typeof r.branches)[number]) => b.points[b.points.length - 1];
       await writeStdout(JSON.stringify({

@@ -7,6 +7,7 @@ import { writeParquet } from '../io/parquet.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { checkOutDir, parseInteger, writeStdout } from './util.ts';
+import { writeCsv } from '../io/csv.ts';
 
 interface Flags extends SpecCommandFlags {
   best?: number;
@@ -18,6 +19,7 @@ const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p
 export function fitCommand(): Command {
   return specCommand('fit', 'fit log-parameters from many random starts at once (Adam or Levenberg–Marquardt, optionally after a screen, with a random-search baseline); writes fit.parquet, prints the best fits', 'fit',
     { fields: Object.keys(fitSpecSchema.shape), examples: ['examples/fit-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
+    .option('--csv', 'also write fit.csv beside fit.parquet, for tools without a Parquet reader')
     .option('--best <n>', 'report this many best fits (an integer ≥ 1; default 10)', (v) => parseInteger('--best', v, 1, 1_000_000))
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseFitSpec(await readSpecWithFlags(specPath, flags));
@@ -57,7 +59,9 @@ export function fitCommand(): Command {
         searchProgress.stop();
       });
       const table = join(outDir, 'fit.parquet');
-      await writeParquet(table, fitColumns(r));
+      const columns = fitColumns(r);
+      await writeParquet(table, columns);
+      if (flags.csv) await writeCsv(join(outDir, 'fit.csv'), columns);
       const k = flags.best ?? 10;
       const best = [...r.starts].sort((a, b) => a.bestCost - b.bestCost).slice(0, k);
       const stopped: Record<string, number> = {};

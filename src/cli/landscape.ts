@@ -8,6 +8,7 @@ import { landscapeSvg } from '../io/plot/landscape-svg.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { checkOutDir, writeStdout } from './util.ts';
+import { writeCsv } from '../io/csv.ts';
 
 type Flags = SpecCommandFlags;
 
@@ -15,6 +16,7 @@ type Flags = SpecCommandFlags;
 export function landscapeCommand(): Command {
   return specCommand('landscape', 'cost and gradient on a 2-D parameter grid, one ensemble run; writes landscape.parquet and landscape.svg', 'landscape',
     { fields: Object.keys(landscapeSpecSchema.shape), examples: ['examples/landscape-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
+    .option('--csv', 'also write landscape.csv beside landscape.parquet, for tools without a Parquet reader')
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseLandscapeSpec(await readSpecWithFlags(specPath, flags));
       const total = spec.x.count * spec.y.count;
@@ -30,7 +32,9 @@ export function landscapeCommand(): Command {
         },
       }).finally(() => progress.stop());
       const table = join(outDir, 'landscape.parquet'), plot = join(outDir, 'landscape.svg');
-      await writeParquet(table, landscapeColumns(r), { spec: JSON.stringify(spec, (_k, v) => (typeof v === 'object' && v && 'states' in v ? '(model)' : v)) });
+      const columns = landscapeColumns(r);
+      await writeParquet(table, columns, { spec: JSON.stringify(spec, (_k, v) => (typeof v === 'object' && v && 'states' in v ? '(model)' : v)) });
+      if (flags.csv) await writeCsv(join(outDir, 'landscape.csv'), columns);
       await writeFileAtomic(plot, landscapeSvg(r, { title: `${r.problem.terms.map((t) => t.label).join(' + ')}` }));
       // the minimum over finite costs: a diverged point (NaN cost) is never one; null when every point diverged
       const best = finiteMinimum(r.cost);

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { InputError } from '../errors.ts';
-import { mergeSweep, readManifests, verifySweep } from '../io/sweep-merge.ts';
+import { mergeSweep, mergedCsvPath, readManifests, verifySweep } from '../io/sweep-merge.ts';
 import { checkOutFile, writeStdout } from './util.ts';
 import { classTable } from './sweep.ts';
 
@@ -11,12 +11,13 @@ export function mergeCommand(): Command {
     .description('merge the shard tables of a sweep folder into one Parquet table (after verifying them)')
     .argument('<dir>', 'sweep output folder')
     .option('--out <file>', 'merged table (default: <dir>/merged.parquet); never one of the sweep\'s own files')
-    .action(async (dir: string, flags: { out?: string }) => {
+    .option('--csv', 'also write the merged table as CSV beside it (merged.csv), for tools without a Parquet reader')
+    .action(async (dir: string, flags: { out?: string; csv?: boolean }) => {
       const out = flags.out ?? join(dir, 'merged.parquet');
       await checkOutFile('--out', out);
-      const { rows, classCounts } = await mergeSweep(dir, out);
+      const { rows, classCounts } = await mergeSweep(dir, out, { csv: flags.csv });
       const manifests = await readManifests(dir);
-      await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}\n${classTable(classCounts, rows, null)}\n`);
+      await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}${flags.csv ? ` and ${mergedCsvPath(out)}` : ''}\n${classTable(classCounts, rows, null)}\n`);
     });
 }
 

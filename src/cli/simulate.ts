@@ -7,7 +7,7 @@ import type { Model } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { simulationCsv, simulationJson, traceNpy } from '../io/simulation-output.ts';
+import { simulationCsv, simulationJson, traceNpy, traceSidecar } from '../io/simulation-output.ts';
 import { METHODS } from '../compile/program.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
@@ -15,6 +15,7 @@ import { checkOutFile, parseNumber, parseNumberList, parseOutPath, parseThreads,
 import { JSON_OUTPUT_LIMIT_BYTES, JSON_BYTES_PER_VALUE, checkMemory, checkOutput, formatBytes, traceSamplesOf } from '../limits.ts';
 import { checkName } from '../model/names.ts';
 import { PYLORIC_SYNAPSE_PARAMS, pyloric } from '../channels/pyloric.ts';
+import { basename } from 'node:path';
 
 interface SimulateFlags {
   model: string;
@@ -217,7 +218,11 @@ export function simulateCommand(): Command {
         const f32 = result.engine === 'gpu' ? " (the GPU engine computes in f32; --engine cpu computes in f64)" : '';
         throw new InputError(`${bad.path} is ${bad.value}, not a finite number${f32}; refusing to print it as null`);
       }
-      if (flags.out) await writeFileAtomic(flags.out, traceNpy(result));
+      if (flags.out) {
+        await writeFileAtomic(flags.out, traceNpy(result));
+        // the columns' names and units beside the array (a device such as /dev/stdout gets none)
+        if (!flags.out.startsWith('/dev/')) await writeFileAtomic(`${flags.out}.json`, traceSidecar(result, basename(flags.out)));
+      }
       const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(doc, null, 2) + '\n';
       await writeStdout(text);
     });

@@ -16,6 +16,8 @@ export interface SpecCommandFlags {
   gpuMath?: string;
   threads?: number;
   quiet?: boolean;
+  /** landscape, fit, curve: also write the table as CSV */
+  csv?: boolean;
 }
 
 /** What `--help` says about a command's spec: its fields and the example specs to start from. */

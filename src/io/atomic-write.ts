@@ -16,7 +16,8 @@ function systemError(code: string, syscall: string, path: string): Error {
   return Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
 }
 
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+/** `data` may be produced piece by piece (an async iterable of text), for files too large for one string. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string | AsyncIterable<string>): Promise<void> {
   const target = await stat(path).catch(() => undefined);
   if (target?.isDirectory()) throw systemError('EISDIR', 'open', path);
   if (target && !target.isFile()) {

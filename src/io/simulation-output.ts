@@ -68,6 +68,20 @@ export function simulationCsv(r: SimulationResult): string {
   return `${cells.map(([k]) => k).join(',')}\n${cells.map(([, v]) => csvCell(v)).join(',')}\n`;
 }
 
+/**
+ * The JSON sidecar of a trace's NPY file (written as <file>.json): its columns' names and units, so
+ * a reader need not know the order.
+ */
+export function traceSidecar(r: SimulationResult, npyFile: string): string {
+  if (!r.trace) throw new InputError('no trace to describe: add --trace-every-ms');
+  const names = Object.keys(r.trace.series);
+  return JSON.stringify({
+    npy: npyFile, shape: [r.trace.timesMs.length, 1 + names.length], dtype: 'float64',
+    columns: ['tMs', ...names], units: ['ms', ...names.map((n) => r.trace!.units[n] ?? '')],
+    model: r.model, dtMs: r.dtMs, durationMs: r.durationMs, discardMs: r.discardMs,
+  }, null, 2) + '\n';
+}
+
 /** The trace as an NPY array of shape (samples, 1 + quantities): columns tMs, then each traced quantity. */
 export function traceNpy(r: SimulationResult): Uint8Array {
   if (!r.trace) throw new InputError('no trace to write: add --trace-every-ms');

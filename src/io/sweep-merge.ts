@@ -14,6 +14,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 import { concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
 import { readManifest, type ShardManifest } from './shard-manifest.ts';
 import { shardName, traceName } from './sweep-store.ts';
+import { writeCsv } from './csv.ts';
 
 const MANIFEST = /^shard-\d+-of-\d+\.json$/;
 
@@ -161,6 +162,8 @@ export async function verifySweep(dir: string): Promise<VerifyReport> {
 
 /** The merged manifest's path beside the merged table: merged.parquet → merged.json. */
 export const mergedManifestPath = (outPath: string) => `${outPath.replace(/\.parquet$/, '')}.json`;
+/** The CSV copy of a merged table (merge --csv), beside it. */
+export const mergedCsvPath = (outPath: string) => `${outPath.replace(/\.parquet$/, '')}.csv`;
 
 /** The file's (device, inode), to catch the same file under another name (a link); undefined when absent. */
 async function identityOf(path: string): Promise<string | undefined> {
@@ -173,7 +176,7 @@ async function identityOf(path: string): Promise<string | undefined> {
  * by any name or link), take a shard file's name in the sweep folder, or overwrite a file that is
  * not an earlier merge's output; an output that is a folder is an environment error.
  */
-async function checkMergeOutputs(dir: string, manifests: ShardManifest[], outPath: string): Promise<void> {
+async function checkMergeOutputs(dir: string, manifests: ShardManifest[], outPath: string, csv: boolean): Promise<void> {
   const inputs: string[] = [];
   for (const m of manifests) {
     inputs.push(join(dir, `${shardName(m.shard)}.json`), join(dir, m.table));
@@ -182,7 +185,9 @@ async function checkMergeOutputs(dir: string, manifests: ShardManifest[], outPat
   }
   const inputPaths = new Set(inputs.map((p) => resolve(p)));
   const inputIds = new Set((await Promise.all(inputs.map(identityOf))).filter((x) => x !== undefined));
-  for (const [path, what] of [[outPath, 'merged table'], [mergedManifestPath(outPath), 'merged manifest']] as const) {
+  const outputs: [string, string][] = [[outPath, 'merged table'], [mergedManifestPath(outPath), 'merged manifest']];
+  if (csv) outputs.push([mergedCsvPath(outPath), 'merged CSV']);
+  for (const [path, what] of outputs) {
     const id = await identityOf(path);
     if (inputPaths.has(resolve(path)) || (id && inputIds.has(id))) {
       throw new InputError(`merge --out ${outPath}: the ${what} ${path} would overwrite an input of the merge (a shard's table, manifest or trace); choose another --out`);
@@ -203,6 +208,8 @@ async function isMergeOutput(path: string): Promise<boolean> {
   try {
     const bytes = await readFile(path);
     if (path.endsWith('.json')) return Array.isArray(JSON.parse(new TextDecoder().decode(bytes)).mergedFrom);
+    // a CSV copy is an earlier merge's when the manifest beside it is
+    if (path.endsWith('.csv')) return await isMergeOutput(path.replace(/\.csv$/, '.json'));
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     return (meta.key_value_metadata ?? []).some((kv) => kv.key === 'ionsweep_shard' && kv.value === 'merged');
   } catch {
@@ -214,11 +221,11 @@ async function isMergeOutput(path: string): Promise<boolean> {
  * Merges a verified sweep's shard tables into one table (index order) and writes its manifest, with
  * class counts and burst periods counted from the merged rows.
  */
-export async function mergeSweep(dir: string, outPath: string): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
+export async function mergeSweep(dir: string, outPath: string, options: { csv?: boolean } = {}): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
   const report = await verifySweep(dir);
   if (!report.ok) throw new InputError(`cannot merge ${dir}: ${report.problems.join('; ')}`);
   const manifests = (await readManifests(dir)).sort((a, b) => a.range.start - b.range.start);
-  await checkMergeOutputs(dir, manifests, outPath);
+  await checkMergeOutputs(dir, manifests, outPath, Boolean(options.csv));
   const tables: Table[] = [];
   for (const m of manifests) tables.push(await readParquet(join(dir, m.table)));
   const [first] = manifests;
@@ -226,6 +233,7 @@ export async function mergeSweep(dir: string, outPath: string): Promise<{ rows: 
   const summary = summarise(columns, 0);
   try {
     await writeParquet(outPath, columns, { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
+    if (options.csv) await writeCsv(mergedCsvPath(outPath), columns);
     await writeFileAtomic(mergedManifestPath(outPath), JSON.stringify({
       version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows: report.rows,
       mergedFrom: manifests.map((m) => m.table), engine: first.engine, device: [...new Set(manifests.map((m) => m.device))].join('; '),

@@ -70,7 +70,8 @@ export interface SimulationResult {
   observables: Record<string, number | null>;
   /** { meanVMv: { gNa: d meanVMv / d gNa, 'log:gCaS': ... } } */
   tangents: Record<string, Record<string, number>>;
-  trace?: { timesMs: Float64Array; series: Record<string, Float64Array> };
+  /** traced quantities by column name (e.g. VMv, LP_CaUM), with their units */
+  trace?: { timesMs: Float64Array; series: Record<string, Float64Array>; units: Record<string, string> };
   /**
    * ok, or diverged: a state left the finite range (NaN, ±Inf or beyond 1e9; engine/ensemble.ts,
    * DivergenceResult), and the observables and tangents are NaN: not results
@@ -146,6 +147,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
     trace = {
       timesMs: traces.timesMs,
       series: Object.fromEntries(r.observed.map((o) => [observableKey('', o.name, o.unit), traces.series(0, o.name)])),
+      units: Object.fromEntries(r.observed.map((o) => [observableKey('', o.name, o.unit), o.unit])),
     };
   }
   return {

@@ -7,7 +7,7 @@ import type { Model } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { simulationCsv, simulationJson, traceNpy, traceSidecar } from '../io/simulation-output.ts';
+import { simulationCsv, simulationJson, traceNpy, traceSidecar, untrustedTangentsNote } from '../io/simulation-output.ts';
 import { METHODS } from '../compile/program.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
 import { GPU_MATH } from '../compile/emit-wgsl.ts';
@@ -16,6 +16,7 @@ import { JSON_OUTPUT_LIMIT_BYTES, JSON_BYTES_PER_VALUE, checkMemory, checkOutput
 import { checkName } from '../model/names.ts';
 import { PYLORIC_SYNAPSE_PARAMS, pyloric } from '../channels/pyloric.ts';
 import { basename } from 'node:path';
+import process from 'node:process';
 
 interface SimulateFlags {
   model: string;
@@ -39,6 +40,7 @@ interface SimulateFlags {
   cells?: string;
   synapsesNs?: string;
   modelFile?: string;
+  conditioning?: boolean;
 }
 
 function parseInit(text: string): string {
@@ -172,6 +174,7 @@ export function simulateCommand(): Command {
     .option('--out <file.npy>', 'write the trace to this NPY file instead of inline', (v) => parseOutPath('--out', v))
     .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
     .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)
+    .option('--no-conditioning', 'with --tangents: skip measuring how far each tangent can be trusted (two extra f64 runs)')
     .action(async (flags: SimulateFlags, command: Command) => {
       const model = await modelOf(flags, command.getOptionValueSource('model') === 'cli');
       const spec: SimulateSpec = {
@@ -191,6 +194,7 @@ export function simulateCommand(): Command {
         initVMv: flags.initVMv,
         spikeThresholdMv: flags.spikeThresholdMv,
         threads: flags.threads,
+        conditioning: flags.conditioning !== false,
       };
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
       checkSimulateSize(flags, model);
@@ -223,6 +227,8 @@ export function simulateCommand(): Command {
         // the columns' names and units beside the array (a device such as /dev/stdout gets none)
         if (!flags.out.startsWith('/dev/')) await writeFileAtomic(`${flags.out}.json`, traceSidecar(result, basename(flags.out)));
       }
+      const note = untrustedTangentsNote(result);
+      if (note) process.stderr.write(`ionsweep: note: ${note}\n`);
       const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(doc, null, 2) + '\n';
       await writeStdout(text);
     });

@@ -9,9 +9,10 @@ import { encodeNpy } from './npy.ts';
  * (`network`), instead of the single neuron's top-level fields.
  */
 export function simulationJson(r: SimulationResult, traceFile?: string): Record<string, unknown> {
-  const perRun = r.cells
-    ? { cells: r.cells, network: r.network }
-    : { spikeCount: r.spikeCount, spikeTimesMs: r.spikeTimesMs, ...r.observables, tangents: r.tangents };
+  const perRun = {
+    ...(r.cells ? { cells: r.cells, network: r.network } : { spikeCount: r.spikeCount, spikeTimesMs: r.spikeTimesMs, ...r.observables, tangents: r.tangents }),
+    ...(r.tangentConditioning ? { tangentConditioning: r.tangentConditioning } : {}),
+  };
   const doc: Record<string, unknown> = {
     model: r.model,
     method: r.method,
@@ -80,6 +81,18 @@ export function traceSidecar(r: SimulationResult, npyFile: string): string {
     columns: ['tMs', ...names], units: ['ms', ...names.map((n) => r.trace!.units[n] ?? '')],
     model: r.model, dtMs: r.dtMs, durationMs: r.durationMs, discardMs: r.discardMs,
   }, null, 2) + '\n';
+}
+
+/**
+ * One line naming the tangents that f32-level rounding moves by more than the tolerance, or null when
+ * every tangent can be trusted (or none was measured).
+ */
+export function untrustedTangentsNote(r: SimulationResult): string | null {
+  if (!r.tangentConditioning) return null;
+  const bad = Object.entries(r.tangentConditioning).flatMap(([obs, lanes]) => Object.entries(lanes).filter(([, c]) => !c.trusted).map(([lane, c]) => `d ${obs}/d ${lane} (±${c.relative !== null ? `${(100 * c.relative).toPrecision(2)} %` : c.spread.toPrecision(2)})`));
+  if (!bad.length) return null;
+  const total = Object.values(r.tangentConditioning).reduce((n, lanes) => n + Object.keys(lanes).length, 0);
+  return `${bad.length} of ${total} tangents are ill conditioned (rounding at f32's size moves them by more than 1 %): ${bad.join(', ')}; see README, "Gradients you can trust" (tapered means, shorter windows)`;
 }
 
 /** The trace as an NPY array of shape (samples, 1 + quantities): columns tMs, then each traced quantity. */

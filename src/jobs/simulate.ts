@@ -16,6 +16,7 @@ import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, model
 import { networkCells } from '../model/network.ts';
 import { networkResults, type NetworkResult } from './network-results.ts';
 import { isolatedMs, isolatedStart } from './isolated-start.ts';
+import { tangentConditioning, type Conditioning } from '../analysis/conditioning.ts';
 
 const stepSchema = z.object({
   startMs: nonNegative('ms'),
@@ -44,6 +45,8 @@ export const simulateSpecSchema = z.object({
   }).optional(),
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
+  /** with tangents: measure how far each can be trusted (two probed f64 runs; analysis/conditioning.ts) */
+  conditioning: z.boolean({ error: 'must be true or false' }).default(true),
   threads: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).optional(),
 });
 
@@ -81,6 +84,11 @@ export interface SimulationResult {
    * networks (models with more than one cell): per-cell spike times, observables, tangents and
    * activity class, and the network's class, period and features (jobs/network-results.ts)
    */
+  /**
+   * with tangents (and conditioning on): each mean tangent's spread under f32-level perturbations and
+   * whether it can be trusted (analysis/conditioning.ts)
+   */
+  tangentConditioning?: Conditioning;
   cells?: NetworkResult['cells'];
   network?: NetworkResult['network'];
   /** when diverged: which state, when (ms), its value then, and all that as one phrase */
@@ -114,8 +122,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
   const accumulatedSteps = Math.round((spec.durationMs - spec.discardMs) / spec.dtMs);
   const cellNames = networkCells(model);
   const isNetwork = model.spikeSources.length > 1 && cellNames.length > 1;
-  const run = await runEnsemble(
-    {
+  const ensembleSpec = {
       program, N: 1, durationMs: spec.durationMs, discardMs: spec.discardMs,
       spikeCapacity: Math.max(1, Math.ceil(accumulatedSteps / 2) + 1),
       spikeThresholdMv: spec.spikeThresholdMv,
@@ -123,10 +130,12 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
       ...(isNetwork ? { maximaCapacity: Math.min(65_536, Math.ceil(accumulatedSteps / 2) + 1) } : {}),
       traceEveryMs: spec.traceEveryMs,
       traceInstances: spec.traceEveryMs !== undefined ? [0] : undefined,
-    },
-    { engine: spec.engine as EngineChoice, threads: spec.threads, gpuMath: spec.gpuMath, singleInstance: true },
-  );
+  };
+  const run = await runEnsemble(ensembleSpec, { engine: spec.engine as EngineChoice, threads: spec.threads, gpuMath: spec.gpuMath, singleInstance: true });
   const r = run.result;
+  const conditioning = spec.conditioning && r.lanes.length && r.divergence.state[0] < 0
+    ? await tangentConditioning({ ...ensembleSpec, traceEveryMs: undefined, traceInstances: undefined }, r.engine === 'cpu' ? r : undefined)
+    : undefined;
 
   const observables: Record<string, number | null> = {};
   const tangents: Record<string, Record<string, number>> = {};
@@ -175,6 +184,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
         description: describeDivergence(r.divergence, 0)!,
       }
       : undefined,
+    ...(conditioning ? { tangentConditioning: conditioning } : {}),
     ...(isNetwork && r.divergence.state[0] < 0 ? networkResults(r, cellNames) : {}),
     wallMs: r.wallMs,
   };

@@ -243,3 +243,22 @@ describe('the README network example', () => {
     expect(r.cells.C.tangents.meanVMv.gSynAtoB).toBeGreaterThan(0); // more excitation onto B raises C's mean potential
   });
 });
+
+describe('a network is an ordinary model for the cost jobs', () => {
+  it('a landscape over a synapse strength and a cell conductance of the pyloric network, with gradients that match its own grid', async () => {
+    const { runLandscape } = await import('../src/jobs/landscape.ts');
+    const r = await runLandscape({
+      model: 'pyloric', engine: 'cpu', dtMs: 0.05, durationMs: 150,
+      cost: [{ mean: 'LP.V', target: -50, scale: 1 }],
+      x: { parameter: 'gSynABtoLP', from: 10, to: 10.002, count: 3 },
+      y: { parameter: 'LP.gCaS', from: 4, to: 4.002, count: 3 },
+    });
+    expect(r.cost.length).toBe(9);
+    // the centre point's gradient against central differences of the grid's own costs (a step of
+    // 1e-3 on a smooth 150 ms window: agreement to 1e-4 relative)
+    const c = 4, nx = 3;
+    const dx = (r.cost[c + 1] - r.cost[c - 1]) / (2 * 0.001), dy = (r.cost[c + nx] - r.cost[c - nx]) / (2 * 0.001);
+    expect(Math.abs(r.gradient[0][c] - dx) / Math.abs(dx)).toBeLessThan(1e-4);
+    expect(Math.abs(r.gradient[1][c] - dy) / Math.abs(dy)).toBeLessThan(1e-4);
+  });
+});

@@ -41,6 +41,34 @@ interface SimulateFlags {
   synapsesNs?: string;
   modelFile?: string;
   conditioning?: boolean;
+  currentNa?: number;
+  stepNa?: string[];
+  pulseTrainUaPerCm2?: string[];
+  record?: string;
+}
+
+/** The most pulses a train may expand to: each is a term of the stimulus evaluated at every step. */
+const MAX_PULSES = 1000;
+
+/** startMs,stopMs,periodMs,widthMs,amp → the train's pulses as steps [start + k·period, + width). */
+export function parsePulseTrain(text: string) {
+  const [startMs, stopMs, periodMs, widthMs, amp] = parseNumberList('--pulse-train-ua-per-cm2', text, 5, 'startMs,stopMs,periodMs,widthMs,amp');
+  if (!(stopMs > startMs) || !(periodMs > 0) || !(widthMs > 0) || widthMs > periodMs) {
+    throw new InputError(`--pulse-train-ua-per-cm2 ${text}: needs stopMs > startMs and 0 < widthMs ≤ periodMs`);
+  }
+  const count = Math.ceil((stopMs - startMs) / periodMs);
+  if (count > MAX_PULSES) throw new InputError(`--pulse-train-ua-per-cm2 ${text}: ${count} pulses, more than ${MAX_PULSES} (each is a term of the stimulus at every step); shorten the train or lengthen the period`);
+  return Array.from({ length: count }, (_, k) => ({ startMs: startMs + k * periodMs, stopMs: Math.min(stopMs, startMs + k * periodMs + widthMs), ampUAPerCm2: amp }));
+}
+
+/**
+ * Absolute currents (nA) as the densities the models take (µA/cm²): divided by the membrane area
+ * (areaCm2, after --set) and by 1000 (nA → µA). A network has one area per cell: refused there.
+ */
+function nanoampsToDensity(model: Model, values: Record<string, number>, flag: string): (nA: number) => number {
+  if (!Object.hasOwn(model.params, 'areaCm2')) throw new InputError(`${flag}: model ${model.name} has no single membrane area (a network?); give each cell's current as --set CELL.IExtUAPerCm2=...`);
+  const area = values.areaCm2 ?? model.params.areaCm2.value;
+  return (nA) => (1e-3 * nA) / area;
 }
 
 function parseInit(text: string): string {
@@ -174,6 +202,10 @@ export function simulateCommand(): Command {
     .option('--out <file.npy>', 'write the trace to this NPY file instead of inline', (v) => parseOutPath('--out', v))
     .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
     .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)
+    .option('--current-na <I>', 'constant injected current (nA), converted with the membrane area', num('--current-na'))
+    .option('--step-na <startMs,stopMs,amp>', 'a current step (nA) added on [start, stop) (repeatable)', collect)
+    .option('--pulse-train-ua-per-cm2 <startMs,stopMs,periodMs,widthMs,amp>', 'current pulses of width widthMs every periodMs on [start, stop) (repeatable)', collect)
+    .option('--record <q1,q2,...>', 'more quantities in the trace: states (Na.m), channel currents (INa, µA/cm² outward) (needs --trace-every-ms)')
     .option('--no-conditioning', 'with --tangents: skip measuring how far each tangent can be trusted (two extra f64 runs)')
     .action(async (flags: SimulateFlags, command: Command) => {
       const model = await modelOf(flags, command.getOptionValueSource('model') === 'cli');
@@ -185,7 +217,8 @@ export function simulateCommand(): Command {
         method: flags.method as SimulateSpec['method'],
         discardMs: flags.discardMs,
         currentUAPerCm2: flags.currentUaPerCm2,
-        steps: (flags.stepUaPerCm2 ?? []).map(parseStep),
+        steps: [...(flags.stepUaPerCm2 ?? []).map(parseStep), ...(flags.pulseTrainUaPerCm2 ?? []).flatMap(parsePulseTrain)],
+        record: (flags.record ?? '').split(',').map((s) => s.trim()).filter(Boolean),
         tangents: (flags.tangents ?? '').split(',').map((s) => s.trim()).filter(Boolean),
         traceEveryMs: flags.traceEveryMs,
         engine: flags.engine as SimulateSpec['engine'],
@@ -196,6 +229,18 @@ export function simulateCommand(): Command {
         threads: flags.threads,
         conditioning: flags.conditioning !== false,
       };
+      if (flags.currentNa !== undefined || flags.stepNa?.length) {
+        const set = spec.set as Record<string, number>;
+        const toDensity = nanoampsToDensity(model, set, flags.currentNa !== undefined ? '--current-na' : '--step-na');
+        if (flags.currentNa !== undefined) {
+          if (flags.currentUaPerCm2 !== undefined) throw new InputError('--current-na and --current-ua-per-cm2 give the same current: use one');
+          spec.currentUAPerCm2 = toDensity(flags.currentNa);
+        }
+        for (const text of flags.stepNa ?? []) {
+          const [startMs, stopMs, amp] = parseNumberList('--step-na', text, 3, 'startMs,stopMs,amp');
+          (spec.steps as { startMs: number; stopMs: number; ampUAPerCm2: number }[]).push({ startMs, stopMs, ampUAPerCm2: toDensity(amp) });
+        }
+      }
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
       checkSimulateSize(flags, model);
       if (flags.out) await checkOutFile('--out', flags.out);

@@ -17,6 +17,9 @@ import { networkCells } from '../model/network.ts';
 import { networkResults, type NetworkResult } from './network-results.ts';
 import { isolatedMs, isolatedStart } from './isolated-start.ts';
 import { tangentConditioning, type Conditioning } from '../analysis/conditioning.ts';
+import * as E from '../model/expr.ts';
+import { withObserved, type ObservedInput } from '../model/observe.ts';
+import type { Model } from '../model/model.ts';
 
 const stepSchema = z.object({
   startMs: nonNegative('ms'),
@@ -45,6 +48,11 @@ export const simulateSpecSchema = z.object({
   }).optional(),
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
+  /**
+   * more quantities in the trace: states (Na.m, V, LP.Ca), channel currents (INa, LP.IKd; µA/cm²,
+   * outward positive) or observed quantities; needs traceEveryMs
+   */
+  record: z.array(z.string()).default([]),
   /** with tangents: measure how far each can be trusted (two probed f64 runs; analysis/conditioning.ts) */
   conditioning: z.boolean({ error: 'must be true or false' }).default(true),
   threads: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).optional(),
@@ -96,12 +104,39 @@ export interface SimulationResult {
   wallMs: number;
 }
 
+/**
+ * The model with the quantities `record` names added to what it observes (so the trace carries them):
+ * a state, a channel current (Model.currents) or an observed quantity (already traced). Observed
+ * names cannot hold dots, so `Na.m` is traced as `Na_m`.
+ */
+function withRecorded(model: Model, record: readonly string[], traced: boolean): Model {
+  if (!record.length) return model;
+  if (!traced) throw new InputError('record: recorded quantities go into the trace: add traceEveryMs');
+  const seen = new Set<string>();
+  const extra: ObservedInput[] = [];
+  for (const name of record) {
+    if (seen.has(name)) throw new InputError(`record: ${name} is listed twice`);
+    seen.add(name);
+    if (model.observed.some((o) => o.name === name)) continue;
+    const state = model.states.find((s) => s.name === name);
+    const current = model.currents?.find((c) => c.name === name);
+    if (!state && !current) {
+      const known = [...model.states.map((s) => s.name), ...(model.currents ?? []).map((c) => c.name)];
+      throw new InputError(`record: unknown quantity '${name}' of model ${model.name}; states and currents: ${known.join(', ')}`);
+    }
+    extra.push(state
+      ? { name: name.replace(/\./g, '_'), expr: E.state(name), unit: state.unit, kind: 'other' }
+      : { name: name.replace(/\./g, '_'), expr: current!.expr, unit: 'µA/cm²', kind: 'other' });
+  }
+  return extra.length ? withObserved(model, extra) : model;
+}
+
 /** Runs one simulation. Throws an Error with a one-line message for any invalid input. */
 export async function simulate(input: SimulateSpec, fieldName?: (path: string) => string): Promise<SimulationResult> {
   const parsed = simulateSpecSchema.safeParse(input);
   if (!parsed.success) throw new InputError(describeIssue(parsed.error, fieldName));
   const spec = parsed.data;
-  const model = resolveModel(spec.model);
+  const model = withRecorded(resolveModel(spec.model), spec.record, spec.traceEveryMs !== undefined);
 
   const values: Record<string, number> = { ...spec.set };
   if (spec.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = spec.currentUAPerCm2;

@@ -69,6 +69,11 @@ export interface Model {
   params: Record<string, ParamDef>;
   observed: ObservedDef[];
   spikeSources: SpikeSource[];
+  /**
+   * membrane currents a run may record (`--record INa`): each channel's I = g·Πxᵖ·(V − E) in µA/cm²,
+   * outward positive, as expressions of states and parameters (optional: a model may name none)
+   */
+  currents?: { name: string; expr: Expr }[];
   /** which initial condition a run uses unless told otherwise */
   defaultInit: InitKind;
 }

@@ -104,6 +104,7 @@ export function prefixModel(model: Model, prefix: string): Model {
     params,
     observed: model.observed.map((o) => ({ ...o, name: rename(o.name), expr: one(o.expr) })),
     spikeSources: model.spikeSources.map((s) => ({ ...s, name: rename(s.name), expr: one(s.expr) })),
+    ...(model.currents ? { currents: model.currents.map((c) => ({ name: rename(c.name), expr: one(c.expr) })) } : {}),
     defaultInit: model.defaultInit,
   };
 }
@@ -123,6 +124,7 @@ export function buildNetwork(def: NetworkDef): Model {
   const states: StateDef[] = [];
   const observed: Model['observed'] = [];
   const spikeSources: Model['spikeSources'] = [];
+  const currents: NonNullable<Model['currents']> = [];
   const inits = new Set<InitKind>();
   for (const cell of cellNames) {
     checkPlainName('cell', cell);
@@ -133,6 +135,7 @@ export function buildNetwork(def: NetworkDef): Model {
     states.push(...model.states);
     observed.push(...model.observed);
     spikeSources.push(...model.spikeSources);
+    currents.push(...(model.currents ?? []));
     inits.add(model.defaultInit);
   }
   if (!def.defaultInit && inits.size > 1) throw new InputError(`network ${def.name}: its cells start differently (${[...inits].join(', ')}); give defaultInit`);
@@ -216,6 +219,7 @@ export function buildNetwork(def: NetworkDef): Model {
     params,
     observed,
     spikeSources,
+    currents,
     defaultInit: def.defaultInit ?? [...inits][0],
   };
   return validateModel(model);

@@ -227,6 +227,7 @@ export function buildNeuron(def: NeuronDef): Model {
   let conductanceSum: Expr = E.ZERO; // G = Σ g (mS/cm²)
   let membraneCurrent: Expr = E.ZERO; // Σ g·(E − V) (µA/cm²), written per channel so f32 never subtracts Σg·E − G·V
   let calciumCurrent: Expr = E.ZERO; // I_Ca (µA/cm²), frozen at the previous V and [Ca]
+  const currents: { name: string; expr: Expr }[] = [];
 
   // E_Ca = (RT/2F) ln([Ca]out/[Ca]) in mV; at 283 K (celsius 9.85) RT/2F = 12.1936 mV (docs/models.md §3)
   const rtOver2FMv = E.mul((GAS_CONSTANT_J_PER_MOL_K * 1000) / (2 * FARADAY_C_PER_MOL), E.add(E.param('celsius'), 273.15));
@@ -251,6 +252,7 @@ export function buildNeuron(def: NeuronDef): Model {
     if (!reversal) throw new InputError(`channel ${ch.name} uses the calcium Nernst potential, but neuron ${def.name} has no calcium pool`);
     conductanceSum = E.add(conductanceSum, g);
     membraneCurrent = E.add(membraneCurrent, E.mul(g, E.sub(reversal, V)));
+    currents.push({ name: `I${ch.name}`, expr: E.mul(g, E.sub(V, reversal)) });
     if (ch.carriesCalcium) {
       if (!hasCa) throw new InputError(`channel ${ch.name} carries calcium, but neuron ${def.name} has no calcium pool`);
       calciumCurrent = E.add(calciumCurrent, E.mul(g, E.sub(V, reversal)));
@@ -290,6 +292,7 @@ export function buildNeuron(def: NeuronDef): Model {
       ...(hasCa ? [{ name: 'Ca', expr: Ca, unit: 'µM', kind: 'calcium' as const }] : []),
     ],
     spikeSources: [{ name: 'V', expr: V }],
+    currents,
     defaultInit: def.defaultInit ?? 'steady',
   };
 }

@@ -88,6 +88,15 @@ export function validateModel(value: unknown): Model {
       roots.push({ where: `${kind} ${o.name}`, expr: o.expr });
     });
   }
+  if (model.currents !== undefined) {
+    if (!Array.isArray(model.currents)) fail('currents must be a list');
+    model.currents.forEach((c, k) => {
+      if (!isObject(c)) fail(`currents[${k}] must be a definition`);
+      const problem = nameProblem('current', c.name);
+      if (problem) fail(`currents[${k}]: ${problem}`);
+      roots.push({ where: `current ${c.name}`, expr: c.expr });
+    });
+  }
   model.observed.forEach((o) => {
     if (!['voltage', 'calcium', 'other'].includes(o.kind)) fail(`observed ${o.name}: kind must be voltage, calcium or other`);
     if (typeof o.unit !== 'string' || o.unit.length > TEXT_FIELD_MAX) fail(`observed ${o.name}: unit must be text`);

@@ -17,6 +17,8 @@ import { checkName } from '../model/names.ts';
 import { PYLORIC_SYNAPSE_PARAMS, pyloric } from '../channels/pyloric.ts';
 import { basename } from 'node:path';
 import process from 'node:process';
+import { importNeuroML } from '../io/neuroml/import.ts';
+import { buildNeuron } from '../model/neuron.ts';
 
 interface SimulateFlags {
   model: string;
@@ -45,6 +47,8 @@ interface SimulateFlags {
   stepNa?: string[];
   pulseTrainUaPerCm2?: string[];
   record?: string;
+  neuroml?: string;
+  cell?: string;
 }
 
 /** The most pulses a train may expand to: each is a term of the stimulus evaluated at every step. */
@@ -78,6 +82,17 @@ function parseInit(text: string): string {
 
 /** The model a run asks for: a library name, or the pyloric network with --cells and --synapses-ns. */
 async function modelOf(flags: SimulateFlags, modelGiven: boolean): Promise<Model> {
+  if (flags.neuroml !== undefined) {
+    if (modelGiven || flags.modelFile !== undefined) throw new InputError('--neuroml gives the model: leave out --model and --model-file');
+    const { cells } = await importNeuroML([flags.neuroml]);
+    const ids = [...cells.keys()];
+    if (!ids.length) throw new InputError(`--neuroml ${flags.neuroml}: the file defines no <cell>`);
+    const id = flags.cell ?? (ids.length === 1 ? ids[0] : undefined);
+    if (id === undefined) throw new InputError(`--neuroml ${flags.neuroml}: it defines ${ids.length} cells (${ids.join(', ')}); choose one with --cell`);
+    const def = cells.get(id);
+    if (!def) throw new InputError(`--cell ${id}: not a cell of ${flags.neuroml}; cells: ${ids.join(', ')}`);
+    return buildNeuron(def);
+  }
   if (flags.modelFile !== undefined) {
     if (modelGiven || flags.cells !== undefined || flags.synapsesNs !== undefined) throw new InputError('--model-file gives the whole model: leave out --model, --cells and --synapses-ns');
     return resolveModel(await readModelFile(flags.modelFile) as ModelDefinition, `${flags.modelFile}: `);
@@ -182,6 +197,8 @@ export function simulateCommand(): Command {
   return new Command('simulate')
     .description('simulate one neuron and print its spike times, observables and gradients')
     .addOption(new Option('--model <name>', 'library model (pyloric: the three-cell network)').choices(MODEL_NAMES).default('prinz'))
+    .option('--neuroml <file.nml>', 'a NeuroML2 file with a single-compartment cell (HH-type channels; see README: NeuroML)')
+    .option('--cell <id>', 'with --neuroml: which <cell> of the file (when it has several)')
     .option('--model-file <file>', 'a model file (YAML/JSON): a neuron from channels, or a network of cells and synapses (README: Model files)')
     .option('--cells <ABPD,LP,PY>', 'pyloric: the Table 2 cells, e.g. ABPD2,LP4,PY1 (default)')
     .option('--synapses-ns <g1,...,g7>', `pyloric: synapse strengths in nS, ${PYLORIC_SYNAPSE_PARAMS.join(',')} (default 30,30,10,3,30,1,30)`)

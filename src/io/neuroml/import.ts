@@ -1,0 +1,262 @@
+/**
+ * NeuroML2 import, first part: HH-type ion channels and single-compartment cells become ionsweep
+ * channel and neuron definitions (built by buildNeuron like any other), read with fast-xml-parser.
+ *
+ * Supported: `ionChannelHH`, `ionChannel` (type ionChannelHH or none), `ionChannelPassive`; gates
+ * `gateHHrates`, `gateHHtauInf`, `gateHHratesInf`, `gateHHratesTau`, `gateHHratesTauInf`, as specific
+ * tags or `<gate type=…>`; rates, variables and time courses `HHExpRate`, `HHSigmoidRate`,
+ * `HHExpLinearRate`, `HHExpVariable`, `HHSigmoidVariable`, `HHExpLinearVariable`, `fixedTimeCourse`;
+ * `q10Fixed` and `q10ExpTemp` (the temperature is the neuron's `celsius` parameter); `channelDensity`,
+ * `specificCapacitance`, `initMembPotential`; a one-segment morphology (a sphere when its ends
+ * coincide, else a cylinder) for the area; `<include href>` relative to the including file. Units come
+ * from NeuroML's own table (units.ts). Anything else (custom LEMS ComponentTypes, instantaneous
+ * gates, calcium pools, more than one segment) is refused naming the element, its line and why.
+ *
+ * NeuroML's channelDensity current is gDensity·fopen·(erev − v), inward positive; ionsweep writes the
+ * same current as g·Πxᵖ·(V − E) outward, so the two agree term for term.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { InputError } from '../../errors.ts';
+import type { ParamDef } from '../../model/model.ts';
+import type { ChannelDef, GateDef, NeuronDef } from '../../model/neuron.ts';
+import { quantity } from './units.ts';
+
+type Element = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+export interface NeuroMLImport {
+  /** channels by NeuroML id, with their gates (conductance and reversal filled in per cell) */
+  channels: Map<string, NeuroMLChannel>;
+  /** cells by NeuroML id, as neuron definitions ready for buildNeuron */
+  cells: Map<string, NeuronDef>;
+}
+
+export interface NeuroMLChannel {
+  id: string;
+  gates: GateDef[];
+  file: string;
+}
+
+const GATE_TAGS = ['gateHHrates', 'gateHHtauInf', 'gateHHratesInf', 'gateHHratesTau', 'gateHHratesTauInf'] as const;
+const IGNORED = new Set(['notes', 'annotation', 'property', '#comment', '#text']);
+
+/** Where an element is, for messages: the file and the line of its opening tag (by tag and id). */
+function locate(text: string, file: string, tag: string, id?: string): string {
+  const pattern = new RegExp(`<${tag}\\b[^>]*${id ? `\\bid\\s*=\\s*["']${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']` : ''}`);
+  const m = pattern.exec(text);
+  const line = m ? text.slice(0, m.index).split('\n').length : undefined;
+  return `${file}${line ? `:${line}` : ''} <${tag}${id ? ` id="${id}"` : ''}>`;
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', preserveOrder: true, allowBooleanAttributes: true, parseAttributeValue: false, trimValues: true });
+
+/** The tag name of a preserveOrder node. */
+const tagOf = (node: Element) => Object.keys(node).find((k) => k !== ':@')!;
+const childrenOf = (node: Element) => (node[tagOf(node)] as Element[]) ?? [];
+const attrs = (node: Element) => node[':@'] ?? {};
+
+/** A rate, variable or time course element as an expression of V (mV) in ms⁻¹, 1 or ms. */
+function kinetic(node: Element, role: 'rate' | 'variable' | 'time', where: string): string {
+  const a = attrs(node);
+  const type = a.type;
+  const mid = () => quantity(a.midpoint, 'voltage', `${where} midpoint`);
+  const scale = () => quantity(a.scale, 'voltage', `${where} scale`);
+  const amount = () => (role === 'rate' ? quantity(a.rate, 'per_time', `${where} rate`) : Number(a.rate));
+  if (role === 'variable' && a.rate !== undefined && !Number.isFinite(Number(a.rate))) throw new InputError(`${where} rate: '${a.rate}' must be a dimensionless number`);
+  const n = (x: number) => `(${x})`;
+  switch (type) {
+    case 'HHExpRate': case 'HHExpVariable':
+      return `${n(amount())}*exp((V - ${n(mid())})/${n(scale())})`;
+    case 'HHSigmoidRate': case 'HHSigmoidVariable':
+      return `${n(amount())}/(1 + exp((${n(mid())} - V)/${n(scale())}))`;
+    case 'HHExpLinearRate': case 'HHExpLinearVariable':
+      // r·x/(1 − e^−x), x = (V − midpoint)/scale: linoid(x, 1), safe at x = 0 as NeuroML's Case guard
+      return `${n(amount())}*linoid((V - ${n(mid())})/${n(scale())}, 1)`;
+    case 'fixedTimeCourse':
+      if (role !== 'time') break;
+      return n(quantity(a.tau, 'time', `${where} tau`));
+    default:
+      throw new InputError(`${where}: type '${type ?? '(none)'}' is not supported yet (supported: HHExpRate, HHSigmoidRate, HHExpLinearRate, HHExpVariable, HHSigmoidVariable, HHExpLinearVariable, fixedTimeCourse); custom LEMS ComponentTypes are not read by this version`);
+  }
+  throw new InputError(`${where}: ${type} cannot be a ${role}`);
+}
+
+/** The q10 factor of a gate as an expression of the neuron's celsius parameter (1 without one). */
+function q10Of(gate: Element, where: string): string | undefined {
+  const settings = childrenOf(gate).filter((c) => tagOf(c) === 'q10Settings');
+  if (!settings.length) return undefined;
+  if (settings.length > 1) throw new InputError(`${where}: more than one q10Settings`);
+  const a = attrs(settings[0]);
+  if (a.type === 'q10Fixed') return `(${Number(a.fixedQ10)})`;
+  if (a.type === 'q10ExpTemp') {
+    const base = Number(a.q10Factor), t0 = quantity(a.experimentalTemp, 'temperature', `${where} q10Settings experimentalTemp`);
+    if (!(base > 0)) throw new InputError(`${where} q10Settings q10Factor must be > 0, got '${a.q10Factor}'`);
+    return `(${base})^((celsius - (${t0}))/10)`;
+  }
+  throw new InputError(`${where} q10Settings: type '${a.type}' is not supported (q10Fixed, q10ExpTemp)`);
+}
+
+function gateOf(gate: Element, kind: string, where: string): GateDef {
+  const a = attrs(gate);
+  const power = Number(a.instances ?? 1);
+  if (!Number.isInteger(power) || power < 1) throw new InputError(`${where}: instances must be a positive integer, got '${a.instances}'`);
+  const child = (tag: string) => childrenOf(gate).find((c) => tagOf(c) === tag);
+  const need = (tag: string, role: 'rate' | 'variable' | 'time') => {
+    const c = child(tag);
+    if (!c) throw new InputError(`${where}: ${kind} needs a <${tag}>`);
+    return kinetic(c, role, `${where} <${tag}>`);
+  };
+  const q = q10Of(gate, where);
+  const faster = (rate: string) => (q ? `(${rate})*${q}` : rate);
+  const slower = (tau: string) => (q ? `(${tau})/${q}` : tau);
+  switch (kind) {
+    case 'gateHHrates':
+      return { name: a.id, power, alpha: faster(need('forwardRate', 'rate')), beta: faster(need('reverseRate', 'rate')) };
+    case 'gateHHtauInf':
+      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(need('timeCourse', 'time')) };
+    case 'gateHHratesInf': {
+      const alpha = need('forwardRate', 'rate'), beta = need('reverseRate', 'rate');
+      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(`1/(${alpha} + ${beta})`) };
+    }
+    case 'gateHHratesTau': {
+      const alpha = need('forwardRate', 'rate'), beta = need('reverseRate', 'rate');
+      return { name: a.id, power, inf: `(${alpha})/(${alpha} + ${beta})`, tau: slower(need('timeCourse', 'time')) };
+    }
+    case 'gateHHratesTauInf':
+      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(need('timeCourse', 'time')) };
+    default:
+      throw new InputError(`${where}: gate type '${kind}' is not supported yet (supported: ${GATE_TAGS.join(', ')})`);
+  }
+}
+
+function channelOf(node: Element, tag: string, text: string, file: string): NeuroMLChannel {
+  const a = attrs(node);
+  const where = locate(text, file, tag, a.id);
+  if (tag === 'ionChannel' && a.type !== undefined && a.type !== 'ionChannelHH' && a.type !== 'ionChannelPassive') {
+    throw new InputError(`${where}: channel type '${a.type}' is not supported yet (ionChannelHH, ionChannelPassive)`);
+  }
+  const gates: GateDef[] = [];
+  for (const c of childrenOf(node)) {
+    const t = tagOf(c);
+    if (IGNORED.has(t)) continue;
+    const kind = t === 'gate' ? attrs(c).type : t;
+    if (t === 'gate' || (GATE_TAGS as readonly string[]).includes(t)) {
+      gates.push(gateOf(c, kind ?? '(none)', `${where} <${t} id="${attrs(c).id}">`));
+      continue;
+    }
+    throw new InputError(`${where}: <${t}> is not supported in a channel yet`);
+  }
+  if (tag === 'ionChannelPassive' && gates.length) throw new InputError(`${where}: a passive channel has no gates`);
+  return { id: a.id, gates, file };
+}
+
+/** Membrane area (cm²) of a one-segment morphology: a sphere when its ends coincide, else a cylinder. */
+function areaOf(morphology: Element, where: string): number {
+  const segments = childrenOf(morphology).filter((c) => tagOf(c) === 'segment');
+  if (segments.length !== 1) throw new InputError(`${where}: ${segments.length} segments; ionsweep models single compartments (one segment, the soma)`);
+  const point = (tag: string) => {
+    const p = childrenOf(segments[0]).find((c) => tagOf(c) === tag);
+    return p ? attrs(p) : undefined;
+  };
+  const distal = point('distal'), proximal = point('proximal') ?? distal;
+  if (!distal || !proximal) throw new InputError(`${where}: the segment needs a <distal> point`);
+  const um = (v: string | undefined, what: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x)) throw new InputError(`${where}: segment ${what} '${v}' is not a number (µm)`);
+    return x;
+  };
+  const [dp, dd] = [um(proximal.diameter, 'diameter'), um(distal.diameter, 'diameter')];
+  const length = Math.hypot(um(distal.x, 'x') - um(proximal.x, 'x'), um(distal.y, 'y') - um(proximal.y, 'y'), um(distal.z, 'z') - um(proximal.z, 'z'));
+  const areaUm2 = length === 0 ? Math.PI * dd * dd : Math.PI * ((dp + dd) / 2) * length;
+  return areaUm2 * 1e-8;
+}
+
+function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, text: string, file: string): NeuronDef {
+  const id = attrs(node).id;
+  const where = locate(text, file, 'cell', id);
+  const find = (parent: Element | undefined, tag: string) => parent && childrenOf(parent).find((c) => tagOf(c) === tag);
+  const morphology = find(node, 'morphology');
+  if (!morphology) throw new InputError(`${where}: needs a <morphology> (its soma's area)`);
+  const bio = find(node, 'biophysicalProperties');
+  const membrane = find(bio, 'membraneProperties');
+  if (!membrane) throw new InputError(`${where}: needs <biophysicalProperties><membraneProperties>`);
+  const params: Record<string, ParamDef | number> = { areaCm2: areaOf(morphology, where) };
+  const cellChannels: ChannelDef[] = [];
+  for (const c of childrenOf(membrane)) {
+    const t = tagOf(c), a = attrs(c);
+    const at = `${where} <${t}${a.id ? ` id="${a.id}"` : ''}>`;
+    if (IGNORED.has(t) || t === 'spikeThresh') continue;
+    if (t === 'specificCapacitance') params.CmUFPerCm2 = quantity(a.value, 'specificCapacitance', `${at} value`);
+    else if (t === 'initMembPotential') params.initVMv = quantity(a.value, 'voltage', `${at} value`);
+    else if (t === 'channelDensity') {
+      const channel = channels.get(a.ionChannel);
+      if (!channel) throw new InputError(`${at}: ionChannel '${a.ionChannel}' is not defined in the files read (${[...channels.keys()].join(', ') || 'none'})`);
+      const name = String(a.id).replace(/[^A-Za-z0-9_]/g, '_');
+      const g = `g_${name}`, e = `E_${name}`;
+      cellChannels.push({
+        name, conductance: g, reversal: e, gates: channel.gates,
+        params: {
+          [g]: { value: quantity(a.condDensity, 'conductanceDensity', `${at} condDensity`), unit: 'mS/cm²', description: `maximal conductance of ${a.ionChannel} (${a.id})`, min: 0 },
+          [e]: { value: quantity(a.erev, 'voltage', `${at} erev`), unit: 'mV', description: `reversal potential of ${a.ionChannel} (${a.id})`, min: -500, max: 500 },
+        },
+        source: `NeuroML ${channel.file}: ${a.ionChannel}`,
+      });
+    } else {
+      throw new InputError(`${at}: not supported yet (channelDensity, specificCapacitance, initMembPotential, spikeThresh)`);
+    }
+  }
+  const intracellular = find(bio, 'intracellularProperties');
+  for (const c of intracellular ? childrenOf(intracellular) : []) {
+    const t = tagOf(c);
+    if (t === 'species') throw new InputError(`${where} <species>: ion concentrations (calcium pools) are not supported yet`);
+  }
+  if (!cellChannels.length) throw new InputError(`${where}: no channelDensity`);
+  return { name: String(id).replace(/[^A-Za-z0-9_]/g, '_'), channels: cellChannels, params, defaultInit: 'steady' };
+}
+
+/** Reads NeuroML2 files (and what they include) into channel and cell definitions. */
+export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLImport> {
+  const channels = new Map<string, NeuroMLChannel>();
+  const cellNodes: { node: Element; text: string; file: string }[] = [];
+  const seen = new Set<string>();
+  const read = async (path: string, from?: string): Promise<void> => {
+    const full = resolve(path);
+    if (seen.has(full)) return;
+    seen.add(full);
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch (error) {
+      throw new InputError(`cannot read NeuroML file ${path}${from ? ` (included from ${from})` : ''}: ${(error as Error).message}`);
+    }
+    let doc: Element[];
+    try {
+      doc = parser.parse(text) as Element[];
+    } catch (error) {
+      throw new InputError(`${path} is not valid XML: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const root = doc.find((n) => tagOf(n) === 'neuroml');
+    if (!root) throw new InputError(`${path}: no <neuroml> root element (LEMS files are not read by this version)`);
+    for (const node of childrenOf(root)) {
+      const tag = tagOf(node), a = attrs(node);
+      if (IGNORED.has(tag)) continue;
+      if (tag === 'include') {
+        await read(resolve(dirname(full), a.href), path);
+      } else if (tag === 'ionChannelHH' || tag === 'ionChannel' || tag === 'ionChannelPassive') {
+        if (channels.has(a.id)) throw new InputError(`${locate(text, path, tag, a.id)}: a channel with id '${a.id}' is defined twice`);
+        channels.set(a.id, channelOf(node, tag, text, path));
+      } else if (tag === 'cell') {
+        cellNodes.push({ node, text, file: path });
+      } else if (tag === 'network' || tag === 'networkWithTemperature' || tag === 'pulseGenerator') {
+        // runs and inputs are the simulator's side: ionsweep's own flags give them
+        continue;
+      } else {
+        throw new InputError(`${locate(text, path, tag, a.id)}: not supported yet`);
+      }
+    }
+  };
+  for (const p of paths) await read(p);
+  const cells = new Map(cellNodes.map(({ node, text, file }) => [attrs(node).id, cellOf(node, channels, text, file)]));
+  return { channels, cells };
+}

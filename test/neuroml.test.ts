@@ -1,0 +1,80 @@
+/**
+ * NeuroML2 import, first part (src/io/neuroml): the corpus of ../shared/neuroml (byte-identical public
+ * files). The classic single-compartment HH cell of the NeuroML2 examples is the library's hh model
+ * written another way (rate forms, units in S/m², a 1000 µm² soma), so the two must spike at the same
+ * times; what this version does not read is refused naming the file, the line and the element.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importNeuroML } from '../src/io/neuroml/import.ts';
+import { quantity } from '../src/io/neuroml/units.ts';
+import { buildNeuron } from '../src/model/neuron.ts';
+import { simulate } from '../src/jobs/simulate.ts';
+import { cli, expectOneLineFailure, ROOT } from './cli-helper.ts';
+
+const CORPUS = join(ROOT, '..', 'shared', 'neuroml');
+const HH_CELL = join(CORPUS, 'NeuroML2', 'examples', 'NML2_SingleCompHHCell.nml');
+
+describe('units from NeuroML\'s own table', () => {
+  it('converts to ionsweep units', () => {
+    expect(quantity('3.0 S_per_m2', 'conductanceDensity', 'x')).toBe(0.3);
+    expect(quantity('120.0 mS_per_cm2', 'conductanceDensity', 'x')).toBe(120);
+    expect(quantity('-54.3mV', 'voltage', 'x')).toBe(-54.3);
+    expect(quantity('-0.0543 V', 'voltage', 'x')).toBe(-54.3);
+    expect(quantity('1 per_s', 'per_time', 'x')).toBe(0.001);
+    expect(quantity('1.0 uF_per_cm2', 'specificCapacitance', 'x')).toBe(1);
+    expect(quantity('32 degC', 'temperature', 'x')).toBe(32);
+    expect(quantity('305.15 K', 'temperature', 'x')).toBe(32);
+    expect(() => quantity('5 mV', 'time', 'gate tau')).toThrow(/gate tau: '5 mV' is a voltage, expected a time/);
+    expect(() => quantity('5 furlongs', 'time', 'gate tau')).toThrow(/unknown unit 'furlongs'/);
+    expect(() => quantity('5', 'time', 'gate tau')).toThrow(/has no unit/);
+  });
+
+  it('the generated table is what NeuroMLCoreDimensions.xml says (regenerated and compared)', async () => {
+    const { XMLParser } = await import('fast-xml-parser');
+    const xml = readFileSync(join(CORPUS, 'NeuroML2', 'NeuroML2CoreTypes', 'NeuroMLCoreDimensions.xml'), 'utf8');
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    const { NEUROML_UNITS } = await import('../src/io/neuroml/units.generated.ts');
+    const units = (doc.Lems.Unit as Record<string, string>[]).map((u) => ({ symbol: u.symbol, dimension: u.dimension, power: Number(u.power ?? 0), scale: Number(u.scale ?? 1), offset: Number(u.offset ?? 0) }));
+    expect(NEUROML_UNITS).toEqual(units);
+  });
+});
+
+describe('the NeuroML2 single-compartment HH cell', () => {
+  it('is the library hh model: the same spikes under the same current density', async () => {
+    const { cells, channels } = await importNeuroML([HH_CELL]);
+    expect([...channels.keys()]).toEqual(['passiveChan', 'naChan', 'kChan']);
+    const def = cells.get('hhcell')!;
+    // d = 17.841242 µm, a sphere: 1000 µm² = 1e-5 cm² (to the digits NeuroML gives)
+    expect((def.params!.areaCm2 as number) / 1e-5).toBeCloseTo(1, 6);
+    const model = buildNeuron(def);
+    expect(model.params.g_naChans.value).toBe(120);
+    expect(model.params.g_kChans.value).toBe(36);
+    expect(model.params.g_leak.value).toBe(0.3);
+    const run = { engine: 'cpu' as const, durationMs: 100, currentUAPerCm2: 10 };
+    const a = await simulate({ model, ...run });
+    const b = await simulate({ model: 'hh', ...run });
+    expect(a.spikeTimesMs.length).toBe(b.spikeTimesMs.length);
+    expect(a.spikeTimesMs.length).toBeGreaterThan(4);
+    a.spikeTimesMs.forEach((t, k) => expect(Math.abs(t - b.spikeTimesMs[k])).toBeLessThan(1e-9));
+  });
+
+  it('runs from the command line with its current in nA (0.08 nA on 1000 µm² is 8 µA/cm²)', async () => {
+    const run = await cli(['simulate', '--neuroml', HH_CELL, '--current-na', '0.08', '--duration-ms', '50', '--engine', 'cpu']);
+    expect(run.status, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.params.IExtUAPerCm2).toBeCloseTo(8, 5);
+    expect(doc.spikeCount).toBeGreaterThan(0);
+  });
+});
+
+describe('what this version does not read, it refuses in one line naming file, line and element', () => {
+  it.each([
+    ['custom LEMS rate types', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'Na_STG.channel.nml'), /Na_STG\.channel\.nml:\d+ <ionChannel id="Na_STG"> <gate id="m"> <timeCourse>: type 'Na_STG_m_tau_tau' is not supported yet/],
+    ['a calcium pool', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml'), /CaPool_STG\.nml:\d+ <fixedFactorConcentrationModel id="CaPool_STG">: not supported yet/],
+    ['a LEMS file', join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex5_DetCell.xml'), /no <neuroml> root element/],
+  ])('%s', async (_label, file, pattern) => {
+    expectOneLineFailure(await cli(['simulate', '--neuroml', file, '--duration-ms', '1']), 2, pattern);
+  });
+});

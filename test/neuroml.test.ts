@@ -71,10 +71,44 @@ describe('the NeuroML2 single-compartment HH cell', () => {
 
 describe('what this version does not read, it refuses in one line naming file, line and element', () => {
   it.each([
-    ['custom LEMS rate types', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'Na_STG.channel.nml'), /Na_STG\.channel\.nml:\d+ <ionChannel id="Na_STG"> <gate id="m"> <timeCourse>: type 'Na_STG_m_tau_tau' is not supported yet/],
+    ['a file without a cell', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'Na_STG.channel.nml'), /the file defines no <cell>/],
     ['a calcium pool', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml'), /CaPool_STG\.nml:\d+ <fixedFactorConcentrationModel id="CaPool_STG">: not supported yet/],
     ['a LEMS file', join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex5_DetCell.xml'), /no <neuroml> root element/],
   ])('%s', async (_label, file, pattern) => {
     expectOneLineFailure(await cli(['simulate', '--neuroml', file, '--duration-ms', '1']), 2, pattern);
+  });
+});
+
+describe('custom LEMS ComponentTypes (the Open Source Brain STG channels)', () => {
+  it("give the Prinz 2003 kinetics of ionsweep's prinz channels, gate by gate, from -80 to 0 mV", async () => {
+    const { evaluate } = await import('../src/model/evaluate.ts');
+    const { libraryModel } = await import('../src/channels/index.ts');
+    const dir = join(CORPUS, 'PyloricNetwork', 'NeuroML2');
+    const files = ['Na', 'CaT', 'CaS', 'KA', 'KCa', 'Kd', 'H'].map((c) => join(dir, `${c}_STG.channel.nml`));
+    const { channels } = await importNeuroML(files);
+    const prinz = libraryModel('prinz');
+    const ours: Record<string, string> = { Na_STG: 'Na', CaT_STG: 'CaT', CaS_STG: 'CaS', KA_STG: 'A', KCa_STG: 'KCa', Kd_STG: 'Kd', H_STG: 'H' };
+    let compared = 0;
+    for (const [id, mine] of Object.entries(ours)) {
+      const ch = channels.get(id)!;
+      const cell = buildNeuron({ name: 'probe', channels: [{ name: mine, conductance: 'gX', reversal: 'EX', params: { gX: 1, EX: 0 }, gates: ch.gates }], calcium: {} });
+      // gates in order (the port names Kd's gate n where ionsweep names it m)
+      const referenceGates = prinz.states.filter((s) => s.name.startsWith(`${mine}.`));
+      expect(referenceGates.length, id).toBe(ch.gates.length);
+      for (const [k, gate] of ch.gates.entries()) {
+        const theirs = cell.states.find((s) => s.name === `${mine}.${gate.name}`)!;
+        const reference = referenceGates[k];
+        for (const V of [-80, -60, -50, -40, -20, 0]) {
+          const env = { state: (n: string) => (n === 'V' ? V : n === 'Ca' ? 0.05 : NaN), param: (n: string) => (n in prinz.params ? prinz.params[n].value : cell.params[n].value) };
+          for (const key of ['inf', 'tau'] as const) {
+            const a = evaluate(theirs.ode[key]!, env), b = evaluate(reference.ode[key]!, env);
+            // the same formulas up to the order of operations (and the H τ form the port shares)
+            expect(Math.abs(a - b) / Math.abs(b), `${id} ${gate.name} ${key} at ${V} mV: ${a} vs ${b}`).toBeLessThan(1e-12);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(11 * 2 * 6); // 11 gates, inf and tau, 6 potentials
   });
 });

@@ -21,6 +21,10 @@ import { XMLParser } from 'fast-xml-parser';
 import { InputError } from '../../errors.ts';
 import type { ParamDef } from '../../model/model.ts';
 import type { ChannelDef, GateDef, NeuronDef } from '../../model/neuron.ts';
+import * as E from '../../model/expr.ts';
+import type { Expr } from '../../model/expr.ts';
+import { parseExpr } from '../../model/parse.ts';
+import { componentExpr, type ComponentTypeDef } from './lems.ts';
 import { quantity } from './units.ts';
 
 type Element = Record<string, unknown> & { ':@'?: Record<string, string> };
@@ -56,8 +60,17 @@ const tagOf = (node: Element) => Object.keys(node).find((k) => k !== ':@')!;
 const childrenOf = (node: Element) => (node[tagOf(node)] as Element[]) ?? [];
 const attrs = (node: Element) => node[':@'] ?? {};
 
+/** Custom ComponentTypes by name, from every file read (lems.ts). */
+type Types = Map<string, ComponentTypeDef>;
+
 /** A rate, variable or time course element as an expression of V (mV) in ms⁻¹, 1 or ms. */
-function kinetic(node: Element, role: 'rate' | 'variable' | 'time', where: string): string {
+function kinetic(node: Element, role: 'rate' | 'variable' | 'time', where: string, types: Types): Expr {
+  const custom = types.get(attrs(node).type);
+  if (custom) return componentExpr(custom);
+  return parseExpr(standardKinetic(node, role, where));
+}
+
+function standardKinetic(node: Element, role: 'rate' | 'variable' | 'time', where: string): string {
   const a = attrs(node);
   const type = a.type;
   const mid = () => quantity(a.midpoint, 'voltage', `${where} midpoint`);
@@ -77,27 +90,27 @@ function kinetic(node: Element, role: 'rate' | 'variable' | 'time', where: strin
       if (role !== 'time') break;
       return n(quantity(a.tau, 'time', `${where} tau`));
     default:
-      throw new InputError(`${where}: type '${type ?? '(none)'}' is not supported yet (supported: HHExpRate, HHSigmoidRate, HHExpLinearRate, HHExpVariable, HHSigmoidVariable, HHExpLinearVariable, fixedTimeCourse); custom LEMS ComponentTypes are not read by this version`);
+      throw new InputError(`${where}: type '${type ?? '(none)'}' is neither a standard form (HHExpRate, HHSigmoidRate, HHExpLinearRate, HHExpVariable, HHSigmoidVariable, HHExpLinearVariable, fixedTimeCourse) nor a ComponentType defined in the files read`);
   }
   throw new InputError(`${where}: ${type} cannot be a ${role}`);
 }
 
 /** The q10 factor of a gate as an expression of the neuron's celsius parameter (1 without one). */
-function q10Of(gate: Element, where: string): string | undefined {
+function q10Of(gate: Element, where: string): Expr | undefined {
   const settings = childrenOf(gate).filter((c) => tagOf(c) === 'q10Settings');
   if (!settings.length) return undefined;
   if (settings.length > 1) throw new InputError(`${where}: more than one q10Settings`);
   const a = attrs(settings[0]);
-  if (a.type === 'q10Fixed') return `(${Number(a.fixedQ10)})`;
+  if (a.type === 'q10Fixed') return E.num(Number(a.fixedQ10));
   if (a.type === 'q10ExpTemp') {
     const base = Number(a.q10Factor), t0 = quantity(a.experimentalTemp, 'temperature', `${where} q10Settings experimentalTemp`);
     if (!(base > 0)) throw new InputError(`${where} q10Settings q10Factor must be > 0, got '${a.q10Factor}'`);
-    return `(${base})^((celsius - (${t0}))/10)`;
+    return parseExpr(`(${base})^((celsius - (${t0}))/10)`);
   }
   throw new InputError(`${where} q10Settings: type '${a.type}' is not supported (q10Fixed, q10ExpTemp)`);
 }
 
-function gateOf(gate: Element, kind: string, where: string): GateDef {
+function gateOf(gate: Element, kind: string, where: string, types: Types): GateDef {
   const a = attrs(gate);
   const power = Number(a.instances ?? 1);
   if (!Number.isInteger(power) || power < 1) throw new InputError(`${where}: instances must be a positive integer, got '${a.instances}'`);
@@ -105,11 +118,11 @@ function gateOf(gate: Element, kind: string, where: string): GateDef {
   const need = (tag: string, role: 'rate' | 'variable' | 'time') => {
     const c = child(tag);
     if (!c) throw new InputError(`${where}: ${kind} needs a <${tag}>`);
-    return kinetic(c, role, `${where} <${tag}>`);
+    return kinetic(c, role, `${where} <${tag}>`, types);
   };
   const q = q10Of(gate, where);
-  const faster = (rate: string) => (q ? `(${rate})*${q}` : rate);
-  const slower = (tau: string) => (q ? `(${tau})/${q}` : tau);
+  const faster = (rate: Expr) => (q ? E.mul(rate, q) : rate);
+  const slower = (tau: Expr) => (q ? E.div(tau, q) : tau);
   switch (kind) {
     case 'gateHHrates':
       return { name: a.id, power, alpha: faster(need('forwardRate', 'rate')), beta: faster(need('reverseRate', 'rate')) };
@@ -117,11 +130,11 @@ function gateOf(gate: Element, kind: string, where: string): GateDef {
       return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(need('timeCourse', 'time')) };
     case 'gateHHratesInf': {
       const alpha = need('forwardRate', 'rate'), beta = need('reverseRate', 'rate');
-      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(`1/(${alpha} + ${beta})`) };
+      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(E.div(1, E.add(alpha, beta))) };
     }
     case 'gateHHratesTau': {
       const alpha = need('forwardRate', 'rate'), beta = need('reverseRate', 'rate');
-      return { name: a.id, power, inf: `(${alpha})/(${alpha} + ${beta})`, tau: slower(need('timeCourse', 'time')) };
+      return { name: a.id, power, inf: E.div(alpha, E.add(alpha, beta)), tau: slower(need('timeCourse', 'time')) };
     }
     case 'gateHHratesTauInf':
       return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(need('timeCourse', 'time')) };
@@ -130,7 +143,7 @@ function gateOf(gate: Element, kind: string, where: string): GateDef {
   }
 }
 
-function channelOf(node: Element, tag: string, text: string, file: string): NeuroMLChannel {
+function channelOf(node: Element, tag: string, text: string, file: string, types: Types): NeuroMLChannel {
   const a = attrs(node);
   const where = locate(text, file, tag, a.id);
   if (tag === 'ionChannel' && a.type !== undefined && a.type !== 'ionChannelHH' && a.type !== 'ionChannelPassive') {
@@ -142,7 +155,7 @@ function channelOf(node: Element, tag: string, text: string, file: string): Neur
     if (IGNORED.has(t)) continue;
     const kind = t === 'gate' ? attrs(c).type : t;
     if (t === 'gate' || (GATE_TAGS as readonly string[]).includes(t)) {
-      gates.push(gateOf(c, kind ?? '(none)', `${where} <${t} id="${attrs(c).id}">`));
+      gates.push(gateOf(c, kind ?? '(none)', `${where} <${t} id="${attrs(c).id}">`, types));
       continue;
     }
     throw new InputError(`${where}: <${t}> is not supported in a channel yet`);
@@ -215,10 +228,34 @@ function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, text: stri
   return { name: String(id).replace(/[^A-Za-z0-9_]/g, '_'), channels: cellChannels, params, defaultInit: 'steady' };
 }
 
+/** A ComponentType element as data for lems.ts. */
+function componentTypeOf(node: Element, where: string): ComponentTypeDef {
+  const a = attrs(node);
+  const def: ComponentTypeDef = { name: a.name, extends: a.extends, constants: [], derived: [], requirements: [], where };
+  for (const c of childrenOf(node)) {
+    const t = tagOf(c);
+    if (t === 'Constant') def.constants.push(attrs(c));
+    else if (t === 'Requirement') def.requirements.push(attrs(c));
+    else if (t === 'Dynamics') {
+      for (const d of childrenOf(c)) {
+        const dt = tagOf(d), da = attrs(d);
+        if (dt === 'DerivedVariable') def.derived.push({ name: da.name, value: da.value, exposure: da.exposure });
+        else if (dt === 'ConditionalDerivedVariable') def.derived.push({ name: da.name, exposure: da.exposure, cases: childrenOf(d).filter((x) => tagOf(x) === 'Case').map(attrs) });
+        else if (!IGNORED.has(dt)) throw new InputError(`${where}: <${dt}> in Dynamics is not supported (DerivedVariable, ConditionalDerivedVariable)`);
+      }
+    } else if (!IGNORED.has(t) && t !== 'Exposure' && t !== 'Parameter') {
+      throw new InputError(`${where}: <${t}> is not supported in a ComponentType (Constant, Requirement, Dynamics)`);
+    }
+  }
+  return def;
+}
+
 /** Reads NeuroML2 files (and what they include) into channel and cell definitions. */
 export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLImport> {
   const channels = new Map<string, NeuroMLChannel>();
+  const channelNodes: { node: Element; tag: string; text: string; file: string }[] = [];
   const cellNodes: { node: Element; text: string; file: string }[] = [];
+  const types: Types = new Map();
   const seen = new Set<string>();
   const read = async (path: string, from?: string): Promise<void> => {
     const full = resolve(path);
@@ -244,8 +281,10 @@ export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLIm
       if (tag === 'include') {
         await read(resolve(dirname(full), a.href), path);
       } else if (tag === 'ionChannelHH' || tag === 'ionChannel' || tag === 'ionChannelPassive') {
-        if (channels.has(a.id)) throw new InputError(`${locate(text, path, tag, a.id)}: a channel with id '${a.id}' is defined twice`);
-        channels.set(a.id, channelOf(node, tag, text, path));
+        if (channelNodes.some((c) => attrs(c.node).id === a.id)) throw new InputError(`${locate(text, path, tag, a.id)}: a channel with id '${a.id}' is defined twice`);
+        channelNodes.push({ node, tag, text, file: path });
+      } else if (tag === 'ComponentType') {
+        types.set(a.name, componentTypeOf(node, `${locate(text, path, 'ComponentType')} name="${a.name}"`));
       } else if (tag === 'cell') {
         cellNodes.push({ node, text, file: path });
       } else if (tag === 'network' || tag === 'networkWithTemperature' || tag === 'pulseGenerator') {
@@ -257,6 +296,8 @@ export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLIm
     }
   };
   for (const p of paths) await read(p);
+  // channels after every file is read: a gate may use a ComponentType defined later or elsewhere
+  for (const { node, tag, text, file } of channelNodes) channels.set(attrs(node).id, channelOf(node, tag, text, file, types));
   const cells = new Map(cellNodes.map(({ node, text, file }) => [attrs(node).id, cellOf(node, channels, text, file)]));
   return { channels, cells };
 }

@@ -46,4 +46,14 @@ export function quantity(text: string | undefined, dimension: keyof typeof IONSW
   return Number(((si - (target.offset ?? 0)) / target.si).toPrecision(15));
 }
 
+/** A NeuroML quantity in SI units (LEMS computes in SI), with its dimension's name. */
+export function quantitySI(text: string, where: string): { value: number; dimension: string } {
+  const m = QUANTITY.exec(String(text));
+  if (!m) throw new InputError(`${where}: '${text}' is not a number with a unit`);
+  if (!m[2]) return { value: Number(m[1]), dimension: 'none' };
+  const unit = UNITS.get(m[2]);
+  if (!unit) throw new InputError(`${where}: unknown unit '${m[2]}' (NeuroMLCoreDimensions.xml has no such unit)`);
+  return { value: Number(m[1]) * unit.scale * 10 ** unit.power + unit.offset, dimension: unit.dimension };
+}
+
 const example = (dimension: string) => ({ voltage: '-65mV', time: '2ms', per_time: '0.1per_ms', conductanceDensity: '120mS_per_cm2' } as Record<string, string>)[dimension] ?? 'a value with its unit';

@@ -1,0 +1,76 @@
+/**
+ * Custom LEMS ComponentTypes for gate kinetics (the form NeuroML files use for rates, time constants
+ * and steady states that the standard HH forms do not cover): Constants, DerivedVariables and
+ * ConditionalDerivedVariables in LEMS's expression syntax, evaluated symbolically into ionsweep
+ * expressions. LEMS computes in SI, so `v` is V·1e-3 (V in mV), `caConc` is [Ca]·1e-3 (mol/m³ from
+ * µM), constants are taken to SI, and the exposed value is brought back: a time (s) to ms, a rate
+ * (1/s) to 1/ms, a variable as it is.
+ */
+import { InputError } from '../../errors.ts';
+import * as E from '../../model/expr.ts';
+import type { Expr } from '../../model/expr.ts';
+import { parseExpr } from '../../model/parse.ts';
+import { quantitySI } from './units.ts';
+
+type Attrs = Record<string, string>;
+
+export interface ComponentTypeDef {
+  name: string;
+  extends?: string;
+  constants: Attrs[];
+  derived: { name: string; value?: string; exposure?: string; cases?: Attrs[] }[];
+  requirements: Attrs[];
+  where: string;
+}
+
+/** What each base type exposes and how its SI value becomes ionsweep's. */
+const BASES: Record<string, { exposure: string; toIonsweep: number }> = {
+  baseVoltageDepTime: { exposure: 't', toIonsweep: 1e3 },
+  baseVoltageConcDepTime: { exposure: 't', toIonsweep: 1e3 },
+  baseVoltageDepRate: { exposure: 'r', toIonsweep: 1e-3 },
+  baseVoltageConcDepRate: { exposure: 'r', toIonsweep: 1e-3 },
+  baseVoltageDepVariable: { exposure: 'x', toIonsweep: 1 },
+  baseVoltageConcDepVariable: { exposure: 'x', toIonsweep: 1 },
+};
+
+/** LEMS's comparison operators in the expression language's spelling. */
+function lemsToText(source: string, where: string): string {
+  if (/\.(eq|neq|and|or)\./.test(source)) throw new InputError(`${where}: '${source}': .eq., .neq., .and. and .or. are not supported yet`);
+  return source.replace(/\.gt\./g, '>').replace(/\.lt\./g, '<').replace(/\.geq\./g, '>=').replace(/\.leq\./g, '<=');
+}
+
+/** The component's exposed value as an ionsweep expression of V (mV) and Ca (µM). */
+export function componentExpr(type: ComponentTypeDef): Expr {
+  const base = type.extends === undefined ? undefined : BASES[type.extends];
+  if (!base) throw new InputError(`${type.where}: a ComponentType extending '${type.extends ?? '(nothing)'}' is not supported (${Object.keys(BASES).join(', ')})`);
+  if (type.requirements.length) throw new InputError(`${type.where}: Requirements (${type.requirements.map((r) => r.name).join(', ')}) are not supported yet`);
+  const env = new Map<string, Expr>([
+    ['v', E.mul(E.sym('V'), 1e-3)],
+    ['caConc', E.mul(E.sym('Ca'), 1e-3)],
+  ]);
+  for (const c of type.constants) env.set(c.name, E.num(quantitySI(c.value, `${type.where} Constant ${c.name}`).value));
+  const resolve = (text: string, where: string): Expr =>
+    E.substitute([parseExpr(lemsToText(text, where))], (n) => {
+      if (n.op !== 'sym') return undefined;
+      const value = env.get(n.name);
+      if (!value) throw new InputError(`${where}: unknown name '${n.name}' (known: ${[...env.keys()].join(', ')})`);
+      return value;
+    })[0];
+  for (const d of type.derived) {
+    const where = `${type.where} ${d.name}`;
+    if (d.cases) {
+      // the Cases in order, the one without a condition last: nested ifelse
+      const otherwise = d.cases.find((c) => c.condition === undefined);
+      if (!otherwise) throw new InputError(`${where}: a ConditionalDerivedVariable needs a Case without a condition`);
+      let value = resolve(otherwise.value, where);
+      for (const c of d.cases.filter((x) => x.condition !== undefined).reverse()) value = E.select(resolve(c.condition, where), resolve(c.value, where), value);
+      env.set(d.name, value);
+    } else {
+      if (d.value === undefined) throw new InputError(`${where}: a DerivedVariable needs a value`);
+      env.set(d.name, resolve(d.value, where));
+    }
+  }
+  const exposed = type.derived.find((d) => d.exposure === base.exposure);
+  if (!exposed) throw new InputError(`${type.where}: exposes no '${base.exposure}' (what ${type.extends} provides)`);
+  return E.mul(env.get(exposed.name)!, base.toIonsweep);
+}

@@ -72,7 +72,7 @@ describe('the NeuroML2 single-compartment HH cell', () => {
 describe('what this version does not read, it refuses in one line naming file, line and element', () => {
   it.each([
     ['a file without a cell', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'Na_STG.channel.nml'), /the file defines no <cell>/],
-    ['a calcium pool', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml'), /CaPool_STG\.nml:\d+ <fixedFactorConcentrationModel id="CaPool_STG">: not supported yet/],
+    ['a Nernst channel without a temperature', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml'), /AB_PD_1\.cell\.nml:\d+ <cell id="AB_PD"> <channelDensityNernst id="CaS_STG_all">: a Nernst potential needs a temperature.*--set celsius/],
     ['a LEMS file', join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex5_DetCell.xml'), /no <neuroml> root element/],
   ])('%s', async (_label, file, pattern) => {
     expectOneLineFailure(await cli(['simulate', '--neuroml', file, '--duration-ms', '1']), 2, pattern);
@@ -111,4 +111,23 @@ describe('custom LEMS ComponentTypes (the Open Source Brain STG channels)', () =
     }
     expect(compared).toBe(11 * 2 * 6); // 11 gates, inf and tau, 6 potentials
   });
+});
+
+describe('the Open Source Brain AB/PD cell (PyloricNetwork/NeuroML2/AB_PD_1.cell.nml)', () => {
+  it("imports with its calcium pool and Nernst channels and is ionsweep's prinz AB/PD 1: the same spikes over 20 s", async () => {
+    const file = join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml');
+    await expect(importNeuroML([file])).rejects.toThrow(/a Nernst potential needs a temperature/);
+    const { cells } = await importNeuroML([file], { celsius: 9.85 });
+    const def = cells.get('AB_PD')!;
+    // ρ = 4.69744 mol/(m·A·s), τ 200 ms on a 141.3855 µm sphere: f = 14.96 µM/nA, as Prinz 2003 publishes
+    expect(def.calcium!.params!.fCa as number).toBeCloseTo(14.96, 5);
+    expect(def.calcium!.params!.CaOutUM).toBe(3000);
+    const run = { engine: 'cpu' as const, durationMs: 20_000, discardMs: 10_000, init: 'steady' as const };
+    const a = await simulate({ model: buildNeuron(def), ...run });
+    const b = await simulate({ model: 'prinz', ...run });
+    expect(a.spikeCount).toBe(b.spikeCount);
+    expect(a.spikeCount).toBeGreaterThan(50);
+    // the pools' f agree to 6e-8 (the file's area has 7 digits): spike times within 1e-6 ms
+    a.spikeTimesMs.forEach((t, k) => expect(Math.abs(t - b.spikeTimesMs[k])).toBeLessThan(1e-6));
+  }, 60_000);
 });

@@ -84,7 +84,9 @@ function parseInit(text: string): string {
 async function modelOf(flags: SimulateFlags, modelGiven: boolean): Promise<Model> {
   if (flags.neuroml !== undefined) {
     if (modelGiven || flags.modelFile !== undefined) throw new InputError('--neuroml gives the model: leave out --model and --model-file');
-    const { cells } = await importNeuroML([flags.neuroml]);
+    // the temperature a Nernst potential needs, when --set gives it (cell files do not)
+    const celsius = parseAssignments(flags.set ?? []).celsius;
+    const { cells } = await importNeuroML([flags.neuroml], { celsius });
     const ids = [...cells.keys()];
     if (!ids.length) throw new InputError(`--neuroml ${flags.neuroml}: the file defines no <cell>`);
     const id = flags.cell ?? (ids.length === 1 ? ids[0] : undefined);

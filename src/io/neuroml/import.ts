@@ -25,7 +25,7 @@ import * as E from '../../model/expr.ts';
 import type { Expr } from '../../model/expr.ts';
 import { parseExpr } from '../../model/parse.ts';
 import { componentExpr, type ComponentTypeDef } from './lems.ts';
-import { quantity } from './units.ts';
+import { quantity, quantitySI } from './units.ts';
 
 type Element = Record<string, unknown> & { ':@'?: Record<string, string> };
 
@@ -185,7 +185,44 @@ function areaOf(morphology: Element, where: string): number {
   return areaUm2 * 1e-8;
 }
 
-function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, text: string, file: string): NeuronDef {
+/** A concentration model (calcium pool) element, kept until a cell's species names it. */
+interface PoolNode {
+  tag: string;
+  attrs: Record<string, string>;
+  where: string;
+}
+
+/** Options of the import that the files themselves may not give. */
+export interface NeuroMLOptions {
+  /** temperature (°C) for Nernst potentials and q10 factors: the cell's `celsius` parameter */
+  celsius?: number;
+}
+
+/**
+ * The calcium pool of a species: a fixedFactorConcentrationModel as ionsweep's pool (neuron.ts:
+ * τ d[Ca]/dt = −f·A·1000·I_Ca − [Ca] + [Ca]₀). NeuroML's d[Ca]/dt = (iCa/area)·ρ − ([Ca] − [Ca]₀)/τ with
+ * iCa inward in A and ρ in mol/(m·A·s) is the same equation with f = 1e-2·ρ·τ/(1000·A) (µM/nA; τ in
+ * ms, A in cm²): 14.96 µM/nA for the Prinz cell, as published.
+ */
+function poolOf(species: Record<string, string>, pools: Map<string, PoolNode>, areaCm2: number, where: string): Record<string, number> {
+  if (species.ion !== 'ca') throw new InputError(`${where} <species ion="${species.ion}">: only calcium (ca) pools are supported`);
+  const pool = pools.get(species.concentrationModel);
+  if (!pool) throw new InputError(`${where} <species>: concentrationModel '${species.concentrationModel}' is not defined in the files read`);
+  if (pool.tag !== 'fixedFactorConcentrationModel') throw new InputError(`${pool.where}: not supported yet (fixedFactorConcentrationModel is)`);
+  const tauCaMs = quantity(pool.attrs.decayConstant, 'time', `${pool.where} decayConstant`);
+  const Ca0UM = quantity(pool.attrs.restingConc, 'concentration', `${pool.where} restingConc`);
+  const rho = quantitySI(pool.attrs.rho, `${pool.where} rho`);
+  if (rho.dimension !== 'rho_factor') throw new InputError(`${pool.where} rho: '${pool.attrs.rho}' is a ${rho.dimension}, expected a rho_factor`);
+  const initial = quantity(species.initialConcentration, 'concentration', `${where} <species> initialConcentration`);
+  if (Math.abs(initial - Ca0UM) > 1e-9 * Ca0UM) throw new InputError(`${where} <species>: initialConcentration ${initial} µM differs from the pool's restingConc ${Ca0UM} µM; ionsweep's pool starts at its resting level`);
+  return {
+    tauCaMs, Ca0UM,
+    fCa: Number(((1e-2 * rho.value * tauCaMs) / (1000 * areaCm2)).toPrecision(15)),
+    CaOutUM: quantity(species.initialExtConcentration, 'concentration', `${where} <species> initialExtConcentration`),
+  };
+}
+
+function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, pools: Map<string, PoolNode>, text: string, file: string, options: NeuroMLOptions): NeuronDef {
   const id = attrs(node).id;
   const where = locate(text, file, 'cell', id);
   const find = (parent: Element | undefined, tag: string) => parent && childrenOf(parent).find((c) => tagOf(c) === tag);
@@ -215,17 +252,34 @@ function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, text: stri
         },
         source: `NeuroML ${channel.file}: ${a.ionChannel}`,
       });
+    } else if (t === 'channelDensityNernst') {
+      if (a.ion !== 'ca') throw new InputError(`${at}: Nernst potentials are supported for calcium (ion="ca") only`);
+      const channel = channels.get(a.ionChannel);
+      if (!channel) throw new InputError(`${at}: ionChannel '${a.ionChannel}' is not defined in the files read (${[...channels.keys()].join(', ') || 'none'})`);
+      if (options.celsius === undefined) throw new InputError(`${at}: a Nernst potential needs a temperature, which the cell file does not give: set it (--set celsius=…, e.g. 9.85 for the Prinz cells' 283 K)`);
+      const name = String(a.id).replace(/[^A-Za-z0-9_]/g, '_');
+      const g = `g_${name}`;
+      cellChannels.push({
+        name, conductance: g, reversal: 'nernst-ca', carriesCalcium: true, gates: channel.gates,
+        params: { [g]: { value: quantity(a.condDensity, 'conductanceDensity', `${at} condDensity`), unit: 'mS/cm²', description: `maximal conductance of ${a.ionChannel} (${a.id})`, min: 0 } },
+        source: `NeuroML ${channel.file}: ${a.ionChannel}`,
+      });
     } else {
-      throw new InputError(`${at}: not supported yet (channelDensity, specificCapacitance, initMembPotential, spikeThresh)`);
+      throw new InputError(`${at}: not supported yet (channelDensity, channelDensityNernst, specificCapacitance, initMembPotential, spikeThresh)`);
     }
   }
   const intracellular = find(bio, 'intracellularProperties');
+  let calcium: Record<string, number> | undefined;
   for (const c of intracellular ? childrenOf(intracellular) : []) {
-    const t = tagOf(c);
-    if (t === 'species') throw new InputError(`${where} <species>: ion concentrations (calcium pools) are not supported yet`);
+    if (tagOf(c) === 'species') {
+      if (calcium) throw new InputError(`${where}: more than one <species>; one calcium pool is supported`);
+      calcium = poolOf(attrs(c), pools, params.areaCm2 as number, where);
+    }
   }
   if (!cellChannels.length) throw new InputError(`${where}: no channelDensity`);
-  return { name: String(id).replace(/[^A-Za-z0-9_]/g, '_'), channels: cellChannels, params, defaultInit: 'steady' };
+  if (cellChannels.some((ch) => ch.carriesCalcium) && !calcium) throw new InputError(`${where}: calcium channels need a <species ion="ca"> with its concentration model`);
+  if (options.celsius !== undefined) params.celsius = options.celsius;
+  return { name: String(id).replace(/[^A-Za-z0-9_]/g, '_'), channels: cellChannels, ...(calcium ? { calcium: { params: calcium } } : {}), params, defaultInit: 'steady' };
 }
 
 /** A ComponentType element as data for lems.ts. */
@@ -251,7 +305,8 @@ function componentTypeOf(node: Element, where: string): ComponentTypeDef {
 }
 
 /** Reads NeuroML2 files (and what they include) into channel and cell definitions. */
-export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLImport> {
+export async function importNeuroML(paths: readonly string[], options: NeuroMLOptions = {}): Promise<NeuroMLImport> {
+  const pools = new Map<string, PoolNode>();
   const channels = new Map<string, NeuroMLChannel>();
   const channelNodes: { node: Element; tag: string; text: string; file: string }[] = [];
   const cellNodes: { node: Element; text: string; file: string }[] = [];
@@ -283,6 +338,8 @@ export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLIm
       } else if (tag === 'ionChannelHH' || tag === 'ionChannel' || tag === 'ionChannelPassive') {
         if (channelNodes.some((c) => attrs(c.node).id === a.id)) throw new InputError(`${locate(text, path, tag, a.id)}: a channel with id '${a.id}' is defined twice`);
         channelNodes.push({ node, tag, text, file: path });
+      } else if (tag === 'fixedFactorConcentrationModel' || tag === 'decayingPoolConcentrationModel') {
+        pools.set(a.id, { tag, attrs: a, where: locate(text, path, tag, a.id) });
       } else if (tag === 'ComponentType') {
         types.set(a.name, componentTypeOf(node, `${locate(text, path, 'ComponentType')} name="${a.name}"`));
       } else if (tag === 'cell') {
@@ -298,6 +355,6 @@ export async function importNeuroML(paths: readonly string[]): Promise<NeuroMLIm
   for (const p of paths) await read(p);
   // channels after every file is read: a gate may use a ComponentType defined later or elsewhere
   for (const { node, tag, text, file } of channelNodes) channels.set(attrs(node).id, channelOf(node, tag, text, file, types));
-  const cells = new Map(cellNodes.map(({ node, text, file }) => [attrs(node).id, cellOf(node, channels, text, file)]));
+  const cells = new Map(cellNodes.map(({ node, text, file }) => [attrs(node).id, cellOf(node, channels, pools, text, file, options)]));
   return { channels, cells };
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importNeuroML } from '../src/io/neuroml/import.ts';
+import { InputError } from '../src/errors.ts';
 import { quantity } from '../src/io/neuroml/units.ts';
 import { buildNeuron } from '../src/model/neuron.ts';
 import { simulate } from '../src/jobs/simulate.ts';
@@ -73,7 +74,8 @@ describe('what this version does not read, it refuses in one line naming file, l
   it.each([
     ['a file without a cell', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'Na_STG.channel.nml'), /the file defines no <cell>/],
     ['a Nernst channel without a temperature', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml'), /AB_PD_1\.cell\.nml:\d+ <cell id="AB_PD"> <channelDensityNernst id="CaS_STG_all">: a Nernst potential needs a temperature.*--set celsius/],
-    ['a LEMS file', join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex5_DetCell.xml'), /no <neuroml> root element/],
+    ['kinetics that need LEMS Requirements', join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex15_CaDynamics.xml'), /LEMS_NML2_Ex15_CaDynamics\.xml:\d+ <ComponentType> name="Gran_NaF_98_m_tau_tau": Requirements \(alpha, beta\) are not supported yet/],
+    ["one of NeuroML's core type files", join(CORPUS, 'NeuroML2', 'NeuroML2CoreTypes', 'Cells.xml'), /Cells\.xml: one of NeuroML's core LEMS type files/],
   ])('%s', async (_label, file, pattern) => {
     expectOneLineFailure(await cli(['simulate', '--neuroml', file, '--duration-ms', '1']), 2, pattern);
   });
@@ -130,4 +132,66 @@ describe('the Open Source Brain AB/PD cell (PyloricNetwork/NeuroML2/AB_PD_1.cell
     // the pools' f agree to 6e-8 (the file's area has 7 digits): spike times within 1e-6 ms
     a.spikeTimesMs.forEach((t, k) => expect(Math.abs(t - b.spikeTimesMs[k])).toBeLessThan(1e-6));
   }, 60_000);
+});
+
+describe('the whole corpus', () => {
+  it('every file imports (and its cells build) or is refused with a named reason', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.(nml|xml)$/.test(name)) files.push(path);
+      }
+    };
+    walk(CORPUS);
+    expect(files.length).toBe(24);
+    const refused: string[] = [];
+    for (const file of files) {
+      try {
+        const { cells } = await importNeuroML([file], { celsius: 9.85 });
+        for (const def of cells.values()) buildNeuron(def);
+      } catch (error) {
+        // a refusal is an InputError naming the file (and, within it, the element)
+        expect(error, file).toBeInstanceOf(InputError);
+        expect((error as Error).message, file).toMatch(/\.(nml|xml)/);
+        refused.push(file.slice(CORPUS.length + 1));
+      }
+    }
+    // NeuroML's core type files (built in), and the granule cell whose kinetics use LEMS Requirements
+    expect(refused.sort()).toEqual([
+      'NeuroML2/LEMSexamples/LEMS_NML2_Ex15_CaDynamics.xml',
+      'NeuroML2/NeuroML2CoreTypes/Cells.xml', 'NeuroML2/NeuroML2CoreTypes/Channels.xml', 'NeuroML2/NeuroML2CoreTypes/Networks.xml',
+      'NeuroML2/NeuroML2CoreTypes/NeuroMLCoreCompTypes.xml', 'NeuroML2/NeuroML2CoreTypes/NeuroMLCoreDimensions.xml',
+    ]);
+  });
+
+  it('a LEMS model takes its network temperature for q10: Ex10 runs its HH rates at one third (3^((22 − 32)/10))', async () => {
+    const { evaluate } = await import('../src/model/evaluate.ts');
+    const q10 = buildNeuron((await importNeuroML([join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex10_Q10.xml')])).cells.get('hhcell')!);
+    const plain = buildNeuron((await importNeuroML([HH_CELL])).cells.get('hhcell')!);
+    expect(q10.params.celsius.value).toBe(22);
+    for (const gate of ['naChans.m', 'naChans.h', 'kChans.n']) {
+      for (const V of [-70, -40, 0]) {
+        const env = (m: typeof q10) => ({ state: () => V, param: (n: string) => m.params[n].value });
+        const a = evaluate(q10.states.find((s) => s.name === gate)!.ode.rate, env(q10));
+        const b = evaluate(plain.states.find((s) => s.name === gate)!.ode.rate, env(plain));
+        expect(a / b, `${gate} at ${V} mV`).toBeCloseTo(1 / 3, 12);
+      }
+    }
+  });
+
+  it("the LEMS wrapper of the HH cell, with its pulse (0.08 nA, 100-200 ms, 1,000 µm²), spikes as the built-in hh (relative difference < 1e-9)", async () => {
+    const lems = join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex5_DetCell.xml');
+    const common = ['--duration-ms', '300', '--dt-ms', '0.01', '--engine', 'cpu', '--step-na', '100,200,0.08'];
+    const a = await cli(['simulate', '--neuroml', lems, ...common]);
+    const b = await cli(['simulate', '--model', 'hh', '--set', 'areaCm2=1.0000000939925986e-5', ...common]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    const ta: number[] = JSON.parse(a.stdout).spikeTimesMs, tb: number[] = JSON.parse(b.stdout).spikeTimesMs;
+    expect(ta.length).toBe(tb.length);
+    expect(ta.length).toBeGreaterThan(3);
+    ta.forEach((t, k) => expect(Math.abs(t - tb[k]) / tb[k]).toBeLessThan(1e-9));
+  });
 });

@@ -16,7 +16,7 @@
  * same current as g·Πxᵖ·(V − E) outward, so the two agree term for term.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { InputError } from '../../errors.ts';
 import type { ParamDef } from '../../model/model.ts';
@@ -304,8 +304,14 @@ function componentTypeOf(node: Element, where: string): ComponentTypeDef {
   return def;
 }
 
+/** NeuroML's core LEMS type files, which LEMS models include by name alone. */
+const CORE_TYPE_FILES = new Set(['Cells.xml', 'Networks.xml', 'Simulation.xml', 'Synapses.xml', 'Inputs.xml', 'Channels.xml', 'NeuroMLCoreDimensions.xml', 'NeuroMLCoreCompTypes.xml', 'PyNN.xml']);
+/** LEMS elements that say how to run or show a model, not what it is. */
+const LEMS_RUN_ELEMENTS = new Set(['Target', 'Simulation', 'Display', 'OutputFile', 'EventOutputFile']);
+
 /** Reads NeuroML2 files (and what they include) into channel and cell definitions. */
 export async function importNeuroML(paths: readonly string[], options: NeuroMLOptions = {}): Promise<NeuroMLImport> {
+  const temperatures: { celsius: number; where: string }[] = [];
   const pools = new Map<string, PoolNode>();
   const channels = new Map<string, NeuroMLChannel>();
   const channelNodes: { node: Element; tag: string; text: string; file: string }[] = [];
@@ -314,6 +320,7 @@ export async function importNeuroML(paths: readonly string[], options: NeuroMLOp
   const seen = new Set<string>();
   const read = async (path: string, from?: string): Promise<void> => {
     const full = resolve(path);
+    if (CORE_TYPE_FILES.has(basename(full))) throw new InputError(`${path}: one of NeuroML's core LEMS type files; ionsweep has their semantics built in, so it reads models that use them, not the files`);
     if (seen.has(full)) return;
     seen.add(full);
     let text: string;
@@ -328,8 +335,9 @@ export async function importNeuroML(paths: readonly string[], options: NeuroMLOp
     } catch (error) {
       throw new InputError(`${path} is not valid XML: ${(error as Error).message.split('\n')[0]}`);
     }
-    const root = doc.find((n) => tagOf(n) === 'neuroml');
-    if (!root) throw new InputError(`${path}: no <neuroml> root element (LEMS files are not read by this version)`);
+    const root = doc.find((n) => tagOf(n) === 'neuroml' || tagOf(n) === 'Lems');
+    if (!root) throw new InputError(`${path}: neither a <neuroml> nor a <Lems> root element`);
+    const lems = tagOf(root) === 'Lems';
     for (const node of childrenOf(root)) {
       const tag = tagOf(node), a = attrs(node);
       if (IGNORED.has(tag)) continue;
@@ -344,7 +352,19 @@ export async function importNeuroML(paths: readonly string[], options: NeuroMLOp
         types.set(a.name, componentTypeOf(node, `${locate(text, path, 'ComponentType')} name="${a.name}"`));
       } else if (tag === 'cell') {
         cellNodes.push({ node, text, file: path });
-      } else if (tag === 'network' || tag === 'networkWithTemperature' || tag === 'pulseGenerator') {
+      } else if (tag === 'Include' && lems) {
+        // NeuroML's core type files (Cells.xml, …) are found on jLEMS's search path, not beside the
+        // file: ionsweep has their semantics built in; anything else is read relative to the file
+        if (CORE_TYPE_FILES.has(basename(a.file))) continue;
+        await read(resolve(dirname(full), a.file), path);
+      } else if (tag === 'network' && (a.type === 'networkWithTemperature' || a.temperature !== undefined)) {
+        temperatures.push({ celsius: quantity(a.temperature, 'temperature', `${locate(text, path, tag, a.id)} temperature`), where: locate(text, path, tag, a.id) });
+      } else if (tag === 'networkWithTemperature') {
+        temperatures.push({ celsius: quantity(a.temperature, 'temperature', `${locate(text, path, tag, a.id)} temperature`), where: locate(text, path, tag, a.id) });
+      } else if (lems && LEMS_RUN_ELEMENTS.has(tag)) {
+        // how jLEMS runs it (length, step, plots): ionsweep's own flags say that
+        continue;
+      } else if (tag === 'network' || tag === 'pulseGenerator') {
         // runs and inputs are the simulator's side: ionsweep's own flags give them
         continue;
       } else {
@@ -355,6 +375,9 @@ export async function importNeuroML(paths: readonly string[], options: NeuroMLOp
   for (const p of paths) await read(p);
   // channels after every file is read: a gate may use a ComponentType defined later or elsewhere
   for (const { node, tag, text, file } of channelNodes) channels.set(attrs(node).id, channelOf(node, tag, text, file, types));
-  const cells = new Map(cellNodes.map(({ node, text, file }) => [attrs(node).id, cellOf(node, channels, pools, text, file, options)]));
+  // a network's temperature sets the cells' celsius unless the caller gives one
+  if (new Set(temperatures.map((t) => t.celsius)).size > 1) throw new InputError(`${temperatures[1].where}: the files give more than one temperature (${temperatures.map((t) => `${t.celsius} °C`).join(', ')})`);
+  const cellOptions = { ...options, celsius: options.celsius ?? temperatures[0]?.celsius };
+  const cells = new Map(cellNodes.map(({ node, text, file }) => [attrs(node).id, cellOf(node, channels, pools, text, file, cellOptions)]));
   return { channels, cells };
 }

@@ -74,7 +74,6 @@ describe('what this version does not read, it refuses in one line naming file, l
   it.each([
     ['a file without a cell', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'Na_STG.channel.nml'), /the file defines no <cell>/],
     ['a Nernst channel without a temperature', join(CORPUS, 'PyloricNetwork', 'NeuroML2', 'AB_PD_1.cell.nml'), /AB_PD_1\.cell\.nml:\d+ <cell id="AB_PD"> <channelDensityNernst id="CaS_STG_all">: a Nernst potential needs a temperature.*--set celsius/],
-    ['kinetics that need LEMS Requirements', join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex15_CaDynamics.xml'), /LEMS_NML2_Ex15_CaDynamics\.xml:\d+ <ComponentType> name="Gran_NaF_98_m_tau_tau": Requirements \(alpha, beta\) are not supported yet/],
     ["one of NeuroML's core type files", join(CORPUS, 'NeuroML2', 'NeuroML2CoreTypes', 'Cells.xml'), /Cells\.xml: one of NeuroML's core LEMS type files/],
   ])('%s', async (_label, file, pattern) => {
     expectOneLineFailure(await cli(['simulate', '--neuroml', file, '--duration-ms', '1']), 2, pattern);
@@ -159,9 +158,8 @@ describe('the whole corpus', () => {
         refused.push(file.slice(CORPUS.length + 1));
       }
     }
-    // NeuroML's core type files (built in), and the granule cell whose kinetics use LEMS Requirements
+    // NeuroML's core type files, whose semantics are built in
     expect(refused.sort()).toEqual([
-      'NeuroML2/LEMSexamples/LEMS_NML2_Ex15_CaDynamics.xml',
       'NeuroML2/NeuroML2CoreTypes/Cells.xml', 'NeuroML2/NeuroML2CoreTypes/Channels.xml', 'NeuroML2/NeuroML2CoreTypes/Networks.xml',
       'NeuroML2/NeuroML2CoreTypes/NeuroMLCoreCompTypes.xml', 'NeuroML2/NeuroML2CoreTypes/NeuroMLCoreDimensions.xml',
     ]);
@@ -193,5 +191,33 @@ describe('the whole corpus', () => {
     expect(ta.length).toBe(tb.length);
     expect(ta.length).toBeGreaterThan(3);
     ta.forEach((t, k) => expect(Math.abs(t - tb[k]) / tb[k]).toBeLessThan(1e-9));
+  });
+});
+
+describe('the Maex & De Schutter granule cell (LEMS_NML2_Ex15_CaDynamics.xml: SI units, Requirements, conditional rates, a shell pool)', () => {
+  const file = join(CORPUS, 'NeuroML2', 'LEMSexamples', 'LEMS_NML2_Ex15_CaDynamics.xml');
+
+  it("takes its network's 32 °C, at which q10ExpTemp gives 3^((32 − 17.350264793)/10) = 5.0 on every rate", async () => {
+    const { evaluate } = await import('../src/model/evaluate.ts');
+    const at32 = buildNeuron([...(await importNeuroML([file])).cells.values()][0]);
+    const atExp = buildNeuron([...(await importNeuroML([file], { celsius: 17.350264793 })).cells.values()][0]);
+    expect(at32.params.celsius.value).toBe(32);
+    const gate = at32.states.find((s) => s.name.endsWith('.m') && s.name.includes('KDr'))!;
+    for (const V of [-70, -40, 0]) {
+      const rate = (m: typeof at32) => evaluate(m.states.find((s) => s.name === gate.name)!.ode.rate, { state: (n) => (n === 'V' ? V : 0.0755), param: (n) => m.params[n].value });
+      expect(rate(at32) / rate(atExp), `${gate.name} at ${V} mV`).toBeCloseTo(5.0, 6);
+    }
+  });
+
+  it('runs: at rest without input, spiking under current, every state finite', async () => {
+    const model = buildNeuron([...(await importNeuroML([file])).cells.values()][0]);
+    const rest = await simulate({ model, engine: 'cpu', durationMs: 200, dtMs: 0.01 });
+    expect(rest.status).toBe('ok');
+    expect(rest.spikeCount).toBe(0);
+    const driven = await simulate({ model, engine: 'cpu', durationMs: 200, dtMs: 0.01, currentUAPerCm2: 10 });
+    expect(driven.status).toBe('ok');
+    expect(driven.spikeCount).toBeGreaterThan(2);
+    // calcium enters through the HVA channel during spikes and decays with τ = 10 ms between them
+    expect(driven.observables.maxCaUM!).toBeGreaterThan(rest.observables.maxCaUM!);
   });
 });

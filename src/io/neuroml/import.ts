@@ -64,9 +64,9 @@ const attrs = (node: Element) => node[':@'] ?? {};
 type Types = Map<string, ComponentTypeDef>;
 
 /** A rate, variable or time course element as an expression of V (mV) in ms⁻¹, 1 or ms. */
-function kinetic(node: Element, role: 'rate' | 'variable' | 'time', where: string, types: Types): Expr {
+function kinetic(node: Element, role: 'rate' | 'variable' | 'time', where: string, types: Types, required?: ReadonlyMap<string, Expr>): Expr {
   const custom = types.get(attrs(node).type);
-  if (custom) return componentExpr(custom);
+  if (custom) return componentExpr(custom, required);
   return parseExpr(standardKinetic(node, role, where));
 }
 
@@ -115,11 +115,16 @@ function gateOf(gate: Element, kind: string, where: string, types: Types): GateD
   const power = Number(a.instances ?? 1);
   if (!Number.isInteger(power) || power < 1) throw new InputError(`${where}: instances must be a positive integer, got '${a.instances}'`);
   const child = (tag: string) => childrenOf(gate).find((c) => tagOf(c) === tag);
-  const need = (tag: string, role: 'rate' | 'variable' | 'time') => {
+  const need = (tag: string, role: 'rate' | 'variable' | 'time', required?: ReadonlyMap<string, Expr>) => {
     const c = child(tag);
     if (!c) throw new InputError(`${where}: ${kind} needs a <${tag}>`);
-    return kinetic(c, role, `${where} <${tag}>`, types);
+    return kinetic(c, role, `${where} <${tag}>`, types, required);
   };
+  // a time course or steady state may read the gate's own rates (LEMS Requirements alpha, beta: in
+  // SI, 1/s, and without the q10 factor, which NeuroML applies to the time constant afterwards)
+  const rates = () => (child('forwardRate') && child('reverseRate')
+    ? new Map([['alpha', E.mul(need('forwardRate', 'rate'), 1e3)], ['beta', E.mul(need('reverseRate', 'rate'), 1e3)]])
+    : undefined);
   const q = q10Of(gate, where);
   const faster = (rate: Expr) => (q ? E.mul(rate, q) : rate);
   const slower = (tau: Expr) => (q ? E.div(tau, q) : tau);
@@ -130,14 +135,14 @@ function gateOf(gate: Element, kind: string, where: string, types: Types): GateD
       return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(need('timeCourse', 'time')) };
     case 'gateHHratesInf': {
       const alpha = need('forwardRate', 'rate'), beta = need('reverseRate', 'rate');
-      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(E.div(1, E.add(alpha, beta))) };
+      return { name: a.id, power, inf: need('steadyState', 'variable', rates()), tau: slower(E.div(1, E.add(alpha, beta))) };
     }
     case 'gateHHratesTau': {
       const alpha = need('forwardRate', 'rate'), beta = need('reverseRate', 'rate');
-      return { name: a.id, power, inf: E.div(alpha, E.add(alpha, beta)), tau: slower(need('timeCourse', 'time')) };
+      return { name: a.id, power, inf: E.div(alpha, E.add(alpha, beta)), tau: slower(need('timeCourse', 'time', rates())) };
     }
     case 'gateHHratesTauInf':
-      return { name: a.id, power, inf: need('steadyState', 'variable'), tau: slower(need('timeCourse', 'time')) };
+      return { name: a.id, power, inf: need('steadyState', 'variable', rates()), tau: slower(need('timeCourse', 'time', rates())) };
     default:
       throw new InputError(`${where}: gate type '${kind}' is not supported yet (supported: ${GATE_TAGS.join(', ')})`);
   }
@@ -208,16 +213,29 @@ function poolOf(species: Record<string, string>, pools: Map<string, PoolNode>, a
   if (species.ion !== 'ca') throw new InputError(`${where} <species ion="${species.ion}">: only calcium (ca) pools are supported`);
   const pool = pools.get(species.concentrationModel);
   if (!pool) throw new InputError(`${where} <species>: concentrationModel '${species.concentrationModel}' is not defined in the files read`);
-  if (pool.tag !== 'fixedFactorConcentrationModel') throw new InputError(`${pool.where}: not supported yet (fixedFactorConcentrationModel is)`);
   const tauCaMs = quantity(pool.attrs.decayConstant, 'time', `${pool.where} decayConstant`);
   const Ca0UM = quantity(pool.attrs.restingConc, 'concentration', `${pool.where} restingConc`);
-  const rho = quantitySI(pool.attrs.rho, `${pool.where} rho`);
-  if (rho.dimension !== 'rho_factor') throw new InputError(`${pool.where} rho: '${pool.attrs.rho}' is a ${rho.dimension}, expected a rho_factor`);
+  let fCa: number;
+  if (pool.tag === 'fixedFactorConcentrationModel') {
+    const rho = quantitySI(pool.attrs.rho, `${pool.where} rho`);
+    if (rho.dimension !== 'rho_factor') throw new InputError(`${pool.where} rho: '${pool.attrs.rho}' is a ${rho.dimension}, expected a rho_factor`);
+    fCa = (1e-2 * rho.value * tauCaMs) / (1000 * areaCm2);
+  } else {
+    // d[Ca]/dt = iCa/(2F·V_shell) − …, the shell of the given thickness under a sphere of the soma's
+    // area (NeuroML's Cells.xml, its constants included: F = 96485.3 C/mol, π as 3.14159): the same
+    // pool with f = τ·1e-9/(2F·V_shell) (τ in ms, V_shell in m³)
+    const shell = quantitySI(pool.attrs.shellThickness, `${pool.where} shellThickness`);
+    if (shell.dimension !== 'length') throw new InputError(`${pool.where} shellThickness: '${pool.attrs.shellThickness}' is a ${shell.dimension}, expected a length`);
+    const r = Math.sqrt((areaCm2 * 1e-4) / (4 * 3.14159)), inner = r - shell.value;
+    if (!(inner >= 0)) throw new InputError(`${pool.where} shellThickness: ${pool.attrs.shellThickness} is thicker than the soma's radius`);
+    const volume = (4 * r ** 3 * 3.14159) / 3 - (4 * inner ** 3 * 3.14159) / 3;
+    fCa = (tauCaMs * 1e-9) / (2 * 96485.3 * volume);
+  }
   const initial = quantity(species.initialConcentration, 'concentration', `${where} <species> initialConcentration`);
   if (Math.abs(initial - Ca0UM) > 1e-9 * Ca0UM) throw new InputError(`${where} <species>: initialConcentration ${initial} µM differs from the pool's restingConc ${Ca0UM} µM; ionsweep's pool starts at its resting level`);
   return {
     tauCaMs, Ca0UM,
-    fCa: Number(((1e-2 * rho.value * tauCaMs) / (1000 * areaCm2)).toPrecision(15)),
+    fCa: Number(fCa.toPrecision(15)),
     CaOutUM: quantity(species.initialExtConcentration, 'concentration', `${where} <species> initialExtConcentration`),
   };
 }
@@ -244,8 +262,9 @@ function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, pools: Map
       if (!channel) throw new InputError(`${at}: ionChannel '${a.ionChannel}' is not defined in the files read (${[...channels.keys()].join(', ') || 'none'})`);
       const name = String(a.id).replace(/[^A-Za-z0-9_]/g, '_');
       const g = `g_${name}`, e = `E_${name}`;
+      // a calcium current with a fixed reversal still feeds the cell's calcium pool (NeuroML's iCa)
       cellChannels.push({
-        name, conductance: g, reversal: e, gates: channel.gates,
+        name, conductance: g, reversal: e, gates: channel.gates, ...(a.ion === 'ca' ? { carriesCalcium: true } : {}),
         params: {
           [g]: { value: quantity(a.condDensity, 'conductanceDensity', `${at} condDensity`), unit: 'mS/cm²', description: `maximal conductance of ${a.ionChannel} (${a.id})`, min: 0 },
           [e]: { value: quantity(a.erev, 'voltage', `${at} erev`), unit: 'mV', description: `reversal potential of ${a.ionChannel} (${a.id})`, min: -500, max: 500 },

@@ -33,20 +33,35 @@ const BASES: Record<string, { exposure: string; toIonsweep: number }> = {
   baseVoltageConcDepVariable: { exposure: 'x', toIonsweep: 1 },
 };
 
-/** LEMS's comparison operators in the expression language's spelling. */
+/** LEMS's comparison operators in the expression language's spelling (.eq. and .neq. are handled apart). */
 function lemsToText(source: string, where: string): string {
-  if (/\.(eq|neq|and|or)\./.test(source)) throw new InputError(`${where}: '${source}': .eq., .neq., .and. and .or. are not supported yet`);
+  if (/\.(and|or)\./.test(source)) throw new InputError(`${where}: '${source}': .and. and .or. are not supported yet`);
   return source.replace(/\.gt\./g, '>').replace(/\.lt\./g, '<').replace(/\.geq\./g, '>=').replace(/\.leq\./g, '<=');
 }
 
-/** The component's exposed value as an ionsweep expression of V (mV) and Ca (µM). */
-export function componentExpr(type: ComponentTypeDef): Expr {
+/** A Case condition: `a .eq. b` as a ≤ b and b ≤ a, `.neq.` its negation, anything else as written. */
+function condition(text: string, where: string, parse: (t: string) => Expr): Expr {
+  const m = /^(.*?)\.(eq|neq)\.(.*)$/.exec(text);
+  if (!m) return parse(text);
+  if (/\.(eq|neq)\./.test(m[3])) throw new InputError(`${where}: '${text}': one .eq./.neq. per condition`);
+  const [a, b] = [parse(m[1]), parse(m[3])];
+  const equal = E.and(E.le(a, b), E.le(b, a));
+  return m[2] === 'eq' ? equal : E.sub(1, equal);
+}
+
+/**
+ * The component's exposed value as an ionsweep expression of V (mV) and Ca (µM). `required` gives
+ * what its Requirements read, in SI (a gate's own rates alpha and beta, in 1/s, for a time course).
+ */
+export function componentExpr(type: ComponentTypeDef, required: ReadonlyMap<string, Expr> = new Map()): Expr {
   const base = type.extends === undefined ? undefined : BASES[type.extends];
   if (!base) throw new InputError(`${type.where}: a ComponentType extending '${type.extends ?? '(nothing)'}' is not supported (${Object.keys(BASES).join(', ')})`);
-  if (type.requirements.length) throw new InputError(`${type.where}: Requirements (${type.requirements.map((r) => r.name).join(', ')}) are not supported yet`);
+  const missing = type.requirements.filter((r) => !required.has(r.name));
+  if (missing.length) throw new InputError(`${type.where}: Requirements (${missing.map((r) => r.name).join(', ')}) are not supported here (a time course or steady state of a gate with rates may read alpha and beta)`);
   const env = new Map<string, Expr>([
     ['v', E.mul(E.sym('V'), 1e-3)],
     ['caConc', E.mul(E.sym('Ca'), 1e-3)],
+    ...required,
   ]);
   for (const c of type.constants) env.set(c.name, E.num(quantitySI(c.value, `${type.where} Constant ${c.name}`).value));
   const resolve = (text: string, where: string): Expr =>
@@ -59,11 +74,13 @@ export function componentExpr(type: ComponentTypeDef): Expr {
   for (const d of type.derived) {
     const where = `${type.where} ${d.name}`;
     if (d.cases) {
-      // the Cases in order, the one without a condition last: nested ifelse
-      const otherwise = d.cases.find((c) => c.condition === undefined);
-      if (!otherwise) throw new InputError(`${where}: a ConditionalDerivedVariable needs a Case without a condition`);
+      // the Cases in order as nested ifelse, closed by the one without a condition; without one, by the
+      // last Case (files write complementary conditions, and LEMS leaves a value no Case matches undefined)
+      if (!d.cases.length) throw new InputError(`${where}: a ConditionalDerivedVariable needs Cases`);
+      const conditioned = d.cases.filter((x) => x.condition !== undefined);
+      const otherwise = d.cases.find((c) => c.condition === undefined) ?? conditioned.pop()!;
       let value = resolve(otherwise.value, where);
-      for (const c of d.cases.filter((x) => x.condition !== undefined).reverse()) value = E.select(resolve(c.condition, where), resolve(c.value, where), value);
+      for (const c of conditioned.reverse()) value = E.select(condition(c.condition, where, (t) => resolve(t, where)), resolve(c.value, where), value);
       env.set(d.name, value);
     } else {
       if (d.value === undefined) throw new InputError(`${where}: a DerivedVariable needs a value`);

@@ -11,7 +11,7 @@ import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
 import { mergeCommand, verifyCommand } from './merge.ts';
 import { costCommands } from './cost-commands.ts';
-import { describeCommand, modelsCommand } from './models.ts';
+import { describeCommand, exportNeuroMLCommand, modelsCommand } from './models.ts';
 import { installSignalExits, launcherPidOf, startWatchdog } from './signals.ts';
 
 export const VERSION = '0.1.0';
@@ -29,7 +29,7 @@ export function buildCli(): Command {
     .configureOutput(OUTPUT)
     .exitOverride();
   // addCommand copies no settings from the program: each command gets the output form too
-  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand(), ...costCommands(), modelsCommand(), describeCommand()]) program.addCommand(command.configureOutput(OUTPUT).exitOverride());
+  for (const command of [simulateCommand(), sweepCommand(), mergeCommand(), verifyCommand(), ...costCommands(), modelsCommand(), describeCommand(), exportNeuroMLCommand()]) program.addCommand(command.configureOutput(OUTPUT).exitOverride());
   return program;
 }
 

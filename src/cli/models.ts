@@ -13,6 +13,8 @@ import type { ModelDefinition } from '../model/model-file.ts';
 import { libraryChannels } from '../model/model-file.ts';
 import { networkCells } from '../model/network.ts';
 import { writeStdout } from './util.ts';
+import { exportNeuroML } from '../io/neuroml/export.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /** Columns padded to their widest cell. */
 function table(rows: string[][]): string {
@@ -74,5 +76,19 @@ export function describeCommand(): Command {
         `${summary(model.name, model)[1]} ${model.name}: ${model.states.length} states (${model.states.map((s) => s.name).join(', ')})`,
         table([['parameter', 'default', 'unit', 'range', 'description'], ...params.map(([p, d]) => [p, String(d.value), d.unit || '-', describeRange(d) || '-', d.description])]),
       ].join('\n') + '\n');
+    });
+}
+
+export function exportNeuroMLCommand(): Command {
+  return new Command('export-neuroml')
+    .description('write a library neuron as NeuroML2 (channels as LEMS ComponentTypes; ionsweep and jNeuroML read it back)')
+    .argument('<model>', `a library neuron (${Object.keys(NEURONS).join(', ')})`)
+    .option('--out <file.nml>', 'write to this file instead of standard output')
+    .action(async (name: string, flags: { out?: string }) => {
+      const def = Object.hasOwn(NEURONS, name) ? NEURONS[name] : undefined;
+      if (!def) throw new InputError(`export-neuroml: '${name}' is not a library neuron; allowed: ${Object.keys(NEURONS).join(', ')}`);
+      const text = exportNeuroML(def);
+      if (flags.out) await writeFileAtomic(flags.out, text);
+      else await writeStdout(text);
     });
 }

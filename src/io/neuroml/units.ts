@@ -41,9 +41,10 @@ export function quantity(text: string | undefined, dimension: keyof typeof IONSW
   if (!unit) throw new InputError(`${where}: unknown unit '${m[2]}' (NeuroMLCoreDimensions.xml has no such unit)`);
   if (unit.dimension !== dimension) throw new InputError(`${where}: '${text}' is a ${unit.dimension}, expected a ${dimension}`);
   const target = IONSWEEP_UNIT[dimension];
-  const si = value * unit.scale * 10 ** unit.power + unit.offset;
-  // round away the last-bit noise of the power-of-ten products (1e-3 · 1e3 ≠ 1 exactly)
-  return Number(((si - (target.offset ?? 0)) / target.si).toPrecision(15));
+  // offsets first (degC to °C adds 273.15 − 273.15 = 0 exactly), then the scale; round away the
+  // last-bit noise of the power-of-ten products (1e-3 · 1e3 ≠ 1 exactly)
+  const shifted = value * unit.scale * 10 ** unit.power + (unit.offset - (target.offset ?? 0));
+  return Number((shifted / target.si).toPrecision(15));
 }
 
 /** A NeuroML quantity in SI units (LEMS computes in SI), with its dimension's name. */

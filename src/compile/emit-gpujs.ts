@@ -84,6 +84,14 @@ function gpujsSpelling(leaf: Spelling['leaf']): Spelling {
         case 'sqrt': return `Math.sqrt(${a[0]})`;
         case 'abs': return `Math.abs(${a[0]})`;
         case 'tanh': return `Math.tanh(${a[0]})`;
+        case 'sin': return `Math.sin(${a[0]})`;
+        case 'cos': return `Math.cos(${a[0]})`;
+        case 'tan': return `Math.tan(${a[0]})`;
+        // gpu.js maps the Math functions GLSL ES 1 has; sinh and cosh through exp
+        case 'sinh': return `(0.5 * (Math.exp(${a[0]}) - Math.exp(-(${a[0]}))))`;
+        case 'cosh': return `(0.5 * (Math.exp(${a[0]}) + Math.exp(-(${a[0]}))))`;
+        case 'ceil': return `Math.ceil(${a[0]})`;
+        case 'heaviside': return `(${a[0]} > 0.0 ? 1.0 : 0.0)`;
         case 'powi': return powiText(a[0], node.value, (s) => `(${s})`);
         case 'expm1': return `${EXPM1}(${a[0]})`;
         case 'exprel': return `${EXPREL}(${a[0]})`;

@@ -161,6 +161,13 @@ function jsSpelling(precision: Precision, leaf: Spelling['leaf'], seriesTerms: (
         case 'sqrt': return fn(`Math.sqrt(${a[0]})`);
         case 'abs': return `Math.abs(${a[0]})`;
         case 'tanh': return fn(`Math.tanh(${a[0]})`);
+        case 'sin': return fn(`Math.sin(${a[0]})`);
+        case 'cos': return fn(`Math.cos(${a[0]})`);
+        case 'tan': return fn(`Math.tan(${a[0]})`);
+        case 'sinh': return fn(`Math.sinh(${a[0]})`);
+        case 'cosh': return fn(`Math.cosh(${a[0]})`);
+        case 'ceil': return `Math.ceil(${a[0]})`;
+        case 'heaviside': return `(${a[0]} > 0 ? 1 : ${a[0]} <= 0 ? 0 : NaN)`;
         case 'powi': return powiText(a[0], node.value, r);
         case 'expm1': return precision === 'f32' ? bounded(node, 'expm1', a[0]) : `(Math.exp(${a[0]}) - 1)`;
         case 'exprel': return precision === 'f32' ? bounded(node, 'exprel', a[0]) : `exprel(${a[0]})`;

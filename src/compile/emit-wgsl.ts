@@ -95,6 +95,14 @@ function wgslSpelling(leaf: Spelling['leaf'], seriesTerms: (node: Expr) => numbe
         case 'sqrt': return `sqrt(${a[0]})`;
         case 'abs': return `abs(${a[0]})`;
         case 'tanh': return `tanh(${a[0]})`;
+        case 'sin': return `sin(${a[0]})`;
+        case 'cos': return `cos(${a[0]})`;
+        case 'tan': return `tan(${a[0]})`;
+        case 'sinh': return `sinh(${a[0]})`;
+        case 'cosh': return `cosh(${a[0]})`;
+        case 'ceil': return `ceil(${a[0]})`;
+        // NaN (which no comparison holds for) gives 0 here: a NaN argument has made some state NaN already
+        case 'heaviside': return `select(0.0, 1.0, ${a[0]} > 0.0)`;
         case 'powi': return powiText(a[0], node.value, (s) => `(${s})`);
         case 'expm1': return bounded(node, 'expm1', a[0]);
         case 'exprel': return bounded(node, 'exprel', a[0]);

@@ -65,6 +65,11 @@ function boundOf(node: Expr, args: Interval[]): Interval {
     // exprel is convex, so its derivative increases
     case 'exprelPrime': return monotone(a, exprelPrimeValue);
     case 'tanh': return monotone(a, Math.tanh);
+    case 'sin': case 'cos': return { lo: -1, hi: 1 };
+    case 'sinh': return monotone(a, Math.sinh);
+    case 'cosh': return a.lo >= 0 ? monotone(a, Math.cosh) : a.hi <= 0 ? monotone({ lo: -a.hi, hi: -a.lo }, Math.cosh) : of(1, Math.cosh(a.lo), Math.cosh(a.hi));
+    case 'ceil': return monotone(a, Math.ceil);
+    case 'heaviside': return UNIT;
     case 'log': return a.lo >= 0 ? monotone(a, Math.log) : ALL;
     case 'sqrt': return a.lo >= 0 ? monotone(a, Math.sqrt) : ALL;
     case 'abs': return a.lo >= 0 ? a : a.hi <= 0 ? { lo: -a.hi, hi: -a.lo } : { lo: 0, hi: Math.max(-a.lo, a.hi) };

@@ -7,7 +7,7 @@
  * hash-consing the tangent code shares every primal subexpression instead of recomputing it.
  */
 import {
-  type Expr, ZERO, add, sub, mul, div, neg, exprelPrime, powi, select, topoOrder, num, lt, le,
+  type Expr, ZERO, add, sub, mul, div, neg, exprelPrime, powi, select, topoOrder, num, lt, le, sin, cos, sinh, cosh,
 } from './expr.ts';
 
 /** The derivative of each root, given the derivative of each leaf. */
@@ -33,6 +33,13 @@ function rule(node: Expr, da: Expr[]): Expr {
     case 'sqrt': return div(da[0], mul(2, node));
     case 'abs': return select(le(a, 0), neg(da[0]), da[0]);
     case 'tanh': return mul(sub(1, mul(node, node)), da[0]);
+    case 'sin': return mul(cos(a), da[0]);
+    case 'cos': return neg(mul(sin(a), da[0]));
+    case 'tan': return mul(add(1, mul(node, node)), da[0]);
+    case 'sinh': return mul(cosh(a), da[0]);
+    case 'cosh': return mul(sinh(a), da[0]);
+    // piecewise constant: zero almost everywhere (the steps themselves have no derivative)
+    case 'ceil': case 'heaviside': return ZERO;
     case 'powi': return mul(mul(num(node.value), powi(a, node.value - 1)), da[0]);
     case 'expm1': return mul(add(node, 1), da[0]);
     case 'exprel': return mul(exprelPrime(a), da[0]);

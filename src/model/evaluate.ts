@@ -2,7 +2,7 @@
  * A reference interpreter for expressions, in f64. The host uses it for initial states and spot
  * values; tests use it as an independent check of the emitted code.
  */
-import { type Expr, topoOrder, exprelValue, exprelPrimeValue } from './expr.ts';
+import { type Expr, topoOrder, exprelValue, exprelPrimeValue, heavisideValue } from './expr.ts';
 
 /** Values of the leaves an expression may read. */
 export interface Env {
@@ -40,6 +40,13 @@ function apply(node: Expr, v: number[]): number {
     case 'sqrt': return Math.sqrt(v[0]);
     case 'abs': return Math.abs(v[0]);
     case 'tanh': return Math.tanh(v[0]);
+    case 'sin': return Math.sin(v[0]);
+    case 'cos': return Math.cos(v[0]);
+    case 'tan': return Math.tan(v[0]);
+    case 'sinh': return Math.sinh(v[0]);
+    case 'cosh': return Math.cosh(v[0]);
+    case 'ceil': return Math.ceil(v[0]);
+    case 'heaviside': return heavisideValue(v[0]);
     case 'powi': return v[0] ** node.value;
     case 'expm1': return Math.expm1(v[0]);
     case 'exprel': return exprelValue(v[0]);

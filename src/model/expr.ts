@@ -19,6 +19,7 @@ export type Op =
   | 'const' | 'sym' | 'param' | 'state' | 'tangent' | 'time'
   | 'add' | 'sub' | 'mul' | 'div' | 'neg'
   | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'powi'
+  | 'sin' | 'cos' | 'tan' | 'sinh' | 'cosh' | 'ceil' | 'heaviside'
   | 'expm1' | 'exprel' | 'exprelPrime'
   | 'min' | 'max'
   | 'lt' | 'le' | 'and' | 'select';
@@ -160,6 +161,18 @@ export const log = unary('log', Math.log);
 export const sqrt = unary('sqrt', Math.sqrt);
 export const abs = unary('abs', Math.abs);
 export const tanh = unary('tanh', Math.tanh);
+export const sin = unary('sin', Math.sin);
+export const cos = unary('cos', Math.cos);
+export const tan = unary('tan', Math.tan);
+export const sinh = unary('sinh', Math.sinh);
+export const cosh = unary('cosh', Math.cosh);
+export const ceil = unary('ceil', Math.ceil);
+/** Heaviside's step: 1 where x > 0, else 0 (LEMS's H). */
+export const heaviside = unary('heaviside', heavisideValue);
+
+export function heavisideValue(x: number): number {
+  return Number.isNaN(x) ? NaN : x > 0 ? 1 : 0;
+}
 
 /**
  * expm1(x) = exp(x) − 1, evaluated without the cancellation of the subtraction where that matters (f32:
@@ -237,6 +250,13 @@ export function rebuild(node: Expr, args: readonly Expr[]): Expr {
     case 'sqrt': return sqrt(args[0]);
     case 'abs': return abs(args[0]);
     case 'tanh': return tanh(args[0]);
+    case 'sin': return sin(args[0]);
+    case 'cos': return cos(args[0]);
+    case 'tan': return tan(args[0]);
+    case 'sinh': return sinh(args[0]);
+    case 'cosh': return cosh(args[0]);
+    case 'ceil': return ceil(args[0]);
+    case 'heaviside': return heaviside(args[0]);
     case 'powi': return powi(args[0], node.value);
     case 'expm1': return expm1(args[0]);
     case 'exprel': return exprel(args[0]);

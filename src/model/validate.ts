@@ -15,11 +15,13 @@ import { nameProblem } from './names.ts';
 
 const OPS: ReadonlySet<Op> = new Set<Op>([
   ...LEAF_OPS, 'add', 'sub', 'mul', 'div', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'powi',
+  'sin', 'cos', 'tan', 'sinh', 'cosh', 'ceil', 'heaviside',
   'expm1', 'exprel', 'exprelPrime', 'min', 'max', 'lt', 'le', 'and', 'select',
 ]);
 const ARITY: Partial<Record<Op, number>> = {
   add: 2, sub: 2, mul: 2, div: 2, min: 2, max: 2, lt: 2, le: 2, and: 2, select: 3,
   neg: 1, exp: 1, log: 1, sqrt: 1, abs: 1, tanh: 1, powi: 1, expm1: 1, exprel: 1, exprelPrime: 1,
+  sin: 1, cos: 1, tan: 1, sinh: 1, cosh: 1, ceil: 1, heaviside: 1,
 };
 /** model names appear in kernel comments: one line of plain characters */
 const MODEL_NAME = /^[A-Za-z0-9_.+\- ]{1,100}$/;

@@ -63,6 +63,8 @@ function lemsPrinter(prefix: string) {
       case 'sqrt': out = `sqrt(${a[0]})`; break;
       case 'abs': out = `abs(${a[0]})`; break;
       case 'tanh': out = `tanh(${a[0]})`; break;
+      case 'sin': case 'cos': case 'tan': case 'sinh': case 'cosh': case 'ceil': out = `${e.op}(${a[0]})`; break;
+      case 'heaviside': out = `H(${a[0]})`; break;
       case 'powi': out = `(${Array(e.value).fill(a[0]).join(' * ')})`; break;
       case 'min': out = aux({ cases: [{ condition: `${a[0]} .lt. ${a[1]}`, value: a[0] }, { value: a[1] }] }); break;
       case 'max': out = aux({ cases: [{ condition: `${a[0]} .lt. ${a[1]}`, value: a[1] }, { value: a[0] }] }); break;

@@ -36,7 +36,8 @@ const BASES: Record<string, { exposure: string; toIonsweep: number }> = {
 /** LEMS's comparison operators in the expression language's spelling (.eq. and .neq. are handled apart). */
 function lemsToText(source: string, where: string): string {
   if (/\.(and|or)\./.test(source)) throw new InputError(`${where}: '${source}': .and. and .or. are not supported yet`);
-  return source.replace(/\.gt\./g, '>').replace(/\.lt\./g, '<').replace(/\.geq\./g, '>=').replace(/\.leq\./g, '<=');
+  // LEMS's ln is the natural logarithm, the expression language's log
+  return source.replace(/\bln\s*\(/g, 'log(').replace(/\.gt\./g, '>').replace(/\.lt\./g, '<').replace(/\.geq\./g, '>=').replace(/\.leq\./g, '<=');
 }
 
 /** A Case condition: `a .eq. b` as a ≤ b and b ≤ a, `.neq.` its negation, anything else as written. */

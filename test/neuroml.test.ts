@@ -272,3 +272,57 @@ describe('export (exportNeuroML) and back', () => {
     expect(rate(warm) / rate(cold)).toBeCloseTo(3, 12);
   });
 });
+
+describe('instantaneous gates, conductance q10 and compound conditions', () => {
+  it('read as NeuroML defines them (checked by hand at chosen potentials)', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { evaluate } = await import('../src/model/evaluate.ts');
+    const path = join(mkdtempSync(join(tmpdir(), 'ionsweep-nml-')), 'inst.nml');
+    writeFileSync(path, `<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="inst">
+  <ionChannelHH id="inst" conductance="10pS">
+    <q10ConductanceScaling q10Factor="2" experimentalTemp="16.3 degC"/>
+    <gateHHInstantaneous id="m" instances="2">
+      <steadyState type="HHSigmoidVariable" rate="1" midpoint="-40mV" scale="5mV"/>
+    </gateHHInstantaneous>
+  </ionChannelHH>
+  <ComponentType name="window" extends="baseVoltageDepVariable">
+    <Constant name="VOLT_SCALE" dimension="voltage" value="1 mV"/>
+    <Dynamics>
+      <DerivedVariable name="V" dimension="none" value="v / VOLT_SCALE"/>
+      <ConditionalDerivedVariable name="x" exposure="x" dimension="none">
+        <Case condition="V .gt. -50 .and. V .lt. 0" value="1"/>
+        <Case condition="V .leq. -90 .or. V .geq. 40" value="0.5"/>
+        <Case value="0.2"/>
+      </ConditionalDerivedVariable>
+    </Dynamics>
+  </ComponentType>
+  <ionChannelHH id="win" conductance="10pS">
+    <gateHHtauInf id="w" instances="1">
+      <timeCourse type="fixedTimeCourse" tau="1ms"/>
+      <steadyState type="window"/>
+    </gateHHtauInf>
+  </ionChannelHH>
+  <cell id="c">
+    <morphology id="m"><segment id="0" name="soma"><distal x="0" y="0" z="0" diameter="10"/></segment></morphology>
+    <biophysicalProperties id="b"><membraneProperties>
+      <channelDensity id="X" ionChannel="inst" condDensity="1 mS_per_cm2" erev="-80mV" ion="k"/>
+      <channelDensity id="W" ionChannel="win" condDensity="1 mS_per_cm2" erev="0mV" ion="non_specific"/>
+      <initMembPotential value="-65mV"/>
+    </membraneProperties></biophysicalProperties>
+  </cell>
+  <network id="n" type="networkWithTemperature" temperature="26.3 degC"><population id="p" component="c" size="1"/></network>
+</neuroml>`);
+    const model = buildNeuron((await importNeuroML([path])).cells.get('c')!);
+    // no state for the instantaneous gate; the window gate is a state
+    expect(model.states.map((s) => s.name).sort()).toEqual(['V', 'W.w']);
+    const current = (V: number) => evaluate(model.currents!.find((c) => c.name === 'IX')!.expr, { state: () => V, param: (n) => model.params[n].value });
+    for (const V of [-60, -30, 10]) {
+      const mInf = 1 / (1 + Math.exp((-40 - V) / 5));
+      // g·q·m∞²·(V − E) with q = 2^((26.3 − 16.3)/10) = 2
+      expect(current(V), `I at ${V} mV`).toBeCloseTo(1 * 2 * mInf ** 2 * (V + 80), 12);
+    }
+    const inf = (V: number) => evaluate(model.states.find((s) => s.name === 'W.w')!.ode.inf!, { state: () => V, param: (n) => model.params[n].value });
+    expect([-95, -70, -30, 20, 45].map(inf)).toEqual([0.5, 0.2, 1, 0.2, 0.5]);
+  });
+});

@@ -58,6 +58,7 @@ const gateSchema = z.object({
   tau: expression.optional(),
   alpha: expression.optional(),
   beta: expression.optional(),
+  instantaneous: z.boolean({ error: 'must be true or false' }).optional(),
 }).strict();
 
 const channelSchema = z.union([

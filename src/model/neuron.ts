@@ -33,6 +33,8 @@ export interface GateDef {
   /** ... or opening and closing rates α, β (ms⁻¹) */
   alpha?: ExprInput;
   beta?: ExprInput;
+  /** an instantaneous gate: x = x∞(V, [Ca]) at every moment (no state; give inf only) */
+  instantaneous?: boolean;
 }
 
 export interface ChannelDef {
@@ -47,6 +49,8 @@ export interface ChannelDef {
   gates: GateDef[];
   /** factor on every rate (e.g. a Q10 temperature factor): multiplies α and β, divides τ */
   rateFactor?: ExprInput;
+  /** factor on the maximal conductance (e.g. NeuroML's q10ConductanceScaling) */
+  conductanceFactor?: ExprInput;
   /** defaults of the parameters this channel reads: its conductance, its reversal, named constants */
   params: Record<string, ParamInput>;
   /** where the equations come from (shown in docs and errors) */
@@ -242,9 +246,15 @@ export function buildNeuron(def: NeuronDef): Model {
       if (!Object.hasOwn(params, required)) throw new InputError(`channel ${ch.name} needs a default for parameter ${required} in its params`);
     }
     const rate = ch.rateFactor === undefined ? E.ONE : resolve(toExpr(ch.rateFactor), `channel ${ch.name} rateFactor`);
-    let g: Expr = E.param(ch.conductance);
+    let g: Expr = ch.conductanceFactor === undefined ? E.param(ch.conductance) : E.mul(E.param(ch.conductance), resolve(toExpr(ch.conductanceFactor), `channel ${ch.name} conductanceFactor`));
     for (const gate of ch.gates) {
       const stateName = `${ch.name}.${gate.name}`;
+      if (gate.instantaneous) {
+        if (gate.inf === undefined || gate.tau !== undefined || gate.alpha !== undefined || gate.beta !== undefined) throw new InputError(`gate ${stateName}: an instantaneous gate gives inf only`);
+        if (!Number.isInteger(gate.power) || gate.power < 1) throw new InputError(`gate ${stateName}: power must be a positive integer, got ${gate.power}`);
+        g = E.mul(g, E.powi(resolve(toExpr(gate.inf), `gate ${stateName} inf`), gate.power));
+        continue;
+      }
       states.push(gateState(stateName, `gate ${gate.name} of channel ${ch.name}`, gate, (input, where) => resolve(toExpr(input), where), rate, atInit));
       g = E.mul(g, E.powi(E.state(stateName), gate.power));
     }

@@ -40,9 +40,11 @@ export interface NeuroMLChannel {
   id: string;
   gates: GateDef[];
   file: string;
+  /** q10ConductanceScaling as a factor on the maximal conductance */
+  conductanceFactor?: Expr;
 }
 
-const GATE_TAGS = ['gateHHrates', 'gateHHtauInf', 'gateHHratesInf', 'gateHHratesTau', 'gateHHratesTauInf'] as const;
+const GATE_TAGS = ['gateHHrates', 'gateHHtauInf', 'gateHHratesInf', 'gateHHratesTau', 'gateHHratesTauInf', 'gateHHInstantaneous'] as const;
 const IGNORED = new Set(['notes', 'annotation', 'property', '#comment', '#text']);
 
 /** Where an element is, for messages: the file and the line of its opening tag (by tag and id). */
@@ -143,6 +145,8 @@ function gateOf(gate: Element, kind: string, where: string, types: Types): GateD
     }
     case 'gateHHratesTauInf':
       return { name: a.id, power, inf: need('steadyState', 'variable', rates()), tau: slower(need('timeCourse', 'time', rates())) };
+    case 'gateHHInstantaneous':
+      return { name: a.id, power, instantaneous: true, inf: need('steadyState', 'variable') };
     default:
       throw new InputError(`${where}: gate type '${kind}' is not supported yet (supported: ${GATE_TAGS.join(', ')})`);
   }
@@ -155,9 +159,17 @@ function channelOf(node: Element, tag: string, text: string, file: string, types
     throw new InputError(`${where}: channel type '${a.type}' is not supported yet (ionChannelHH, ionChannelPassive)`);
   }
   const gates: GateDef[] = [];
+  let conductanceFactor: Expr | undefined;
   for (const c of childrenOf(node)) {
     const t = tagOf(c);
     if (IGNORED.has(t)) continue;
+    if (t === 'q10ConductanceScaling') {
+      const q = attrs(c);
+      const base = Number(q.q10Factor), t0 = quantity(q.experimentalTemp, 'temperature', `${where} <q10ConductanceScaling> experimentalTemp`);
+      if (!(base > 0)) throw new InputError(`${where} <q10ConductanceScaling> q10Factor must be > 0, got '${q.q10Factor}'`);
+      conductanceFactor = parseExpr(`(${base})^((celsius - (${t0}))/10)`);
+      continue;
+    }
     const kind = t === 'gate' ? attrs(c).type : t;
     if (t === 'gate' || (GATE_TAGS as readonly string[]).includes(t)) {
       gates.push(gateOf(c, kind ?? '(none)', `${where} <${t} id="${attrs(c).id}">`, types));
@@ -166,7 +178,7 @@ function channelOf(node: Element, tag: string, text: string, file: string, types
     throw new InputError(`${where}: <${t}> is not supported in a channel yet`);
   }
   if (tag === 'ionChannelPassive' && gates.length) throw new InputError(`${where}: a passive channel has no gates`);
-  return { id: a.id, gates, file };
+  return { id: a.id, gates, file, ...(conductanceFactor ? { conductanceFactor } : {}) };
 }
 
 /** Membrane area (cm²) of a one-segment morphology: a sphere when its ends coincide, else a cylinder. */
@@ -265,6 +277,7 @@ function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, pools: Map
       // a calcium current with a fixed reversal still feeds the cell's calcium pool (NeuroML's iCa)
       cellChannels.push({
         name, conductance: g, reversal: e, gates: channel.gates, ...(a.ion === 'ca' ? { carriesCalcium: true } : {}),
+        ...(channel.conductanceFactor ? { conductanceFactor: channel.conductanceFactor } : {}),
         params: {
           [g]: { value: quantity(a.condDensity, 'conductanceDensity', `${at} condDensity`), unit: 'mS/cm²', description: `maximal conductance of ${a.ionChannel} (${a.id})`, min: 0 },
           [e]: { value: quantity(a.erev, 'voltage', `${at} erev`), unit: 'mV', description: `reversal potential of ${a.ionChannel} (${a.id})`, min: -500, max: 500 },
@@ -280,6 +293,7 @@ function cellOf(node: Element, channels: Map<string, NeuroMLChannel>, pools: Map
       const g = `g_${name}`;
       cellChannels.push({
         name, conductance: g, reversal: 'nernst-ca', carriesCalcium: true, gates: channel.gates,
+        ...(channel.conductanceFactor ? { conductanceFactor: channel.conductanceFactor } : {}),
         params: { [g]: { value: quantity(a.condDensity, 'conductanceDensity', `${at} condDensity`), unit: 'mS/cm²', description: `maximal conductance of ${a.ionChannel} (${a.id})`, min: 0 } },
         source: `NeuroML ${channel.file}: ${a.ionChannel}`,
       });

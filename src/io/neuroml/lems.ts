@@ -33,15 +33,21 @@ const BASES: Record<string, { exposure: string; toIonsweep: number }> = {
   baseVoltageConcDepVariable: { exposure: 'x', toIonsweep: 1 },
 };
 
-/** LEMS's comparison operators in the expression language's spelling (.eq. and .neq. are handled apart). */
-function lemsToText(source: string, where: string): string {
-  if (/\.(and|or)\./.test(source)) throw new InputError(`${where}: '${source}': .and. and .or. are not supported yet`);
+/** LEMS's comparison operators in the expression language's spelling (.eq., .neq., .and., .or. are handled by condition). */
+function lemsToText(source: string): string {
   // LEMS's ln is the natural logarithm, the expression language's log
   return source.replace(/\bln\s*\(/g, 'log(').replace(/\.gt\./g, '>').replace(/\.lt\./g, '<').replace(/\.geq\./g, '>=').replace(/\.leq\./g, '<=');
 }
 
-/** A Case condition: `a .eq. b` as a ≤ b and b ≤ a, `.neq.` its negation, anything else as written. */
+/**
+ * A Case condition: conditions joined by `.and.`/`.or.` (or binds looser, as in LEMS), `a .eq. b` as
+ * a ≤ b and b ≤ a, `.neq.` its negation, anything else as written.
+ */
 function condition(text: string, where: string, parse: (t: string) => Expr): Expr {
+  if (/\.or\./.test(text)) {
+    return text.split('.or.').map((t) => condition(t, where, parse)).reduce((a, b) => E.select(a, 1, b));
+  }
+  if (/\.and\./.test(text)) return text.split('.and.').map((t) => condition(t, where, parse)).reduce((a, b) => E.and(a, b));
   const m = /^(.*?)\.(eq|neq)\.(.*)$/.exec(text);
   if (!m) return parse(text);
   if (/\.(eq|neq)\./.test(m[3])) throw new InputError(`${where}: '${text}': one .eq./.neq. per condition`);
@@ -66,7 +72,7 @@ export function componentExpr(type: ComponentTypeDef, required: ReadonlyMap<stri
   ]);
   for (const c of type.constants) env.set(c.name, E.num(quantitySI(c.value, `${type.where} Constant ${c.name}`).value));
   const resolve = (text: string, where: string): Expr =>
-    E.substitute([parseExpr(lemsToText(text, where))], (n) => {
+    E.substitute([parseExpr(lemsToText(text))], (n) => {
       if (n.op !== 'sym') return undefined;
       const value = env.get(n.name);
       if (!value) throw new InputError(`${where}: unknown name '${n.name}' (known: ${[...env.keys()].join(', ')})`);

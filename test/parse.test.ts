@@ -112,10 +112,10 @@ describe('parseExpr: functions', () => {
   });
 
   it('reports an unknown function with the list of known ones', () => {
-    const e = errorOf(() => parseExpr('1 + sinh(x)'));
+    const e = errorOf(() => parseExpr('1 + sech(x)'));
     expect(e).toBeInstanceOf(ParseError);
     expect(e).toBeInstanceOf(InputError);
-    expect(e.message).toMatch(/unknown function 'sinh'/);
+    expect(e.message).toMatch(/unknown function 'sech'/);
     for (const f of ['exp', 'log', 'logistic', 'linoid', 'ifelse', 'exprel']) expect(e.message).toContain(f);
   });
 

@@ -5,6 +5,7 @@ export * as expr from './model/expr.ts';
 export { parseExpr } from './model/parse.ts';
 export { buildNeuron, type ChannelDef, type GateDef, type NeuronDef, type CalciumPoolDef } from './model/neuron.ts';
 export type { Model, ParamDef, StateDef } from './model/model.ts';
+export { regulate, type RegulationSpec } from './model/regulation.ts';
 export { buildNetwork, prefixModel, networkCells, type NetworkDef, type SynapseDef, type ChemicalSynapseDef, type ElectricalSynapseDef, type SynapseInstance } from './model/network.ts';
 export { SYNAPSES, glutamatergic, cholinergic, gabaA, ampa, electrical } from './channels/synapses.ts';
 export { pyloric, prinz2004Cell, PYLORIC_SYNAPSES, PYLORIC_SYNAPSE_PARAMS, PYLORIC_CELL_CHOICES, PYLORIC_DEFAULTS } from './channels/pyloric.ts';

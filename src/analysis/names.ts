@@ -1,6 +1,6 @@
 /** Names of observables in outputs: statistic + quantity + unit, e.g. meanVMv, maxCaUM. */
 
-const UNIT_SUFFIX: Record<string, string> = { mV: 'Mv', 'µM': 'UM', uM: 'UM', 'µA/cm²': 'UAPerCm2', '1': '', '': '' };
+const UNIT_SUFFIX: Record<string, string> = { mV: 'Mv', 'µM': 'UM', uM: 'UM', 'µA/cm²': 'UAPerCm2', 'mS/cm²': 'MsPerCm2', '1': '', '': '' };
 
 /** Unit as a name suffix: mV → Mv, µM → UM. */
 export function unitSuffix(unit: string): string {

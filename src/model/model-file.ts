@@ -28,6 +28,7 @@ import { InputError } from '../errors.ts';
 import type { Model, ParamDef } from './model.ts';
 import { buildNetwork, type ChemicalSynapseDef, type SynapseDef } from './network.ts';
 import { buildNeuron, type ChannelDef, type NeuronDef } from './neuron.ts';
+import { regulate } from './regulation.ts';
 
 /** The library's channels by `<model>.<channel>` (hh.Na, prinz.CaS, liu.H, ...), from its neurons. */
 export function libraryChannels(neurons: Record<string, NeuronDef>): Map<string, ChannelDef> {
@@ -75,8 +76,18 @@ const channelSchema = z.union([
   }).strict(),
 ], { error: 'must be { library: hh.Na } or a channel { name, conductance, reversal, params, gates }' });
 
+/** O'Leary 2014 regulation (regulation.ts): conductances by parameter name with their τ (ms) */
+const regulateSchema = z.object({
+  tauMs: z.record(z.string(), finite()),
+  tauGMs: finite(),
+  caTargetUM: finite(),
+  m0: z.record(z.string(), finite()).optional(),
+  calcium: z.string().optional(),
+}).strict();
+
 const neuronSchema = z.object({
   name: text('a model name'),
+  regulate: regulateSchema.optional(),
   channels: z.array(channelSchema).min(1, { error: 'needs at least one channel' }),
   calcium: z.object({ params: paramTable.optional() }).strict().optional(),
   params: paramTable.optional(),
@@ -114,6 +125,7 @@ const networkSchema = z.object({
     params: z.record(z.string(), finite()).optional(),
   }).strict()).default([]),
   defaultInit: z.enum(['steady', 'cold'], { error: 'must be steady or cold' }).optional(),
+  regulate: regulateSchema.optional(),
 }).strict();
 
 /** A model written as data: a neuron (`channels`) or a network (`cells`). */
@@ -173,7 +185,8 @@ function build(data: unknown, library: ModelLibrary, where: string): Model {
   if (!isNetwork) {
     const parsed = neuronSchema.safeParse(data);
     if (!parsed.success) throw new InputError(describe(parsed.error, where));
-    return buildNeuron(neuronOf(parsed.data, channels, where));
+    const neuron = buildNeuron(neuronOf(parsed.data, channels, where));
+    return parsed.data.regulate ? regulate(neuron, parsed.data.regulate) : neuron;
   }
   const parsed = networkSchema.safeParse(data);
   if (!parsed.success) throw new InputError(describe(parsed.error, where));
@@ -199,5 +212,6 @@ function build(data: unknown, library: ModelLibrary, where: string): Model {
     }
     return { ...s, type };
   });
-  return buildNetwork({ name: net.name, cells, synapses, ...(net.defaultInit ? { defaultInit: net.defaultInit } : {}) });
+  const network = buildNetwork({ name: net.name, cells, synapses, ...(net.defaultInit ? { defaultInit: net.defaultInit } : {}) });
+  return net.regulate ? regulate(network, net.regulate) : network;
 }

@@ -9,6 +9,7 @@ import { prinz2004Cell, pyloric } from './pyloric.ts';
 import { SYNAPSES } from './synapses.ts';
 import { buildModelDefinition, isModelDefinition, type ModelDefinition } from '../model/model-file.ts';
 import { validateModel } from '../model/validate.ts';
+import { own } from '../model/names.ts';
 
 export * as hh from './hh.ts';
 export * as prinz from './prinz.ts';
@@ -37,7 +38,7 @@ export function resolveModel(model: string | ModelDefinition | Model, where = 'm
 /** Builds a named library model, or throws an error that lists the known names. */
 export function libraryModel(name: string): Model {
   if (Object.hasOwn(NETWORKS, name)) return NETWORKS[name]();
-  const def = Object.hasOwn(NEURONS, name) ? NEURONS[name] : undefined;
+  const def = own(NEURONS, name);
   if (!def) throw new InputError(`unknown model '${name}'; allowed: ${MODEL_NAMES.join(', ')}`);
   return buildNeuron(def);
 }

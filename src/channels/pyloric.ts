@@ -18,6 +18,7 @@ import type { NeuronDef } from '../model/neuron.ts';
 import { prinzNeuron } from './prinz.ts';
 import { CONDUCTANCE_NAMES, PRINZ_2004_CELLS } from './prinz2004-cells.ts';
 import { cholinergic, glutamatergic } from './synapses.ts';
+import { own } from '../model/names.ts';
 
 /** The seven synapses in the paper's order. */
 export const PYLORIC_SYNAPSES: readonly Omit<SynapseInstance, 'gNs'>[] = [
@@ -45,7 +46,7 @@ const ROLES = ['ABPD', 'LP', 'PY'] as const;
 
 /** A Prinz cell with the conductances of one Table 2 neuron. */
 export function prinz2004Cell(choice: string): NeuronDef {
-  const cell = Object.hasOwn(PYLORIC_CELL_CHOICES, choice) ? PYLORIC_CELL_CHOICES[choice] : undefined;
+  const cell = own(PYLORIC_CELL_CHOICES, choice);
   if (!cell) throw new InputError(`unknown pyloric cell '${choice}'; allowed: ${Object.keys(PYLORIC_CELL_CHOICES).join(', ')}`);
   const conductances = Object.fromEntries(CONDUCTANCE_NAMES.map((g) => [g, cell.conductances[g]]));
   return { ...prinzNeuron, name: choice, params: { ...prinzNeuron.params, ...conductances } };

@@ -15,6 +15,7 @@ import { networkCells } from '../model/network.ts';
 import { writeStdout } from './util.ts';
 import { exportNeuroML } from '../io/neuroml/export.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { own } from '../model/names.ts';
 
 /** Columns padded to their widest cell. */
 function table(rows: string[][]): string {
@@ -85,7 +86,7 @@ export function exportNeuroMLCommand(): Command {
     .argument('<model>', `a library neuron (${Object.keys(NEURONS).join(', ')})`)
     .option('--out <file.nml>', 'write to this file instead of standard output')
     .action(async (name: string, flags: { out?: string }) => {
-      const def = Object.hasOwn(NEURONS, name) ? NEURONS[name] : undefined;
+      const def = own(NEURONS, name);
       if (!def) throw new InputError(`export-neuroml: '${name}' is not a library neuron; allowed: ${Object.keys(NEURONS).join(', ')}`);
       const text = exportNeuroML(def);
       if (flags.out) await writeFileAtomic(flags.out, text);

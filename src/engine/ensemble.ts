@@ -6,6 +6,7 @@
 import { InputError } from '../errors.ts';
 import type { StepProgram, Lane } from '../compile/program.ts';
 import type { RunTiming } from './plan.ts';
+import { own } from '../model/names.ts';
 
 /**
  * Per-instance parameter values: columns by parameter name (each of length N), or one row-major
@@ -166,7 +167,7 @@ export function packParams(program: StepProgram, N: number, table: ParamTable | 
     }
   }
   program.instanceParams.forEach((name, q) => {
-    const column = Object.hasOwn(columns, name) ? columns[name] : undefined;
+    const column = own(columns, name);
     if (column && column.length !== N) throw new InputError(`parameter column '${name}' has ${column.length} values, expected N = ${N}`);
     const fallback = program.values[name];
     for (let i = 0; i < N; i++) out[q * N + i] = column ? column[i] : fallback;

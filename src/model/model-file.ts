@@ -29,6 +29,7 @@ import type { Model, ParamDef } from './model.ts';
 import { buildNetwork, type ChemicalSynapseDef, type SynapseDef } from './network.ts';
 import { buildNeuron, type ChannelDef, type NeuronDef } from './neuron.ts';
 import { regulate } from './regulation.ts';
+import { own } from './names.ts';
 
 /** The library's channels by `<model>.<channel>` (hh.Na, prinz.CaS, liu.H, ...), from its neurons. */
 export function libraryChannels(neurons: Record<string, NeuronDef>): Map<string, ChannelDef> {
@@ -194,7 +195,7 @@ function build(data: unknown, library: ModelLibrary, where: string): Model {
   const cells = Object.fromEntries(Object.entries(net.cells).map(([cell, def]) => {
     const at = `${where}cells.${cell}.`;
     if ('library' in def) {
-      const neuron = Object.hasOwn(library.neurons, def.library) ? library.neurons[def.library] : undefined;
+      const neuron = own(library.neurons, def.library);
       if (!neuron) throw new InputError(`${at}library: unknown neuron '${def.library}'; known: ${Object.keys(library.neurons).join(', ')}`);
       return [cell, neuron];
     }
@@ -204,7 +205,7 @@ function build(data: unknown, library: ModelLibrary, where: string): Model {
   const synapses = net.synapses.map((s, k) => {
     let type: SynapseDef;
     if (typeof s.type === 'string') {
-      const found = Object.hasOwn(library.synapses, s.type) ? library.synapses[s.type] : undefined;
+      const found = own(library.synapses, s.type);
       if (!found) throw new InputError(`${where}synapses.${k}.type: unknown synapse '${s.type}'; known: ${Object.keys(library.synapses).join(', ')}`);
       type = found;
     } else {

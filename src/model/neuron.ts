@@ -10,7 +10,7 @@
 import { InputError } from '../errors.ts';
 import * as E from './expr.ts';
 import type { Expr } from './expr.ts';
-import { checkName } from './names.ts';
+import { checkName, own } from './names.ts';
 import { parseExpr } from './parse.ts';
 import { STIMULUS_SYMBOL, type InitKind, type Model, type ParamDef, type StateDef } from './model.ts';
 
@@ -167,7 +167,7 @@ function mergeParams(
   for (const [name, input] of Object.entries(from)) {
     checkName('parameter', name, `${source}: `);
     const def = toParamDef(name, input);
-    const existing = Object.hasOwn(into, name) ? into[name] : undefined;
+    const existing = own(into, name);
     if (existing && existing.value !== def.value && !Object.hasOwn(overrides, name)) {
       throw new InputError(
         `parameter ${name} has default ${existing.value} in ${origin[name]} but ${def.value} in ${source}; ` +

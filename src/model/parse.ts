@@ -11,6 +11,7 @@
 import { InputError } from '../errors.ts';
 import * as E from './expr.ts';
 import type { Expr } from './expr.ts';
+import { own } from './names.ts';
 
 type Fn = { arity: number; build: (args: Expr[]) => Expr; doc: string };
 
@@ -166,7 +167,7 @@ export function parseExpr(source: string): Expr {
     if (t.kind === 'name') {
       pos++;
       if (accept('(')) {
-        const fn = Object.hasOwn(FUNCTIONS, t.text) ? FUNCTIONS[t.text] : undefined;
+        const fn = own(FUNCTIONS, t.text);
         if (!fn) throw new ParseError(`unknown function '${t.text}' in '${source}'; known: ${Object.keys(FUNCTIONS).join(', ')}`);
         const args: Expr[] = [];
         if (!accept(')')) {

@@ -18,6 +18,7 @@ import { PYLORIC_SYNAPSE_PARAMS, pyloric } from '../channels/pyloric.ts';
 import { basename } from 'node:path';
 import process from 'node:process';
 import { importNeuroML } from '../io/neuroml/import.ts';
+import { INIT_CHOICES, INIT_PATTERN } from '../jobs/isolated-start.ts';
 import { buildNeuron } from '../model/neuron.ts';
 
 interface SimulateFlags {
@@ -76,8 +77,8 @@ function nanoampsToDensity(model: Model, values: Record<string, number>, flag: s
 }
 
 function parseInit(text: string): string {
-  if (text === 'steady' || text === 'cold' || /^isolated:\d+(\.\d+)?$/.test(text)) return text;
-  throw new InputError(`--init must be steady, cold or isolated:MS (MS in ms, e.g. isolated:10000), got '${text}'`);
+  if (INIT_PATTERN.test(text)) return text;
+  throw new InputError(`--init must be ${INIT_CHOICES}, got '${text}'`);
 }
 
 /** The model a run asks for: a library name, or the pyloric network with --cells and --synapses-ns. */

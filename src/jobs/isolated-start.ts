@@ -14,9 +14,14 @@ import type { Model } from '../model/model.ts';
 import { networkCells } from '../model/network.ts';
 import { withObserved } from '../model/observe.ts';
 
+/** Every initial condition a run may ask for: steady, cold, or (networks) isolated:MS. */
+export const INIT_PATTERN = /^(steady|cold|isolated:\d+(\.\d+)?)$/;
+export const INIT_CHOICES = 'steady, cold or isolated:MS (networks: each cell alone for MS ms first)';
+const ISOLATED = /^isolated:(\d+(?:\.\d+)?)$/;
+
 /** `isolated:MS` → MS (ms), or undefined for any other init. */
 export function isolatedMs(init: string | undefined): number | undefined {
-  const m = init === undefined ? null : /^isolated:(\d+(?:\.\d+)?)$/.exec(init);
+  const m = init === undefined ? null : ISOLATED.exec(init);
   if (!m) return undefined;
   const ms = Number(m[1]);
   if (!(ms > 0)) throw new InputError(`init isolated:MS needs MS > 0 (ms), got '${init}'`);

@@ -15,7 +15,7 @@ import { describeDivergence } from '../engine/results.ts';
 import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
 import { networkCells } from '../model/network.ts';
 import { networkResults, type NetworkResult } from './network-results.ts';
-import { isolatedMs, isolatedStart } from './isolated-start.ts';
+import { INIT_CHOICES, INIT_PATTERN, isolatedMs, isolatedStart } from './isolated-start.ts';
 import { tangentConditioning, type Conditioning } from '../analysis/conditioning.ts';
 import * as E from '../model/expr.ts';
 import { withObserved, type ObservedInput } from '../model/observe.ts';
@@ -43,9 +43,8 @@ export const simulateSpecSchema = z.object({
   engine: oneOf(ENGINE_CHOICES).default('auto'),
   gpuMath: oneOf(GPU_MATH).default('accurate'),
   /** steady, cold, or for networks isolated:MS (each cell alone for MS ms from its cold start, then connected) */
-  init: z.union([oneOf(['steady', 'cold'] as const), z.string().regex(/^isolated:\d+(\.\d+)?$/, { error: (iss) => `must be steady, cold or isolated:MS (networks: each cell alone for MS ms first), got ${JSON.stringify(iss.input)}` })], {
-    error: (iss) => `must be steady, cold or isolated:MS (networks: each cell alone for MS ms first), got ${JSON.stringify(iss.input)}`,
-  }).optional(),
+  init: z.string({ error: (iss) => `must be ${INIT_CHOICES}, got ${JSON.stringify(iss.input)}` })
+    .regex(INIT_PATTERN, { error: (iss) => `must be ${INIT_CHOICES}, got ${JSON.stringify(iss.input)}` }).optional(),
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
   /**
@@ -89,14 +88,14 @@ export interface SimulationResult {
    */
   status: 'ok' | 'diverged';
   /**
-   * networks (models with more than one cell): per-cell spike times, observables, tangents and
-   * activity class, and the network's class, period and features (jobs/network-results.ts)
-   */
-  /**
    * with tangents (and conditioning on): each mean tangent's spread under f32-level perturbations and
    * whether it can be trusted (analysis/conditioning.ts)
    */
   tangentConditioning?: Conditioning;
+  /**
+   * networks (models with more than one cell): per-cell spike times, observables, tangents and
+   * activity class, and the network's class, period and features (jobs/network-results.ts)
+   */
   cells?: NetworkResult['cells'];
   network?: NetworkResult['network'];
   /** when diverged: which state, when (ms), its value then, and all that as one phrase */

@@ -326,3 +326,15 @@ describe('instantaneous gates, conductance q10 and compound conditions', () => {
     expect([-95, -70, -30, 20, 45].map(inf)).toEqual([0.5, 0.2, 1, 0.2, 0.5]);
   });
 });
+
+describe('a variable without its rate', () => {
+  it('is refused naming the element, not read as NaN', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'ionsweep-nml-')), 'bad.nml');
+    writeFileSync(path, `<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="b">
+  <ionChannelHH id="k" conductance="10pS"><gateHHtauInf id="n" instances="1"><timeCourse type="fixedTimeCourse" tau="1ms"/><steadyState type="HHSigmoidVariable" midpoint="-40mV" scale="5mV"/></gateHHtauInf></ionChannelHH>
+</neuroml>`);
+    await expect(importNeuroML([path])).rejects.toThrow(/bad\.nml:2 <ionChannelHH id="k"> <gateHHtauInf id="n"> <steadyState> rate: '\(missing\)' must be a dimensionless number/);
+  });
+});

@@ -22,7 +22,6 @@
 import type { ActivityFeatures } from './classify.ts';
 
 export type NetworkClass = 'pyloric' | 'pyloric-like' | 'periodic' | 'non-periodic';
-export const NETWORK_CLASSES: readonly NetworkClass[] = ['pyloric', 'pyloric-like', 'periodic', 'non-periodic'];
 
 /** Cell periods (and cycle intervals) agree within this fraction of their mean. */
 export const PERIOD_AGREEMENT = 0.005;

@@ -77,8 +77,13 @@ function standardKinetic(node: Element, role: 'rate' | 'variable' | 'time', wher
   const type = a.type;
   const mid = () => quantity(a.midpoint, 'voltage', `${where} midpoint`);
   const scale = () => quantity(a.scale, 'voltage', `${where} scale`);
-  const amount = () => (role === 'rate' ? quantity(a.rate, 'per_time', `${where} rate`) : Number(a.rate));
-  if (role === 'variable' && a.rate !== undefined && !Number.isFinite(Number(a.rate))) throw new InputError(`${where} rate: '${a.rate}' must be a dimensionless number`);
+  const amount = () => {
+    if (role === 'rate') return quantity(a.rate, 'per_time', `${where} rate`);
+    // a variable's rate is a plain number (its maximum); missing or not a number is refused, not NaN
+    const x = a.rate === undefined ? NaN : Number(a.rate);
+    if (!Number.isFinite(x)) throw new InputError(`${where} rate: '${a.rate ?? '(missing)'}' must be a dimensionless number`);
+    return x;
+  };
   const n = (x: number) => `(${x})`;
   switch (type) {
     case 'HHExpRate': case 'HHExpVariable':

@@ -10,6 +10,7 @@ import { producerDifferences } from '../io/shard-record.ts';
 import { ensureOutDir, shardName, type ShardManifest } from '../io/sweep-store.ts';
 import { WorkerShardStore } from '../io/worker-shard-store.ts';
 import { ACTIVITY_CLASSES } from '../analysis/features.ts';
+import { NETWORK_CLASSES } from '../jobs/sweep/network-rows.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { resolveShard } from './shard.ts';
@@ -24,13 +25,17 @@ interface SweepFlags extends SpecCommandFlags {
 
 /** The class fractions table (and burst periods) as text. */
 export function classTable(classCounts: Record<string, number>, rows: number, periods: ShardReport['burstPeriodMs']): string {
-  const lines = ['class        models   fraction'];
-  for (const c of [...ACTIVITY_CLASSES, ...Object.keys(classCounts).filter((k) => !ACTIVITY_CLASSES.includes(k as never))]) {
+  // a network sweep's rows carry network classes (network-rows.ts)
+  const network = Object.keys(classCounts).some((k) => NETWORK_CLASSES.includes(k as never));
+  const known: readonly string[] = network ? NETWORK_CLASSES : ACTIVITY_CLASSES;
+  const width = network ? 12 : 10;
+  const lines = [`${'class'.padEnd(width)}   models   fraction`];
+  for (const c of [...known, ...Object.keys(classCounts).filter((k) => !known.includes(k))]) {
     const n = classCounts[c] ?? 0;
-    lines.push(`${c.padEnd(10)} ${String(n).padStart(8)}   ${((100 * n) / Math.max(1, rows)).toFixed(1).padStart(6)} %`);
+    lines.push(`${c.padEnd(width)} ${String(n).padStart(8)}   ${((100 * n) / Math.max(1, rows)).toFixed(1).padStart(6)} %`);
   }
   if (periods) {
-    lines.push(`burst period of bursting models (ms): median ${periods.p50.toFixed(0)}, quartiles ${periods.p25.toFixed(0)}–${periods.p75.toFixed(0)}, 10–90 % ${periods.p10.toFixed(0)}–${periods.p90.toFixed(0)}`);
+    lines.push(`${network ? 'period of periodic networks' : 'burst period of bursting models'} (ms): median ${periods.p50.toFixed(0)}, quartiles ${periods.p25.toFixed(0)}–${periods.p75.toFixed(0)}, 10–90 % ${periods.p10.toFixed(0)}–${periods.p90.toFixed(0)}`);
   }
   return lines.join('\n');
 }

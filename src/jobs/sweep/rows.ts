@@ -8,6 +8,7 @@ import { featureColumns, type Column } from '../../analysis/features.ts';
 import type { DivergenceResult, EnsembleResult, MaximaRings, ObservedResult } from '../../engine/ensemble.ts';
 import { maximaView } from '../../engine/results.ts';
 import { InputError } from '../../errors.ts';
+import { networkColumns, type NetworkChunkInfo } from './network-rows.ts';
 
 /** A contiguous range of model indices [start, end). */
 export interface IndexRange {
@@ -68,6 +69,8 @@ export interface ChunkData {
   divergence: Pick<DivergenceResult, 'state' | 'stateNames' | 'timeMs'>;
   /** V traces of the models that asked for one */
   traces: { index: number; timesMs: Float64Array; vMv: Float64Array }[];
+  /** network sweeps: the cells and what their rows need (network-rows.ts) */
+  network?: NetworkChunkInfo;
 }
 
 /** What the sweep's report needs of a stored chunk. */
@@ -84,7 +87,7 @@ export interface ChunkSummary {
  * (the maxima blocks are views into the engine's events buffers): once posted to a worker with
  * `transferablesOf`, the result's observables, maxima and spike times are gone from this thread.
  */
-export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult): ChunkData {
+export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult, network?: NetworkChunkInfo): ChunkData {
   if (!result.maxima) throw new Error('a sweep chunk needs a run that recorded voltage maxima (maximaCapacity > 0)');
   const traces = result.traces
     ? result.traces.instances.map((local, row) => ({ index: range.start + local, timesMs: result.traces!.timesMs, vMv: result.traces!.series(row, 'V') }))
@@ -97,6 +100,7 @@ export function chunkData(range: IndexRange, params: { name: string; values: Flo
     maxima: result.maxima.map((m) => m.rings),
     divergence: { state: result.divergence.state, stateNames: result.divergence.stateNames, timeMs: result.divergence.timeMs },
     traces,
+    ...(network ? { network } : {}),
   };
 }
 
@@ -117,6 +121,7 @@ export function transferablesOf(data: ChunkData): ArrayBuffer[] {
 
 /** Classifies a chunk's models and lays out its table columns. */
 export function chunkColumns(data: ChunkData): Column[] {
+  if (data.network) return networkColumns(data, data.network);
   const n = data.range.end - data.range.start;
   const source = { N: n, observed: data.observed, lanes: data.laneKeys.map((key) => ({ key })), maxima: data.maxima.map(maximaView), divergence: data.divergence };
   return [
@@ -132,7 +137,8 @@ export function summarise(columns: Column[], hostMs: number): ChunkSummary {
   const classCounts: Record<string, number> = {};
   const burstPeriodsMs: number[] = [];
   for (const c of columns.find((x) => x.name === 'class')?.data ?? []) classCounts[String(c)] = (classCounts[String(c)] ?? 0) + 1;
-  for (const p of columns.find((x) => x.name === 'burstPeriodMs')?.data ?? []) if (typeof p === 'number') burstPeriodsMs.push(p);
+  // single neurons: the bursting models' periods; networks: the periodic networks' periods
+  for (const p of columns.find((x) => x.name === 'burstPeriodMs' || x.name === 'periodMs')?.data ?? []) if (typeof p === 'number') burstPeriodsMs.push(p);
   return { classCounts, burstPeriodsMs, hostMs };
 }
 

@@ -16,6 +16,10 @@ import { InputError } from '../../errors.ts';
 import { burstPeriodQuantiles, checkShardLayout, chunkData, chunkRanges, shardRange, type BurstPeriodQuantiles, type ChunkData, type ChunkSummary, type IndexRange, type Shard } from './rows.ts';
 import { makeSampler } from './sampling.ts';
 import type { ResolvedSweep } from './spec.ts';
+import { isolatedMs } from '../isolated-start.ts';
+import { networkCells } from '../../model/network.ts';
+import { expandChoices, IsolatedStates, networkInstanceParams, withStartParams } from './network.ts';
+import { networkChunkInfo } from './network-rows.ts';
 
 export type { ChunkData, ChunkSummary, IndexRange, Shard } from './rows.ts';
 export { checkShardLayout, chunkRanges, shardRange } from './rows.ts';
@@ -86,14 +90,22 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const sampler = makeSampler(sweep);
   const values: Record<string, number> = { ...spec.fixed };
   if (spec.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = spec.currentUAPerCm2;
-  const program = compile(model, {
-    method: spec.method, dtMs: spec.dtMs, init: spec.init, values, instanceParams: sampler.names, tangents: spec.tangents, stimulus: spec.steps,
+  const isNetwork = networkCells(model).length > 1;
+  const isolated = isolatedMs(spec.init);
+  // networks: choices expand into the cells' parameters; an isolated start reads each cell state's start from a parameter
+  const startable = isolated === undefined ? undefined : withStartParams(model);
+  const instanceParams = isNetwork ? [...networkInstanceParams(sweep), ...(startable?.startParams ?? [])] : sampler.names;
+  const program = compile(startable?.model ?? model, {
+    method: spec.method, dtMs: spec.dtMs, init: isolated === undefined ? (spec.init as 'steady' | 'cold' | undefined) : 'cold', values, instanceParams, tangents: spec.tangents, stimulus: spec.steps,
   });
+  const network = isNetwork ? networkChunkInfo(sweep) : undefined;
   checkShardLayout(total, shard);
   const range = shardRange(total, shard);
   const chunks = chunkRanges(range, spec.chunkSize);
   const engineUsed = await resolveSweepEngine(spec.engine, options.gpu);
   await sink.begin(engineUsed);
+  const isolatedStates = startable && new IsolatedStates(sweep, isolated!, networkInstanceParams(sweep), startable.cellStates,
+    { engine: engineUsed, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu });
   const stored = new Set<number>();
   for (const r of await sink.storedRanges()) {
     if (!chunks.some((c) => c.start === r.start && c.end === r.end)) {
@@ -121,11 +133,15 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
       sampler.valuesOf(chunk.start + i, row);
       for (let d = 0; d < row.length; d++) columns[d][i] = row[d];
     }
-    const params = Object.fromEntries(sampler.names.map((name, d) => [name, columns[d]]));
     const traceInstances = [...traced].filter((i) => i >= chunk.start && i < chunk.end).map((i) => i - chunk.start);
+    const ensembleParams = async () => {
+      if (!isNetwork) return Object.fromEntries(sampler.names.map((name, d) => [name, columns[d]]));
+      const params = expandChoices(sweep, sampler.names, columns);
+      return isolatedStates ? { ...params, ...(await isolatedStates.startColumns(params, n)) } : params;
+    };
     return {
       chunk, params: columns,
-      run: runEnsemble(
+      run: ensembleParams().then((params) => runEnsemble(
         {
           program, N: n, params, durationMs: spec.durationMs, discardMs: spec.discardMs, spikeCapacity: 8,
           maximaCapacity: spec.maxima, maximaHysteresisMv: spec.maximaHysteresisMv,
@@ -135,7 +151,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
           onProgress: (fraction) => report(fraction * n),
         },
         { engine: engineUsed, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu },
-      ),
+      )),
     };
   };
 
@@ -143,7 +159,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     const hostStart = performance.now();
     const n = chunk.end - chunk.start;
     const gridIndex = sampler.gridIndexOf ? Int32Array.from({ length: n }, (_, i) => sampler.gridIndexOf!(chunk.start + i)) : undefined;
-    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result));
+    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result, network));
     hostMs += performance.now() - hostStart;
     // the engine runs the next chunk meanwhile: waiting here leaves the GPU busy
     const summary = await handedOver;

@@ -11,7 +11,8 @@
  *   (a Feistel network with cycle walking), plus a hashed offset inside the stratum.
  * - sobol: Sobol' points (Joe & Kuo 2008 direction numbers, new-joe-kuo-6.21201) with a random
  *   digital shift from the seed; the index is used directly (Gray-code free, so any index is O(bits)).
- * Uniforms map to values linearly (uniform) or geometrically (logUniform).
+ * Uniforms map to values linearly (uniform) or geometrically (logUniform), and to a network cell's
+ * choice by equal parts of [0, 1).
  */
 import type { Axis, ResolvedSweep } from './spec.ts';
 
@@ -104,6 +105,8 @@ export interface Sampler {
 }
 
 function fromUniform(axis: Axis, u: number): number {
+  // a cell choice: each of its k choices with probability 1/k
+  if (axis.kind === 'choice') return Math.min(axis.values!.length - 1, Math.floor(u * axis.values!.length));
   if (axis.kind === 'uniform') return axis.low! + u * (axis.high! - axis.low!);
   return Math.exp(Math.log(axis.low!) + u * (Math.log(axis.high!) - Math.log(axis.low!)));
 }

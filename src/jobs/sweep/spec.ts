@@ -5,9 +5,11 @@
  * ranges).
  */
 import { z } from 'zod';
-import { NEURON_NAMES, resolveModel } from '../../channels/index.ts';
+import { MODEL_NAMES, resolveModel } from '../../channels/index.ts';
 import { isModelDefinition, type ModelDefinition } from '../../model/model-file.ts';
 import { networkCells } from '../../model/network.ts';
+import { INIT_CHOICES, INIT_PATTERN } from '../isolated-start.ts';
+import { cellChoiceAxes, checkNetworkSweep, type CellChoiceAxis } from './network.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
 import { METHODS } from '../../compile/program.ts';
 import { ENGINE_CHOICES } from '../../engine/run.ts';
@@ -42,16 +44,22 @@ const stepSchema = z.object({ startMs: nonNegative('ms'), stopMs: finite(), ampU
   .refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
 
 export const sweepSpecSchema = z.object({
-  // a library neuron or a neuron written as data (model-file.ts; kept as data, so the spec hash covers
-  // it); single neurons only: a network's rows need per-cell columns (network sweeps are their own issue)
-  model: z.union([oneOf(NEURON_NAMES), z.custom<ModelDefinition>(isModelDefinition)], {
-    error: (iss) => `must be one of ${NEURON_NAMES.join(', ')} or a neuron definition (name, channels, ...), got ${got(typeof iss.input === 'object' ? JSON.stringify(iss.input)?.slice(0, 80) : iss.input)}`,
+  // a library model or a neuron or network written as data (model-file.ts; kept as data, so the spec
+  // hash covers it); a network's rows get per-cell and network columns (network-rows.ts)
+  model: z.union([oneOf(MODEL_NAMES), z.custom<ModelDefinition>(isModelDefinition)], {
+    error: (iss) => `must be one of ${MODEL_NAMES.join(', ')} or a neuron or network definition (name, channels or cells, ...), got ${got(typeof iss.input === 'object' ? JSON.stringify(iss.input)?.slice(0, 80) : iss.input)}`,
   }),
   method: oneOf(METHODS).default('exp-euler'),
   dtMs: positive('ms').default(0.025),
   durationMs: positive('ms'),
   discardMs: nonNegative('ms').default(0),
-  init: oneOf(['steady', 'cold'] as const).optional(),
+  /** steady, cold, or (networks) isolated:MS: each cell alone for MS ms from its cold start, then connected */
+  init: z.string({ error: `must be ${INIT_CHOICES}` }).regex(INIT_PATTERN, { error: (iss) => `must be ${INIT_CHOICES}, got ${got(iss.input)}` }).optional(),
+  /**
+   * networks: per cell, a choice among the Table 2 cells of Prinz 2004 (ABPD1…PY6), each setting the
+   * cell's 8 maximal conductances; for a grid these axes come first, in this order, before `parameters`
+   */
+  cells: namedRecord(z.object({ choice: z.array(z.string()).min(1, { error: 'needs at least one cell' }) }).strict()).optional(),
   /** the seed of random, lhs and sobol sampling */
   seed: z.number().int({ error: 'must be an integer' }).min(0).max(2 ** 31 - 1).default(1),
   sampling: oneOf(SAMPLINGS).default('grid'),
@@ -90,7 +98,8 @@ export function parseSweepSpec(input: unknown): SweepSpec {
 
 export interface Axis {
   name: string;
-  kind: 'grid' | 'uniform' | 'logUniform';
+  /** choice: a network cell's choice among Table 2 cells; its values are the choices' positions 0..k−1 */
+  kind: 'grid' | 'uniform' | 'logUniform' | 'choice';
   /** grid values */
   values?: number[];
   low?: number;
@@ -105,6 +114,8 @@ export interface ResolvedSweep {
   total: number;
   /** number of grid points (grid sampling; equals total without subsample) */
   gridSize?: number;
+  /** network sweeps: the cells' choice axes (also in `axes`, first) */
+  cellChoices?: CellChoiceAxis[];
 }
 
 function gridValues(grid: number[] | { from: number; to: number; count: number }): number[] {
@@ -116,8 +127,9 @@ function gridValues(grid: number[] | { from: number; to: number; count: number }
 /** Checks a parsed spec against its model and works out the axes and the number of models. */
 export function resolveSweep(spec: SweepSpec): ResolvedSweep {
   const model = resolveModel(spec.model as string | ModelDefinition, 'sweep spec: model: ');
-  if (networkCells(model).length > 1) throw new InputError(`sweep spec: model ${model.name} is a network; sweeps take single neurons for now`);
-  const axes: Axis[] = Object.entries(spec.parameters).map(([name, dist]) => {
+  const isNetwork = networkCells(model).length > 1;
+  const cellChoices = cellChoiceAxes(spec, model);
+  const axes: Axis[] = [...cellChoices, ...Object.entries(spec.parameters).map(([name, dist]): Axis => {
     const def = requireParam(model, name);
     const check = (value: number, what: string) => {
       const problem = checkParamValue(name, def, value);
@@ -132,18 +144,19 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     check(low, 'low');
     check(high, 'high');
     return { name, kind: 'uniform' in dist ? 'uniform' : 'logUniform', low, high };
-  });
+  })];
   for (const [name, value] of Object.entries(spec.fixed)) {
     if (name in spec.parameters) throw new InputError(`sweep spec: fixed.${name}: ${name} is also a varied parameter`);
     const problem = checkParamValue(name, requireParam(model, name), value);
     if (problem) throw new InputError(`sweep spec: fixed.${name}: ${problem}`);
   }
   for (const key of spec.tangents) requireParam(model, parseLane(key).param);
+  checkNetworkSweep(spec, model, isNetwork);
   if (spec.discardMs >= spec.durationMs) throw new InputError(`sweep spec: discardMs must be < durationMs (${spec.durationMs}), got ${spec.discardMs}`);
 
   let total: number;
   if (spec.sampling === 'grid') {
-    const notGrid = axes.find((a) => a.kind !== 'grid');
+    const notGrid = axes.find((a) => a.kind !== 'grid' && a.kind !== 'choice');
     if (notGrid) throw new InputError(`sweep spec: parameters.${notGrid.name}: sampling 'grid' needs a grid for every parameter; use sampling random, lhs or sobol for distributions`);
     if (spec.samples !== undefined) throw new InputError(`sweep spec: samples: a grid's size is the product of its axes; remove samples or choose sampling random, lhs or sobol`);
     const gridSize = axes.reduce((n, a) => n * a.values!.length, 1);
@@ -152,7 +165,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     total = spec.subsample ?? gridSize;
     for (const i of spec.traces?.indices ?? []) if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
     checkChunkMemory(spec, model, total);
-    return { spec, model, axes, total, gridSize };
+    return { spec, model, axes, total, gridSize, ...(isNetwork ? { cellChoices } : {}) };
   } else {
     const grid = axes.find((a) => a.kind === 'grid');
     if (grid) throw new InputError(`sweep spec: parameters.${grid.name}: sampling '${spec.sampling}' needs uniform or logUniform for every parameter`);
@@ -167,7 +180,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
   }
   checkChunkMemory(spec, model, total);
-  return { spec, model, axes, total };
+  return { spec, model, axes, total, ...(isNetwork ? { cellChoices } : {}) };
 }
 
 /** The memory a sweep holds at once: SWEEP_CHUNKS_IN_MEMORY chunks' ensemble buffers (limits.ts), refused over the limit. */

@@ -13,7 +13,8 @@ import { hessianFromGradients, hessianStencil, symmetricEigen } from '../src/job
 import { advance, startCurve, trialPoint, type CurveOptions } from '../src/jobs/curve/mdc.ts';
 import { curveColumns, curvePoints, runCurve, type CurveResult } from '../src/jobs/curve/run.ts';
 import type { CurveSpecInput } from '../src/jobs/curve/spec.ts';
-import { curveSvg } from '../src/io/plot/curve-svg.ts';
+import { renderSvg } from '../src/io/plot/figure.ts';
+import { curveSpec } from '../src/io/plot/curve-figure.ts';
 
 /** Runs the discrete dynamics on an analytic cost (no simulation). */
 function evolve(cost: (p: Float64Array) => number, grad: (p: Float64Array) => number[], start: number[], v: number[], options: CurveOptions) {
@@ -140,14 +141,15 @@ describe('a minimally disruptive curve for the mean-[Ca] cost', () => {
     expect(Math.hypot(...ends[0].map((x, d) => x - ends[1][d]))).toBeGreaterThan(1.2);
   });
 
-  it('tables and plots the path', () => {
+  it('tables and plots the path', async () => {
     const columns = curveColumns(r);
     expect(columns.map((c) => c.name)).toEqual(['s', ...CONDUCTANCE_NAMES, 'cost', 'cost_mean_Ca']);
     expect(columns[0].data.length).toBe(curvePoints(r).length);
-    const svg = curveSvg(r);
-    expect(svg.match(/class="trajectory"/g)!.length).toBe(8);
+    const spec = curveSpec(r) as unknown as { vconcat: { data?: { values: { parameter: string }[] } }[] };
+    expect(new Set(spec.vconcat[0].data!.values.map((v) => v.parameter)).size).toBe(8);
+    const svg = await renderSvg(spec as never);
     expect(svg).toContain(`${r.changes[0].param} ×`);
-    expect(svg).toContain('class="ceiling"');
+    expect(svg).toContain('ceiling');
     expect(svg).not.toContain('NaN');
   });
 

@@ -20,7 +20,8 @@ import { cli, expectOneLineFailure } from './cli-helper.ts';
 import { gpuForTests } from './gpu-helper.ts';
 import { chunkColumns, chunkData, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquet } from '../src/io/parquet.ts';
-import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
+import { renderSvg } from '../src/io/plot/figure.ts';
+import { landscapeSpec } from '../src/io/plot/landscape-figure.ts';
 import { finiteMinimum, runLandscape } from '../src/jobs/landscape.ts';
 import { runFit } from '../src/jobs/fit/run.ts';
 import { runCurve } from '../src/jobs/curve/run.ts';
@@ -241,29 +242,29 @@ describe('landscapes with diverged points', () => {
   });
 
   const axis = (param: string, n: number) => ({ lane: { key: param, param, log: false }, values: Float64Array.from({ length: n }, (_, k) => k + 1), coords: Float64Array.from({ length: n }, (_, k) => k + 1) });
-  const plot = (cost: number[]) => landscapeSvg({
+  const plot = (cost: number[]) => landscapeSpec({
     x: axis('gA', 4), y: axis('gB', 3), cost: Float64Array.from(cost),
     gradient: [Float64Array.from(cost, (c) => (Number.isFinite(c) ? 1 : NaN)), Float64Array.from(cost, (c) => (Number.isFinite(c) ? 1 : NaN))],
+  }) as unknown as { title: { subtitle?: string }; layer: { mark: { type: string; fill?: string; shape?: string }; data: { values: Record<string, number>[] } }[] };
+  const masked = (spec: ReturnType<typeof plot>) => spec.layer.find((l) => l.mark.type === 'rect' && l.mark.fill)?.data.values ?? [];
+  const minimum = (spec: ReturnType<typeof plot>) => spec.layer.find((l) => l.mark.shape === 'cross')?.data.values[0];
+
+  it('plot diverged cells masked, with contours and the minimum marker from the finite ones (no crash)', async () => {
+    const spec = plot([NaN, 5, 4, 3, NaN, 2, 1.5, 1, NaN, 3, 0.5, 2]);
+    expect(masked(spec)).toHaveLength(3);
+    expect(spec.title.subtitle).toContain('3 diverged points');
+    expect(spec.layer.some((l) => l.mark.type === 'line')).toBe(true);
+    // the marker sits at the finite minimum (0.5 at ix 2, iy 2: values 3, 3), not at the first, NaN, point
+    expect(minimum(spec)).toMatchObject({ x: 3, y: 3 });
+    expect(await renderSvg(spec as never)).not.toMatch(/NaN/);
   });
 
-  it('plot diverged cells masked, with contours and the minimum marker from the finite ones (no crash)', () => {
-    const svg = plot([NaN, 5, 4, 3, NaN, 2, 1.5, 1, NaN, 3, 0.5, 2]);
-    expect(svg.match(/class="masked"/g)).toHaveLength(3);
-    expect(svg).toContain('diverged (3)');
-    expect(svg).toContain('class="contour"');
-    expect(svg).not.toMatch(/NaN/);
-    // the marker sits at the finite minimum (0.5 at ix 2, iy 2), not at the first, NaN, point
-    const marker = /<g class="minimum"[^>]*><line x1="([\d.]+)" y1="([\d.]+)"/.exec(svg)!;
-    const nanFree = plot([9, 5, 4, 3, 9, 2, 1.5, 1, 9, 3, 0.5, 2]);
-    expect(marker.slice(1)).toEqual(/<g class="minimum"[^>]*><line x1="([\d.]+)" y1="([\d.]+)"/.exec(nanFree)!.slice(1));
-  });
-
-  it('plot a landscape where every point diverged, without contours or a minimum', () => {
-    const svg = plot(Array(12).fill(NaN));
-    expect(svg.match(/class="masked"/g)).toHaveLength(12);
-    expect(svg).not.toContain('class="contour"');
-    expect(svg).not.toContain('class="minimum"');
-    expect(svg).not.toMatch(/NaN/);
+  it('plot a landscape where every point diverged, without contours or a minimum', async () => {
+    const spec = plot(Array(12).fill(NaN));
+    expect(masked(spec)).toHaveLength(12);
+    expect(spec.layer.some((l) => l.mark.type === 'line')).toBe(false);
+    expect(minimum(spec)).toBeUndefined();
+    expect(await renderSvg(spec as never)).not.toMatch(/NaN/);
   });
 
   it('ionsweep landscape: minimum over the finite points, diverged points counted and marked in the table', async () => {
@@ -287,7 +288,7 @@ describe('landscapes with diverged points', () => {
       expect(report.diverged).toBeLessThan(15);
       status.forEach((s, k) => expect(s === 'diverged', `point ${k}`).toBe(!Number.isFinite(cost[k] ?? NaN)));
       expect(report.minimum.cost).toBe(Math.min(...cost.filter((c) => Number.isFinite(c ?? NaN))));
-      expect(await readFile(join(out, 'landscape.svg'), 'utf8')).toContain(`diverged (${report.diverged})`);
+      expect(await readFile(join(out, 'landscape.svg'), 'utf8')).toContain(`${report.diverged} diverged point`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

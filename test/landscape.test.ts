@@ -1,5 +1,5 @@
 /**
- * The landscape job (src/jobs/landscape.ts) and its plot (src/io/plot/landscape-svg.ts): every grid
+ * The landscape job (src/jobs/landscape.ts) and its figure (src/io/plot/landscape-figure.ts): every grid
  * point of the one ensemble run equals the same point simulated on its own, the cost and gradient
  * recomputed by hand from the engine's means and tangents; the SVG holds the heatmap, contours and
  * arrows; spec errors name the field.
@@ -9,7 +9,8 @@ import { libraryModel } from '../src/channels/index.ts';
 import { compile } from '../src/compile/compile.ts';
 import { runCpu } from '../src/engine/cpu.ts';
 import { landscapeColumns, runLandscape, type LandscapeResult, type LandscapeSpecInput } from '../src/jobs/landscape.ts';
-import { landscapeSvg } from '../src/io/plot/landscape-svg.ts';
+import { renderSvg } from '../src/io/plot/figure.ts';
+import { landscapeSpec } from '../src/io/plot/landscape-figure.ts';
 
 // AB/PD 1 over 400 ms from the cold start (bursting from the first 100 ms), a 4 × 3 grid
 const SPEC: LandscapeSpecInput = {
@@ -59,31 +60,33 @@ describe('landscape', () => {
     expect(Math.max(...r.cost), 'the grid spans more than the target').toBeGreaterThan(1e-3);
   });
 
-  it('draws a heatmap cell per point, contours, an arrow per point and labelled axes', () => {
-    const svg = landscapeSvg(r);
+  // the data of the figure's layer drawn with `mark` (rect: heatmap, line: contours, rule: arrows)
+  const layerData = (spec: unknown, mark: string) => ((spec as { layer: { mark: { type: string }; data: { values: Record<string, number>[] } }[] }).layer
+    .find((l) => l.mark.type === mark)?.data.values);
+
+  it('draws a heatmap cell per point, contours, an arrow per point and labelled axes', async () => {
+    const spec = landscapeSpec(r);
+    expect(layerData(spec, 'rect')).toHaveLength(12);
+    expect(layerData(spec, 'line')!.length).toBeGreaterThan(0);
+    expect(layerData(spec, 'rule')).toHaveLength(12);
+    const svg = await renderSvg(spec);
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<rect x=/g)!.length).toBeGreaterThanOrEqual(12 + 64); // cells + colour bar
-    expect(svg.match(/class="contour"/g)!.length).toBeGreaterThan(0);
-    expect(svg.match(/marker-end="url\(#head\)"/g)!.length).toBe(12);
-    expect(svg).toContain('gCaS (log scale)');
-    expect(svg).toContain('>gKd<');
+    expect(svg).toContain('gCaS (mS/cm²), log scale');
+    expect(svg).toContain('gKd (mS/cm²)');
     expect(svg).toContain('log10 cost');
     expect(svg).not.toContain('NaN');
   });
 
   it('arrows point down the gradient', () => {
-    // a gradient of (−1, 0) everywhere: the cost falls towards larger x, so every arrow points right
-    // and is horizontal (pixel y grows downwards, which a sign slip in y would show)
-    const svg = landscapeSvg({ ...r, cost: r.cost, gradient: [Float64Array.from(r.cost, () => -1), Float64Array.from(r.cost, () => 0)] });
-    const lines = [...svg.matchAll(/<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)" marker-end/g)];
-    for (const [, x1, y1, x2, y2] of lines) {
-      expect(Number(x2)).toBeGreaterThan(Number(x1)); // −gradient = +x
-      expect(Number(y2)).toBeCloseTo(Number(y1), 6);
+    // a gradient of (−1, 0) everywhere: the cost falls towards larger x, so every arrow points to
+    // larger x and is horizontal; (0, −1): every arrow points to larger y (up the page)
+    const right = layerData(landscapeSpec({ ...r, gradient: [Float64Array.from(r.cost, () => -1), Float64Array.from(r.cost, () => 0)] }), 'rule')!;
+    for (const a of right) {
+      expect(a.x2).toBeGreaterThan(a.x); // −gradient = +x
+      expect(a.y2).toBeCloseTo(a.y, 6);
     }
-    const up = landscapeSvg({ ...r, gradient: [Float64Array.from(r.cost, () => 0), Float64Array.from(r.cost, () => -1)] });
-    for (const [, , y1, , y2] of up.matchAll(/<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)" marker-end/g)) {
-      expect(Number(y2), 'cost falls towards larger y: the arrow points up the page').toBeLessThan(Number(y1));
-    }
+    const up = layerData(landscapeSpec({ ...r, gradient: [Float64Array.from(r.cost, () => 0), Float64Array.from(r.cost, () => -1)] }), 'rule')!;
+    for (const a of up) expect(a.y2, 'cost falls towards larger y: the arrow points that way').toBeGreaterThan(a.y);
   });
 
   it('spec errors name the field and the allowed values', async () => {

@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { curveColumns, runCurve } from '../jobs/curve/run.ts';
 import { curveSpecSchema, parseCurveSpec } from '../jobs/curve/spec.ts';
 import { paramValue } from '../jobs/cost/problem.ts';
-import { writeFileAtomic } from '../io/atomic-write.ts';
 import { writeParquet } from '../io/parquet.ts';
-import { curveSvg } from '../io/plot/curve-svg.ts';
+import { writeFigure } from '../io/plot/figure.ts';
+import { curveSpec } from '../io/plot/curve-figure.ts';
 import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { checkOutDir, writeStdout } from './util.ts';
@@ -38,7 +38,7 @@ export function curveCommand(): Command {
       const columns = curveColumns(r);
       await writeParquet(table, columns);
       if (flags.csv) await writeCsv(join(outDir, 'curve.csv'), columns);
-      await writeFileAtomic(plot, curveSvg(r, { title: `minimally disruptive curve: ${r.problem.terms.map((t) => t.label).join(' + ')}` }));
+      await writeFigure(plot, curveSpec(r, { title: `minimally disruptive curve: ${r.problem.terms.map((t) => t.label).join(' + ')}` }));
       const end = (b: (typeof r.branches)[number]) => b.points[b.points.length - 1];
       await writeStdout(JSON.stringify({
         engine: r.engine, device: r.device, wallSeconds: Number((r.wallMs / 1000).toFixed(1)), evaluations: r.evaluations,

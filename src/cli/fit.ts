@@ -8,18 +8,25 @@ import { progressReporter } from './progress.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { checkOutDir, parseInteger, writeStdout } from './util.ts';
 import { writeCsv } from '../io/csv.ts';
+import process from 'node:process';
+import { writeFigure } from '../io/plot/figure.ts';
+import { fitSpec } from '../io/plot/fit-figure.ts';
+import { bestFitTraces } from '../jobs/fit/best-traces.ts';
+import { measureFitConditioning } from '../jobs/fit/gradient-trust.ts';
 
 interface Flags extends SpecCommandFlags {
   best?: number;
+  conditioning?: boolean;
 }
 
 const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Number(v.toPrecision(5))]));
 
 /** The `fit` subcommand. */
 export function fitCommand(): Command {
-  return specCommand('fit', 'fit log-parameters from many random starts at once (Adam or Levenberg–Marquardt, optionally after a screen, with a random-search baseline); writes fit.parquet, prints the best fits', 'fit',
+  return specCommand('fit', 'fit log-parameters from many random starts at once (Adam or Levenberg–Marquardt, optionally after a screen, with a random-search baseline); writes fit.parquet and fit.svg (cost per iteration of every start, the best fits\' traces against the target), prints the best fits', 'fit',
     { fields: Object.keys(fitSpecSchema.shape), examples: ['examples/fit-abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
     .option('--csv', 'also write fit.csv beside fit.parquet, for tools without a Parquet reader')
+    .option('--no-conditioning', 'skip measuring how far each start\'s final gradient can be trusted (three more evaluations of the best points)')
     .option('--best <n>', 'report this many best fits (an integer ≥ 1; default 10)', (v) => parseInteger('--best', v, 1, 1_000_000))
     .action(async (specPath: string, flags: Flags) => {
       const spec = parseFitSpec(await readSpecWithFlags(specPath, flags));
@@ -58,10 +65,14 @@ export function fitCommand(): Command {
         fitProgress.stop();
         searchProgress.stop();
       });
-      const table = join(outDir, 'fit.parquet');
+      const conditioning = flags.conditioning !== false ? await measureFitConditioning(r, { run: { threads: flags.threads } }) : undefined;
+      const table = join(outDir, 'fit.parquet'), plot = join(outDir, 'fit.svg');
       const columns = fitColumns(r);
       await writeParquet(table, columns);
       if (flags.csv) await writeCsv(join(outDir, 'fit.csv'), columns);
+      await writeFigure(plot, fitSpec(r, await bestFitTraces(r, 3)));
+      const untrusted = r.starts.filter((s) => s.gradientTrusted === false).length;
+      if (untrusted) process.stderr.write(`ionsweep: note: ${untrusted} of ${r.starts.length} starts end where f32-level rounding moves the gradient by more than 1 %; see README, "Gradients you can trust"\n`);
       const k = flags.best ?? 10;
       const best = [...r.starts].sort((a, b) => a.bestCost - b.bestCost).slice(0, k);
       const stopped: Record<string, number> = {};
@@ -71,14 +82,18 @@ export function fitCommand(): Command {
         engine: r.engine, device: r.device, starts: r.starts.length, evaluations: r.evaluations, screenEvaluations: r.screenEvaluations,
         wallSeconds: { fit: Number((r.wallMs.fit / 1000).toFixed(1)), screen: Number((r.wallMs.screen / 1000).toFixed(1)), randomSearch: Number((r.wallMs.randomSearch / 1000).toFixed(1)) },
         stopped,
-        best: best.map((s) => ({ start: s.start, cost: s.bestCost, evaluations: s.evaluations, stopped: s.stopped, params: round(paramsOf(r.problem, s.best)) })),
+        best: best.map((s) => ({
+          start: s.start, cost: s.bestCost, evaluations: s.evaluations, stopped: s.stopped, params: round(paramsOf(r.problem, s.best)),
+          ...(s.gradientTrusted !== undefined ? { gradientTrusted: s.gradientTrusted, gradientSpread: s.gradientSpread } : {}),
+        })),
+        ...(conditioning ? { gradientConditioning: { method: conditioning, illConditionedStarts: untrusted } } : {}),
         ...(search ? {
           randomSearch: {
             evaluations: search.evaluations,
             best: [...search.groups].sort((a, b) => a.bestCost - b.bestCost).slice(0, Math.min(3, k)).map((g) => ({ cost: g.bestCost, params: round(paramsOf(r.problem, g.best)) })),
           },
         } : {}),
-        table,
+        table, plot,
       }, null, 2) + '\n');
     });
 }

@@ -7,6 +7,8 @@ import type { Model } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { writeFigure } from '../io/plot/figure.ts';
+import { simulationSpec } from '../io/plot/simulation-figure.ts';
 import { simulationCsv, simulationJson, traceNpy, traceSidecar, untrustedTangentsNote } from '../io/simulation-output.ts';
 import { METHODS } from '../compile/program.ts';
 import { ENGINE_CHOICES } from '../engine/run.ts';
@@ -48,6 +50,7 @@ interface SimulateFlags {
   stepNa?: string[];
   pulseTrainUaPerCm2?: string[];
   record?: string;
+  plot?: string;
   neuroml?: string;
   cell?: string;
 }
@@ -226,6 +229,7 @@ export function simulateCommand(): Command {
     .option('--step-na <startMs,stopMs,amp>', 'a current step (nA) added on [start, stop) (repeatable)', collect)
     .option('--pulse-train-ua-per-cm2 <startMs,stopMs,periodMs,widthMs,amp>', 'current pulses of width widthMs every periodMs on [start, stop) (repeatable)', collect)
     .option('--record <q1,q2,...>', 'more quantities in the trace: states (Na.m), channel currents (INa, µA/cm² outward) (needs --trace-every-ms)')
+    .option('--plot <file.svg>', 'draw the trace (one panel per unit, time in ms) and a spike raster as SVG (needs --trace-every-ms)', (v) => parseOutPath('--plot', v))
     .option('--no-conditioning', 'with --tangents: skip measuring how far each tangent can be trusted (two extra f64 runs)')
     .action(async (flags: SimulateFlags, command: Command) => {
       const model = await modelOf(flags, command.getOptionValueSource('model') === 'cli');
@@ -262,6 +266,8 @@ export function simulateCommand(): Command {
         }
       }
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
+      if (flags.plot && flags.traceEveryMs === undefined) throw new InputError(`--plot draws the trace: add --trace-every-ms (e.g. ${Number(Math.max(flags.dtMs, (flags.durationMs - flags.discardMs) / 5000).toPrecision(2))}, about 5,000 samples)`);
+      if (flags.plot) await checkOutFile('--plot', flags.plot);
       checkSimulateSize(flags, model);
       if (flags.out) await checkOutFile('--out', flags.out);
       const result = await simulate(spec, (field) => FLAG_OF[field] ?? field).catch((error) => {
@@ -292,6 +298,7 @@ export function simulateCommand(): Command {
         // the columns' names and units beside the array (a device such as /dev/stdout gets none)
         if (!flags.out.startsWith('/dev/')) await writeFileAtomic(`${flags.out}.json`, traceSidecar(result, basename(flags.out)));
       }
+      if (flags.plot) await writeFigure(flags.plot, simulationSpec(result));
       const note = untrustedTangentsNote(result);
       if (note) process.stderr.write(`ionsweep: note: ${note}\n`);
       const text = flags.format === 'csv' ? simulationCsv(result) : JSON.stringify(doc, null, 2) + '\n';

@@ -12,6 +12,7 @@ import { WorkerShardStore } from '../io/worker-shard-store.ts';
 import { ACTIVITY_CLASSES } from '../analysis/features.ts';
 import { NETWORK_CLASSES } from '../jobs/sweep/network-rows.ts';
 import { progressReporter } from './progress.ts';
+import { plotSweep } from './plot-sweep.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { resolveShard } from './shard.ts';
 import { checkOutDir, parseNumber, writeStdout } from './util.ts';
@@ -21,6 +22,7 @@ interface SweepFlags extends SpecCommandFlags {
   shardCount?: number;
   resume?: boolean;
   json?: boolean;
+  plot?: boolean;
 }
 
 /** The class fractions table (and burst periods) as text. */
@@ -47,6 +49,7 @@ export function sweepCommand(): Command {
     .option('--shard-count <n>', 'number of shards, with JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID', (v) => parseNumber('--shard-count', v))
     .option('--resume', 'continue a shard that was interrupted, keeping the chunks it stored')
     .option('--json', 'print the shard manifest as JSON instead of the table')
+    .option('--plot', 'also draw sweep.svg in --out from its complete shards (classes, burst periods, conductances by class; see plot-sweep)')
     .action(async (specPath: string, flags: SweepFlags) => {
       const spec = parseSweepSpec(await readSpecWithFlags(specPath, flags));
       const sweep = resolveSweep(spec);
@@ -88,8 +91,9 @@ export function sweepCommand(): Command {
       } finally {
         await lock.release();
       }
+      const plot = flags.plot ? await plotSweep(outDir) : undefined;
       if (flags.json) {
-        await writeStdout(JSON.stringify(manifest, null, 2) + '\n');
+        await writeStdout(JSON.stringify(plot ? { ...manifest, plot } : manifest, null, 2) + '\n');
         return;
       }
       const seconds = manifest.timings.wallMs / 1000;
@@ -98,6 +102,7 @@ export function sweepCommand(): Command {
           ` in ${seconds.toFixed(1)} s on ${manifest.engine} (${manifest.device}): ${(manifest.rows / seconds).toPrecision(3)} models/s`,
         classTable(manifest.classCounts, manifest.rows, manifest.burstPeriodMs),
         `table: ${join(outDir, manifest.table)}`,
+        ...(plot ? [`plot: ${plot}`] : []),
       ].join('\n') + '\n');
     });
 }

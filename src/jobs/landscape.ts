@@ -16,6 +16,7 @@ import { InputError } from '../errors.ts';
 import { checkParamValue, requireParam } from '../model/model.ts';
 import { baseValues, coordinateValue, coordinatesOf, evaluatePoints, resolveCost, type CostProblem, type EvaluateOptions } from './cost/problem.ts';
 import { costSettingsShape, costSetupOf } from './cost/spec.ts';
+import { gradientConditioning, type PointConditioning } from './cost/conditioning.ts';
 import { describeIssue, finite } from './schema.ts';
 
 const axisSchema = z.object({
@@ -66,6 +67,8 @@ export interface LandscapeResult {
   engine: string;
   device: string;
   note?: string;
+  /** with options.conditioning: each point's gradient spread under f32-level perturbation (cost/conditioning.ts) */
+  conditioning?: PointConditioning;
   wallMs: number;
 }
 
@@ -77,6 +80,11 @@ function axisOf(lane: Lane, from: number, to: number, count: number): LandscapeA
 
 export interface LandscapeOptions extends Pick<EvaluateOptions, 'run'> {
   onProgress?: (fraction: number) => void;
+  /**
+   * also measure how far each point's gradient can be trusted (two more runs of the grid, so three
+   * times the time; cost/conditioning.ts). Default false.
+   */
+  conditioning?: boolean;
 }
 
 /** Runs a landscape: one ensemble of x.count × y.count instances. */
@@ -109,8 +117,13 @@ export async function runLandscape(input: LandscapeSpecInput | LandscapeSpec, op
       py[iy * nx + ix] = y.coords[iy];
     }
   }
-  const r = await evaluatePoints(problem, [px, py], { run: options.run, onProgress: options.onProgress });
+  const parts = options.conditioning ? 3 : 1;
+  const r = await evaluatePoints(problem, [px, py], { run: options.run, onProgress: options.onProgress && ((f) => options.onProgress!(f / parts)) });
+  const conditioning = options.conditioning
+    ? await gradientConditioning(problem, [px, py], r, { run: options.run, onProgress: options.onProgress && ((f) => options.onProgress!((1 + 2 * f) / parts)) })
+    : undefined;
   return {
+    conditioning,
     x, y, cost: r.cost, gradient: [r.gradient[0], r.gradient[1]], terms: r.terms.map((t) => ({ label: t.label, value: t.value })),
     problem, divergence: r.result.divergence, engine: r.result.engine, device: r.result.device, note: r.note, wallMs: performance.now() - started,
   };
@@ -139,6 +152,10 @@ export function landscapeColumns(r: LandscapeResult): Column[] {
     ...statusColumns(r.divergence, n),
     { name: gradientColumn('cost', r.x.lane.key), type: 'DOUBLE', data: r.gradient[0] },
     { name: gradientColumn('cost', r.y.lane.key), type: 'DOUBLE', data: r.gradient[1] },
+    ...(r.conditioning ? [
+      { name: 'gradientSpread', type: 'DOUBLE' as const, data: r.conditioning.relative },
+      { name: 'gradientTrusted', type: 'BOOLEAN' as const, data: Array.from(r.conditioning.trusted, (t) => t === 1) },
+    ] : []),
     ...r.terms.map((t): Column => ({ name: termColumn(t.label), type: 'DOUBLE', data: t.value })),
   ];
 }

@@ -9,6 +9,7 @@ import { describeDivergence } from '../../engine/results.ts';
 import { compile } from '../../compile/compile.ts';
 import { parseLane, type Lane, type StepProgram } from '../../compile/program.ts';
 import { runCpu } from '../../engine/cpu.ts';
+import type { RoundoffProbe } from '../../compile/emit-js.ts';
 import type { EnsembleResult, EnsembleSpec } from '../../engine/ensemble.ts';
 import { makePlan, traceTimesMs } from '../../engine/plan.ts';
 import { runEnsemble, type RunOptions } from '../../engine/run.ts';
@@ -117,6 +118,8 @@ export interface EvaluateOptions {
   maximaCapacity?: number;
   /** also give each point's Gauss–Newton matrix JᵀJ (analysis/costs.ts) */
   gaussNewton?: boolean;
+  /** run on the f64 CPU engine with this perturbation at f32's rounding level (conditioning.ts) */
+  roundoffProbe?: RoundoffProbe;
 }
 
 export interface PointValues extends CostValues {
@@ -168,7 +171,9 @@ export async function evaluatePoints(problem: CostProblem, points: readonly Arra
     spikeCapacity: 8,
     onProgress: options.onProgress,
   };
-  const { result, note } = await runEnsemble(spec, { engine: setup.engine, gpuMath: setup.gpuMath, ...options.run });
+  const { result, note } = options.roundoffProbe
+    ? { result: await runCpu(spec, { roundoffProbe: options.roundoffProbe, threads: options.run?.threads }), note: undefined }
+    : await runEnsemble(spec, { engine: setup.engine, gpuMath: setup.gpuMath, ...options.run });
   return { ...withoutDiverged(evaluateCosts(result, problem.terms, { gaussNewton: gradient && options.gaussNewton }), result), result, note };
 }
 

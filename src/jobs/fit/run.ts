@@ -36,6 +36,15 @@ export interface StartResult {
   /** cost evaluations (iterations run) */
   evaluations: number;
   stopped: StopReason;
+  /** the cost at each of its iterations, in order (NaN where it failed or diverged; screens not included) */
+  costs: number[];
+  /**
+   * whether the gradient at its best point survives f32-level perturbation (jobs/cost/conditioning.ts);
+   * undefined where not measured
+   */
+  gradientTrusted?: boolean;
+  /** that gradient's relative spread under the perturbation (|Δg| / |g|) */
+  gradientSpread?: number;
 }
 
 export interface FitIteration {
@@ -123,7 +132,7 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
     ? Float64Array.from(screened.groups[i].best)
     : Float64Array.from({ length: D }, (_, d) => boxPoint(box, screened ? i * spec.screen : i, d)));
   const starts: StartResult[] = x.map((xi, i) => ({
-    start: i, initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, bestTerms: [], evaluations: screened ? spec.screen : 0, stopped: 'iterations',
+    start: i, initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, bestTerms: [], evaluations: screened ? spec.screen : 0, stopped: 'iterations', costs: [],
   }));
   const stall = new Int32Array(n);
   let active = Array.from({ length: n }, (_, i) => i);
@@ -146,6 +155,7 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
       const s = starts[i];
       const c = r.cost[k];
       costs.push(c);
+      s.costs.push(Number.isFinite(c) ? c : NaN);
       s.evaluations++;
       const g = r.gradient.map((column) => column[k]);
       const finite = Number.isFinite(c) && g.every((v) => Number.isFinite(v));
@@ -207,6 +217,10 @@ export function fitColumns(r: FitResult): Column[] {
   ];
   r.problem.coords.forEach((c, d) => columns.push({ name: c.param, type: 'DOUBLE', data: Float64Array.from(r.starts, (s) => paramValue(c, s.best[d])) }));
   r.problem.coords.forEach((c, d) => columns.push({ name: `initial_${c.param}`, type: 'DOUBLE', data: Float64Array.from(r.starts, (s) => paramValue(c, s.initial[d])) }));
+  if (r.starts.some((s) => s.gradientTrusted !== undefined)) {
+    columns.push({ name: 'gradientSpread', type: 'DOUBLE', data: Float64Array.from(r.starts, (s) => s.gradientSpread ?? NaN) });
+    columns.push({ name: 'gradientTrusted', type: 'BOOLEAN', data: r.starts.map((s) => s.gradientTrusted === true) });
+  }
   r.problem.terms.forEach((t, k) => columns.push({ name: termColumn(t.label), type: 'DOUBLE', data: Float64Array.from({ length: n }, (_, i) => r.starts[i].bestTerms[k] ?? NaN) }));
   return columns;
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Open an ionsweep sweep table in Python with pandas, and summarise it.
+
+    ionsweep sweep examples/small.yaml --out results/small
+    ionsweep merge results/small --csv          # merged.parquet, and merged.csv beside it
+    python3 examples/readers/read_sweep.py results/small/merged.csv
+
+Parquet (merged.parquet, or a shard's table) is read the same way by pandas.read_parquet, which needs
+pyarrow or fastparquet from PyPI: Debian 12 packages neither, so CI tests this script on the CSV only
+and the Parquet path is untested here. The CSV has the same columns; a missing value is an empty
+field (NaN in pandas), and every float is written with all the digits needed to read it back exactly.
+
+--dump prints the table as pandas loaded it (tab-separated, floats as repr, missing as empty): the test
+(test/readers.test.ts) checks every value against the Parquet table.
+"""
+import sys
+
+import pandas as pd
+
+
+def load(path: str) -> pd.DataFrame:
+    if path.endswith(".parquet"):
+        return pd.read_parquet(path)  # needs pyarrow or fastparquet (not in Debian 12)
+    # keep_default_na=False + na_values=[""]: only an empty field is missing, so a class named "NA"
+    # or "nan" would stay a string; float_precision="round_trip" parses with Python's float(), which
+    # gives back the written doubles exactly (pandas' default parser may be off in the last bit)
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
+
+
+def dump(table: pd.DataFrame) -> None:
+    def cell(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, (bool,)) or type(v).__name__ == "bool_":
+            return "true" if v else "false"
+        if isinstance(v, float) or type(v).__name__.startswith("float"):
+            return repr(float(v))
+        if type(v).__name__.startswith("int"):
+            return str(int(v))
+        return str(v)
+
+    print("\t".join(table.columns))
+    for row in table.itertuples(index=False):
+        print("\t".join(cell(v) for v in row))
+
+
+def summarise(table: pd.DataFrame) -> None:
+    print(f"rows: {len(table)}, columns: {len(table.columns)}")
+    counts = table["class"].value_counts()
+    print("class counts:")
+    for name in sorted(counts.index):
+        print(f"  {name}: {counts[name]}")
+    period = "burstPeriodMs" if "burstPeriodMs" in table.columns else "periodMs"
+    if period in table.columns:
+        bursting = table.loc[table["class"] == "bursting", period].dropna()
+        if len(bursting):
+            print(f"median {period} of bursting rows: {bursting.median()!r} (n = {len(bursting)})")
+
+
+def main(argv: list[str]) -> int:
+    args = [a for a in argv if a != "--dump"]
+    if len(args) != 1:
+        print("usage: read_sweep.py [--dump] TABLE.csv|TABLE.parquet", file=sys.stderr)
+        return 2
+    table = load(args[0])
+    if "--dump" in argv:
+        dump(table)
+    else:
+        summarise(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

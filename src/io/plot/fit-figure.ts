@@ -47,7 +47,7 @@ export function fitSpec(r: FitResult, traces?: BestTraces, options: FitPlotOptio
       x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { tickMinStep: 1 } },
       y: { field: 'cost', type: 'quantitative', title: 'cost (log scale)', scale: { type: 'log' } },
       detail: { field: 'start', type: 'nominal' },
-      color: { field: 'series', type: 'nominal', title: 'start', scale: { domain: seriesDomain, range: seriesColours.slice(0, seriesDomain.length - (drawn.length > best.length ? 1 : 0)).concat(drawn.length > best.length ? [OTHER_STARTS] : []) } },
+      color: { field: 'series', type: 'nominal', title: 'start', legend: { labelLimit: 260 }, scale: { domain: seriesDomain, range: seriesColours.slice(0, seriesDomain.length - (drawn.length > best.length ? 1 : 0)).concat(drawn.length > best.length ? [OTHER_STARTS] : []) } },
       strokeDash: { condition: { test: '!datum.trusted', value: [4, 3] }, value: [1, 0] },
       // best starts on top of the grey ones
       zindex: { value: 0 },
@@ -70,7 +70,7 @@ export function fitSpec(r: FitResult, traces?: BestTraces, options: FitPlotOptio
         encoding: {
           x: { field: 't', type: 'quantitative', title: 'time (ms)', scale: { domain: [t[0], t[t.length - 1]], nice: false, zero: false } },
           y: { field: 'v', type: 'quantitative', title: panelTitle(traces.units[name]), scale: { zero: false } },
-          color: { field: 'run', type: 'nominal', title: 'trace', scale: { domain, range } },
+          color: { field: 'run', type: 'nominal', title: 'trace', legend: { labelLimit: 260 }, scale: { domain, range } },
           strokeWidth: { condition: { test: "datum.run === 'target'", value: 2 }, value: 1 },
         },
       });

@@ -135,7 +135,7 @@ export function landscapeSpec(r: LandscapePlotInput, options: LandscapePlotOptio
       },
     });
     layers.push({
-      data: { values: arrows }, mark: { type: 'point', shape: 'triangle-up', size: 40, strokeWidth: 1.4 },
+      data: { values: arrows }, mark: { type: 'point', shape: 'triangle-up', size: 40, strokeWidth: 1.4, opacity: 1 },
       encoding: {
         x: { field: 'x2', ...axis(r.x.lane, cx0, cx1, vx) }, y: { field: 'y2', ...axis(r.y.lane, cy0, cy1, vy) }, angle: { field: 'angle', type: 'quantitative', scale: null },
         stroke: { field: 'gradient', type: 'nominal', scale: strokeScale },
@@ -147,7 +147,7 @@ export function landscapeSpec(r: LandscapePlotInput, options: LandscapePlotOptio
   if (best >= 0) {
     layers.push({
       data: { values: [{ x: round(r.x.values[best % nx]), y: round(r.y.values[Math.floor(best / nx)]), label: 'grid minimum' }] },
-      mark: { type: 'point', shape: 'cross', size: 140, filled: true, color: '#e4572e', stroke: 'white', strokeWidth: 0.8 },
+      mark: { type: 'point', shape: 'cross', size: 140, filled: true, color: '#e4572e', stroke: 'white', strokeWidth: 0.8, opacity: 1 },
       encoding: { x: xEnc, y: yEnc, tooltip: { field: 'label' } },
     });
   }

@@ -62,7 +62,7 @@ export function simulationSpec(r: SimulationResult, options: SimulationPlotOptio
     width: W, height: Math.max(40, 24 * rows.length),
     title: { text: `spikes (upward crossings of ${r.spikeThresholdMv} mV): ${rows.map((row) => `${row.cell} ${row.times.length}`).join(', ')}`, fontSize: 11, anchor: 'start' },
     data: { values: spikes },
-    mark: { type: 'tick', thickness: 1.2, color: '#222', clip: true },
+    mark: { type: 'tick', thickness: 1.5, color: '#222', opacity: 1, clip: true },
     encoding: { x: time, y: { field: 'cell', type: 'nominal', title: 'cell', sort: rows.map((row) => row.cell), scale: { domain: rows.map((row) => row.cell) } } },
   });
   return {

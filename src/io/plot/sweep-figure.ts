@@ -110,7 +110,7 @@ export function sweepSpec(columns: Column[], options: SweepPlotOptions = {}): To
       for (let b = 0; b < a; b++) {
         cells.push({
           width: 170, height: 170,
-          mark: { type: 'circle', size: 9, opacity: 0.6 },
+          mark: { type: 'circle', size: 12, opacity: 0.85 },
           encoding: {
             x: { field: shown[b].name, type: 'quantitative', title: axisTitle(b), scale: { zero: false, nice: true } },
             y: { field: shown[a].name, type: 'quantitative', title: axisTitle(a), scale: { zero: false, nice: true } },

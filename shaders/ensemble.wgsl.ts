@@ -34,6 +34,7 @@ struct Chunk {
 @group(0) @binding(5) var<storage, read_write> extrema: array<f32>;    // [O minima, O maxima][n]
 @group(0) @binding(6) var<storage, read_write> events: array<f32>;     // spikes and voltage maxima (layout.ts, eventSlots)
 @group(0) @binding(7) var<storage, read_write> trace: array<f32>;      // [row][sample][O values, then O×L tangents with trace tangents]
+@group(0) @binding(8) var<storage, read> inputs: array<f32>;           // recordings on the step grid (engine/inputs.ts, InputLayout)
 
 // ±∞ and NaN as bits in private variables: not constant expressions, so every compiler accepts them
 var<private> INF_BITS: u32 = 0x7f800000u;
@@ -42,6 +43,9 @@ var<private> NAN_BITS: u32 = 0x7fc00000u;
 const DT: f32 = {{DT}};
 const THRESHOLD: f32 = {{THRESHOLD}};
 const HYSTERESIS: f32 = {{HYSTERESIS}};
+const IN_STRIDE: u32 = {{IN_STRIDE}}u;   // samples per recording row
+const WINDOW: u32 = {{WINDOW}}u;         // steps per window of the normal equations (teacher forcing)
+const WINDOW_START: u32 = {{WINDOW_START}}u;
 
 {{FUNCTIONS}}
 
@@ -51,6 +55,7 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = chunk.n;
   if (i >= n) { return; }
   {{OPAQUE_ONE_INIT}}
+{{INPUT_BASES}}
 {{LOAD_PARAMS}}
 {{INIT}}
 }
@@ -66,6 +71,7 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
   let accumulate = chunk.accumulate != 0u;
   let traceEvery = chunk.traceEvery;
   let row = i32(params[{{TRACE_ROW_SLOT}}u * n + i]);
+{{INPUT_BASES}}
 {{LOAD_PARAMS}}
 {{INVARIANTS}}
 {{LOAD_STATE}}
@@ -75,12 +81,16 @@ fn run(@builtin(global_invocation_id) gid: vec3<u32>) {
   var untilSample = 0u;
   if (traceEvery > 0u) { untilSample = (traceEvery - (chunk.stepStart + 1u) % traceEvery) % traceEvery; }
   {{DIVERGED_DECLARE}}
+{{WINDOW_DECLARE}}
   for (var step = chunk.stepStart; step < stepEnd; step++) {
     let t = f32(step) * DT;
+{{STEP_READS}}
 {{STEP}}
+{{FORCING_STEP}}
     let sampleNow = untilSample == 0u;
     untilSample = select(untilSample - 1u, traceEvery - 1u, sampleNow);
     if (accumulate) {
+{{OBSERVED_READS}}
 {{OBSERVE}}
       if (row >= 0 && traceEvery > 0u && sampleNow) {
         let base = (u32(row) * chunk.traceSamplesPerRow + (step + 1u) / traceEvery - 1u - chunk.traceFirstSample) * {{TRACE_WIDTH}}u;

@@ -127,6 +127,7 @@ describe('divergence status', () => {
       state: new Float64Array(slots.state * N), tangent: new Float64Array(0), params: Float64Array.from(gNa),
       obsSum: new Float64Array(slots.obsSum * N), obsMin: new Float64Array(slots.obsMin * N), obsMax: new Float64Array(slots.obsMax * N),
       obsTanSum: new Float64Array(0), events: new Float64Array(slots.events * N), traceRow: new Int32Array(N).fill(-1), trace: new Float64Array(0),
+      inputs: new Float64Array(0), normal: new Float64Array(0),
     });
     const args = { N, i0: 0, i1: N, accumulate: true, traceEvery: 0, traceFirstSample: 0, traceSamplesPerRow: 0 };
     const whole = buffers(), pieces = buffers();

@@ -9,8 +9,9 @@ import type { Expr } from '../model/expr.ts';
 import { differentiate } from '../model/derivative.ts';
 import { STIMULUS_SYMBOL, checkParamValue, requireParam, type InitKind, type Model } from '../model/model.ts';
 import { validateModel } from '../model/validate.ts';
-import { integratorStep } from './integrators.ts';
-import { METHODS, parseLane, type CurrentStep, type Lane, type Method, type StepProgram } from './program.ts';
+import { nameProblem } from '../model/names.ts';
+import { forcedIncrements, integratorStep } from './integrators.ts';
+import { METHODS, RESIDUAL_FORMS, parseLane, type CurrentStep, type Lane, type Method, type ResidualForm, type StepProgram } from './program.ts';
 
 export interface CompileOptions {
   method?: Method;
@@ -25,6 +26,16 @@ export interface CompileOptions {
   tangents?: string[];
   /** step currents added to the injected current (µA/cm²) */
   stimulus?: CurrentStep[];
+  /** a recording (EnsembleSpec.inputs) added to the injected current (µA/cm²): a current waveform */
+  currentInput?: string;
+  /**
+   * for a teacher-forced model (teacher-forcing.ts): the residual each forced state contributes per
+   * step. 'equation-error' (default): Δx_data/(dt·exprel(−rate·dt)) − rhs, times dt (mV for V): for
+   * exponential Euler this is linear in the conductances up to that exprel factor and does not
+   * saturate during spikes. 'prediction-error': Δx_data − the step's increment (mV), the one-step
+   * prediction error. For rk4 the two coincide.
+   */
+  residual?: ResidualForm;
 }
 
 /** Checks options that do not depend on the model; throws one clear message per problem. */
@@ -112,7 +123,14 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
   const foldedParams: Record<string, number> = {};
   for (const name of Object.keys(model.params)) if (!instanceParams.includes(name)) foldedParams[name] = values[name];
 
-  const stimulus = stimulusExpr(options.stimulus ?? [], options.dtMs);
+  if (options.residual !== undefined && !RESIDUAL_FORMS.includes(options.residual)) {
+    throw new InputError(`unknown residual '${options.residual}'; allowed: ${RESIDUAL_FORMS.join(', ')}`);
+  }
+  if (options.currentInput !== undefined) {
+    const problem = nameProblem('recording', options.currentInput);
+    if (problem) throw new InputError(`currentInput: ${problem}`);
+  }
+  const stimulus = E.add(stimulusExpr(options.stimulus ?? [], options.dtMs), options.currentInput === undefined ? E.ZERO : E.input(options.currentInput));
   const fold = (exprs: readonly Expr[]) =>
     E.substitute(exprs, (n) => {
       if (n.op === 'param' && Object.hasOwn(foldedParams, n.name)) return E.num(foldedParams[n.name]);
@@ -129,8 +147,22 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     return { ...s, ode: { rhs, rate, ...(s.ode.inf ? { inf: fold([s.ode.inf])[0] } : {}) } };
   });
 
-  const increment = integratorStep(method, foldedStates, options.dtMs);
-  const initialState = fold(model.states.map((s) => s.init[init]));
+  const modelIncrement = integratorStep(method, foldedStates, options.dtMs);
+  // teacher forcing: each forced state's residual is a state of its own that sums it (the engines
+  // read it and its tangents at window ends and clear it: emit-js.ts, normal equations)
+  const forced = (model.forced ?? []).map((f) => {
+    const [rhs, rate] = fold([f.ode.rhs, f.ode.rate]);
+    return { ...f, rhs, rate };
+  });
+  const form = options.residual ?? 'equation-error';
+  const residualIncrement = forcedIncrements(method, foldedStates, forced, options.dtMs).map((step, k) => {
+    const change = E.sub(E.input(forced[k].input, 1), E.input(forced[k].input, 0));
+    return form === 'prediction-error' ? E.sub(change, step.increment) : E.mul(options.dtMs, E.sub(E.div(change, step.stepScale), step.rhsMean));
+  });
+  const residualStates = forced.map((f) => ({ name: `${f.name}.residual`, unit: f.unit }));
+  const increment = [...modelIncrement, ...residualIncrement];
+  const stateNames = [...model.states.map((s) => s.name), ...residualStates.map((s) => s.name)];
+  const initialState = [...fold(model.states.map((s) => s.init[init])), ...residualStates.map(() => E.ZERO)];
 
   const paramSeed = (lane: Lane) => (leaf: Expr): Expr => {
     if (leaf.op === 'param' && leaf.name === lane.param) return lane.log ? leaf : E.ONE;
@@ -146,18 +178,26 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     return { name: o.name, unit: o.unit, kind: o.kind, expr, tangent: lanes.map((lane) => differentiate([expr], stepSeed(lane))[0]) };
   });
 
+  const spikeSources = model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] }));
+  const inputs = new Set<string>();
+  for (const node of E.topoOrder([...increment, ...initialState, ...observed.map((o) => o.expr), ...spikeSources.map((s) => s.expr)])) {
+    if (node.op === 'input') inputs.add(node.name);
+  }
   return {
     modelName: model.name,
     method,
     dtMs: options.dtMs,
     init,
-    states: model.states.map((s) => ({ name: s.name, unit: s.unit })),
+    states: [...model.states.map((s) => ({ name: s.name, unit: s.unit })), ...residualStates],
     instanceParams,
     values,
     lanes,
     initial: { state: initialState, tangent: lanes.map((lane) => differentiate(initialState, paramSeed(lane))) },
-    next: { increment, ...stepTangents(increment, model.states.map((s) => s.name), lanes, paramSeed) },
+    next: { increment, ...stepTangents(increment, stateNames, lanes, paramSeed) },
     observed,
-    spikeSources: model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] })),
+    spikeSources,
+    inputs: [...inputs].sort(),
+    residuals: residualStates.map((_, k) => model.states.length + k),
+    ...(forced.length ? { residualForm: form } : {}),
   };
 }

@@ -12,7 +12,8 @@ import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layou
 import { makePrinter, type Printer, type Spelling, checkedNumber } from './print.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
 import type { Temp } from './schedule.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
+import { checkInputLayout, type InputLayout, type NormalWindows } from '../engine/inputs.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, forcingCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 
 export type Precision = 'f64' | 'f32';
 
@@ -49,6 +50,10 @@ export interface JsKernelOptions {
   roundoffProbe?: RoundoffProbe;
   /** the tangents' evaluation order (compile.ts, stepTangents); default 'smaller', as the WGSL kernel */
   tangentForm?: TangentForm;
+  /** how the recordings (program.inputs) lie in the inputs buffer (inputs.ts, InputLayout) */
+  inputs?: InputLayout;
+  /** teacher forcing: windows of the normal equations (inputs.ts, NormalWindows) */
+  windows?: NormalWindows;
 }
 
 /** Typed arrays the kernel reads and writes; sizes follow `bufferSlots(layout)` × N. */
@@ -66,6 +71,10 @@ export interface KernelBuffers {
   traceRow: Int32Array;
   /** [row][sample][observed] for the samples of the current chunk */
   trace: Float64Array;
+  /** the recordings on the step grid (inputs.ts, InputLayout); empty without inputs */
+  inputs: Float64Array | Float32Array;
+  /** normal equations per instance (layout.ts, normalSlots), [slot][n]; empty without residuals */
+  normal: Float64Array;
 }
 
 export interface ChunkArgs {
@@ -205,7 +214,8 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     ? jsSpelling(precision, (node) => (node.op === 'state' ? names(node).replace(/^s/, 'q') : names(node)), seriesTerms, probe.transcendentalBias)
     : spelling;
   const stepPrinter = makePrinter(stepSpelling, [step]);
-  const obsPrinter = makePrinter(spelling, [observed]);
+  const obsSpelling = jsSpelling(precision, leafNamer(program, 't', 'oin'), seriesTerms, probe?.transcendentalBias);
+  const obsPrinter = makePrinter(obsSpelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
   // the spike level before the step, from the states before it: the same expression, no temporaries
   const plain = makePrinter(spelling, []);
@@ -232,6 +242,19 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     literal: (x) => String(x),
     mutable: 'let',
   });
+  const inputLayout = checkInputLayout(program, options.inputs);
+  const windows = options.windows ?? { steps: 1, startStep: 0 };
+  const forcing = forcingCode(program, layout, {
+    mutable: 'let',
+    literal: (x) => String(x),
+    literalIndex: (x) => String(x),
+    inputs: 'inp',
+    inputIndex: (k, sample) => `inBase${k} + ${inputLayout.perInstance[k] ? 'i * IN_STRIDE + ' : ''}${sample}`,
+    add: (name, value) => `${name} += ${value};`,
+    step: 'n',
+    compensated: precision === 'f32',
+  });
+  const inputBases = program.inputs.map((_, k) => `    const inBase${k} = ${k === 0 ? '0' : `inBase${k - 1} + ${inputLayout.perInstance[k - 1] ? 'N' : '1'} * IN_STRIDE`};`).join('\n');
   const lanes = [...Array(L).keys()];
   const states = [...Array(S).keys()];
   const round = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;
@@ -247,6 +270,7 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
   const loadParams = program.instanceParams.map((_, q) => `    const ${vars.param(q)} = pr[${at(q)}];`).join('\n');
 
   const initBody = [
+    forcing.initReads,
     lines(init.perStep, initPrinter.body, '    '),
     ...states.map((k) => `    st[${at(k)}] = ${initPrinter.text(program.initial.state[k])};`),
     ...lanes.flatMap((j) => states.map((k) => `    tg[${at(tangentSlot(layout, j, k))}] = ${initPrinter.text(program.initial.tangent[j][k])};`)),
@@ -258,6 +282,7 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
 
   const stepBody = `
     const t = ${round('n * DT')};
+${forcing.stepReads}
 ${probe?.relative ? states.map((k) => `    const q${k} = ${vars.state(k)} * (1 + PROBE * noise());`).join('\n') : ''}
 ${program.spikeSources.map((s, q) => `    const before${q} = ${plain.text(s.expr)};`).join('\n')}
 ${lines(temps.shared, stepPrinter.body, '    ')}
@@ -269,7 +294,9 @@ ${lanes.map((j) => [
   ].join('\n')).join('\n')}
 ${states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)).join('\n')}
 ${indent(divergence.step, '    ')}
+${indent(forcing.step, '    ')}
     if (accumulate) {
+${forcing.observedReads}
 ${lines(observed.perStep, obsPrinter.body, '      ')}
 ${program.observed.map((_, o) => `      { const v = ${obsValue(o)}; sum${o} += v; if (v < min${o}) min${o} = v; if (v > max${o}) max${o} = v; }`).join('\n')}
 ${program.observed.flatMap((_, o) => lanes.map((j) => `      tsum${o}_${j} += ${obsTangent(o, j)};`)).join('\n')}
@@ -287,8 +314,12 @@ const THRESHOLD = ${checkedNumber(threshold)};
 const HYSTERESIS = ${checkedNumber(options.maximaHysteresisMv ?? DEFAULT_MAXIMA_HYSTERESIS_MV)};
 const PROBE = ${checkedNumber(probe?.relative ?? 0)};
 ${specialFunctions(precision)}
+const IN_STRIDE = ${inputLayout.stride};
+const WINDOW = ${checkedNumber(windows.steps)};
+const WINDOW_START = ${checkedNumber(windows.startStep)};
 function init(b, N, i0, i1) {
-  const st = b.state, tg = b.tangent, pr = b.params, ev = b.events;
+  const st = b.state, tg = b.tangent, pr = b.params, ev = b.events, inp = b.inputs;
+${inputBases}
   for (let i = i0; i < i1; i++) {
 ${loadParams}
 ${initBody}
@@ -298,8 +329,9 @@ ${indent(divergence.init((k) => `st[${at(k)}]`), '    ')}
 }
 function run(b, a) {
   const st = b.state, tg = b.tangent, pr = b.params, os = b.obsSum, omin = b.obsMin, omax = b.obsMax, ot = b.obsTanSum;
-  const ev = b.events, trows = b.traceRow, tr = b.trace;
+  const ev = b.events, trows = b.traceRow, tr = b.trace, inp = b.inputs, ne = b.normal;
   const N = a.N, stepStart = a.stepStart, stepEnd = a.stepStart + a.nSteps, accumulate = a.accumulate;
+${inputBases}
   const traceEvery = a.traceEvery, traceFirstSample = a.traceFirstSample, traceSamplesPerRow = a.traceSamplesPerRow;
   for (let i = a.i0; i < a.i1; i++) {
 ${loadParams}
@@ -314,10 +346,13 @@ ${probe?.relative ? `    let rng = (Math.imul(i + 1, 0x9e3779b9) ^ Math.imul(ste
     const noise = () => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) / 4294967296 - 0.5; };` : ''}
     const row = traceEvery > 0 ? trows[i] : -1;
     if (${divergence.skip}) continue;
+${forcing.hasResiduals ? `    let untilWindow = accumulate ? (WINDOW - ((stepStart + 1 - WINDOW_START) % WINDOW)) % WINDOW : 0;
+${forcing.normalLocals.map((name, slot) => `    let ${name} = ne[${at(slot)}];`).join('\n')}` : ''}
     ${divergence.declare}
     for (let n = stepStart; n < stepEnd; n++) {${stepBody.replace(/\n/g, '\n  ')}
     }
 ${indent(divergence.record, '    ')}
+${forcing.normalLocals.map((name, slot) => `    ne[${at(slot)}] = ${name};`).join('\n')}
 ${states.map((k) => `    st[${at(k)}] = ${vars.state(k)};`).join('\n')}
 ${lanes.flatMap((j) => states.map((k) => `    tg[${at(tangentSlot(layout, j, k))}] = ${vars.tangent(j, k)};`)).join('\n')}
 ${program.observed.map((_, o) => `    os[${at(o)}] = sum${o}; omin[${at(o)}] = min${o}; omax[${at(o)}] = max${o};`).join('\n')}

@@ -7,13 +7,14 @@
  */
 import template from '../../shaders/ensemble.wgsl.ts';
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES, type Expr } from '../model/expr.ts';
-import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, forcingCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { expBatches, orderUnits, type ExpBatch } from './exp-batches.ts';
 import { makePrinter, type Spelling } from './print.ts';
 import { f32ConstantMessage, overflowsF32 } from '../engine/f32-range.ts';
 import { InputError } from '../errors.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
+import { checkInputLayout, type InputLayout, type NormalWindows } from '../engine/inputs.ts';
 
 export interface WgslKernelOptions {
   spikeCapacity: number;
@@ -38,6 +39,10 @@ export interface WgslKernelOptions {
    * values stay live longer).
    */
   expBatchWidth?: number;
+  /** how the recordings (program.inputs) lie in the inputs buffer (engine/inputs.ts) */
+  inputs?: InputLayout;
+  /** teacher forcing: windows of the normal equations (engine/inputs.ts) */
+  windows?: NormalWindows;
 }
 
 export type GpuMath = 'accurate' | 'fast';
@@ -333,15 +338,30 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     return w === 1 ? `    let ${b.name} = ${b.fn}(${args[0]});` : `    let ${b.name} = ${b.fn}v${w}(vec${w}<f32>(${args.join(', ')}));`;
   };
   const vectorFunctions = new Set(batches.filter((b) => b.members.length > 1).map((b) => vectorExp(b.fn, b.members.length, options.math ?? 'accurate')));
-  const obsPrinter = makePrinter(spelling, [observed]);
+  const obsSpelling: Spelling = { ...spelling, leaf: leafNamer(program, 't', 'oin') };
+  const obsPrinter = makePrinter(obsSpelling, [observed]);
   const initPrinter = makePrinter(spelling, [init]);
   const plain = makePrinter(spelling, []);
   const S = layout.states, L = layout.lanes, O = layout.observed, Q = layout.spikeSources;
   const states = [...Array(S).keys()], lanes = [...Array(L).keys()], obs = [...Array(O).keys()], sources = [...Array(Q).keys()];
   const at = (slot: number) => `${slot}u * n + i`;
   const accTangentSlot = (o: number, j: number) => O + observedTangentSlot(layout, o, j);
-  /** running sums: O values then O×L tangents; their Kahan compensations follow in as many slots */
-  const accSums = O * (1 + L);
+  /** running sums: O values, O×L tangents, then the normal equations; their Kahan compensations follow in as many slots */
+  const accSums = O * (1 + L) + layout.normal;
+  const accNormalSlot = (slot: number) => O * (1 + L) + slot;
+  const inputLayout = checkInputLayout(program, options.inputs);
+  const windows = options.windows ?? { steps: 1, startStep: 0 };
+  const forcing = forcingCode(program, layout, {
+    mutable: 'var',
+    literal: wgslLiteral,
+    literalIndex: (x) => `${x}u`,
+    inputs: 'inputs',
+    inputIndex: (k, sample) => `inBase${k} + ${inputLayout.perInstance[k] ? 'i * IN_STRIDE + ' : ''}${sample}`,
+    add: (name, value) => compensatedAdd(name, value, `${name}c`).trim(),
+    step: 'step',
+    compensated: true,
+  });
+  const inputBases = program.inputs.map((_, k) => `  let inBase${k} = ${k === 0 ? '0u' : `inBase${k - 1} + ${inputLayout.perInstance[k - 1] ? 'n' : '1u'} * IN_STRIDE`};`).join('\n');
   const join = (parts: string[]) => parts.join('\n');
   const events = eventCode(layout, {
     mutable: 'var',
@@ -381,6 +401,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const loadParams = join(program.instanceParams.map((_, q) => `  let ${vars.param(q)} = params[${at(q)}];`));
 
   const initCode = join([
+    indent(forcing.initReads, '  '),
     declareTemps(init.perStep, initPrinter.body, '  ', 'let'),
     ...states.map((k) => `  state[${at(k)}] = ${initPrinter.text(program.initial.state[k])};`),
     ...lanes.flatMap((j) => states.map((k) => `  tangent[${at(tangentSlot(layout, j, k))}] = ${initPrinter.text(program.initial.tangent[j][k])};`)),
@@ -398,6 +419,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...obs.map((o) => `  var sum${o} = acc[${at(o)}];\n  var sumc${o} = acc[${at(accSums + o)}];\n  var min${o} = extrema[${at(o)}];\n  var max${o} = extrema[${at(O + o)}];`),
     ...obs.flatMap((o) => lanes.map((j) => `  var tsum${o}_${j} = acc[${at(accTangentSlot(o, j))}];\n  var tsumc${o}_${j} = acc[${at(accSums + accTangentSlot(o, j))}];`)),
     indent(events.load, '  '),
+    ...forcing.normalLocals.map((name, slot) => `  var ${name} = acc[${at(accNormalSlot(slot))}];\n  var ${name}c = acc[${at(accSums + accNormalSlot(slot))}];`),
   ]);
 
   const temps = tempsByLane(step.perStep, program.next.increment, tangentIncrement);
@@ -442,6 +464,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...obs.map((o) => `  acc[${at(o)}] = sum${o};\n  acc[${at(accSums + o)}] = sumc${o};\n  extrema[${at(o)}] = min${o};\n  extrema[${at(O + o)}] = max${o};`),
     ...obs.flatMap((o) => lanes.map((j) => `  acc[${at(accTangentSlot(o, j))}] = tsum${o}_${j};\n  acc[${at(accSums + accTangentSlot(o, j))}] = tsumc${o}_${j};`)),
     indent(events.store, '  '),
+    ...forcing.normalLocals.map((name, slot) => `  acc[${at(accNormalSlot(slot))}] = ${name};\n  acc[${at(accSums + accNormalSlot(slot))}] = ${name}c;`),
   ]);
 
   const code = fill(template, {
@@ -467,6 +490,16 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     DIVERGED_SKIP: `if (${divergence.skip}) { return; }`,
     DIVERGED_DECLARE: divergence.declare,
     DIVERGED_RECORD: indent(divergence.record, '  '),
+    IN_STRIDE: inputLayout.stride,
+    WINDOW: windows.steps,
+    WINDOW_START: windows.startStep,
+    INPUT_BASES: inputBases,
+    STEP_READS: indent(forcing.stepReads, '    '),
+    OBSERVED_READS: indent(forcing.observedReads, '      '),
+    FORCING_STEP: indent(forcing.step, '    '),
+    WINDOW_DECLARE: forcing.hasResiduals
+      ? '  var untilWindow = 0u;\n  if (accumulate) { untilWindow = (WINDOW - (chunk.stepStart + 1u - WINDOW_START) % WINDOW) % WINDOW; }'
+      : '',
   });
   return {
     layout,
@@ -474,6 +507,6 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     workgroupSize,
     // states, tangents and running sums carry their compensations in a second half, so results do
     // not depend on where dispatches begin and end
-    slots: { state: 2 * S, tangent: 2 * L * S, params: layout.params + 1, acc: 2 * O * (1 + L), extrema: 2 * O, events: eventSlots(layout).total },
+    slots: { state: 2 * S, tangent: 2 * L * S, params: layout.params + 1, acc: 2 * accSums, extrema: 2 * O, events: eventSlots(layout).total },
   };
 }

@@ -69,3 +69,44 @@ function rk4Step(states: readonly StateDef[], dtMs: number): Expr[] {
 export function integratorStep(method: Method, states: readonly StateDef[], dtMs: number): Expr[] {
   return method === 'rk4' ? rk4Step(states, dtMs) : expEulerStep(states, dtMs);
 }
+
+/** The equation of a state that a recording replaces: dx/dt = rhs, rate = −∂rhs/∂x (see model.ts, ForcedState). */
+export interface ForcedOde {
+  rhs: Expr;
+  rate: Expr;
+}
+
+/**
+ * What one step of `method` would have added to each forced state, had it been integrated with the
+ * rest from its recorded value: the increment the recording is compared with (teacher forcing).
+ * exp-euler: dt·rhs·exprel(−rate·dt), with the coefficients where the scheme evaluates a stage-1
+ * state's (gates already advanced, other stage-1 states not). It also returns `stepScale`,
+ * dt·exprel(−rate·dt), the factor by which the equation error divides the increments so that it is
+ * linear in the conductances (Δx_data/stepScale − rhs). rk4: the weighted mean of rhs over the four
+ * stages times dt (the recording, like any input, held at its value at the start of the step);
+ * `stepScale` is dt.
+ */
+export function forcedIncrements(method: Method, states: readonly StateDef[], forced: readonly ForcedOde[], dtMs: number): { increment: Expr; stepScale: Expr; rhsMean: Expr }[] {
+  const old = currentValues(states);
+  if (method === 'exp-euler') {
+    const afterStage0 = new Map(old);
+    const stage0 = expEulerStep(states, dtMs);
+    states.forEach((s, k) => {
+      if (s.stage === 0) afterStage0.set(s.name, E.add(old.get(s.name)!, stage0[k]));
+    });
+    return forced.map((f) => {
+      const [rhsValue, rate] = replaceStates([f.rhs, f.rate], afterStage0);
+      const stepScale = E.mul(dtMs, E.exprel(E.neg(E.mul(rate, dtMs))));
+      return { increment: E.mul(rhsValue, stepScale), stepScale, rhsMean: rhsValue };
+    });
+  }
+  const f = (values: StateMap) => states.map((s) => rhs(s, values));
+  const shifted = (k: Expr[], h: number): StateMap => new Map(states.map((s, i) => [s.name, E.add(old.get(s.name)!, E.mul(h, k[i]))]));
+  const k1 = f(old), k2 = f(shifted(k1, dtMs / 2)), k3 = f(shifted(k2, dtMs / 2));
+  const stageValues = [old, shifted(k1, dtMs / 2), shifted(k2, dtMs / 2), shifted(k3, dtMs)];
+  return forced.map((fo) => {
+    const [r1, r2, r3, r4] = stageValues.map((values) => replaceStates([fo.rhs], values)[0]);
+    const rhsMean = E.mul(1 / 6, E.add(E.add(r1, E.mul(2, r2)), E.add(E.mul(2, r3), r4)));
+    return { increment: E.mul(dtMs, rhsMean), stepScale: E.num(dtMs), rhsMean };
+  });
+}

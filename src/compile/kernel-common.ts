@@ -6,7 +6,7 @@ import { EXPREL_SERIES, exprelValue, topoOrder, type Expr } from '../model/expr.
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
 import { intervals, magnitude } from './ranges.ts';
 import { schedule, type Temp } from './schedule.ts';
-import { eventSlots, type Layout } from './layout.ts';
+import { eventSlots, normalSlots, type Layout } from './layout.ts';
 
 /** Below this |x| the f32 backends use the series (truncation < 1e-9; the closed form would lose ~log10(1/|x|) of 7 digits). */
 export const F32_SERIES_BELOW = 0.5;
@@ -55,8 +55,13 @@ export const vars = {
   nextTangent: (j: number, k: number) => `nd${j}_${k}`,
 };
 
-/** Leaf spelling shared by the emitters: leaves map to the kernel's local variables. */
-export function leafNamer(program: StepProgram, timeName: string): (node: Expr) => string {
+/**
+ * Leaf spelling shared by the emitters: leaves map to the kernel's local variables. A recording is
+ * read into `in<k>_<offset>` for the step and `oin<k>_<offset>` for what is evaluated after it (the
+ * observed quantities read the state after the step, so their "current" sample is one later).
+ */
+export function leafNamer(program: StepProgram, timeName: string, inputPrefix: 'in' | 'oin' = 'in'): (node: Expr) => string {
+  const inputIndex = new Map(program.inputs.map((name, k) => [name, k]));
   const stateIndex = new Map(program.states.map((s, k) => [s.name, k]));
   const laneIndex = new Map(program.lanes.map((l, j) => [l.key, j]));
   const paramIndex = new Map(program.instanceParams.map((p, q) => [p, q]));
@@ -70,6 +75,7 @@ export function leafNamer(program: StepProgram, timeName: string): (node: Expr) 
       case 'state': return vars.state(stateIndex.get(node.name)!);
       case 'tangent': return vars.tangent(laneIndex.get(node.lane)!, stateIndex.get(node.name)!);
       case 'time': return timeName;
+      case 'input': return `${inputPrefix}${inputIndex.get(node.name)!}_${node.value}`;
       default: throw new Error(`unexpected leaf ${node.op} '${node.name}'`);
     }
   };
@@ -326,5 +332,74 @@ export function divergenceCode(program: StepProgram, layout: Layout, d: Divergen
     step: d.capture(d.anyOutOfRange(watched.map(vars.state)), watched.map((k) => [capture(k), vars.state(k)])),
     /** after the time loop */
     record: guarded(d.found, record(watched, capture, d.high('divergedSteps'), d.low('divergedSteps'))),
+  };
+}
+
+/** How an emitter spells the input reads and the normal-equation accumulation (teacher forcing). */
+export interface ForcingDialect {
+  mutable: string;
+  literal(value: number): string;
+  /** index of sample `sample` (an expression) of input k, whose per-instance flag is given */
+  inputIndex(k: number, sample: string): string;
+  /** the inputs array */
+  inputs: string;
+  /** a sample offset as an index literal */
+  literalIndex(value: number): string;
+  /** x += v into the normal-equation local `name` (compensated where the target needs it) */
+  add(name: string, value: string): string;
+  /** the step index in the time loop */
+  step: string;
+  /** states and tangents carry Kahan compensations c<k> and c<j>_<k> */
+  compensated: boolean;
+}
+
+/**
+ * Input reads and normal equations, shared by the emitters. Inputs: each step reads its current and
+ * next sample into locals (for the step) and the next two (for what is evaluated after the step;
+ * the buffers hold two samples past the last step). Normal equations: at the end of every window of
+ * WINDOW steps after WINDOW_START (the end of the discard), each residual state r and its tangents
+ * d_j r are added as rᵀr, Jᵀr and JᵀJ and cleared; while not accumulating they are kept at 0, so a
+ * window holds exactly its own steps' residuals.
+ */
+export function forcingCode(program: StepProgram, layout: Layout, d: ForcingDialect) {
+  const inputs = program.inputs.map((_, k) => k);
+  const reads = (prefix: string, step: string, first: number) =>
+    inputs.flatMap((k) => [0, 1].map((o) => `${d.mutable === 'var' ? 'let' : 'const'} ${prefix}${k}_${o} = ${d.inputs}[${d.inputIndex(k, `${step} + ${d.literalIndex(first + o)}`)}];`)).join('\n');
+  const L = layout.lanes;
+  const slots = normalSlots(L);
+  const residuals = program.residuals;
+  const ne = (slot: number) => `ne${slot}`;
+  const lanes = [...Array(L).keys()];
+  const accumulateWindow = residuals.flatMap((r) => [
+    d.add(ne(slots.rr), `${vars.state(r)} * ${vars.state(r)}`),
+    ...lanes.map((j) => d.add(ne(slots.jr(j)), `${vars.tangent(j, r)} * ${vars.state(r)}`)),
+    ...lanes.flatMap((j) => lanes.filter((k) => k >= j).map((k) => d.add(ne(slots.jj(j, k)), `${vars.tangent(j, r)} * ${vars.tangent(k, r)}`))),
+  ]);
+  const zero = d.literal(0);
+  const clear = residuals.flatMap((r) => [
+    `${vars.state(r)} = ${zero};${d.compensated ? ` c${r} = ${zero};` : ''}`,
+    ...lanes.map((j) => `${vars.tangent(j, r)} = ${zero};${d.compensated ? ` c${j}_${r} = ${zero};` : ''}`),
+  ]);
+  return {
+    /** reads for the step (`in…`) and for what is evaluated after it (`oin…`); initReads: at step 0 */
+    stepReads: reads('in', d.step, 0),
+    observedReads: reads('oin', d.step, 1),
+    initReads: reads('in', d.literalIndex(0), 0),
+    hasResiduals: residuals.length > 0,
+    normalLocals: [...Array(layout.normal).keys()].map(ne),
+    /** after the states are updated, in the time loop; `accumulate` and `untilWindow` are locals */
+    step: residuals.length
+      ? [
+        'if (accumulate) {',
+        '  if (untilWindow == 0) {',
+        ...accumulateWindow.map((line) => `    ${line}`),
+        ...clear.map((line) => `    ${line}`),
+        '    untilWindow = WINDOW - 1;',
+        '  } else { untilWindow = untilWindow - 1; }',
+        '} else {',
+        ...clear.map((line) => `  ${line}`),
+        '}',
+      ].join('\n')
+      : '',
   };
 }

@@ -20,6 +20,8 @@ export interface Layout {
   maximaCapacity: number;
   /** values per trace sample: the O observed quantities, then (with trace tangents) their O×L tangents */
   traceWidth: number;
+  /** slots of the normal equations (teacher forcing; 0 without residual states): normalSlots */
+  normal: number;
 }
 
 export interface LayoutOptions {
@@ -42,6 +44,26 @@ export function layoutOf(program: StepProgram, options: LayoutOptions): Layout {
     observed: program.observed.length,
     spikeSources: program.spikeSources.length,
     spikeCapacity,
+    normal: program.residuals.length ? normalSlots(program.lanes.length).total : 0,
+  };
+}
+
+/**
+ * Slots of an instance's normal equations, accumulated from the windowed residuals r_w and their
+ * tangents J_w (one row of J per window and residual state): rᵀr, then Jᵀr (L), then JᵀJ's upper
+ * triangle row by row (L(L+1)/2). Least squares needs nothing else, so no residual trace is stored.
+ */
+export function normalSlots(lanes: number) {
+  const L = lanes;
+  return {
+    rr: 0,
+    jr: (j: number) => 1 + j,
+    /** JᵀJ entry (j, k), either order */
+    jj: (j: number, k: number) => {
+      const [a, b] = j <= k ? [j, k] : [k, j];
+      return 1 + L + a * L - (a * (a - 1)) / 2 + (b - a);
+    },
+    total: 1 + L + (L * (L + 1)) / 2,
   };
 }
 
@@ -90,6 +112,7 @@ export function bufferSlots(layout: Layout) {
     obsMax: layout.observed,
     obsTanSum: layout.observed * layout.lanes,
     events: eventSlots(layout).total,
+    normal: layout.normal,
   };
 }
 

@@ -9,6 +9,10 @@ import type { InitKind } from '../model/model.ts';
 export type Method = 'exp-euler' | 'rk4';
 export const METHODS: readonly Method[] = ['exp-euler', 'rk4'];
 
+/** The residual of a teacher-forced state (compile.ts, CompileOptions.residual). */
+export type ResidualForm = 'equation-error' | 'prediction-error';
+export const RESIDUAL_FORMS: readonly ResidualForm[] = ['equation-error', 'prediction-error'];
+
 /**
  * One tangent lane: the derivative of everything with respect to one parameter, or with respect
  * to its logarithm (then d/d log p = p · d/dp, which keeps conductances positive when fitting).
@@ -68,6 +72,14 @@ export interface StepProgram {
   };
   observed: ProgramObserved[];
   spikeSources: { name: string; expr: Expr }[];
+  /** the recordings the program reads (`input` leaves), in buffer order */
+  inputs: string[];
+  /**
+   * indices of the residual states (teacher forcing): each sums its forced state's residual over a
+   * window; at the window's end the engines add it to the normal equations and clear it
+   */
+  residuals: number[];
+  residualForm?: ResidualForm;
 }
 
 /**

@@ -22,7 +22,7 @@ export interface Schedule {
 }
 
 /** Leaves that change during a run (the rest are parameters and constants). */
-export const isVariantLeaf = (n: Expr) => n.op === 'state' || n.op === 'tangent' || n.op === 'time';
+export const isVariantLeaf = (n: Expr) => n.op === 'state' || n.op === 'tangent' || n.op === 'time' || n.op === 'input';
 
 /**
  * Schedules `roots`. `prefix` keeps the names of separate schedules apart; `hoist` false puts every

@@ -10,6 +10,7 @@ import type { StepProgram } from '../compile/program.ts';
 import { packParams, type EnsembleResult, type EnsembleSpec } from './ensemble.ts';
 import { chunksOf, makePlan, traceTimesMs, type Chunk, type RunPlan } from './plan.ts';
 import { assembleResult, validateEnsembleSpec } from './results.ts';
+import { inputLayoutOf, normalWindowsOf, packInputs, type InputLayout } from './inputs.ts';
 
 export interface CpuOptions {
   precision?: Precision;
@@ -44,6 +45,8 @@ function allocate(layout: Layout, n: number, precision: Precision, traceRows: nu
     events: new Float64Array(slots.events * n),
     traceRow: new Int32Array(n).fill(-1),
     trace: new Float64Array(traceRows * traceSamples * layout.traceWidth),
+    inputs: new Float64Array(0),
+    normal: new Float64Array(slots.normal * n),
   };
 }
 
@@ -120,7 +123,7 @@ function defaultThreads(): number {
 
 /** Splits N instances into contiguous groups and gives each group its parameter slice and trace rows. */
 function makeGroups(
-  program: StepProgram, layout: Layout, spec: EnsembleSpec, count: number, precision: Precision, plan: RunPlan,
+  program: StepProgram, layout: Layout, spec: EnsembleSpec, count: number, precision: Precision, plan: RunPlan, inputLayout: InputLayout,
 ): Group[] {
   const N = spec.N;
   const all = allocate(layout, N, precision, 0, 0);
@@ -134,6 +137,9 @@ function makeGroups(
     const buffers = allocate(layout, n, precision, rows.length, plan.traceSamples);
     for (let q = 0; q < layout.params; q++) buffers.params.set(all.params.subarray(q * N + start, q * N + end), q * n);
     rows.forEach((i, r) => (buffers.traceRow[i - start] = r));
+    if (program.inputs.length) {
+      buffers.inputs = packInputs(program, spec.inputs, inputLayout, plan, N, start, n, (length) => (precision === 'f32' ? new Float32Array(length) : new Float64Array(length)));
+    }
     groups.push({ start, n, buffers });
   }
   return groups;
@@ -146,16 +152,18 @@ export async function runCpu(spec: EnsembleSpec, options: CpuOptions = {}): Prom
   const { program } = spec;
   const plan = makePlan({ ...spec, dtMs: program.dtMs });
   const spikeCapacity = validateEnsembleSpec(spec, plan);
+  const inputLayout = inputLayoutOf(program, spec.inputs, plan, spec.N);
   const kernelSource = emitJs(program, {
     precision, spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, roundoffProbe: options.roundoffProbe,
     maximaCapacity: spec.maximaCapacity, maximaHysteresisMv: spec.maximaHysteresisMv, traceTangents: spec.traceTangents,
+    inputs: inputLayout, windows: normalWindowsOf(program, spec.windowMs, plan),
   });
   const { layout } = kernelSource;
 
   const work = spec.N * plan.totalSteps;
   const hasWorkers = typeof Worker === 'function' && typeof URL.createObjectURL === 'function';
   const threads = Math.max(1, Math.min(options.threads ?? defaultThreads(), spec.N, hasWorkers && work >= INLINE_WORK ? Infinity : 1));
-  const groups = makeGroups(program, layout, spec, threads, precision, plan);
+  const groups = makeGroups(program, layout, spec, threads, precision, plan, inputLayout);
   const chunkSteps = Math.max(1, Math.floor(CHUNK_WORK / Math.ceil(spec.N / threads)));
   const chunks = chunksOf(plan, chunkSteps);
   let done = 0;

@@ -7,6 +7,7 @@ import { InputError } from '../errors.ts';
 import type { StepProgram, Lane } from '../compile/program.ts';
 import type { RunTiming } from './plan.ts';
 import { own } from '../model/names.ts';
+import type { NormalEquations, Recording } from './inputs.ts';
 
 /**
  * Per-instance parameter values: columns by parameter name (each of length N), or one row-major
@@ -34,6 +35,14 @@ export interface EnsembleSpec extends Omit<RunTiming, 'dtMs'> {
   traceTangents?: boolean;
   /** called with the fraction done (0..1) */
   onProgress?: (fraction: number) => void;
+  /** the recordings the model reads with input('name') (inputs.ts), by name */
+  inputs?: Record<string, Recording>;
+  /**
+   * teacher-forced models: length of the windows over which each residual is summed before it
+   * enters the normal equations (ms; default one step). The cost interval (after discardMs) must
+   * be a whole number of windows.
+   */
+  windowMs?: number;
 }
 
 export interface ObservedResult {
@@ -146,6 +155,8 @@ export interface EnsembleResult {
   traces?: TraceResult;
   /** which instances diverged, when and in which state */
   divergence: DivergenceResult;
+  /** teacher-forced models: each instance's normal equations (rᵀr, Jᵀr, JᵀJ over the lanes) */
+  normal?: NormalEquations;
   wallMs: number;
 }
 

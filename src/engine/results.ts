@@ -4,7 +4,8 @@
  */
 import { InputError } from '../errors.ts';
 import { checkMemory, ensembleBytes } from '../limits.ts';
-import { eventSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
+import { eventSlots, normalSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
+import type { NormalEquations } from './inputs.ts';
 import type { DivergenceResult, EnsembleResult, EnsembleSpec, InstanceStatus, MaximaResult, MaximaRings, SpikeResult, TraceResult } from './ensemble.ts';
 import type { RunPlan } from './plan.ts';
 
@@ -22,6 +23,8 @@ export interface GroupBuffers {
     traceRow: ArrayLike<number>;
     /** [row][sample][observed] for this group's traced instances, rows in instance order */
     trace: ArrayLike<number>;
+    /** normal equations, [slot][n] (layout.ts, normalSlots); absent without residuals */
+    normal?: ArrayLike<number>;
   };
 }
 
@@ -151,6 +154,31 @@ export function describeDivergence(divergence: Pick<DivergenceResult, 'state' | 
   const value = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? v.toPrecision(3) : v > 0 ? '+Inf' : '-Inf';
   const t = divergence.timeMs[i];
   return `${divergence.stateNames[k]} = ${value} at t = ${Number(t.toPrecision(12))} ms`;
+}
+
+/** The groups' normal equations as per-instance arrays, or undefined without residuals (diverged instances: NaN). */
+function normalOf(input: AssembleInput, divergence: DivergenceResult): NormalEquations | undefined {
+  const { spec, plan, layout, groups } = input;
+  if (!layout.normal) return undefined;
+  const N = spec.N, L = layout.lanes;
+  const slots = normalSlots(L);
+  const rr = new Float64Array(N), jr = new Float64Array(N * L), jj = new Float64Array(N * L * L);
+  for (const g of groups) {
+    const b = g.buffers.normal!;
+    for (let i = 0; i < g.n; i++) {
+      const I = g.start + i;
+      const nan = divergence.state[I] >= 0;
+      const at = (slot: number) => (nan ? NaN : b[slot * g.n + i]);
+      rr[I] = at(slots.rr);
+      for (let j = 0; j < L; j++) {
+        jr[I * L + j] = at(slots.jr(j));
+        for (let k = 0; k < L; k++) jj[(I * L + j) * L + k] = at(slots.jj(j, k));
+      }
+    }
+  }
+  const windowSteps = Math.round((spec.windowMs ?? plan.dtMs) / plan.dtMs);
+  const rows = ((plan.totalSteps - plan.discardSteps) / windowSteps) * spec.program.residuals.length;
+  return { rows, lanes: L, rr, jr, jj };
 }
 
 export function assembleResult(input: AssembleInput): EnsembleResult {
@@ -291,6 +319,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
     maxima,
     traces,
     divergence,
+    normal: normalOf(input, divergence),
     wallMs: input.wallMs,
   };
 }

@@ -11,6 +11,8 @@ export interface Env {
   tangent?: (stateName: string, lane: string) => number;
   sym?: (name: string) => number;
   timeMs?: number;
+  /** a recorded series at the current step (offset 0) or the next (1) */
+  input?: (name: string, offset: number) => number;
 }
 
 function leafValue(node: Expr, env: Env): number {
@@ -24,6 +26,7 @@ function leafValue(node: Expr, env: Env): number {
     case 'sym': return env.sym ? env.sym(node.name) : missing('symbol');
     case 'tangent': return env.tangent ? env.tangent(node.name, node.lane) : missing('tangent');
     case 'time': return env.timeMs ?? missing('time');
+    case 'input': return env.input ? env.input(node.name, node.value) : missing('input');
     default: throw new Error(`not a leaf: ${node.op}`);
   }
 }

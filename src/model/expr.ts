@@ -13,10 +13,12 @@
  *  - `state`   the current value of a named state variable
  *  - `tangent` d(state)/d(lane parameter) for one tangent lane
  *  - `time`    the time at the start of the current step (ms)
+ *  - `input`   a recorded time series (`name`), read at the current step (`value` 0) or the next (1);
+ *              the engines resample each recording onto the step grid before the run
  */
 
 export type Op =
-  | 'const' | 'sym' | 'param' | 'state' | 'tangent' | 'time'
+  | 'const' | 'sym' | 'param' | 'state' | 'tangent' | 'time' | 'input'
   | 'add' | 'sub' | 'mul' | 'div' | 'neg'
   | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'powi'
   | 'sin' | 'cos' | 'tan' | 'sinh' | 'cosh' | 'ceil' | 'heaviside'
@@ -24,7 +26,7 @@ export type Op =
   | 'min' | 'max'
   | 'lt' | 'le' | 'and' | 'select';
 
-export const LEAF_OPS: ReadonlySet<Op> = new Set(['const', 'sym', 'param', 'state', 'tangent', 'time']);
+export const LEAF_OPS: ReadonlySet<Op> = new Set(['const', 'sym', 'param', 'state', 'tangent', 'time', 'input']);
 
 export class Expr {
   /** @internal use the builders below; nodes are interned. */
@@ -32,9 +34,9 @@ export class Expr {
     readonly id: number,
     readonly op: Op,
     readonly args: readonly Expr[],
-    /** the number of a `const`, the exponent of a `powi` */
+    /** the number of a `const`, the exponent of a `powi`, the step offset (0 or 1) of an `input` */
     readonly value: number,
-    /** the name of a `sym`, `param`, `state` or `tangent` leaf */
+    /** the name of a `sym`, `param`, `state`, `tangent` or `input` leaf */
     readonly name: string,
     /** the lane key of a `tangent` leaf */
     readonly lane: string,
@@ -70,6 +72,14 @@ export const param = (name: string): Expr => make('param', [], 0, name);
 export const state = (name: string): Expr => make('state', [], 0, name);
 export const tangent = (stateName: string, lane: string): Expr => make('tangent', [], 0, stateName, lane);
 export const time = (): Expr => make('time', []);
+/**
+ * A recorded series `name` at the current step (offset 0) or the next (offset 1). It has no
+ * derivative with respect to any parameter: data are data.
+ */
+export function input(name: string, offset: 0 | 1 = 0): Expr {
+  if (offset !== 0 && offset !== 1) throw new Error(`input offset must be 0 or 1, got ${offset}`);
+  return make('input', [], offset, name);
+}
 
 export const ZERO = num(0);
 export const ONE = num(1);
@@ -321,6 +331,7 @@ export function format(e: Expr): string {
     case 'sym': case 'param': case 'state': return e.name;
     case 'tangent': return `d(${e.name})/d(${e.lane})`;
     case 'time': return 't';
+    case 'input': return e.value ? `input(${e.name}, next)` : `input(${e.name})`;
     case 'neg': return `-(${format(e.args[0])})`;
     case 'powi': return `(${format(e.args[0])})^${e.value}`;
     case 'select': return `(${format(e.args[0])} ? ${format(e.args[1])} : ${format(e.args[2])})`;

@@ -63,6 +63,21 @@ export interface SpikeSource {
 
 export type InitKind = 'steady' | 'cold';
 
+/**
+ * A state that a recording replaces (teacher forcing, see teacher-forcing.ts): every other equation
+ * reads the recording `input` where it read the state, and the state's own equation, kept here with
+ * the recording in its place too, becomes a residual that the compiler adds as a cost (compile.ts).
+ */
+export interface ForcedState {
+  /** the replaced state's name (e.g. V, or AB.V in a network) */
+  name: string;
+  /** the recording that replaces it */
+  input: string;
+  unit: string;
+  /** the state's ODE with the state itself read from the recording */
+  ode: Pick<Ode, 'rhs' | 'rate'>;
+}
+
 export interface Model {
   name: string;
   states: StateDef[];
@@ -76,6 +91,8 @@ export interface Model {
   currents?: { name: string; expr: Expr }[];
   /** which initial condition a run uses unless told otherwise */
   defaultInit: InitKind;
+  /** states replaced by recordings (teacherForce); their equations become residuals */
+  forced?: ForcedState[];
 }
 
 /** The symbol that an injected-current schedule replaces at compile time (µA/cm²). */

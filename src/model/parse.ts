@@ -67,9 +67,9 @@ export class ParseError extends InputError {}
 export const MAX_EXPR_CHARS = 20_000;
 export const MAX_EXPR_DEPTH = 400;
 
-const TOKEN = /(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_.]*)|(<=|>=|[-+*/^(),<>])/y;
+const TOKEN = /(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_.]*)|(<=|>=|[-+*/^(),<>])|'([A-Za-z_][A-Za-z0-9_.]*)'/y;
 
-type Token = { kind: 'num' | 'name' | 'op' | 'end'; text: string; at: number };
+type Token = { kind: 'num' | 'name' | 'op' | 'str' | 'end'; text: string; at: number };
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -80,13 +80,16 @@ function tokenize(source: string): Token[] {
     TOKEN.lastIndex = at;
     const m = TOKEN.exec(source);
     if (!m) throw new ParseError(`unexpected character '${source[at]}' at position ${at} in '${source}'`);
-    const kind = m[1] !== undefined ? 'num' : m[2] !== undefined ? 'name' : 'op';
-    tokens.push({ kind, text: m[0], at });
+    const kind = m[1] !== undefined ? 'num' : m[2] !== undefined ? 'name' : m[3] !== undefined ? 'op' : 'str';
+    tokens.push({ kind, text: kind === 'str' ? m[4] : m[0], at });
     at += m[0].length;
   }
   tokens.push({ kind: 'end', text: '', at: source.length });
   return tokens;
 }
+
+/** The function that reads a recorded series in expression text: `input('V')`. */
+export const INPUT_FUNCTION = 'input';
 
 /** Parses an expression; names stay as `sym` leaves. */
 export function parseExpr(source: string): Expr {
@@ -167,6 +170,14 @@ export function parseExpr(source: string): Expr {
     if (t.kind === 'name') {
       pos++;
       if (accept('(')) {
+        // input('V') or input(V): a recorded series, read at the current step (see expr.ts, input)
+        if (t.text === INPUT_FUNCTION) {
+          const name = peek();
+          if (name.kind !== 'name' && name.kind !== 'str') fail(`${INPUT_FUNCTION}() takes the name of a recording, e.g. ${INPUT_FUNCTION}('V')`);
+          pos++;
+          expect(')');
+          return E.input(name.text);
+        }
         const fn = own(FUNCTIONS, t.text);
         if (!fn) throw new ParseError(`unknown function '${t.text}' in '${source}'; known: ${Object.keys(FUNCTIONS).join(', ')}`);
         const args: Expr[] = [];

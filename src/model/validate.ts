@@ -99,6 +99,18 @@ export function validateModel(value: unknown): Model {
       roots.push({ where: `current ${c.name}`, expr: c.expr });
     });
   }
+  if (model.forced !== undefined) {
+    if (!Array.isArray(model.forced)) fail('forced must be a list');
+    model.forced.forEach((f, k) => {
+      if (!isObject(f) || !isObject(f.ode)) fail(`forced[${k}] must be a forced-state definition`);
+      for (const [kind, name] of [['state', f.name], ['recording', f.input]] as const) {
+        const problem = nameProblem(kind, name);
+        if (problem) fail(`forced[${k}]: ${problem}`);
+      }
+      if (stateNames.has(f.name)) fail(`forced state ${f.name} is also a state`);
+      for (const key of ['rhs', 'rate'] as const) roots.push({ where: `forced ${f.name} ode.${key}`, expr: f.ode[key] });
+    });
+  }
   model.observed.forEach((o) => {
     if (!['voltage', 'calcium', 'other'].includes(o.kind)) fail(`observed ${o.name}: kind must be voltage, calcium or other`);
     if (typeof o.unit !== 'string' || o.unit.length > TEXT_FIELD_MAX) fail(`observed ${o.name}: unit must be text`);
@@ -130,6 +142,11 @@ function checkExpr(root: unknown, where: string, model: Model, stateNames: Reado
     if (node.op === 'param' && !Object.hasOwn(model.params, node.name)) fail(`${where} reads unknown parameter '${node.name}'`);
     if (node.op === 'state' && !stateNames.has(node.name)) fail(`${where} reads unknown state '${node.name}'`);
     if (node.op === 'sym' && node.name !== STIMULUS_SYMBOL) fail(`${where} has an unresolved name '${node.name}'`);
+    if (node.op === 'input') {
+      const problem = nameProblem('recording', node.name);
+      if (problem) fail(`${where}: ${problem}`);
+      if (node.value !== 0 && node.value !== 1) fail(`${where}: a recording is read at offset 0 or 1, got ${node.value}`);
+    }
     if (node.op === 'tangent') fail(`${where} contains a tangent leaf (tangents are made by the compiler)`);
     pending.push(...node.args);
   }

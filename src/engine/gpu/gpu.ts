@@ -21,6 +21,7 @@ import { makePlan, traceTimesMs, type RunPlan } from '../plan.ts';
 import { assembleResult, validateEnsembleSpec, type GroupBuffers } from '../results.ts';
 import { GpuError, exclusive, getGpu, type GpuContext } from './device.ts';
 import { checkF32Params } from '../f32-range.ts';
+import { inputLayoutOf, normalWindowsOf, packInputs } from '../inputs.ts';
 
 export interface GpuOptions {
   /** a device context to use (see wrapDevice); default: the process's shared device */
@@ -44,10 +45,13 @@ export async function runGpu(spec: EnsembleSpec, options: GpuOptions = {}): Prom
 }
 
 /** Emits the WGSL kernel of a run (the options a session needs). */
-export function kernelFor(spec: EnsembleSpec, spikeCapacity: number, options: GpuOptions['kernel'] = {}): WgslKernel {
+export function kernelFor(spec: EnsembleSpec, spikeCapacity: number, options: GpuOptions['kernel'] = {}, plan?: RunPlan): WgslKernel {
+  const runPlan = plan ?? makePlan({ ...spec, dtMs: spec.program.dtMs });
   return emitWgsl(spec.program, {
     spikeCapacity, spikeThresholdMv: spec.spikeThresholdMv, maximaCapacity: spec.maximaCapacity, maximaHysteresisMv: spec.maximaHysteresisMv,
     traceTangents: spec.traceTangents, ...options,
+    inputs: inputLayoutOf(spec.program, spec.inputs, runPlan, spec.N),
+    windows: normalWindowsOf(spec.program, spec.windowMs, runPlan),
   });
 }
 
@@ -60,7 +64,8 @@ async function runOn(ctx: GpuContext, spec: EnsembleSpec, options: GpuOptions): 
   packParams(program, N, spec.params, allParams);
   // before emitting: a fixed parameter beyond f32 is named here, not as the constant it folds into
   checkF32Params(program, N, allParams, 'GPU');
-  const kernel = kernelFor(spec, spikeCapacity, options.kernel);
+  const kernel = kernelFor(spec, spikeCapacity, options.kernel, plan);
+  const inputLayout = inputLayoutOf(program, spec.inputs, plan, N);
   const traced = spec.traceInstances ?? [];
   const samplesPerBlock = plan.traceEvery ? Math.ceil(READBACK_BLOCK_STEPS / plan.traceEvery) + 1 : 0;
   const maxBinding = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
@@ -82,7 +87,8 @@ async function runOn(ctx: GpuContext, spec: EnsembleSpec, options: GpuOptions): 
   for (let start = 0; start < N; start += batch) {
     const n = Math.min(batch, N - start);
     const rows = traced.filter((i) => i >= start && i < start + n);
-    groups.push(await runBatch(ctx, plan, kernel, allParams, start, n, rows, samplesPerBlock, tuning, onSteps));
+    const inputs = program.inputs.length ? packInputs(program, spec.inputs, inputLayout, plan, N, start, n, (length) => new Float32Array(length)) as Float32Array<ArrayBuffer> : undefined;
+    groups.push(await runBatch(ctx, plan, kernel, allParams, start, n, rows, samplesPerBlock, tuning, onSteps, inputs));
   }
 
   return assembleResult({
@@ -113,6 +119,7 @@ async function runBatch(
   samplesPerBlock: number,
   tuning: DispatchTuning,
   onSteps: (steps: number, n: number) => void,
+  inputs?: Float32Array<ArrayBuffer>,
 ): Promise<GroupBuffers> {
   const { layout, slots } = kernel;
   const N = allParams.length / Math.max(1, layout.params);
@@ -122,12 +129,13 @@ async function runBatch(
   if (tuning.stepsPerDispatch === 0) tuning.stepsPerDispatch = Math.max(1, Math.floor(2e5 / n));
   const session = await GpuSession.create(ctx, kernel, {
     n, params, traceRow: traceRows(n, start, tracedInstances), traceRows: tracedInstances.length,
-    traceEvery: plan.traceEvery, traceSamplesPerRow: samplesPerBlock,
+    traceEvery: plan.traceEvery, traceSamplesPerRow: samplesPerBlock, inputs,
   }, tuning);
   try {
     await session.init();
     // host-side f64 accumulators and the full trace of this batch's traced instances
     const obsSum = new Float64Array(O * n), obsTanSum = new Float64Array(O * L * n);
+    const NE = layout.normal, normal = new Float64Array(NE * n);
     const trace = new Float64Array(tracedInstances.length * plan.traceSamples * W);
     const context = `of ${plan.totalSteps} (instances ${start}..${start + n - 1})`;
     const blocks: [number, number, boolean][] = [];
@@ -143,6 +151,8 @@ async function runBatch(
       const compensations = (slots.acc / 2) * n;
       for (let k = 0; k < O * n; k++) obsSum[k] += acc[k] - acc[compensations + k];
       for (let k = 0; k < O * L * n; k++) obsTanSum[k] += acc[O * n + k] - acc[compensations + O * n + k];
+      const normalAt = O * (1 + L) * n;
+      for (let k = 0; k < NE * n; k++) normal[k] += acc[normalAt + k] - acc[compensations + normalAt + k];
       const count = plan.traceEvery ? Math.floor(blockEnd / plan.traceEvery) - firstSample : 0;
       if (tracedInstances.length && count > 0) {
         const block = await session.read('trace', tracedInstances.length * samplesPerBlock * W);
@@ -168,6 +178,7 @@ async function runBatch(
         events,
         traceRow: traceRows(n, start, tracedInstances),
         trace,
+        ...(NE ? { normal } : {}),
       },
     };
   } finally {

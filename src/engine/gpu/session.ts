@@ -19,7 +19,7 @@ function bindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
   return device.createBindGroupLayout({
     entries: [
       { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_BYTES } },
-      storage(1), storage(2), storage(3, true), storage(4), storage(5), storage(6), storage(7),
+      storage(1), storage(2), storage(3, true), storage(4), storage(5), storage(6), storage(7), storage(8, true),
     ],
   });
 }
@@ -82,6 +82,8 @@ export interface SessionSpec {
   traceSamplesPerRow: number;
   /** extra buffer usages for the trace (e.g. VERTEX, to draw from it) */
   traceUsage?: number;
+  /** the recordings on the step grid (engine/inputs.ts, packInputs); absent: the model reads none */
+  inputs?: Float32Array<ArrayBuffer>;
 }
 
 export interface AdvanceOptions {
@@ -149,6 +151,7 @@ export class GpuSession {
   readonly buffers: Record<SessionBufferName, GPUBuffer>;
   private readonly uniforms: GPUBuffer;
   private readonly staging: GPUBuffer;
+  private readonly inputs: GPUBuffer;
   private readonly bindGroup: GPUBindGroup;
   private readonly stride: number;
   private readonly grid: { x: number; y: number; width: number };
@@ -158,12 +161,13 @@ export class GpuSession {
     readonly kernel: WgslKernel,
     readonly pipelines: KernelPipelines,
     readonly spec: SessionSpec,
-    parts: { buffers: Record<SessionBufferName, GPUBuffer>; uniforms: GPUBuffer; staging: GPUBuffer; bindGroup: GPUBindGroup; stride: number },
+    parts: { buffers: Record<SessionBufferName, GPUBuffer>; uniforms: GPUBuffer; staging: GPUBuffer; inputs: GPUBuffer; bindGroup: GPUBindGroup; stride: number },
     readonly tuning: DispatchTuning,
   ) {
     this.buffers = parts.buffers;
     this.uniforms = parts.uniforms;
     this.staging = parts.staging;
+    this.inputs = parts.inputs;
     this.bindGroup = parts.bindGroup;
     this.stride = parts.stride;
     const device = ctx.device;
@@ -197,20 +201,24 @@ export class GpuSession {
       };
       const uniforms = device.createBuffer({ size: stride * DISPATCHES_PER_SUBMIT, usage: UNIFORM | COPY_DST });
       const staging = device.createBuffer({ size: Math.max(...Object.values(buffers).map((b) => b.size)), usage: MAP_READ | COPY_DST });
+      // always bound (one bind group layout for every kernel); 16 bytes where the model reads no recording
+      const inputs = device.createBuffer({ size: Math.max(16, (spec.inputs?.length ?? 0) * 4), usage: STORAGE | COPY_DST });
       const bindGroup = device.createBindGroup({
         layout: pipelines.bgl,
         entries: [
           { binding: 0, resource: { buffer: uniforms, size: UNIFORM_BYTES } },
           ...(['state', 'tangent', 'params', 'acc', 'extrema', 'events', 'trace'] as const).map((name, k) => ({ binding: k + 1, resource: { buffer: buffers[name] } })),
+          { binding: 8, resource: { buffer: inputs } },
         ],
       });
-      return { buffers, uniforms, staging, bindGroup, stride };
+      return { buffers, uniforms, staging, inputs, bindGroup, stride };
     });
     // parameters, then the trace row of each instance in the last slot (−1: not traced)
     const params = new Float32Array(slots.params * n);
     params.set(spec.params.subarray(0, layout.params * n));
     for (let i = 0; i < n; i++) params[layout.params * n + i] = spec.traceRow[i];
     device.queue.writeBuffer(parts.buffers.params, 0, params);
+    if (spec.inputs?.length) device.queue.writeBuffer(parts.inputs, 0, spec.inputs);
     return new GpuSession(ctx, kernel, pipelines, spec, parts, tuning ?? { stepsPerDispatch: Math.max(1, Math.floor(2e5 / n)), targetMs: 50 });
   }
 
@@ -287,7 +295,7 @@ export class GpuSession {
   }
 
   destroy(): void {
-    for (const b of [...Object.values(this.buffers), this.uniforms, this.staging]) b.destroy();
+    for (const b of [...Object.values(this.buffers), this.uniforms, this.staging, this.inputs]) b.destroy();
   }
 }
 

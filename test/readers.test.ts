@@ -6,6 +6,9 @@
  * polars, duckdb, R arrow or nanoparquet), so the examples read the CSV here; their Parquet branch is
  * documented as untested.
  *
+ * A second table of edge values (NaN, ±Infinity, missing, strings with commas, quotes, "NA" and
+ * non-ASCII text, int32 limits), written by ionsweep's CSV writer, must come back as written.
+ *
  * The truth is the merged Parquet table, read by ionsweep's reader (hyparquet) and by an independent
  * one (parquet-wasm, Arrow's Rust implementation), which must first agree cell for cell. Tolerances:
  * Python's float() is correctly rounded and the CSV holds shortest round-trip digits, so pandas must
@@ -21,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Column } from '../src/analysis/features.ts';
+import { writeCsv } from '../src/io/csv.ts';
 import { readParquet, type Table } from '../src/io/parquet.ts';
 import { readParquetWithArrow, sameCell, type ArrowTable, type Cell } from './arrow-reader.ts';
 import { ROOT, cli } from './cli-helper.ts';
@@ -56,6 +61,14 @@ let dir: string;
 let csv: string;
 let truth: Table;
 let independent: ArrowTable;
+/** values a sweep table rarely holds, written by ionsweep's CSV writer: the readers must get them back */
+const EDGES: Column[] = [
+  { name: 'x', type: 'DOUBLE', data: [1.5, NaN, null, Infinity, -Infinity, 0.1 + 0.2, 1e-300] },
+  { name: 'label', type: 'STRING', data: ['plain', 'a, b', 'say "hi"', 'NA', 'nan', 'x;y', 'ünïcode µA/cm²'] },
+  { name: 'flag', type: 'BOOLEAN', data: [true, false, true, false, true, false, true] },
+  { name: 'n', type: 'INT32', data: [1, -2, 0, 2147483647, -2147483648, 7, 8] },
+];
+let edgesCsv: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ionsweep-readers-'));
@@ -69,6 +82,8 @@ beforeAll(async () => {
   csv = join(out, 'merged.csv');
   truth = await readParquet(join(out, 'merged.parquet'));
   independent = await readParquetWithArrow(join(out, 'merged.parquet'));
+  edgesCsv = join(dir, 'edges.csv');
+  await writeCsv(edgesCsv, EDGES);
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -116,28 +131,32 @@ function parseDump(text: string): { names: string[]; rows: string[][] } {
   return { names: lines[0].split('\t'), rows: lines.slice(1).map((l) => l.split('\t')) };
 }
 
-/** Checks every dumped cell against the Parquet table; numbers within `relative` (0: exactly). */
-function expectSameTable(text: string, relative: number, who: string) {
+/**
+ * Checks every dumped cell against the table's columns; numbers within `relative` (0: exactly).
+ * A missing value or NaN is dumped as an empty field, infinities as Infinity and -Infinity.
+ */
+function expectSameTable(text: string, columns: readonly Column[], relative: number, who: string) {
   const dump = parseDump(text);
-  expect(dump.names).toEqual(truth.columns.map((c) => c.name));
-  expect(dump.rows.length).toBe(truth.rows);
+  const rows = columns[0].data.length;
+  expect(dump.names).toEqual(columns.map((c) => c.name));
+  expect(dump.rows.length).toBe(rows);
   let compared = 0;
-  for (const [k, c] of truth.columns.entries()) {
+  for (const [k, c] of columns.entries()) {
     const want = Array.from(c.data as ArrayLike<Cell>);
-    for (let i = 0; i < truth.rows; i++) {
+    for (let i = 0; i < rows; i++) {
       const got = dump.rows[i][k];
       const w = want[i];
-      const where = `${who}: ${c.name}[${i}] = '${got}', Parquet has ${w}`;
+      const where = `${who}: ${c.name}[${i}] = '${got}', written ${w}`;
       if (w === null || w === undefined || (typeof w === 'number' && Number.isNaN(w))) expect(got, where).toBe('');
       else if (typeof w === 'number') {
         const g = Number(got);
-        if (relative === 0) expect(Object.is(g, w), where).toBe(true);
+        if (relative === 0 || !Number.isFinite(w)) expect(Object.is(g, w), where).toBe(true);
         else expect(Math.abs(g - w), where).toBeLessThanOrEqual(relative * Math.abs(w));
       } else expect(got, where).toBe(String(w));
       compared++;
     }
   }
-  expect(compared).toBe(truth.rows * truth.columns.length);
+  expect(compared).toBe(rows * columns.length);
 }
 
 describe.skipIf(pythonMissing !== null)(`Python (pandas)${pythonMissing ? ` (skipped: no ${pythonMissing})` : ''}`, () => {
@@ -159,7 +178,13 @@ describe.skipIf(pythonMissing !== null)(`Python (pandas)${pythonMissing ? ` (ski
   it('loads every value of the table exactly (--dump)', async () => {
     const r = await run(PYTHON, [script, '--dump', csv]);
     expect(r.status, r.stderr).toBe(0);
-    expectSameTable(r.stdout, 0, 'pandas');
+    expectSameTable(r.stdout, truth.columns, 0, 'pandas');
+  });
+
+  it('reads NaN, infinities, missing values, quoted and non-ASCII strings, booleans and int32 limits as written', async () => {
+    const r = await run(PYTHON, [script, '--dump', edgesCsv]);
+    expect(r.status, r.stderr).toBe(0);
+    expectSameTable(r.stdout, EDGES, 0, 'pandas');
   });
 });
 
@@ -181,6 +206,12 @@ describe.skipIf(rMissing !== null)(`R${rMissing ? ` (skipped: no ${rMissing})` :
   it('loads every value of the table within 4 ulp (--dump)', async () => {
     const r = await run('Rscript', [script, '--dump', csv]);
     expect(r.status, r.stderr).toBe(0);
-    expectSameTable(r.stdout, R_RELATIVE, 'R');
+    expectSameTable(r.stdout, truth.columns, R_RELATIVE, 'R');
+  });
+
+  it('reads NaN, infinities, missing values, quoted and non-ASCII strings, booleans and int32 limits as written', async () => {
+    const r = await run('Rscript', [script, '--dump', edgesCsv]);
+    expect(r.status, r.stderr).toBe(0);
+    expectSameTable(r.stdout, EDGES, R_RELATIVE, 'R');
   });
 });

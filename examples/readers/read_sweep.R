@@ -13,7 +13,7 @@
 # away on 17-digit numbers).
 #
 # --dump prints the table as R loaded it (tab-separated, numbers with 17 significant digits, missing
-# as empty): the test (test/readers.test.ts) checks every value against the Parquet table.
+# or NaN as empty, infinities as Infinity and -Infinity): the test (test/readers.test.ts) checks every value against the Parquet table.
 
 load_table <- function(path) {
   if (grepl("\\.parquet$", path)) {
@@ -22,14 +22,18 @@ load_table <- function(path) {
     if (requireNamespace("arrow", quietly = TRUE)) return(as.data.frame(arrow::read_parquet(path)))
     stop("reading Parquet needs the nanoparquet or arrow package; or use the CSV (ionsweep merge --csv)")
   }
-  # only an empty field is missing, so a string "NA" stays a string; text stays text
+  # only an empty field is missing, so a string "NA" stays a string; NaN, Infinity and -Infinity are
+  # read as R's NaN, Inf and -Inf
   read.csv(path, na.strings = "", stringsAsFactors = FALSE, check.names = FALSE)
 }
 
 dump_table <- function(table) {
   cell <- function(column) {
     if (is.logical(column)) out <- ifelse(column, "true", "false")
-    else if (is.numeric(column)) out <- sprintf("%.17g", column)
+    else if (is.numeric(column)) {
+      out <- sprintf("%.17g", column)
+      out[is.infinite(column)] <- ifelse(column[is.infinite(column)] > 0, "Infinity", "-Infinity")
+    }
     else out <- as.character(column)
     out[is.na(column)] <- ""
     out

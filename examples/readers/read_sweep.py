@@ -10,7 +10,8 @@ pyarrow or fastparquet from PyPI: Debian 12 packages neither, so CI tests this s
 and the Parquet path is untested here. The CSV has the same columns; a missing value is an empty
 field (NaN in pandas), and every float is written with all the digits needed to read it back exactly.
 
---dump prints the table as pandas loaded it (tab-separated, floats as repr, missing as empty): the test
+--dump prints the table as pandas loaded it (tab-separated, floats as repr, missing or NaN as empty,
+infinities as Infinity and -Infinity): the test
 (test/readers.test.ts) checks every value against the Parquet table.
 """
 import sys
@@ -21,10 +22,11 @@ import pandas as pd
 def load(path: str) -> pd.DataFrame:
     if path.endswith(".parquet"):
         return pd.read_parquet(path)  # needs pyarrow or fastparquet (not in Debian 12)
-    # keep_default_na=False + na_values=[""]: only an empty field is missing, so a class named "NA"
-    # or "nan" would stay a string; float_precision="round_trip" parses with Python's float(), which
-    # gives back the written doubles exactly (pandas' default parser may be off in the last bit)
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
+    # An empty field is a missing value and NaN a float's NaN (both NaN in pandas); no other text is
+    # (pandas' defaults would also turn strings such as "NA" or "null" into NaN). Infinity and
+    # -Infinity are read as floats. float_precision="round_trip" parses with Python's float(), which
+    # gives back the written doubles exactly (pandas' default parser may be off in the last bit).
+    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN"], float_precision="round_trip")
 
 
 def dump(table: pd.DataFrame) -> None:
@@ -34,6 +36,8 @@ def dump(table: pd.DataFrame) -> None:
         if isinstance(v, (bool,)) or type(v).__name__ == "bool_":
             return "true" if v else "false"
         if isinstance(v, float) or type(v).__name__.startswith("float"):
+            if v in (float("inf"), float("-inf")):
+                return "Infinity" if v > 0 else "-Infinity"
             return repr(float(v))
         if type(v).__name__.startswith("int"):
             return str(int(v))

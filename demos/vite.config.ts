@@ -27,6 +27,7 @@ export default defineConfig({
         index: `${demos}index.html`,
         ensemble: `${demos}ensemble.html`,
         landscape: `${demos}landscape.html`,
+        network: `${demos}network.html`,
       },
     },
   },

@@ -114,6 +114,19 @@ export function expandChoices(sweep: ResolvedSweep, names: readonly string[], co
   return out;
 }
 
+/**
+ * The engine that runs the cells alone. When every varied cell parameter takes finitely many values (cell
+ * choices and grids), the distinct settings are few and run once each on the f64 CPU engine, as
+ * `simulate --init isolated:MS` does (a handful of instances would leave a GPU idle for seconds of
+ * dispatch latency). With a distribution of a cell parameter every network has its own cells, and they
+ * run on the sweep's engine. Decided by the spec alone, so rows stay a function of (spec, index).
+ */
+export function isolationEngine(sweep: ResolvedSweep, sweepEngine: 'cpu' | 'gpu'): 'cpu' | 'gpu' {
+  const cells = networkCells(sweep.model);
+  const continuous = sweep.axes.some((a) => (a.kind === 'uniform' || a.kind === 'logUniform') && cells.some((c) => a.name.startsWith(`${c}.`)));
+  return continuous ? sweepEngine : 'cpu';
+}
+
 /** Name of the parameter that holds a state's start value in a network sweep with an isolated start. */
 export const startParam = (state: string) => `${state}.start`;
 

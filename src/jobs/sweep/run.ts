@@ -15,10 +15,10 @@ import { runEnsemble, type EngineChoice, type RunOptions } from '../../engine/ru
 import { InputError } from '../../errors.ts';
 import { burstPeriodQuantiles, checkShardLayout, chunkData, chunkRanges, shardRange, type BurstPeriodQuantiles, type ChunkData, type ChunkSummary, type IndexRange, type Shard } from './rows.ts';
 import { makeSampler } from './sampling.ts';
-import type { ResolvedSweep } from './spec.ts';
+import { finalObserved, type ResolvedSweep } from './spec.ts';
 import { isolatedMs } from '../isolated-start.ts';
 import { networkCells } from '../../model/network.ts';
-import { expandChoices, IsolatedStates, networkInstanceParams, withStartParams } from './network.ts';
+import { expandChoices, IsolatedStates, isolationEngine, networkInstanceParams, withStartParams } from './network.ts';
 import { networkChunkInfo } from './network-rows.ts';
 
 export type { ChunkData, ChunkSummary, IndexRange, Shard } from './rows.ts';
@@ -105,7 +105,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const engineUsed = await resolveSweepEngine(spec.engine, options.gpu);
   await sink.begin(engineUsed);
   const isolatedStates = startable && new IsolatedStates(sweep, isolated!, networkInstanceParams(sweep), startable.cellStates,
-    { engine: engineUsed, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu });
+    { engine: isolationEngine(sweep, engineUsed), gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu });
   const stored = new Set<number>();
   for (const r of await sink.storedRanges()) {
     if (!chunks.some((c) => c.start === r.start && c.end === r.end)) {
@@ -115,6 +115,8 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   }
   const pending = chunks.filter((c) => !stored.has(c.start));
   const traced = new Set(spec.traces?.indices ?? []);
+  // regulated sweeps: one trace sample of every model, at the end, gives its final conductances
+  const finalOf = finalObserved(sweep);
 
   let done = range.end - range.start - pending.reduce((s, c) => s + c.end - c.start, 0);
   let ranModels = 0;
@@ -145,8 +147,9 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
         {
           program, N: n, params, durationMs: spec.durationMs, discardMs: spec.discardMs, spikeCapacity: 8,
           maximaCapacity: spec.maxima, maximaHysteresisMv: spec.maximaHysteresisMv,
-          traceEveryMs: traceInstances.length ? spec.traces!.everyMs : undefined,
-          traceInstances: traceInstances.length ? traceInstances : undefined,
+          ...(finalOf.length
+            ? { traceEveryMs: spec.durationMs, traceInstances: Array.from({ length: n }, (_, i) => i) }
+            : { traceEveryMs: traceInstances.length ? spec.traces!.everyMs : undefined, traceInstances: traceInstances.length ? traceInstances : undefined }),
           // progress inside a chunk: long chunks would otherwise report nothing for minutes
           onProgress: (fraction) => report(fraction * n),
         },
@@ -159,7 +162,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     const hostStart = performance.now();
     const n = chunk.end - chunk.start;
     const gridIndex = sampler.gridIndexOf ? Int32Array.from({ length: n }, (_, i) => sampler.gridIndexOf!(chunk.start + i)) : undefined;
-    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result, network));
+    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result, network, finalOf));
     hostMs += performance.now() - hostStart;
     // the engine runs the next chunk meanwhile: waiting here leaves the GPU busy
     const summary = await handedOver;

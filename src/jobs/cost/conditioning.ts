@@ -39,7 +39,7 @@ export async function gradientConditioning(problem: CostProblem, points: readonl
   for (const [k, sign] of [+1, -1].entries()) {
     const progress = options.onProgress && ((f: number) => options.onProgress!((k + f) / 2));
     if (cpu) {
-      runs.push(await evaluatePoints(problem, points, { run: options.run, roundoffProbe: ROUNDOFF_PROBES[k], onProgress: progress }));
+      runs.push(await evaluatePoints(problem, points, { run: options.run, cpu: { roundoffProbe: ROUNDOFF_PROBES[k] }, onProgress: progress }));
     } else {
       const moved = problem.coords.map((c, d) => Float64Array.from(points[d], (x) => (c.log ? x + sign * PERTURBATION : x * (1 + sign * PERTURBATION))));
       runs.push(await evaluatePoints(problem, moved, { run: options.run, onProgress: progress }));

@@ -9,7 +9,7 @@ import { describeDivergence } from '../../engine/results.ts';
 import { compile } from '../../compile/compile.ts';
 import { parseLane, type Lane, type StepProgram } from '../../compile/program.ts';
 import { runCpu } from '../../engine/cpu.ts';
-import type { RoundoffProbe } from '../../compile/emit-js.ts';
+import type { Precision, RoundoffProbe } from '../../compile/emit-js.ts';
 import type { EnsembleResult, EnsembleSpec } from '../../engine/ensemble.ts';
 import { makePlan, traceTimesMs } from '../../engine/plan.ts';
 import { runEnsemble, type RunOptions } from '../../engine/run.ts';
@@ -118,8 +118,11 @@ export interface EvaluateOptions {
   maximaCapacity?: number;
   /** also give each point's Gauss–Newton matrix JᵀJ (analysis/costs.ts) */
   gaussNewton?: boolean;
-  /** run on the f64 CPU engine with this perturbation at f32's rounding level (conditioning.ts) */
-  roundoffProbe?: RoundoffProbe;
+  /**
+   * run on the CPU engine with these options instead of the setup's engine: a perturbation at f32's
+   * rounding level (conditioning.ts), or f32 arithmetic (tests compare it with f64)
+   */
+  cpu?: { roundoffProbe?: RoundoffProbe; precision?: Precision };
 }
 
 export interface PointValues extends CostValues {
@@ -171,8 +174,8 @@ export async function evaluatePoints(problem: CostProblem, points: readonly Arra
     spikeCapacity: 8,
     onProgress: options.onProgress,
   };
-  const { result, note } = options.roundoffProbe
-    ? { result: await runCpu(spec, { roundoffProbe: options.roundoffProbe, threads: options.run?.threads }), note: undefined }
+  const { result, note } = options.cpu
+    ? { result: await runCpu(spec, { ...options.cpu, threads: options.run?.threads }), note: undefined }
     : await runEnsemble(spec, { engine: setup.engine, gpuMath: setup.gpuMath, ...options.run });
   return { ...withoutDiverged(evaluateCosts(result, problem.terms, { gaussNewton: gradient && options.gaussNewton }), result), result, note };
 }

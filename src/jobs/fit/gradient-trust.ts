@@ -9,9 +9,13 @@ import { gradientConditioning } from '../cost/conditioning.ts';
 import type { EvaluateOptions } from '../cost/problem.ts';
 import type { FitResult } from './run.ts';
 
-/** Sets gradientTrusted and gradientSpread on every start with a finite best cost; returns how it was measured. */
+/**
+ * Sets gradientTrusted and gradientSpread on every start with a finite best cost that did not
+ * converge (at a converged start the gradient vanishes, and its relative spread says nothing);
+ * returns how it was measured.
+ */
 export async function measureFitConditioning(r: FitResult, options: Pick<EvaluateOptions, 'run' | 'onProgress'> = {}): Promise<string | undefined> {
-  const starts = r.starts.filter((s) => Number.isFinite(s.bestCost));
+  const starts = r.starts.filter((s) => Number.isFinite(s.bestCost) && s.stopped !== 'converged');
   if (!starts.length) return undefined;
   const D = r.problem.coords.length;
   const points = Array.from({ length: D }, (_, d) => Float64Array.from(starts, (s) => s.best[d]));

@@ -25,13 +25,13 @@ import { slurmUnavailableReason, startSlurm, type SlurmCluster } from './slurm-c
 
 /**
  * A network sweep, kept small for CI: 9 pyloric networks (3 AB/PD cells of Prinz 2004's Table 2 ×
- * 3 AB→LP strengths; LP4, PY1 and the other synapses fixed), each cell 300 ms alone, then 1 s
+ * 3 AB→LP strengths; LP4, PY1 and the other synapses fixed), each cell 200 ms alone, then 700 ms
  * connected, with the gradient of the means by gAB→LP. 3 shards of 3 chunks of 1 network: the test
- * cancels its task after the first stored chunk, while two remain (each a few hundred ms of CPU).
+ * cancels its task after the first stored chunk, while two remain (each about 0.4 s of CPU).
  * The durations are too short for meaningful classes; the point is the machinery, every column.
  */
 const SPEC = {
-  model: 'pyloric', dtMs: 0.025, init: 'isolated:300', durationMs: 1000, discardMs: 500, sampling: 'grid',
+  model: 'pyloric', dtMs: 0.025, init: 'isolated:200', durationMs: 700, discardMs: 350, sampling: 'grid',
   cells: { ABPD: { choice: ['ABPD1', 'ABPD2', 'ABPD3'] }, LP: { choice: ['LP4'] }, PY: { choice: ['PY1'] } },
   parameters: { gSynABtoLP: { grid: [3, 30, 100] } },
   fixed: { gSynLPtoPY: 10, gSynPDtoLP: 30, gSynABtoPY: 10, gSynPDtoPY: 3, gSynLPtoABPD: 30, gSynPYtoLP: 30 },
@@ -106,13 +106,13 @@ describe.skipIf(reason !== null)(`a sweep as a Slurm job array${reason ? ` (skip
     const first = await submit(`0-${SHARDS - 1}`);
     const target = `${first}_${CANCELLED}`;
     // cancel the task once it has stored a chunk: a real mid-run stop, with something to resume
-    for (let waited = 0; ; waited += 100) {
+    for (let waited = 0; ; waited += 50) {
       const parts = existsSync(partsDir) ? (await readdir(partsDir)).filter((n) => /^part-.*\.parquet$/.test(n)) : [];
       if (parts.length >= 1) break;
       const state = (await states(first)).get(target);
       if (state && !['PENDING', 'RUNNING', 'CONFIGURING'].includes(state)) throw new Error(`task ${target} ended (${state}) before it stored a chunk\n${await taskLogs()}`);
       if (waited > 60_000) throw new Error(`task ${target} stored no chunk in 60 s\n${await taskLogs()}\n${await cluster.logs()}`);
-      await sleep(100);
+      await sleep(50);
     }
     const cancel = await cluster.client('scancel', [target]);
     expect(cancel.status, cancel.stderr).toBe(0);
@@ -120,7 +120,7 @@ describe.skipIf(reason !== null)(`a sweep as a Slurm job array${reason ? ` (skip
     expect(afterFirst.get(target), 'the cancelled task').toBe('CANCELLED');
     for (const i of [...Array(SHARDS).keys()].filter((i) => i !== CANCELLED)) expect(afterFirst.get(`${first}_${i}`), `task ${i}; logs:\n${await taskLogs()}`).toBe('COMPLETED');
     // the shard is unfinished (no manifest) but holds chunks to resume
-    expect(existsSync(cancelledManifest), 'cancelled shard must not have finished').toBe(false);
+    expect(existsSync(cancelledManifest), 'the task finished its shard before scancel reached it: on a machine this fast, make the networks longer (SPEC.durationMs)').toBe(false);
     const stored = (await readdir(partsDir)).filter((n) => /^part-.*\.parquet$/.test(n)).length;
     expect(stored).toBeGreaterThanOrEqual(1);
     expect(stored).toBeLessThan(CHUNKS_PER_SHARD);
@@ -138,7 +138,7 @@ describe.skipIf(reason !== null)(`a sweep as a Slurm job array${reason ? ` (skip
     expect(merge.status, merge.stderr).toBe(0);
 
     const local = join(dir, 'local');
-    const run = await cli(['sweep', specPath, '--out', local, '--quiet']);
+    const run = await cli(['sweep', specPath, '--out', local, '--quiet'], { timeoutMs: 120_000 });
     expect(run.status, run.stderr).toBe(0);
     const reference = await readParquet(join(local, 'shard-00000-of-00001.parquet'));
     const merged = await readParquetWithArrow(join(out, 'merged.parquet'));

@@ -78,7 +78,7 @@ const channelSchema = z.union([
 ], { error: 'must be { library: hh.Na } or a channel { name, conductance, reversal, params, gates }' });
 
 /** O'Leary 2014 regulation (regulation.ts): conductances by parameter name with their τ (ms) */
-const regulateSchema = z.object({
+export const regulateSchema = z.object({
   tauMs: z.record(z.string(), finite()),
   tauGMs: finite(),
   caTargetUM: finite(),

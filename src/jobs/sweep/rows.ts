@@ -5,6 +5,7 @@
  * parameters, class, features, means, gradients). Both are pure: rows depend on (spec, index) only.
  */
 import { featureColumns, type Column } from '../../analysis/features.ts';
+import { observableKey } from '../../analysis/names.ts';
 import type { DivergenceResult, EnsembleResult, MaximaRings, ObservedResult } from '../../engine/ensemble.ts';
 import { maximaView } from '../../engine/results.ts';
 import { InputError } from '../../errors.ts';
@@ -71,6 +72,8 @@ export interface ChunkData {
   traces: { index: number; timesMs: Float64Array; vMv: Float64Array }[];
   /** network sweeps: the cells and what their rows need (network-rows.ts) */
   network?: NetworkChunkInfo;
+  /** regulated sweeps: observed quantities at the end of the run (column name, per model) */
+  finals?: { name: string; values: Float64Array }[];
 }
 
 /** What the sweep's report needs of a stored chunk. */
@@ -87,9 +90,11 @@ export interface ChunkSummary {
  * (the maxima blocks are views into the engine's events buffers): once posted to a worker with
  * `transferablesOf`, the result's observables, maxima and spike times are gone from this thread.
  */
-export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult, network?: NetworkChunkInfo): ChunkData {
+export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult, network?: NetworkChunkInfo, finalOf?: string[]): ChunkData {
   if (!result.maxima) throw new Error('a sweep chunk needs a run that recorded voltage maxima (maximaCapacity > 0)');
-  const traces = result.traces
+  // regulated sweeps (finalOf): every model's one trace sample is its state at the end, not a V trace
+  const finals = finalOf?.length ? finalsOf(result, finalOf) : undefined;
+  const traces = result.traces && !finals
     ? result.traces.instances.map((local, row) => ({ index: range.start + local, timesMs: result.traces!.timesMs, vMv: result.traces!.series(row, 'V') }))
     : [];
   return {
@@ -101,7 +106,18 @@ export function chunkData(range: IndexRange, params: { name: string; values: Flo
     divergence: { state: result.divergence.state, stateNames: result.divergence.stateNames, timeMs: result.divergence.timeMs },
     traces,
     ...(network ? { network } : {}),
+    ...(finals ? { finals } : {}),
   };
+}
+
+/** The last trace sample of each named observed quantity, for every model of the chunk (all traced, in order). */
+function finalsOf(result: EnsembleResult, names: string[]): { name: string; values: Float64Array }[] {
+  const traces = result.traces!;
+  const last = traces.timesMs.length - 1;
+  return names.map((name) => {
+    const o = result.observed.find((x) => x.name === name)!;
+    return { name: observableKey('final', o.name, o.unit), values: Float64Array.from({ length: result.N }, (_, i) => traces.series(i, name)[last]) };
+  });
 }
 
 /** The buffers of a chunk's data, to transfer (not copy) when posting it. */
@@ -112,6 +128,7 @@ export function transferablesOf(data: ChunkData): ArrayBuffer[] {
     ...data.observed.flatMap((o) => [o.mean, o.min, o.max, ...o.meanTangent]),
     ...data.maxima.flatMap((m) => [m.count, m.spikeCount, ...m.groups.map((g) => g.block as unknown as ArrayBufferView)]),
     ...data.traces.flatMap((t) => [t.vMv]),
+    ...(data.finals ?? []).map((f) => f.values),
     data.divergence.state, data.divergence.timeMs,
   ];
   const buffers = new Set<ArrayBuffer>();
@@ -121,7 +138,8 @@ export function transferablesOf(data: ChunkData): ArrayBuffer[] {
 
 /** Classifies a chunk's models and lays out its table columns. */
 export function chunkColumns(data: ChunkData): Column[] {
-  if (data.network) return networkColumns(data, data.network);
+  const finals = (data.finals ?? []).map((f): Column => ({ name: f.name, type: 'DOUBLE', data: f.values }));
+  if (data.network) return [...networkColumns(data, data.network), ...finals];
   const n = data.range.end - data.range.start;
   const source = { N: n, observed: data.observed, lanes: data.laneKeys.map((key) => ({ key })), maxima: data.maxima.map(maximaView), divergence: data.divergence };
   return [
@@ -129,6 +147,7 @@ export function chunkColumns(data: ChunkData): Column[] {
     ...(data.gridIndex ? [{ name: 'gridIndex', type: 'INT32' as const, data: data.gridIndex }] : []),
     ...data.params.map((p): Column => ({ name: p.name, type: 'DOUBLE', data: p.values })),
     ...featureColumns(source, data.windowStartMs, data.windowEndMs),
+    ...finals,
   ];
 }
 

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { MODEL_NAMES, resolveModel } from '../../channels/index.ts';
-import { isModelDefinition, type ModelDefinition } from '../../model/model-file.ts';
+import { isModelDefinition, regulateSchema, type ModelDefinition } from '../../model/model-file.ts';
+import { regulate } from '../../model/regulation.ts';
 import { networkCells } from '../../model/network.ts';
 import { INIT_CHOICES, INIT_PATTERN } from '../isolated-start.ts';
 import { cellChoiceAxes, checkNetworkSweep, type CellChoiceAxis } from './network.ts';
@@ -78,6 +79,12 @@ export const sweepSpecSchema = z.object({
   /** voltage maxima kept per model for classification (the most recent) */
   maxima: z.number().int().min(16, { error: 'must be an integer ≥ 16' }).max(4096, { error: 'must be ≤ 4096' }).default(256),
   maximaHysteresisMv: positive('mV').default(0.05),
+  /**
+   * homeostatic regulation of every model (model/regulation.ts, O'Leary 2014); its constants
+   * (regTau<X>Ms, regM0<X>, regCaTargetUM, regTauGMs) may be axes, and rows get each regulated
+   * conductance at the end of the run (finalRegG<X>MsPerCm2) beside the class over the window
+   */
+  regulate: regulateSchema.optional(),
   /** decimated voltage traces of chosen models, written as NPY */
   traces: z.object({ everyMs: positive('ms'), indices: z.array(z.number().int().min(0)).max(1000, { error: 'at most 1000 traced models' }) }).strict().optional(),
   engine: oneOf(ENGINE_CHOICES).default('auto'),
@@ -126,7 +133,8 @@ function gridValues(grid: number[] | { from: number; to: number; count: number }
 
 /** Checks a parsed spec against its model and works out the axes and the number of models. */
 export function resolveSweep(spec: SweepSpec): ResolvedSweep {
-  const model = resolveModel(spec.model as string | ModelDefinition, 'sweep spec: model: ');
+  const unregulated = resolveModel(spec.model as string | ModelDefinition, 'sweep spec: model: ');
+  const model = spec.regulate ? regulateForSweep(unregulated, spec) : unregulated;
   const isNetwork = networkCells(model).length > 1;
   const cellChoices = cellChoiceAxes(spec, model);
   const axes: Axis[] = [...cellChoices, ...Object.entries(spec.parameters).map(([name, dist]): Axis => {
@@ -240,4 +248,24 @@ export function specIdentity(spec: SweepSpec): string {
 export async function specHash(spec: SweepSpec): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(specIdentity(spec)));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The model with the spec's regulation applied. Its rows carry the final regulated conductances,
+ * read from one trace sample of every model at the end of the run, so a regulated sweep takes no
+ * `traces` of its own.
+ */
+function regulateForSweep(model: Model, spec: SweepSpec): Model {
+  if (spec.traces) throw new InputError('sweep spec: traces: not with regulate (a regulated sweep\'s one trace sample per model, at the end, holds its final conductances)');
+  try {
+    return regulate(model, spec.regulate!);
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`sweep spec: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The observed quantities whose values at the end of a run become row columns: the regulated conductances. */
+export function finalObserved(sweep: ResolvedSweep): string[] {
+  return sweep.spec.regulate ? sweep.model.observed.filter((o) => /^regG/.test(o.name)).map((o) => o.name) : [];
 }

@@ -3,7 +3,7 @@
  * examples/slurm/sweep.sbatch, the file users submit, as a job array of 3 tasks, one shard each.
  * The sweep is a small network sweep. One task is cancelled with scancel once it has stored a chunk
  * and before it finishes, then resubmitted on its own (--array=1), where --resume must pick up its
- * stored chunks. `ionsweep
+ * stored chunks (`ionsweep verify` must first report the missing shard). `ionsweep
  * verify` and `ionsweep merge` then run on the folder, and the merged table, read with an independent
  * Parquet reader (parquet-wasm), must equal a local single-process run of the same spec read with
  * ionsweep's own reader, every column bit for bit: rows are a pure function of (spec, index) on one
@@ -124,6 +124,11 @@ describe.skipIf(reason !== null)(`a sweep as a Slurm job array${reason ? ` (skip
     const stored = (await readdir(partsDir)).filter((n) => /^part-.*\.parquet$/.test(n)).length;
     expect(stored).toBeGreaterThanOrEqual(1);
     expect(stored).toBeLessThan(CHUNKS_PER_SHARD);
+
+    // verify sees the hole the cancelled task left
+    const early = await cli(['verify', out]);
+    expect(early.status, early.stderr).toBe(2);
+    expect(early.stderr).toContain(`missing shards of ${SHARDS}: ${CANCELLED}`);
 
     const again = await submit(String(CANCELLED));
     const resumed = await waitForEnd(again, 1, 60_000);

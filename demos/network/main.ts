@@ -81,7 +81,7 @@ const state = {
   lastFrameAt: 0,
   error: null as string | null,
   generation: 0,
-  totals: { frames: 0, wallMs: 0, simMs: 0, nbSimMs: 0, nbNetworkSteps: 0 },
+  totals: { frames: 0, wallMs: 0, simMs: 0, nbSimMs: 0, nbNetworkSteps: 0, flushMs: 0, mainMs: 0, nbMs: 0, classifyMs: 0, drawMs: 0 },
   rate: { fps: 0, simPerWall: 0, nbSimPerWall: 0, nbNetworkStepsPerS: 0 },
 };
 
@@ -206,7 +206,7 @@ async function restartAll(cfg: Config): Promise<void> {
     `<span class="muted">V, −75 … +45 mV; ${fmt((RING_SAMPLES * TRACE_EVERY_MS) / 1000)} s window</span>`;
   renderNetwork();
   await startNeighbourhood(cfg, generation);
-  state.totals = { frames: 0, wallMs: 0, simMs: 0, nbSimMs: 0, nbNetworkSteps: 0 };
+  state.totals = { frames: 0, wallMs: 0, simMs: 0, nbSimMs: 0, nbNetworkSteps: 0, flushMs: 0, mainMs: 0, nbMs: 0, classifyMs: 0, drawMs: 0 };
   state.running = true;
 }
 
@@ -278,8 +278,10 @@ async function frame(): Promise<void> {
   const main = state.main, cfg = state.config;
   if (!main || !cfg || !state.running) return;
   // the previous frame's drawing first, so that each session's advance is timed alone
+  const tFlush = performance.now();
   await gpu().device.queue.onSubmittedWorkDone();
   const t0 = performance.now();
+  state.totals.flushMs += t0 - tFlush;
   const simBefore = main.live.simMs;
   if (!state.paused) {
     let steps = main.steps.steps;
@@ -290,6 +292,7 @@ async function frame(): Promise<void> {
       const a = performance.now();
       await main.live.advance(steps);
       main.steps.done(steps, performance.now() - a);
+      state.totals.mainMs += performance.now() - a;
     }
   }
   state.lastFrameAt = t0;
@@ -302,10 +305,12 @@ async function frame(): Promise<void> {
       const a = performance.now();
       await nb.live.advance(steps);
       nb.steps.done(steps, performance.now() - a);
+      state.totals.nbMs += performance.now() - a;
     }
   }
   if (!state.running || state.main !== main) return;
   const now = performance.now();
+  const tClassify = now;
   if (now - state.lastMainClassify > MAIN_CLASSIFY_EVERY_MS && main.live.simMs >= state.changedAtMs + SETTLE_MS + WINDOW_MS / 2) {
     state.lastMainClassify = now;
     await classifyMain();
@@ -314,7 +319,10 @@ async function frame(): Promise<void> {
     state.lastNbClassify = now;
     await classifyNeighbourhood();
   }
+  const tDraw = performance.now();
+  state.totals.classifyMs += tDraw - tClassify;
   draw();
+  state.totals.drawMs += performance.now() - tDraw;
   state.totals.frames++;
   state.totals.wallMs += performance.now() - t0;
   state.totals.simMs += main.live.simMs - simBefore;
@@ -573,6 +581,9 @@ function exposeForTests(): void {
         simSecondsPerWallSecond: (b.simMs - a.simMs) / 1000 / dt,
         neighbourhoodSimSecondsPerWallSecond: (b.nbSimMs - a.nbSimMs) / 1000 / dt,
         neighbourhoodNetworkStepsPerS: (b.nbNetworkSteps - a.nbNetworkSteps) / dt,
+        // per frame (ms): waiting for the previous frame's drawing, each session's steps (submission to
+        // completion), host classification, encoding the drawing; the rest of a frame's period is the wait for the next animation frame
+        msPerFrame: Object.fromEntries((['flushMs', 'mainMs', 'nbMs', 'classifyMs', 'drawMs'] as const).map((k) => [k.replace('Ms', ''), (b[k] - a[k]) / Math.max(1, b.frames - a.frames)])),
         stepsPerFrame: state.main?.steps.steps, neighbourhoodStepsPerFrame: state.nb?.steps.steps ?? 0, neighbourhood: state.nb?.neighbourhood.N ?? 0,
       };
     },

@@ -1,6 +1,6 @@
 /**
  * Takes the README's screenshots of the demos (docs/screenshots/), with longer runs than the tests
- * use. Run: `npm run screenshots:demos [ensemble] [landscape] [gpujs]` (a few minutes on a software GPU).
+ * use. Run: `npm run screenshots:demos [ensemble] [landscape] [network] [gpujs]` (a few minutes on a software GPU).
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +45,18 @@ try {
     await waitFor(page, 'window.__ionsweep.curve', 1_200_000);
     await new Promise((r) => setTimeout(r, 500));
     await keep('landscape-explorer', page);
+    await page.close();
+  }
+  // network explorer: example j with a classified neighbourhood of 256 networks (dt 0.05 ms, so the
+  // neighbourhood reaches the 10 s its classes need in minutes rather than an hour on a software GPU)
+  if (wanted('network')) {
+    const { page } = await openPage(browser, `${site.url}network.html?nb=256&dt=0.05&spread=2&nbBudget=60&nbStopAtMs=10000`, { height: 1240 });
+    if (await waitReady(page)) throw new Error('network page failed');
+    await waitFor(page, 'window.__ionsweep.nbSimMs >= 10000 && window.__ionsweep.simMs >= 12000', 3_600_000);
+    await page.evaluate(() => window.__ionsweep!.classifyNeighbourhoodNow());
+    await page.evaluate(() => window.__ionsweep!.classifyNow());
+    await new Promise((r) => setTimeout(r, 1500));
+    await keep('network-explorer', page);
     await page.close();
   }
   // the WebGL2 path (gpu.js) in a browser without WebGPU

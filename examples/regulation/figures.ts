@@ -53,10 +53,11 @@ const calciumBand = (r: RegulatedPopulationResult, targetUM: number, ruleAtS?: n
   ],
 });
 
-/** Regulated conductances of `cells` sample cells over time, relative to AB/PD 1, one panel per channel. */
-export function trajectoriesSpec(r: RegulatedPopulationResult, cells: number, title: string): TopLevelSpec {
+/** Regulated conductances of `cells` sample cells over time (from their initial values), relative to AB/PD 1, one panel per channel. */
+export function trajectoriesSpec(r: RegulatedPopulationResult, initial: Record<string, ArrayLike<number>>, cells: number, title: string): TopLevelSpec {
   const values: { t: number; cell: number; channel: string; g: number }[] = [];
   for (const c of r.conductances) {
+    for (let i = 0; i < Math.min(cells, r.N); i++) values.push({ t: 0, cell: i, channel: c, g: initial[c][i] / AB_PD_1[c] });
     for (let k = 0; k < r.timesMs.length; k++) {
       for (let i = 0; i < Math.min(cells, r.N); i++) values.push({ t: r.timesMs[k] / 1000, cell: i, channel: c, g: r.g![c][k * r.N + i] / AB_PD_1[c] });
     }
@@ -94,7 +95,7 @@ export function correlationSpec(r: RegulatedPopulationResult, pairs: [string, st
     return {
       width: 180, height: 180,
       layer: [
-        { data: { values: pts }, mark: { type: 'circle', size: 10, opacity: 0.5 }, encoding: { x: { field: 'x', type: 'quantitative', title: `${x} (mS/cm²)`, scale: { zero: false } }, y: { field: 'y', type: 'quantitative', title: `${y} (mS/cm²)`, scale: { zero: false } } } },
+        { data: { values: pts }, mark: { type: 'circle', size: 16, opacity: 0.6, color: '#1f77b4' }, encoding: { x: { field: 'x', type: 'quantitative', title: `${x} (mS/cm²)`, scale: { zero: false } }, y: { field: 'y', type: 'quantitative', title: `${y} (mS/cm²)`, scale: { zero: false } } } },
         { data: { values: [lo, hi].map((v) => ({ x: v, y: my + slope * (v - mx) })) }, mark: { type: 'line', color: '#d62728' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } },
       ],
     };

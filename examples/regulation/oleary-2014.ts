@@ -64,8 +64,9 @@ const progress = (label: string) => (f: number) => Deno.stderr.writeSync(new Tex
 
 if (!flags.only || flags.only === 'population') {
   const N = Number(flags.cells), seconds = Number(flags.seconds);
+  const initial = initialTable(N, 20140301);
   const r = await runRegulatedPopulation({
-    model: 'prinz', regulation, N, params: initialTable(N, 20140301), durationMs: seconds * 1000, intervalMs, dtMs: 0.05, engine, onProgress: progress('population'),
+    model: 'prinz', regulation, N, params: initial, durationMs: seconds * 1000, intervalMs, dtMs: 0.05, engine, onProgress: progress('population'),
   });
   const d = describe(r, seconds);
   summary.population = d;
@@ -73,7 +74,7 @@ if (!flags.only || flags.only === 'population') {
   const ok = Int32Array.from({ length: r.N }, (_, i) => i).filter((i) => Number.isNaN(r.divergedAtMs[i]));
   const fig = (name: string) => ({ svg: join(out, `${name}.svg`), spec: join(out, `${name}.vl.json`) });
   for (const [name, spec] of [
-    ['population-conductances', trajectoriesSpec(r, 16, `${N} regulated cells from random conductances: 16 of them`)],
+    ['population-conductances', trajectoriesSpec(r, initial, 16, `${N} regulated cells from random conductances: 16 of them`)],
     ['population-activity', populationSpec(r, TARGET_UM, `${N} regulated cells: mean [Ca] (median, 10-90 %) and activity`)],
     ['population-correlations', correlationSpec(r, [['gNa', 'gKd'], ['gA', 'gKd'], ['gCaS', 'gKCa']], ok, `final conductances of ${ok.length} cells; red: slope τx/τy through the mean`)],
   ] as const) await writeFigure(fig(name).svg, spec, { specPath: fig(name).spec });

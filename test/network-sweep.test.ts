@@ -139,7 +139,7 @@ describe('network sweeps', () => {
     }
     // the LP conductance is a column of its own, and every choice is one of those listed
     expect(new Set(Array.from(one.columns.find((c) => c.name === 'ABPD')!.data as ArrayLike<unknown>))).toEqual(new Set(['ABPD1', 'ABPD3']));
-    for (const g of one.columns.find((c) => c.name === 'LP.gA')!.data as ArrayLike<number>) expect(g >= 10 && g <= 50).toBe(true);
+    for (const g of Array.from(one.columns.find((c) => c.name === 'LP.gA')!.data as ArrayLike<number>)) expect(g >= 10 && g <= 50).toBe(true);
   }, 120_000);
 });
 
@@ -237,4 +237,25 @@ describe('network sweep specs are refused with the field named', () => {
       expect(() => resolveSweep(parseSweepSpec({ ...base, ...patch }))).toThrow(message);
     });
   }
+});
+
+describe('the per-synapse figure of a network sweep', () => {
+  it('counts each group at each strength as counted by hand', async () => {
+    const { synapseDistributions, synapseDistributionSpec } = await import('../src/io/plot/network-synapses-figure.ts');
+    const { renderSvg } = await import('../src/io/plot/figure.ts');
+    const columns: Column[] = [
+      { name: 'gSynLPtoPY', type: 'DOUBLE', data: Float64Array.from([0, 1, 10, 10, 0, 100]) },
+      { name: 'class', type: 'STRING', data: ['pyloric', 'pyloric-like', 'pyloric', 'non-periodic', 'periodic', 'pyloric'] },
+    ];
+    const d = synapseDistributions(columns, ['gSynLPtoPY']);
+    const at = (group: string, v: number) => d.find((x) => x.group === group && x.strengthNs === v)!;
+    // pyloric: rows 0, 2, 5 → strengths 0, 10, 100; pyloric-like or pyloric adds row 1 (1 nS)
+    expect([0, 1, 10, 100].map((v) => at('pyloric', v).networks)).toEqual([1, 0, 1, 1]);
+    expect(at('pyloric', 10).fraction).toBeCloseTo(1 / 3, 15);
+    expect([0, 1, 10, 100].map((v) => at('pyloric-like or pyloric', v).networks)).toEqual([1, 1, 1, 1]);
+    expect([0, 1, 10, 100].map((v) => at('all networks', v).networks)).toEqual([2, 1, 2, 1]);
+    const svg = await renderSvg(synapseDistributionSpec(columns, ['gSynLPtoPY'], { labels: { gSynLPtoPY: 'LP→PY' } }));
+    expect(svg).toContain('LP→PY');
+    expect(svg).toContain('pyloric (3)');
+  });
 });

@@ -8,7 +8,8 @@
  * URL parameters (all optional): cells=ABPD4,LP2,PY1, syn=3,100,10,1,10,3,10 (nS), dt, speed (× real
  * time, 0: unlimited), nb (neighbourhood size, 0: off), spread, seed, stopAtMs and nbStopAtMs (stop
  * the network or the neighbourhood there: the tests compare with the CPU engine), budget and nbBudget
- * (GPU ms per frame for the network's and the neighbourhood's steps: 6 and 8), backend. `window.__ionsweep` exposes the state to the tests.
+ * (GPU ms per frame for the network's and the neighbourhood's steps: 6 and 8), phasesEvery (draw the
+ * phase view every this many frames: 3), backend. `window.__ionsweep` exposes the state to the tests.
  */
 import { PYLORIC_FEATURES } from '../../src/analysis/network.ts';
 import { PYLORIC_CELL_CHOICES, PYLORIC_SYNAPSE_PARAMS } from '../../src/channels/pyloric.ts';
@@ -73,6 +74,8 @@ const state = {
   fold: { periodMs: 1000, t0Ms: 0, from: 'no period yet: folded on 1 s' },
   speedLimit: 1,
   nbView: 'strips',
+  /** the phase view is drawn every this many frames */
+  phasesEvery: 3,
   /** what the neighbourhood view last drew (it is redrawn when this changes) */
   nbDrawn: '',
   paused: false,
@@ -338,8 +341,11 @@ function draw(): void {
   state.views.phases.frame = { tNowMs: main.live.simMs, periodMs: state.fold.periodMs, t0Ms: state.fold.t0Ms, cycles: CYCLES };
   const pair = state.nbView === 'strips' ? null : state.nbView.split(',').map(Number);
   state.views.nb.frame = { centreNs: nb?.neighbourhood.centreNs ?? cfg.synapsesNs, spread: nb?.neighbourhood.spread ?? cfg.spread, strips: !pair, xSyn: pair?.[0] ?? 0, ySyn: pair?.[1] ?? 1 };
+  // the phase view gains a few spikes a frame (a cycle lasts seconds): every `phasesEvery`th frame
+  // suffices, and each canvas drawn costs a software adapter its compositing too
+  const views = [state.views.traces];
+  if (state.totals.frames % state.phasesEvery === 0) views.push(state.views.phases);
   // the neighbourhood view changes only with its classes, its networks or its layout: drawn then
-  const views = [state.views.traces, state.views.phases];
   const key = `${state.nbView}|${state.nbClassesAtMs}|${nb?.neighbourhood.N ?? 0}|${state.generation}|${state.views.nb.canvas.clientWidth}x${state.views.nb.canvas.clientHeight}`;
   if (key !== state.nbDrawn) {
     views.push(state.views.nb);
@@ -613,6 +619,7 @@ async function main(): Promise<void> {
     nb: renderer.addView('neighbours', $<HTMLCanvasElement>('nb')),
   };
   state.speedLimit = Math.max(0, urlNumber('speed', 1));
+  state.phasesEvery = Math.max(1, Math.round(urlNumber('phasesEvery', 3)));
   $<HTMLSelectElement>('speed').value = String(state.speedLimit);
   $('speed').addEventListener('change', () => (state.speedLimit = Number($<HTMLSelectElement>('speed').value)));
   $('pause').addEventListener('click', () => {

@@ -52,7 +52,12 @@ try {
   if (wanted('network')) {
     const { page } = await openPage(browser, `${site.url}network.html?nb=256&dt=0.05&spread=2&nbBudget=60&nbStopAtMs=10000`, { height: 1240 });
     if (await waitReady(page)) throw new Error('network page failed');
-    await waitFor(page, 'window.__ionsweep.nbSimMs >= 10000 && window.__ionsweep.simMs >= 12000', 3_600_000);
+    // polled from here: one waitForFunction longer than the browser's protocol timeout (3 min) fails
+    for (let t = 0; !(await page.evaluate(() => window.__ionsweep!.nbSimMs >= 10000 && window.__ionsweep!.simMs >= 12000)); t += 5) {
+      if (t > 3600) throw new Error('the neighbourhood did not reach 10 s within an hour');
+      if (t % 60 === 0) console.log(`network: neighbourhood at ${await page.evaluate(() => window.__ionsweep!.nbSimMs)} ms`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
     await page.evaluate(() => window.__ionsweep!.classifyNeighbourhoodNow());
     await page.evaluate(() => window.__ionsweep!.classifyNow());
     await new Promise((r) => setTimeout(r, 1500));

@@ -24,6 +24,7 @@ import { exposeHook } from '../lib/hooks.ts';
 import { $, backendPills, escapeHtml, fillSelect, fmt, notice, pill, urlNumber, urlParam } from '../lib/ui.ts';
 import { LiveEnsemble } from './live.ts';
 import { CLASS_CODES, CLASS_COLORS, Renderer, type SimBuffers, type View } from './render.ts';
+import { autoscaleRange, niceTicks, renderColorBar, renderYAxis } from './scales.ts';
 
 const N_CHOICES = [256, 1024, 4096, 16384, 65536, 100000];
 /** traced instances at most (the population image and the trace views); the raster shows all */
@@ -34,6 +35,23 @@ const LINE_COUNT = 12;
 const CLASS_WINDOW_MS = 5000;
 const TRANSIENT_MS = 500;
 const CLASSIFY_EVERY_MS = 1000;
+/**
+ * A software adapter (SwiftShader, llvmpipe) simulates 1,024 prinz neurons at a few hundredths of
+ * real time, so the first classes (after 1 s of simulated time) would take about a minute: without n
+ * and dt in the URL it starts with this many neurons at dt 0.05 ms, whose first classes come within
+ * seconds, and says so.
+ */
+const SOFTWARE_DEFAULT = { N: 256, dtMs: 0.05 };
+/**
+ * Frame budget (ms) on a software adapter: its drawing alone takes most of an 18 ms frame, leaving the
+ * simulation a sliver; at 60 ms (about 15 frames per second) the first classes of the default came in
+ * 19 s instead of 54 s here (2 cores, SwiftShader, with other work on the host).
+ */
+const SOFTWARE_FRAME_BUDGET_MS = 60;
+/** the V range the traces and the population image are drawn over (mV) */
+const V_LINES = { vMin: -80, vMax: 45 }, V_HEAT = { vMin: -80, vMax: 40 }, V_DETAIL = { vMin: -80, vMax: 50 };
+/** how often the [Ca] axis follows the autoscaled range (wall ms) */
+const CA_AXIS_EVERY_MS = 500;
 
 interface Config {
   model: ModelName;
@@ -75,6 +93,9 @@ const state = {
   totals: { frames: 0, wallMs: 0, simMs: 0, neuronSteps: 0 } as Stats,
   rate: { fps: 0, simPerWall: 0, neuronStepsPerS: 0 },
   lastClassifyWall: 0,
+  lastCaAxisWall: 0,
+  /** the [Ca] range the detail axis shows (after the shader's padding), µM */
+  caAxis: null as [number, number] | null,
   generation: 0,
   detail: null as null | { instance: number; params: Record<string, number>; job: CpuJob; result: CpuJobResult },
   detailPending: null as Promise<void> | null,
@@ -82,7 +103,7 @@ const state = {
 
 const cpu = new CpuWorker();
 
-function readConfig(): Config {
+function readConfig(software = false): Config {
   const model = (MODEL_CHOICES.some((m) => m.name === urlParam('model')) ? urlParam('model') : 'prinz') as ModelName;
   const info = modelInfo(model);
   const dist = defaultDistribution(model);
@@ -94,8 +115,8 @@ function readConfig(): Config {
   dist.seed = Math.round(urlNumber('seed', 1));
   const vary = urlParam('vary');
   if (vary) dist.vary = vary.split(',').filter((p) => info.instanceParams.includes(p));
-  const N = Math.max(1, Math.round(urlNumber('n', 1024)));
-  const dtMs = urlNumber('dt', 0.025);
+  const N = Math.max(1, Math.round(urlNumber('n', software ? SOFTWARE_DEFAULT.N : 1024)));
+  const dtMs = urlNumber('dt', software ? SOFTWARE_DEFAULT.dtMs : 0.025);
   const stop = urlParam('stopAtMs');
   return { model, dist, presetIndex, N, dtMs, stopAtMs: stop === null ? null : Number(stop) };
 }
@@ -163,7 +184,7 @@ async function start(cfg: Config): Promise<void> {
   const ctx = backend.gpu!;
   const live = await LiveEnsemble.create(ctx, state.program, {
     N: cfg.N, params: state.params, traceRows, ringSamples: RING_SAMPLES, traceEvery,
-    spikeCapacity: big ? 24 : 48, maximaCapacity: big ? 48 : 128, frameBudgetMs: urlNumber('budget', 18),
+    spikeCapacity: big ? 24 : 48, maximaCapacity: big ? 48 : 128, frameBudgetMs: urlNumber('budget', state.backend?.gpu?.isFallbackAdapter ? SOFTWARE_FRAME_BUDGET_MS : 18),
   });
   if (generation !== state.generation) { live.destroy(); return; }
   state.live = live;
@@ -175,16 +196,22 @@ async function start(cfg: Config): Promise<void> {
   };
   const r = state.renderer!;
   const v = state.views;
-  v.lines.params = { rows: traceRows, selected: -1, lines: Math.min(LINE_COUNT, traceRows), firstRow: 0, rowStride: Math.max(1, Math.floor(traceRows / Math.min(LINE_COUNT, traceRows))), vMin: -80, vMax: 45 };
-  v.heatmap.params = { rows: traceRows, selected: -1, strip: 10, vMin: -80, vMax: 40 };
+  v.lines.params = { rows: traceRows, selected: -1, lines: Math.min(LINE_COUNT, traceRows), firstRow: 0, rowStride: Math.max(1, Math.floor(traceRows / Math.min(LINE_COUNT, traceRows))), ...V_LINES };
+  v.heatmap.params = { rows: traceRows, selected: -1, strip: 10, ...V_HEAT };
   v.raster.params = { rows: cfg.N, selected: -1 };
-  v.detailV.params = { rows: traceRows, selected: -1, lines: 1, firstRow: 0, vMin: -80, vMax: 50, color: [0.3, 1, 0.6] };
+  v.detailV.params = { rows: traceRows, selected: -1, lines: 1, firstRow: 0, ...V_DETAIL, color: [0.3, 1, 0.6] };
   v.detailCa.params = { rows: traceRows, selected: -1, lines: 1, firstRow: 0, obs: 1, autoscale: true, color: [0.97, 0.59, 0.12] };
   r.bindAll(state.sim);
   const hasCa = layout.observed > 1;
-  $('detail-ca').style.display = hasCa ? '' : 'none';
+  $('detail-ca-box').style.display = hasCa ? '' : 'none';
+  // amplitude scales: the top lane of the traces (every lane alike), the selected neuron's V, the colour bar
+  renderYAxis($('lines-axis'), [40, -80], V_LINES.vMin, V_LINES.vMax, 'mV', devicePx('lines'), 0, v.lines.params.lines);
+  renderYAxis($('detail-v-axis'), [40, 0, -40, -80], V_DETAIL.vMin, V_DETAIL.vMax, 'mV', devicePx('detail-v'));
+  renderColorBar($<HTMLCanvasElement>('heatmap-bar'), $('heatmap-bar-ticks'), V_HEAT.vMin, V_HEAT.vMax, 'mV');
+  state.caAxis = null;
+  $('detail-ca-axis').innerHTML = '<span class="unit">µM</span>';
   $('detail-ca-label').style.display = hasCa ? '' : 'none';
-  $('lines-sub').textContent = `${v.lines.params.lines} of ${cfg.N.toLocaleString('en')} neurons, every ${v.lines.params.rowStride}th; ${fmt(live.windowMs / 1000)} s window`;
+  $('lines-sub').textContent = `${v.lines.params.lines} of ${cfg.N.toLocaleString('en')} neurons, every ${v.lines.params.rowStride}th, each lane −${-V_LINES.vMin} … +${V_LINES.vMax} mV; ${fmt(live.windowMs / 1000)} s window`;
   renderLegend();
   renderDetail();
   state.totals = { frames: 0, wallMs: 0, simMs: 0, neuronSteps: 0 };
@@ -219,6 +246,10 @@ async function frame(): Promise<void> {
   }
   for (const view of Object.values(state.views)) view.params.selected = state.selected;
   state.renderer!.draw(state.sim!, { taken: live.samplesTaken, tNowMs: live.simMs, windowMs: live.windowMs });
+  if (state.selected >= 0 && now - state.lastCaAxisWall > CA_AXIS_EVERY_MS && state.views.detailCa.params.autoscale) {
+    state.lastCaAxisWall = now;
+    await updateCaAxis();
+  }
   const dSim = live.simMs - simBefore;
   const frameMs = performance.now() - t0;
   live.frameDone(frameMs, steps);
@@ -262,11 +293,28 @@ function updateStatus(): void {
           pill('steps/frame', String(live.stepsPerFrame)) +
           pill('neuron-steps/s', fmt(state.rate.neuronStepsPerS))
         : '');
+    const eta = document.getElementById('class-eta');
+    if (eta && live && !state.classes.length) {
+      const left = (TRANSIENT_MS + 500 - live.simMs) / 1000;
+      eta.textContent = state.rate.simPerWall > 0 && left > 0 ? ` (first classes at t = ${(TRANSIENT_MS + 500) / 1000} s: in about ${fmt(left / state.rate.simPerWall, 2)} s at this speed)` : '';
+    }
     if (live) {
       $('t-left').textContent = `${fmt(Math.max(0, live.simMs - live.windowMs) / 1000, 4)} s`;
       $('t-right').textContent = `${fmt(live.simMs / 1000, 4)} s`;
     }
   }
+}
+
+/** A canvas's drawing-buffer height as the renderer sizes it (View.resize). */
+const devicePx = (id: string) => Math.max(2, Math.round($(id).clientHeight * state.renderer!.scale));
+
+/** Labels the autoscaled [Ca] trace with the range the GPU drew it over (read back from the view). */
+async function updateCaAxis(): Promise<void> {
+  const range = await state.views.detailCa.readRange();
+  if (!range) return;
+  const [lo, hi] = autoscaleRange(range[0], range[1]);
+  state.caAxis = [lo, hi];
+  renderYAxis($('detail-ca-axis'), niceTicks(lo, hi, 4), lo, hi, 'µM', devicePx('detail-ca'));
 }
 
 // ---- classification from the maxima the kernel records ----
@@ -324,7 +372,7 @@ function renderLegend(): void {
   $('legend').innerHTML = (Object.keys(CLASS_COLORS) as (keyof typeof CLASS_COLORS)[])
     .filter((k) => (k !== 'unknown' && k !== 'diverged') || counts[k] > 0)
     .map((k) => `<span><span class="sw" style="background:${CLASS_COLORS[k]}"></span>${k === 'unknown' ? 'not yet classified' : k} <b>${counts[k]}</b> <span class="muted">(${fmt((100 * counts[k]) / Math.max(1, N), 3)} %)</span></span>`)
-    .join('') + (state.classesAtMs ? `<span class="muted">at t = ${fmt(state.classesAtMs / 1000, 4)} s</span>` : '');
+    .join('') + (state.classesAtMs ? `<span class="muted">at t = ${fmt(state.classesAtMs / 1000, 4)} s, over the last ${fmt((state.classesAtMs - Math.max(TRANSIENT_MS, state.classesAtMs - CLASS_WINDOW_MS)) / 1000, 3)} s</span>` : '<span class="muted" id="class-eta"></span>');
 }
 
 // ---- selection and the detail panel ----
@@ -444,6 +492,8 @@ function exposeForTests(): void {
     get selected() { return state.selected; },
     get classes() { return state.classes; },
     get rate() { return state.rate; },
+    get caAxis() { return state.caAxis; },
+    get software() { return Boolean(state.backend?.gpu?.isFallbackAdapter); },
     instanceParams: () => state.info?.instanceParams,
     params: () => (state.params ? Array.from(state.params) : null),
     traceEveryMs: () => (state.live ? state.live.options.traceEvery * state.live.dtMs : null),
@@ -514,16 +564,19 @@ async function main(): Promise<void> {
   const backend = await chooseBackend(['webgpu']);
   state.backend = backend;
   $('status').innerHTML = backendPills(backend);
-  const cfg = readConfig();
+  const software = backend.kind === 'webgpu' && Boolean(backend.gpu!.isFallbackAdapter);
+  const cfg = readConfig(software);
   state.config = cfg;
   setupControls(cfg);
+  if (software && urlParam('n') === null) {
+    notice($('notices'), `<b>Software GPU</b> (${escapeHtml(backend.adapter)}): started with ${cfg.N} neurons at dt ${cfg.dtMs} ms, and about 15 frames per second, so that the first activity classes (after 1 s of simulated time) come within about 20 s. A software adapter runs the simulation and the drawing on the CPU: 1,024 neurons at dt 0.025 ms take about a minute per simulated second, larger populations several.`);
+  }
   if (backend.kind !== 'webgpu') {
     notice($('notices'), `<b>No WebGPU here</b> (${escapeHtml(backend.reason)}). The ensemble explorer draws live traces from GPU buffers and needs WebGPU (Chrome or Edge 113+, Safari 18+, Firefox 141+ on Windows). The <a href="./landscape.html">landscape explorer</a> runs on WebGL2 through gpu.js or on the CPU engine.`);
     state.error = null;
     return;
   }
   // a software adapter pays for every pixel and vertex in CPU time: draw at half resolution, spikes as points
-  const software = backend.gpu!.isFallbackAdapter;
   const scale = urlNumber('scale', software ? 0.5 : Math.min(window.devicePixelRatio || 1, 2));
   const renderer = new Renderer(backend.gpu!.device, scale);
   await renderer.init();

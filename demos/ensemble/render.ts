@@ -223,7 +223,7 @@ var<workgroup> highs: array<f32, 256>;
 `;
 
 const VIEW_BYTES = 96;
-const UNIFORM = 0x40, STORAGE = 0x80, COPY_DST = 0x08;
+const UNIFORM = 0x40, STORAGE = 0x80, COPY_DST = 0x08, COPY_SRC = 0x04, MAP_READ = 0x01;
 
 export interface ViewParams {
   rows: number;
@@ -271,7 +271,7 @@ export class View {
   constructor(readonly renderer: Renderer, readonly kind: ViewKind, readonly canvas: HTMLCanvasElement, readonly context: GPUCanvasContext, params: ViewParams) {
     const { device } = renderer;
     this.uniform = device.createBuffer({ size: VIEW_BYTES, usage: UNIFORM | COPY_DST });
-    this.range = device.createBuffer({ size: 16, usage: STORAGE | COPY_DST });
+    this.range = device.createBuffer({ size: 16, usage: STORAGE | COPY_DST | COPY_SRC });
     this.params = params;
   }
 
@@ -362,6 +362,27 @@ export class View {
     pass.setBindGroup(0, this.drawGroup);
     pass.draw(3);
     pass.end();
+  }
+
+  /**
+   * The extremes an autoscaled trace was last drawn between (before the shader's padding), read back
+   * for its axis labels; null until a frame has drawn it.
+   */
+  async readRange(): Promise<[number, number] | null> {
+    if (!this.params.autoscale) return null;
+    const { device } = this.renderer;
+    const out = device.createBuffer({ size: 16, usage: MAP_READ | COPY_DST });
+    try {
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(this.range, 0, out, 0, 16);
+      device.queue.submit([enc.finish()]);
+      await out.mapAsync(MAP_READ);
+      const [lo, hi] = new Float32Array(out.getMappedRange().slice(0));
+      out.unmap();
+      return Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo ? [lo, hi] : null;
+    } finally {
+      out.destroy();
+    }
   }
 
   destroy(): void {

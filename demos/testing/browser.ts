@@ -96,6 +96,22 @@ export async function waitFor(page: Page, expression: string, timeout = 90_000):
   await page.waitForFunction(expression, { timeout, polling: 100 });
 }
 
+/**
+ * Waits until `done` (evaluated in the page) is truthy for as long as `progress` (a number, evaluated
+ * in the page, e.g. simulated ms) keeps growing: fails only when it stalls for `stallMs`. A loaded
+ * machine makes a run slower, not wrong, so no test should fail for taking longer than usual.
+ */
+export async function waitWhileProgressing(page: Page, done: string, progress: string, stallMs = 120_000): Promise<void> {
+  let last = -Infinity, lastAt = Date.now();
+  for (;;) {
+    const [finished, value] = await page.evaluate(`[Boolean(${done}), Number(${progress})]`) as [boolean, number];
+    if (finished) return;
+    if (value > last) [last, lastAt] = [value, Date.now()];
+    else if (Date.now() - lastAt > stallMs) throw new Error(`no progress for ${stallMs / 1000} s waiting for ${done} (${progress} stayed at ${value})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** The pixels of an element as composited on screen (a screenshot clipped to it). */
 export async function elementPixels(page: Page, selector: string): Promise<Image> {
   const el = await page.$(selector);

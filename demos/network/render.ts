@@ -25,7 +25,7 @@ const vec3 = (hex: string) => {
 /** Pixel codes: 0 background, 1..3 the cells, 10 + class code for networks, 20 the centre marker. */
 const CODE_CELL = 1, CODE_CLASS = 10, CODE_CENTRE = 20;
 /** Columns of the per-strip histogram of classes. */
-export const BINS = 64;
+export const BINS = 32;
 const SYNAPSES = 7;
 
 const VIEW_STRUCT = /* wgsl */ `

@@ -33,7 +33,10 @@ async function databaseSweep() {
   return resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004-sample.yaml'))));
 }
 
-/** The sweep's program and the parameter table of its first N networks (start values: the cold start). */
+/**
+ * The sweep's program and the parameter table of its first N networks. Start values: the cold start
+ * (the sweep gives each network its cells' isolated states; the cost of a step does not depend on them).
+ */
 function databaseKernel(sweep: Awaited<ReturnType<typeof databaseSweep>>, N: number) {
   const started = withStartParams(sweep.model);
   const instanceParams = [...networkInstanceParams(sweep), ...started.startParams];
@@ -50,11 +53,14 @@ function databaseKernel(sweep: Awaited<ReturnType<typeof databaseSweep>>, N: num
   return { program, params, instanceParams: instanceParams.length };
 }
 
-type Runner = (program: StepProgram, N: number, params: Record<string, Float64Array>, durationMs: number) => Promise<{ wallMs: number }>;
+type Runner = (program: StepProgram, N: number, params: Record<string, Float64Array>, durationMs: number) => Promise<{ wallMs: number; divergence: { state: Int32Array | ArrayLike<number> } }>;
 
 async function stepsPerS(run: Runner, program: StepProgram, N: number, params: Record<string, Float64Array>, steps: number, dtMs: number) {
   await run(program, N, params, 4 * dtMs); // compile and warm up
   const r = await run(program, N, params, steps * dtMs);
+  // a diverged instance stops computing and would flatter the rate
+  const diverged = Array.from(r.divergence.state).filter((k) => k >= 0).length;
+  if (diverged) throw new Error(`${diverged} of ${N} instances diverged: the rate would count idle instances`);
   return { N, steps, wallMs: Math.round(r.wallMs), stepsPerS: (N * steps) / (r.wallMs / 1000) };
 }
 

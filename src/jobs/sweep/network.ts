@@ -132,7 +132,7 @@ export const startParam = (state: string) => `${state}.start`;
 
 /**
  * The network with every cell state's cold start read from a parameter `<state>.start` (default: the
- * state's cold value where that is a number), so each instance can start from its own cells' isolated states. Synaptic gates
+ * state's cold value), so each instance can start from its own cells' isolated states. Synaptic gates
  * keep their cold start (0).
  */
 export function withStartParams(model: Model): { model: Model; startParams: string[]; cellStates: string[] } {
@@ -140,9 +140,11 @@ export function withStartParams(model: Model): { model: Model; startParams: stri
   const cellStates = model.states.filter((s) => cells.some((c) => s.name.startsWith(`${c}.`)));
   const params = { ...model.params };
   for (const s of cellStates) {
-    // every instance is given its value (IsolatedStates); the default only has to be a number
+    // a sweep gives every instance its value (IsolatedStates); the default is the cold start where
+    // that is a number or a parameter (V from initVMv, [Ca] from Ca0UM)
     const cold = s.init.cold;
-    params[startParam(s.name)] = { value: cold.op === 'const' ? cold.value : 0, unit: s.unit ?? '', description: `start value of ${s.name} (its cell's isolated state)` };
+    const value = cold.op === 'const' ? cold.value : cold.op === 'param' ? model.params[cold.name].value : 0;
+    params[startParam(s.name)] = { value, unit: s.unit ?? '', description: `start value of ${s.name} (its cell's isolated state)` };
   }
   const names = new Set(cellStates.map((s) => s.name));
   return {

@@ -24,7 +24,7 @@ describe('figure', () => {
     expect(svg).toContain('V (mV)');
     expect(svg).toMatch(/<rect width="\d+" height="\d+" fill="white"\/>/);
     // one path for the line, through three points: M + 2 L
-    const path = /<path[^>]*aria-roledescription="line mark"[^>]*d="([^"]+)"/.exec(svg) ?? /role-line[\s\S]*?d="([^"]+)"/.exec(svg);
+    const path = /class="mark-line[^"]*"[^>]*><path[^>]*d="([^"]+)"/.exec(svg);
     expect(path).not.toBeNull();
     expect(path![1].match(/[ML]/g)).toHaveLength(3);
   });

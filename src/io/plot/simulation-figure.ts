@@ -41,7 +41,7 @@ export function simulationSpec(r: SimulationResult, options: SimulationPlotOptio
     for (const [unit, names] of [...byUnit].sort((a, b) => rank(a[0]) - rank(b[0]))) {
       const values = names.flatMap((name) => {
         const v = r.trace!.series[name];
-        return decimateMinMax(v).map((i) => ({ t: Number(t[i].toPrecision(9)), v: Number(v[i].toPrecision(7)), quantity: name }));
+        return decimateMinMax(v, W).map((i) => ({ t: Number(t[i].toPrecision(9)), v: Number(v[i].toPrecision(7)), quantity: name }));
       });
       panels.push({
         width: W, height: unit === 'mV' ? 200 : 120,

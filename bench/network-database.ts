@@ -12,6 +12,7 @@
  * each of the 16 cells once and is negligible).
  */
 import { join } from 'node:path';
+import process from 'node:process';
 import { readSpecFile } from '../src/io/spec-file.ts';
 import { libraryModel } from '../src/channels/index.ts';
 import { CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
@@ -23,6 +24,8 @@ import { runGpu } from '../src/engine/gpu/gpu.ts';
 import { expandChoices, networkInstanceParams, withStartParams } from '../src/jobs/sweep/network.ts';
 import { makeSampler } from '../src/jobs/sweep/sampling.ts';
 import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
+import { chunkColumns, summarise, type ChunkData } from '../src/jobs/sweep/rows.ts';
+import { runSweepShard } from '../src/jobs/sweep/run.ts';
 import { cellTable } from './cpu.ts';
 
 /** docs/runtime.md: the single-cell STG kernel on one H200 (N = 1,048,576, Deno WebGPU), neuron-steps/s */
@@ -86,8 +89,32 @@ async function engineRates(engine: 'cpu' | 'gpu', run: Runner, N: number, steps:
   return out;
 }
 
+/**
+ * Host work per network: the first `n` networks of the sample run through the sweep (isolated start,
+ * the full protocol) on the GPU engine, then their rows classified (3 cells and the network) and laid
+ * out 5 times on this thread; the CPU time of the fastest pass (after the JIT has warmed up). A sweep
+ * does this in its worker, off the GPU's thread.
+ */
+async function hostWork(n: number) {
+  const sweep = await databaseSweep();
+  const spec = parseSweepSpec({ ...sweep.spec, subsample: n, chunkSize: n, engine: 'gpu' });
+  const chunks: ChunkData[] = [];
+  await runSweepShard(resolveSweep(spec), { index: 0, count: 1 }, {
+    begin: async () => {}, storedRanges: async () => [],
+    storeChunk: async (data) => (chunks.push(data), summarise([], 0)),
+  });
+  const passes: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const before = process.cpuUsage();
+    chunkColumns(chunks[0]);
+    const used = process.cpuUsage(before);
+    passes.push((used.user + used.system) / n);
+  }
+  return { networks: n, cpuUsPerNetwork: Math.min(...passes), passesUsPerNetwork: passes };
+}
+
 /** networks/s of the database kernel on both engines, and the projected whole-database time on one H200. */
-export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: number; steps: number }) {
+export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: number; steps: number; hostN: number }) {
   const sweep = await databaseSweep();
   const connectedSteps = Math.round(sweep.spec.durationMs / sweep.spec.dtMs);
   const cpu = await engineRates('cpu', (program, N, params, durationMs) => runCpu({ program, N, params, durationMs }), options.cpuN, options.steps);
@@ -100,13 +127,16 @@ export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: nu
     const seconds = (DATABASE_NETWORKS * connectedSteps) / h200NetworkStepsPerS;
     return {
       basis: `docs/runtime.md's ${H200_CELL_STEPS_PER_S.toExponential(1)} cell-steps/s on one H200, divided by this run's network step in cell steps on ${gpu.adapter}`,
-      h200NetworkStepsPerS, wholeDatabaseMinutes: seconds / 60,
+      h200NetworkStepsPerS, wholeDatabaseMinutes: seconds / 60, gpuUsPerNetwork: (1e6 * seconds) / DATABASE_NETWORKS,
       goalMinutes: 15,
     };
   })();
+  const host = gpu ? await hostWork(options.hostN) : null;
   return {
     spec: 'examples/prinz-2004.yaml', networks: DATABASE_NETWORKS, dtMs: sweep.spec.dtMs, connectedMs: sweep.spec.durationMs,
     cpu, gpu: gpu ?? { adapter: null, note: 'no WebGPU adapter: GPU benchmark skipped' }, projectionH200: projection ?? null,
+    // classification per network (in a sweep's worker) over the projected H200 GPU time per network
+    host: host && { ...host, shareOfH200GpuTime: projection ? host.cpuUsPerNetwork / projection.gpuUsPerNetwork : null },
     gpuOverCpu: gpu ? gpu.networksPerS / cpu.networksPerS : null,
   };
 }

@@ -32,7 +32,7 @@ if (!only || only === '--gpu-only') {
 // pyloric networks on both engines: networks/s and the cost of the synapses
 if (!only || only === '--network-only') result.network = await networkBenchmark({ gpuN: quick ? 16384 : 65536, cpuN: 256, steps: quick ? 2000 : 8000 });
 // the Prinz 2004 database's kernel: networks/s on both engines and the projected time on one H200
-if (!only || only === '--network-database-only') result.networkDatabase = await networkDatabaseBenchmark({ gpuN: quick ? 8192 : 65536, cpuN: 256, steps: quick ? 2000 : 8000 });
+if (!only || only === '--network-database-only') result.networkDatabase = await networkDatabaseBenchmark({ gpuN: quick ? 8192 : 65536, cpuN: 256, steps: quick ? 2000 : 8000, hostN: quick ? 64 : 512 });
 // regulated populations: cell-hours of biology per wall second
 if (!only || only === '--regulation-only') result.regulation = await regulationBenchmark({ gpuN: quick ? 16384 : 65536, cpuN: 256, simulatedMs: quick ? 2000 : 10_000 });
 console.log(JSON.stringify(result, null, 2));

@@ -44,7 +44,7 @@ export function classTable(classCounts: Record<string, number>, rows: number, pe
 
 export function sweepCommand(): Command {
   return specCommand('sweep', 'run a population sweep (one shard of it) from a YAML/JSON spec; rows go to Parquet', 'sweep',
-    { fields: Object.keys(sweepSpecSchema.shape), examples: ['examples/small.yaml', 'examples/prinz-2003-1pct.yaml', 'examples/prinz-2003.yaml'], readme: 'Sweeps' })
+    { fields: Object.keys(sweepSpecSchema.shape), examples: ['examples/small.yaml', 'examples/prinz-2003-1pct.yaml', 'examples/prinz-2003.yaml', 'examples/network-small.yaml', 'examples/prinz-2004-sample.yaml', 'examples/prinz-2004.yaml'], readme: 'Sweeps' })
     .option('--shard <i/n>', 'run shard i of n (numbered from 0); or set by SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'number of shards, with JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID', (v) => parseNumber('--shard-count', v))
     .option('--resume', 'continue a shard that was interrupted, keeping the chunks it stored')

@@ -35,4 +35,6 @@ export { evaluateCosts } from './analysis/costs.ts';
 export { withObserved } from './model/observe.ts';
 export { runLandscape, type LandscapeSpecInput, type LandscapeResult } from './jobs/landscape.ts';
 export { runFit, type FitResult } from './jobs/fit/run.ts';
+export { gradientConditioning, type PointConditioning } from './jobs/cost/conditioning.ts';
+export { measureFitConditioning } from './jobs/fit/gradient-trust.ts';
 export { runCurve } from './jobs/curve/run.ts';

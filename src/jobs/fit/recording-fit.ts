@@ -46,6 +46,8 @@ export interface RecordingFitOptions {
   /** residuals are summed over windows this long before they are squared (ms) */
   windowMs: number;
   residual?: ResidualForm;
+  /** a recording of the injected current (µA/cm²) among `recordings` */
+  currentInput?: string;
   /** Levenberg–Marquardt iterations at most */
   iterations: number;
   /** λ at the first step (relative to diag JᵀJ) and the largest step per coordinate (log units) */
@@ -112,7 +114,7 @@ export async function fitRecording(o: RecordingFitOptions): Promise<RecordingFit
   const forced = teacherForce(o.model, o.forcing);
   const program = compile(forced, {
     dtMs: o.dtMs, method: o.method, init: o.init, values: o.values, instanceParams: [...o.parameters],
-    tangents: o.parameters.map((p) => `log:${p}`), residual: o.residual,
+    tangents: o.parameters.map((p) => `log:${p}`), residual: o.residual, currentInput: o.currentInput,
   });
   const lm = new LevenbergMarquardtBatch(n, D, { damping: o.damping ?? 1e-3, maxStep: o.maxStep ?? 1 }, o.logLower, o.logUpper);
   const x = o.starts.map((s) => Float64Array.from(s));

@@ -1,0 +1,68 @@
+/** `ionsweep fit` for specs with `approach: teacher-forcing | prediction-error`: fit.parquet, fit.svg and a JSON report. */
+import { join } from 'node:path';
+import process from 'node:process';
+import { resolveModel } from '../channels/index.ts';
+import { writeCsv } from '../io/csv.ts';
+import { writeParquet } from '../io/parquet.ts';
+import { writeFigure } from '../io/plot/figure.ts';
+import { recordingFitSpec } from '../io/plot/recording-fit-figure.ts';
+import { IDENTIFIED_STD_LOG_BELOW, recordingFitColumns, runRecordingFitJob, specDirOf } from '../jobs/fit/recording-job.ts';
+import { parseRecordingFitSpec } from '../jobs/fit/recording-spec.ts';
+import { simulateRecording } from '../jobs/fit/record.ts';
+import { progressReporter } from './progress.ts';
+import { defaultOutDir } from './spec-command.ts';
+import { checkOutDir, writeStdout } from './util.ts';
+
+const round = (x: number) => Number(x.toPrecision(5));
+
+/** Runs a recording fit from a raw spec (already read, flags applied) and writes its outputs. */
+export async function recordingFitAction(specPath: string, raw: unknown, flags: { out?: string; quiet?: boolean; threads?: number; csv?: boolean; best?: number }): Promise<void> {
+  const spec = parseRecordingFitSpec(raw);
+  const outDir = flags.out ?? defaultOutDir(specPath);
+  await checkOutDir('--out', outDir);
+  const progress = progressReporter('fit', 'iterations', flags.quiet);
+  const started = performance.now();
+  const r = await runRecordingFitJob(spec, specDirOf(specPath), {
+    run: { threads: flags.threads },
+    onProgress: (p) => {
+      const done = p.iteration + p.fraction, s = (performance.now() - started) / 1000;
+      progress.update({ done: Number(done.toFixed(2)), total: p.iterations, rate: done / Math.max(s, 1e-9), etaSeconds: p.active === 0 ? 0 : ((p.iterations - done) * s) / Math.max(done, 1e-9) });
+    },
+  }).finally(() => progress.stop());
+  const table = join(outDir, 'fit.parquet'), plot = join(outDir, 'fit.svg');
+  const columns = recordingFitColumns(r);
+  await writeParquet(table, columns);
+  if (flags.csv) await writeCsv(join(outDir, 'fit.csv'), columns);
+  const order = r.fit.starts.map((s, i) => [s.bestCost, i] as const).filter(([c]) => Number.isFinite(c)).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  const best = order[0];
+  let fitted: { timesMs: Float64Array; values: Float64Array } | undefined;
+  if (best !== undefined && !spec.data.cells) {
+    const params = Object.fromEntries(r.fit.parameters.map((p, d) => [p, Math.exp(r.fit.starts[best].best[d])]));
+    const values = await simulateRecording(resolveModel(spec.model), { dtMs: r.run.dtMs, method: spec.method, init: spec.init, values: { ...spec.fixed, ...params }, durationMs: r.run.durationMs, observed: 'V' });
+    fitted = { timesMs: Float64Array.from(values, (_, k) => k * r.run.dtMs), values };
+  }
+  await writeFigure(plot, recordingFitSpec(r, fitted));
+  const unidentified = best === undefined ? [] : r.fit.parameters.filter((_, d) => !r.fit.starts[best].identified[d]);
+  if (unidentified.length) process.stderr.write(`ionsweep: note: the recording does not identify ${unidentified.join(', ')} (Gauss–Newton standard deviation of the log above ${IDENTIFIED_STD_LOG_BELOW}); their fitted values are not determined by the data\n`);
+  const stopped: Record<string, number> = {};
+  for (const s of r.fit.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
+  await writeStdout(JSON.stringify({
+    approach: spec.approach, engine: r.fit.engine, device: r.fit.device, starts: r.fit.starts.length, evaluations: r.fit.evaluations,
+    run: r.run, residualRows: r.fit.rows, wallSeconds: Number((r.fit.wallMs / 1000).toFixed(1)), stopped,
+    data: r.data,
+    ...(r.reproduces ? { reproduces: r.reproduces.filter(Boolean).length } : {}),
+    ...(r.note ? { note: r.note } : {}),
+    best: order.slice(0, flags.best ?? 10).map((i) => {
+      const s = r.fit.starts[i];
+      return {
+        start: i, cost: s.bestCost, stopped: s.stopped, evaluations: s.evaluations,
+        params: Object.fromEntries(r.fit.parameters.map((p, d) => [p, round(Math.exp(s.best[d]))])),
+        stdLog: Object.fromEntries(r.fit.parameters.map((p, d) => [p, round(s.stdLog[d])])),
+        unidentified: r.fit.parameters.filter((_, d) => !s.identified[d]),
+        ...(r.activity ? { class: r.activity.class[i], burstPeriodMs: r.activity.burstPeriodMs[i], dutyCycle: r.activity.dutyCycle[i], reproduces: r.reproduces![i] } : {}),
+        ...(spec.target ? { relativeError: Object.fromEntries(r.fit.parameters.filter((p) => spec.target![p] !== undefined).map((p) => [p, round(Math.exp(s.best[r.fit.parameters.indexOf(p)]) / spec.target![p] - 1)])) } : {}),
+      };
+    }),
+    table, plot,
+  }, null, 2) + '\n');
+}

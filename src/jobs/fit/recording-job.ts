@@ -1,0 +1,169 @@
+/**
+ * `ionsweep fit` with `approach: teacher-forcing | prediction-error`: reads the recordings, fits every
+ * start (recording-fit.ts), re-simulates every fit freely and says which reproduce the recording
+ * (class, burst period and duty cycle against the data's), and flags the conductances the recording
+ * does not identify.
+ */
+import { resolve, dirname } from 'node:path';
+import { resolveModel } from '../../channels/index.ts';
+import type { Column } from '../../analysis/features.ts';
+import { traceActivity } from '../../analysis/trace-activity.ts';
+import { DEFAULT_MAXIMA_HYSTERESIS_MV } from '../../compile/kernel-common.ts';
+import type { Recording } from '../../engine/inputs.ts';
+import type { RunOptions } from '../../engine/run.ts';
+import { InputError } from '../../errors.ts';
+import { readRecordingColumn } from '../../io/recording-file.ts';
+import { checkParamValue, requireParam } from '../../model/model.ts';
+import type { ForcingSpec } from '../../model/teacher-forcing.ts';
+import { matchesBursting, type Activity } from './activity.ts';
+import { freeActivity } from './free-check.ts';
+import { boxPoint } from './random-search.ts';
+import { fitRecording, IDENTIFIED_BELOW, type RecordingFitResult } from './recording-fit.ts';
+import type { RecordingFitSpec } from './recording-spec.ts';
+
+const CURRENT_INPUT = 'IRecordedUAPerCm2';
+
+export interface RecordingJobResult {
+  spec: RecordingFitSpec;
+  fit: RecordingFitResult;
+  /** the run actually fitted (the recording's length, trimmed to whole windows) */
+  run: { dtMs: number; durationMs: number; burnInMs: number; windowMs: number };
+  /** the data's activity (from `target` when given, else from the fitted recording itself) */
+  data: { source: 'target' | 'recording'; class: string; burstPeriodMs: number | null; dutyCycle: number | null };
+  /** each start's free re-simulation (undefined for networks: not checked) */
+  activity?: Activity;
+  /** per start: its free re-simulation reproduces the data's class (and, bursting, period and duty cycle within check.tolerance) */
+  reproduces?: boolean[];
+  /** the first recording fitted, for plots: samples and interval */
+  recorded: { name: string; values: Float64Array; intervalMs: number };
+  note?: string;
+}
+
+/** Reads the recordings a spec names (paths relative to `baseDir`) and says which states they force. */
+async function loadRecordings(spec: RecordingFitSpec, baseDir: string, stateNames: readonly string[]) {
+  const path = (p: string) => resolve(baseDir, p);
+  const recordings: Record<string, Recording> = {};
+  const forcing: Record<string, ForcingSpec> = {};
+  const cells = spec.data.cells ?? { V: { file: spec.data.file!, column: spec.data.column, fit: true } };
+  for (const [state, cell] of Object.entries(cells)) {
+    if (!stateNames.includes(state)) {
+      throw new InputError(`fit spec: data${spec.data.cells ? `.cells.${state}` : '.file'}: the model has no state '${state}'${spec.data.cells ? '' : ' (a network: give data.cells, one recording per cell)'}; states: ${stateNames.filter((s) => /(^|\.)V$/.test(s)).join(', ')}`);
+    }
+    recordings[state] = { values: await readRecordingColumn(path(cell.file), cell.column), intervalMs: spec.data.intervalMs };
+    forcing[state] = { input: state, residual: cell.fit };
+  }
+  if (!Object.values(forcing).some((f) => f.residual !== false)) throw new InputError('fit spec: data.cells: at least one cell must have fit: true');
+  if (spec.data.current) {
+    const c = spec.data.current;
+    recordings[CURRENT_INPUT] = { values: await readRecordingColumn(path(c.file), c.column), intervalMs: c.intervalMs ?? spec.data.intervalMs };
+  }
+  return { recordings, forcing };
+}
+
+/** Runs a recording fit from a parsed spec; `specDir` resolves the data's relative paths. */
+export async function runRecordingFitJob(
+  spec: RecordingFitSpec, specDir: string,
+  options: { run?: RunOptions; onProgress?: (p: { iteration: number; iterations: number; active: number; fraction: number; bestCost: number }) => void } = {},
+): Promise<RecordingJobResult> {
+  const model = resolveModel(spec.model, 'fit spec: model: ');
+  const names = Object.keys(spec.parameters);
+  for (const name of names) {
+    const def = requireParam(model, name);
+    spec.parameters[name].forEach((value, end) => {
+      const problem = checkParamValue(name, def, value);
+      if (problem) throw new InputError(`fit spec: parameters.${name}[${end}]: ${problem}`);
+    });
+  }
+  for (const [name, value] of Object.entries({ ...spec.fixed, ...spec.target })) {
+    const problem = checkParamValue(name, requireParam(model, name), value);
+    if (problem) throw new InputError(`fit spec: ${name}: ${problem}`);
+  }
+  const { recordings, forcing } = await loadRecordings(spec, specDir, model.states.map((s) => s.name));
+  const dtMs = spec.dtMs ?? spec.data.intervalMs;
+  const windowMs = spec.windowMs ?? (spec.approach === 'teacher-forcing' ? 1 : dtMs);
+  const windowSteps = Math.round(windowMs / dtMs);
+  if (windowSteps < 1 || Math.abs(windowSteps * dtMs - windowMs) > 1e-6 * windowMs) throw new InputError(`fit spec: windowMs (${windowMs}) must be a whole number of steps of dtMs = ${dtMs}`);
+  // the shortest recording sets the run; the cost interval is trimmed to whole windows
+  const coveredMs = Math.min(...Object.values(recordings).map((r) => (r.values.length - 1) * r.intervalMs));
+  const wantedMs = spec.durationMs ?? coveredMs;
+  if (wantedMs > coveredMs * (1 + 1e-9)) throw new InputError(`fit spec: durationMs (${wantedMs} ms) is longer than the recordings (${coveredMs} ms)`);
+  const burnInSteps = Math.round(spec.burnInMs / dtMs);
+  const costSteps = Math.floor((Math.floor(wantedMs / dtMs + 1e-9) - burnInSteps) / windowSteps) * windowSteps;
+  if (costSteps < windowSteps) throw new InputError(`fit spec: the recording (${coveredMs} ms) leaves no whole ${windowMs} ms window after burnInMs = ${spec.burnInMs} ms`);
+  const durationMs = (burnInSteps + costSteps) * dtMs, burnInMs = burnInSteps * dtMs;
+
+  const box = { logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])), logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])), seed: spec.seed };
+  const starts = Array.from({ length: spec.starts }, (_, i) => Float64Array.from(names, (_p, d) => boxPoint(box, i, d)));
+  const values = { ...spec.fixed };
+  const run: RunOptions = { engine: spec.engine, gpuMath: spec.gpuMath, ...options.run };
+  const fit = await fitRecording({
+    model, forcing, recordings, parameters: names, starts, values, method: spec.method, dtMs, init: spec.init,
+    durationMs, discardMs: burnInMs, windowMs, residual: spec.approach === 'prediction-error' ? 'prediction-error' : 'equation-error',
+    currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
+    // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
+    logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
+    logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
+    onProgress: (p) => options.onProgress?.({ ...p, iterations: spec.iterations }),
+  });
+
+  const fitted = Object.entries(forcing).find(([, f]) => f.residual !== false)![0];
+  const recorded = { name: fitted, values: Float64Array.from(recordings[fitted].values), intervalMs: recordings[fitted].intervalMs };
+  const single = !spec.data.cells;
+  const checkOptions = { model, parameters: names, values, method: spec.method, dtMs, init: spec.init, durationMs: spec.check.durationMs, discardMs: spec.check.discardMs, run };
+  let data: RecordingJobResult['data'];
+  if (spec.target && single) {
+    const targetNames = names.filter((p) => spec.target![p] !== undefined);
+    if (targetNames.length !== names.length) throw new InputError(`fit spec: target must give every fitted parameter (${names.join(', ')})`);
+    const a = await freeActivity({ ...checkOptions, values: { ...values, ...spec.target } }, [Float64Array.from(names, (p) => Math.log(spec.target![p]))]);
+    data = { source: 'target', class: a.class[0], burstPeriodMs: a.burstPeriodMs[0], dutyCycle: a.dutyCycle[0] };
+  } else {
+    const hysteresis = Math.max(DEFAULT_MAXIMA_HYSTERESIS_MV, 4 * (spec.data.noiseMv ?? 0));
+    const a = traceActivity(recorded.values, recorded.intervalMs, burnInMs, hysteresis);
+    data = { source: 'recording', class: a.class, burstPeriodMs: a.burstPeriodMs, dutyCycle: a.dutyCycle };
+  }
+  if (!single) {
+    return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data, recorded, note: 'a network fit is not re-simulated freely (the free check classifies single cells)' };
+  }
+  const activity = await freeActivity(checkOptions, fit.starts.map((s) => s.best));
+  const reproduces = fit.starts.map((s, i) => {
+    if (!Number.isFinite(s.bestCost) || activity.class[i] !== data.class) return false;
+    if (data.class !== 'bursting') return true;
+    return matchesBursting(activity, i, { burstPeriodMs: data.burstPeriodMs!, dutyCycle: data.dutyCycle! }, spec.check.tolerance);
+  });
+  return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data, activity, reproduces, recorded };
+}
+
+/** One row per start: cost, stop reason, fitted values with their standard deviations and identification, the free check. */
+export function recordingFitColumns(r: RecordingJobResult): Column[] {
+  const { fit } = r;
+  const n = fit.starts.length;
+  const col = (name: string, data: Column['data']): Column => {
+    const type = data instanceof Float64Array ? 'DOUBLE' : data instanceof Int32Array ? 'INT32' : typeof data[0] === 'boolean' ? 'BOOLEAN' : typeof data[0] === 'string' ? 'STRING' : 'DOUBLE';
+    return { name, type, data };
+  };
+  const columns: Column[] = [
+    col('start', Int32Array.from({ length: n }, (_, i) => i)),
+    col('cost', Float64Array.from(fit.starts, (s) => s.bestCost)),
+    col('stopped', fit.starts.map((s) => s.stopped)),
+    col('evaluations', Int32Array.from(fit.starts, (s) => s.evaluations)),
+  ];
+  fit.parameters.forEach((p, d) => {
+    columns.push(col(p, Float64Array.from(fit.starts, (s) => Math.exp(s.best[d]))));
+    columns.push(col(`${p}_stdLog`, Float64Array.from(fit.starts, (s) => s.stdLog[d])));
+    columns.push(col(`${p}_identified`, fit.starts.map((s) => s.identified[d])));
+    columns.push(col(`${p}_initial`, Float64Array.from(fit.starts, (s) => Math.exp(s.initial[d]))));
+  });
+  if (r.activity && r.reproduces) {
+    columns.push(col('class', r.activity.class));
+    columns.push(col('burstPeriodMs', r.activity.burstPeriodMs.map((v) => v ?? NaN)));
+    columns.push(col('dutyCycle', r.activity.dutyCycle.map((v) => v ?? NaN)));
+    columns.push(col('reproduces', r.reproduces));
+  }
+  return columns;
+}
+
+/** The threshold of `identified`, for reports. */
+export const IDENTIFIED_STD_LOG_BELOW = IDENTIFIED_BELOW;
+
+/** Directory of a spec file (data paths are relative to it). */
+export const specDirOf = (specPath: string) => dirname(resolve(specPath));

@@ -28,8 +28,12 @@ const SPEC = {
 };
 
 describe('gradient conditioning of landscapes', () => {
+  // the f64 landscape with its conditioning, shared by the tests (the GPU test compares with its gradients)
+  let f64: Promise<Awaited<ReturnType<typeof runLandscape>>> | undefined;
+  const exactLandscape = () => (f64 ??= runLandscape(SPEC, { conditioning: true, run: { threads: 2 } }));
+
   it('flags every point whose f32 gradient is more than 10 % off; where it trusts one, f32 agrees within 10 %', async () => {
-    const r = await runLandscape(SPEC, { conditioning: true, run: { threads: 2 } });
+    const r = await exactLandscape();
     const c = r.conditioning!;
     expect(c.method).toBe('f64 roundoff probes');
     const n = r.cost.length;
@@ -55,10 +59,8 @@ describe('gradient conditioning of landscapes', () => {
   it('on the GPU engine (f32), by moving each point by ±2^-22: trusted points agree with the f64 gradient within 10 %', async () => {
     const gpu = await gpuForTests();
     if (!gpu) return;
-    const [onGpu, exact] = await Promise.all([
-      runLandscape({ ...SPEC, engine: 'gpu' }, { conditioning: true, run: { gpu } }),
-      runLandscape(SPEC, { run: { threads: 1 } }),
-    ]);
+    const exact = await exactLandscape();
+    const onGpu = await runLandscape({ ...SPEC, engine: 'gpu' }, { conditioning: true, run: { gpu } });
     const c = onGpu.conditioning!;
     expect(c.method).toBe('f32 parameter perturbation');
     const n = onGpu.cost.length;

@@ -72,7 +72,7 @@ describe.skipIf(!enabled)('network explorer in Chromium (WebGPU on SwiftShader)'
 
   it('runs a network, draws its traces and phases, and matches the CPU engine (traces, class, period, 15 features)', async () => {
     const stopAtMs = 10_000;
-    const { page, errors } = await openPage(browser, `${site.url}network.html?cells=${cells}&syn=${synapsesNs}&nb=0&speed=0&budget=25&stopAtMs=${stopAtMs}`);
+    const { page, errors } = await openPage(browser, `${site.url}network.html?cells=${cells}&syn=${synapsesNs}&nb=0&speed=0&budget=100&stopAtMs=${stopAtMs}`);
     expect(await waitReady(page)).toBeNull();
     const backend = await page.evaluate(() => window.__ionsweep!.backend as { kind: string; adapter: string });
     expect(backend.kind).toBe('webgpu');
@@ -148,13 +148,13 @@ describe.skipIf(!enabled)('network explorer in Chromium (WebGPU on SwiftShader)'
     await saveScreenshot(page, 'network-explorer-j');
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 240_000);
 
   it('classifies a neighbourhood of networks as the CPU engine does, draws it, and follows a slider', async () => {
     // 8 networks at dt 0.05 ms (a software GPU runs a few networks little faster than many), 10 s
     // from the cold start: the first 8 of this draw are pyloric-like, periodic and non-periodic
     const N = 8, nbStopAtMs = 10_000, nbDtMs = 0.05;
-    const { page, errors } = await openPage(browser, `${site.url}network.html?cells=${cells}&syn=${synapsesNs}&dt=${nbDtMs}&nb=${N}&spread=3&seed=5&speed=0&stopAtMs=0&nbBudget=40&nbStopAtMs=${nbStopAtMs}`);
+    const { page, errors } = await openPage(browser, `${site.url}network.html?cells=${cells}&syn=${synapsesNs}&dt=${nbDtMs}&nb=${N}&spread=3&seed=5&speed=0&stopAtMs=0&budget=100&nbStopAtMs=${nbStopAtMs}`);
     expect(await waitReady(page)).toBeNull();
     await waitFor(page, `window.__ionsweep.nbSimMs >= ${nbStopAtMs}`, 220_000);
     const gpu = await page.evaluate(() => window.__ionsweep!.classifyNeighbourhoodNow() as Promise<Summary[]>);

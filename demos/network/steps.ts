@@ -1,11 +1,12 @@
 /**
- * Steps per frame for one live session, fitted to a GPU-time budget. The ensemble explorer's
- * controller (ensemble/live.ts) fits whole frames of one big session; here two sessions share a frame,
- * and the one-network session is mostly fixed cost (a submission and its wait, ~2 ms on SwiftShader),
- * which that fit reads as "no room" and shrinks to a step or two. This one is proportional: the time
- * per step (fixed cost included) is averaged over frames, and the next count is what fills the budget
- * at that rate, moved by at most −30 % … +25 % per frame and kept within [min, max], so a session
- * whose fixed cost alone exceeds its budget still advances by `min` steps a frame.
+ * Steps per frame for one live session, fitted to a time budget. The ensemble explorer's controller
+ * (ensemble/live.ts) fits whole frames of one big session; here two sessions share a frame (both
+ * advanced at once, timed together), and the one-network session is mostly fixed cost (submissions
+ * and their round trips to the GPU process), which that fit reads as "no room" and shrinks to a step
+ * or two. This one is proportional: the time per step (fixed cost included) is averaged over frames,
+ * and the next count is what fills the budget at that rate, moved by at most −30 % … +25 % per frame
+ * and kept within [min, max], so a session whose fixed cost alone exceeds the budget still advances
+ * by `min` steps a frame.
  */
 export class StepController {
   steps: number;

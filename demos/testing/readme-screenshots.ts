@@ -50,7 +50,7 @@ try {
   // network explorer: example j with a classified neighbourhood of 256 networks (dt 0.05 ms, so the
   // neighbourhood reaches the 10 s its classes need in minutes rather than an hour on a software GPU)
   if (wanted('network')) {
-    const { page } = await openPage(browser, `${site.url}network.html?nb=256&dt=0.05&spread=2&nbBudget=60&nbStopAtMs=10000`, { height: 1240 });
+    const { page } = await openPage(browser, `${site.url}network.html?nb=256&dt=0.05&spread=2&budget=60&nbStopAtMs=10000`, { height: 1240 });
     if (await waitReady(page)) throw new Error('network page failed');
     // polled from here: one waitForFunction longer than the browser's protocol timeout (3 min) fails
     for (let t = 0; !(await page.evaluate(() => window.__ionsweep!.nbSimMs >= 10000 && window.__ionsweep!.simMs >= 12000)); t += 5) {

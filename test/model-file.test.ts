@@ -74,7 +74,10 @@ describe('model files build what the builders build', () => {
     const changed = structuredClone(definition);
     changed.channels[1].params.EK = -85;
     expect(await specHash(parseSweepSpec({ ...spec, model: changed }))).not.toBe(await specHash(parseSweepSpec(spec)));
-    expect(() => resolveSweep(parseSweepSpec({ ...spec, model: example('pyloric-e.yaml'), parameters: { gSynABtoLP: { grid: [1, 2] } } }))).toThrow(/is a network; sweeps take single neurons/);
+    // a network written as data sweeps too (network sweeps, test/network-sweep.test.ts)
+    const network = resolveSweep(parseSweepSpec({ ...spec, model: example('pyloric-e.yaml'), parameters: { gSynABtoLP: { grid: [1, 2] } } }));
+    expect(network.total).toBe(2);
+    expect(network.model.spikeSources.length).toBe(3);
   });
 });
 

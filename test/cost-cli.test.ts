@@ -55,7 +55,7 @@ describe('ionsweep landscape', () => {
     const table = await readParquet(join(out, 'landscape.parquet'));
     expect(table.rows).toBe(12);
     expect(table.columns.map((c) => c.name)).toContain('d_cost_d_log_gCaS');
-    expect(readFileSync(join(out, 'landscape.svg'), 'utf8')).toMatch(/^<svg[\s\S]*class="contour"/);
+    expect(readFileSync(join(out, 'landscape.svg'), 'utf8')).toMatch(/^<svg[\s\S]*class="mark-line[\s\S]*log10 cost/); // contour lines and the colour bar's title
   });
 
   it('exits with status 2 and one line naming the field', async () => {

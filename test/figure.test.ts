@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSvg, writeFigure, type TopLevelSpec } from '../src/io/plot/figure.ts';
+import { landscapeSpec } from '../src/io/plot/landscape-figure.ts';
+import { sweepSpec } from '../src/io/plot/sweep-figure.ts';
 
 const line: TopLevelSpec = {
   width: 300, height: 200,
@@ -53,5 +55,32 @@ describe('figure', () => {
     await writeFigure(join(dir, 'a.svg'), line, { specPath: join(dir, 'a.vl.json') });
     expect(readFileSync(join(dir, 'a.svg'), 'utf8')).toContain('time (ms)');
     expect(JSON.parse(readFileSync(join(dir, 'a.vl.json'), 'utf8'))).toEqual(line);
+  });
+
+  it('labels axes with the model\'s units, never a guessed wrong one', async () => {
+    const axis = (param: string, log: boolean) => ({ lane: { key: param, param, log }, values: Float64Array.of(10, 20), coords: Float64Array.of(10, 20) });
+    const base = { x: axis('celsius', false), y: axis('gKd', false), cost: Float64Array.of(1, 2, 3, 4), gradient: [new Float64Array(4), new Float64Array(4)] as [Float64Array, Float64Array] };
+    const svg = await renderSvg(landscapeSpec({ ...base, problem: { setup: { model: { params: { celsius: { unit: '°C' }, gKd: { unit: 'mS/cm²' } } } } } }));
+    expect(svg).toContain('celsius (°C)');
+    expect(svg).toContain('gKd (mS/cm²)');
+    // without the model: conductances by their names, anything else bare
+    const bare = await renderSvg(landscapeSpec(base));
+    expect(bare).toContain('gKd (mS/cm²)');
+    expect(bare).toMatch(/>celsius</);
+  });
+
+  it('draws a network sweep\'s periods (periodMs of its periodic networks)', async () => {
+    const n = 6;
+    const svg = await renderSvg(sweepSpec([
+      { name: 'index', type: 'INT32', data: Int32Array.from({ length: n }, (_, i) => i) },
+      { name: 'LP.gA', type: 'DOUBLE', data: Float64Array.of(1, 2, 3, 4, 5, 6) },
+      { name: 'ABPD_LP_Ns', type: 'DOUBLE', data: Float64Array.of(1, 3, 2, 5, 4, 6) },
+      { name: 'class', type: 'STRING', data: ['pyloric', 'pyloric', 'periodic', 'non-periodic', 'pyloric-like', 'diverged'] },
+      { name: 'periodMs', type: 'DOUBLE', data: Float64Array.of(900, 1000, 1200, NaN, 950, NaN) },
+    ]));
+    expect(svg).toContain('periods of 4 periodic networks');
+    expect(svg).toContain('network period (ms)');
+    expect(svg).toContain('LP.gA (mS/cm²)');
+    expect(svg).toContain('ABPD_LP_Ns (nS)');
   });
 });

@@ -8,6 +8,7 @@
 import { contours } from 'd3-contour';
 import { finiteMinimum, type LandscapeResult } from '../../jobs/landscape.ts';
 import type { TopLevelSpec } from './figure.ts';
+import { parameterUnit, withUnit } from './labels.ts';
 
 export interface LandscapePlotOptions {
   /** plot area in pixels (default 460 × 400) */
@@ -20,7 +21,10 @@ export interface LandscapePlotOptions {
   title?: string;
 }
 
-export type LandscapePlotInput = Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'gradient'> & Partial<Pick<LandscapeResult, 'conditioning'>>;
+export type LandscapePlotInput = Pick<LandscapeResult, 'x' | 'y' | 'cost' | 'gradient'> & Partial<Pick<LandscapeResult, 'conditioning'>> & {
+  /** the cost problem, whose model gives the axes' units (else they are read off the parameter names) */
+  problem?: { setup: { model: { params: Record<string, { unit: string }> } } };
+};
 
 export const TRUSTED_ARROW = '#ffffff';
 export const UNTRUSTED_ARROW = '#ffb000';
@@ -111,7 +115,7 @@ export function landscapeSpec(r: LandscapePlotInput, options: LandscapePlotOptio
   const best = finiteMinimum(r.cost);
   const axis = (lane: LandscapeResult['x']['lane'], c0: number, c1: number, toValue: (c: number) => number) => ({
     type: 'quantitative' as const,
-    title: `${lane.param} (mS/cm²)${lane.log ? ', log scale' : ''}`,
+    title: `${withUnit(lane.param, parameterUnit(lane.param, r.problem?.setup.model.params))}${lane.log ? ', log scale' : ''}`,
     scale: { type: lane.log ? ('log' as const) : ('linear' as const), domain: [round(toValue(c0)), round(toValue(c1))], nice: false, ...(lane.log ? {} : { zero: false }) },
   });
   const xEnc = { field: 'x', ...axis(r.x.lane, cx0, cx1, vx) }, yEnc = { field: 'y', ...axis(r.y.lane, cy0, cy1, vy) };

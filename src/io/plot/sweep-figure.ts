@@ -1,6 +1,7 @@
 /**
  * A sweep's table as a Vega-Lite figure: the fraction of models in each activity class, the
- * histogram of the bursters' burst periods, and the varied conductances against each other, each
+ * histogram of the bursters' burst periods (of the periodic networks' periods, for a network sweep's
+ * table), and the varied conductances against each other, each
  * model a dot coloured by its class. On a grid sweep many models share a point, so dots are spread
  * by a fixed jitter of up to ±30 % of the grid step (said on the axis); large tables are thinned to
  * an evenly spaced subset of rows for the scatter (said in its title). Counts and the histogram use
@@ -9,6 +10,7 @@
 import type { Column } from '../../analysis/features.ts';
 import { InputError } from '../../errors.ts';
 import type { TopLevelSpec } from './figure.ts';
+import { parameterUnit, withUnit } from './labels.ts';
 
 export interface SweepPlotOptions {
   title?: string;
@@ -66,19 +68,21 @@ export function sweepSpec(columns: Column[], options: SweepPlotOptions = {}): To
       color: colour, tooltip: [{ field: 'class' }, { field: 'models' }],
     },
   }];
-  const period = byName.get('burstPeriodMs');
+  // a neuron sweep: the bursters' burst periods; a network sweep (network-rows.ts): the periodic networks' periods
+  const neuron = byName.get('burstPeriodMs'), network = byName.get('periodMs');
+  const period = neuron ?? network;
   if (period) {
     const periods: { periodMs: number }[] = [];
     for (let i = 0; i < n; i++) {
       const v = Number(period.data[i]);
-      if (classes[i] === 'bursting' && Number.isFinite(v)) periods.push({ periodMs: v });
+      if ((neuron ? classes[i] === 'bursting' : classes[i] !== 'diverged') && Number.isFinite(v)) periods.push({ periodMs: v });
     }
     top.push({
-      width: 300, height: 200, title: { text: `burst periods of ${periods.length.toLocaleString('en')} bursters`, fontSize: 12 },
+      width: 300, height: 200, title: { text: neuron ? `burst periods of ${periods.length.toLocaleString('en')} bursters` : `periods of ${periods.length.toLocaleString('en')} periodic networks`, fontSize: 12 },
       data: { values: periods },
-      mark: { type: 'bar', color: CLASS_COLOURS.bursting },
+      mark: { type: 'bar', color: neuron ? CLASS_COLOURS.bursting : CLASS_COLOURS.periodic },
       encoding: {
-        x: { field: 'periodMs', type: 'quantitative', bin: { maxbins: 40 }, title: 'burst period (ms)' },
+        x: { field: 'periodMs', type: 'quantitative', bin: { maxbins: 40 }, title: neuron ? 'burst period (ms)' : 'network period (ms)' },
         y: { aggregate: 'count', type: 'quantitative', title: 'models', axis: { tickMinStep: 1, format: 'd' } },
       },
     });
@@ -103,7 +107,7 @@ export function sweepSpec(columns: Column[], options: SweepPlotOptions = {}): To
       shown.forEach((p, d) => (row[p.name] = Number(p.data[i]) + (spread[d] ? (2 * unitHash(i, d) - 1) * spread[d] : 0)));
       dots.push(row);
     }
-    const axisTitle = (d: number) => `${shown[d].name} (mS/cm²)${spread[d] ? ', jittered' : ''}`;
+    const axisTitle = (d: number) => `${withUnit(shown[d].name, parameterUnit(shown[d].name))}${spread[d] ? ', jittered' : ''}`;
     const rows: unknown[] = [];
     for (let a = 1; a < shown.length; a++) {
       const cells: unknown[] = [];

@@ -436,7 +436,7 @@ async function classifyNeighbourhood(): Promise<void> {
 // ---- panels ----
 
 function renderNetwork(): void {
-  const a = state.mainActivity, main = state.main;
+  const a = state.mainActivity;
   const cls = a?.class ?? 'unknown';
   if (!a) {
     const ready = state.changedAtMs + SETTLE_MS + WINDOW_MS / 2;
@@ -446,7 +446,7 @@ function renderNetwork(): void {
     $('network-class').innerHTML = `<span style="color:${NETWORK_COLORS[cls as NetworkCode]}">${cls}</span>${a.network?.periodMs ? ` <span class="muted">period ${fmt(a.network.periodMs, 4)} ms</span>` : ''}`;
     $('network-reason').textContent = a.network?.reason || (cls === 'diverged' ? 'a state left the finite range' : 'every feature in its range');
   }
-  $('network-sub').textContent = a ? `over ${fmt(a.windowMs[0] / 1000, 4)} … ${fmt(a.windowMs[1] / 1000, 4)} s` : main ? '' : '';
+  $('network-sub').textContent = a ? `over ${fmt(a.windowMs[0] / 1000, 4)} … ${fmt(a.windowMs[1] / 1000, 4)} s` : '';
   $('phases-sub').textContent = `${CYCLES} cycles, newest at the bottom; ${state.fold.from}; shaded: the biological ranges of AB/PD's burst end, LP's and PY's burst onsets`;
   const features = a?.network?.features;
   $('features').innerHTML = PYLORIC_FEATURES.map(([name, lo, hi]) => {

@@ -10,7 +10,7 @@ import { differentiate } from '../model/derivative.ts';
 import { STIMULUS_SYMBOL, checkParamValue, requireParam, type InitKind, type Model } from '../model/model.ts';
 import { validateModel } from '../model/validate.ts';
 import { nameProblem } from '../model/names.ts';
-import { forcedIncrements, integratorStep } from './integrators.ts';
+import { forcedStep } from './integrators.ts';
 import { METHODS, RESIDUAL_FORMS, parseLane, type CurrentStep, type Lane, type Method, type ResidualForm, type StepProgram } from './program.ts';
 
 export interface CompileOptions {
@@ -147,7 +147,6 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     return { ...s, ode: { rhs, rate, ...(s.ode.inf ? { inf: fold([s.ode.inf])[0] } : {}) } };
   });
 
-  const modelIncrement = integratorStep(method, foldedStates, options.dtMs);
   // teacher forcing: each forced state's residual is a state of its own that sums it (the engines
   // read it and its tangents at window ends and clear it: emit-js.ts, normal equations)
   const forced = (model.forced ?? []).map((f) => {
@@ -155,9 +154,11 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     return { ...f, rhs, rate };
   });
   const form = options.residual ?? 'equation-error';
-  const residualIncrement = forcedIncrements(method, foldedStates, forced, options.dtMs).map((step, k) => {
+  const step = forcedStep(method, foldedStates, forced, options.dtMs);
+  const modelIncrement = step.increments;
+  const residualIncrement = step.forced.map((f, k) => {
     const change = E.sub(E.input(forced[k].input, 1), E.input(forced[k].input, 0));
-    return form === 'prediction-error' ? E.sub(change, step.increment) : E.mul(options.dtMs, E.sub(E.div(change, step.stepScale), step.rhsMean));
+    return form === 'prediction-error' ? E.sub(change, f.increment) : E.mul(options.dtMs, E.sub(E.div(change, f.stepScale), f.rhsMean));
   });
   const residualStates = forced.map((f) => ({ name: `${f.name}.residual`, unit: f.unit }));
   const increment = [...modelIncrement, ...residualIncrement];

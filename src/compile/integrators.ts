@@ -72,41 +72,65 @@ export function integratorStep(method: Method, states: readonly StateDef[], dtMs
 
 /** The equation of a state that a recording replaces: dx/dt = rhs, rate = −∂rhs/∂x (see model.ts, ForcedState). */
 export interface ForcedOde {
+  /** the recording that replaces the state (its `input` leaves at offset 0 stand for the state) */
+  input: string;
   rhs: Expr;
   rate: Expr;
 }
 
 /**
- * What one step of `method` would have added to each forced state, had it been integrated with the
- * rest from its recorded value: the increment the recording is compared with (teacher forcing).
- * exp-euler: dt·rhs·exprel(−rate·dt), with the coefficients where the scheme evaluates a stage-1
- * state's (gates already advanced, other stage-1 states not). It also returns `stepScale`,
- * dt·exprel(−rate·dt), the factor by which the equation error divides the increments so that it is
- * linear in the conductances (Δx_data/stepScale − rhs). rk4: the weighted mean of rhs over the four
- * stages times dt (the recording, like any input, held at its value at the start of the step);
- * `stepScale` is dt.
+ * One step of a model whose forced states are replaced by recordings (teacher forcing): the
+ * increments of the other states, and for each forced state what the step would have added to it,
+ * had it been integrated with the rest from its recorded value (the increment the recording is
+ * compared with), with `stepScale`, the factor by which the equation error divides increments.
+ * - exp-euler: the forced state does not feed back within a step, so the others' increments are the
+ *   plain step with the recording in its place; the forced state's own increment is
+ *   dt·rhs·exprel(−rate·dt) with the coefficients where the scheme evaluates a stage-1 state (gates
+ *   already advanced, other stage-1 states not); stepScale = dt·exprel(−rate·dt), so that
+ *   Δx_data/stepScale − rhs is linear in the conductances.
+ * - rk4: the forced state is integrated with the rest through the four stages from its recorded
+ *   value (every equation reads its stage values, as in the free run), so the step is the free
+ *   model's step from the recorded state; stepScale = dt and rhsMean the weighted mean slope.
+ * Either way a recording made by the same integrator at the same dt leaves residuals at rounding level.
  */
-export function forcedIncrements(method: Method, states: readonly StateDef[], forced: readonly ForcedOde[], dtMs: number): { increment: Expr; stepScale: Expr; rhsMean: Expr }[] {
-  const old = currentValues(states);
-  if (method === 'exp-euler') {
+export function forcedStep(method: Method, states: readonly StateDef[], forced: readonly ForcedOde[], dtMs: number): { increments: Expr[]; forced: { increment: Expr; stepScale: Expr; rhsMean: Expr }[] } {
+  if (method === 'exp-euler' || !forced.length) {
+    const increments = integratorStep(method, states, dtMs);
+    const old = currentValues(states);
     const afterStage0 = new Map(old);
-    const stage0 = expEulerStep(states, dtMs);
     states.forEach((s, k) => {
-      if (s.stage === 0) afterStage0.set(s.name, E.add(old.get(s.name)!, stage0[k]));
+      if (s.stage === 0) afterStage0.set(s.name, E.add(old.get(s.name)!, increments[k]));
     });
-    return forced.map((f) => {
-      const [rhsValue, rate] = replaceStates([f.rhs, f.rate], afterStage0);
-      const stepScale = E.mul(dtMs, E.exprel(E.neg(E.mul(rate, dtMs))));
-      return { increment: E.mul(rhsValue, stepScale), stepScale, rhsMean: rhsValue };
-    });
+    return {
+      increments,
+      forced: forced.map((f) => {
+        const [rhsValue, rate] = replaceStates([f.rhs, f.rate], afterStage0);
+        const stepScale = E.mul(dtMs, E.exprel(E.neg(E.mul(rate, dtMs))));
+        return { increment: E.mul(rhsValue, stepScale), stepScale, rhsMean: rhsValue };
+      }),
+    };
   }
-  const f = (values: StateMap) => states.map((s) => rhs(s, values));
-  const shifted = (k: Expr[], h: number): StateMap => new Map(states.map((s, i) => [s.name, E.add(old.get(s.name)!, E.mul(h, k[i]))]));
-  const k1 = f(old), k2 = f(shifted(k1, dtMs / 2)), k3 = f(shifted(k2, dtMs / 2));
-  const stageValues = [old, shifted(k1, dtMs / 2), shifted(k2, dtMs / 2), shifted(k3, dtMs)];
-  return forced.map((fo) => {
-    const [r1, r2, r3, r4] = stageValues.map((values) => replaceStates([fo.rhs], values)[0]);
-    const rhsMean = E.mul(1 / 6, E.add(E.add(r1, E.mul(2, r2)), E.add(E.mul(2, r3), r4)));
-    return { increment: E.mul(dtMs, rhsMean), stepScale: E.num(dtMs), rhsMean };
+  // rk4: the recordings become states of the step (named after their recording, which no model state
+  // shares: teacherForce refuses a recording named as a parameter, and forced states leave the list)
+  const asState = (exprs: readonly Expr[]) => E.substitute(exprs, (n) => (n.op === 'input' && n.value === 0 && forced.some((f) => f.input === n.name) ? E.state(`${FORCED_PREFIX}${n.name}`) : undefined));
+  const one = (e: Expr) => asState([e])[0];
+  const pseudo: StateDef[] = [
+    ...states.map((s) => ({ ...s, ode: { ...s.ode, rhs: one(s.ode.rhs), rate: one(s.ode.rate), ...(s.ode.inf ? { inf: one(s.ode.inf) } : {}) } })),
+    ...forced.map((f) => ({ name: `${FORCED_PREFIX}${f.input}`, unit: '', description: '', stage: 1 as const, ode: { rhs: one(f.rhs), rate: one(f.rate) }, init: { cold: E.ZERO, steady: E.ZERO } })),
+  ];
+  const back = (exprs: readonly Expr[]) => E.substitute(exprs, (n) => {
+    if (n.op !== 'state' || !n.name.startsWith(FORCED_PREFIX)) return undefined;
+    return E.input(n.name.slice(FORCED_PREFIX.length));
   });
+  const all = back(rk4Step(pseudo, dtMs));
+  return {
+    increments: all.slice(0, states.length),
+    forced: forced.map((_, k) => {
+      const increment = all[states.length + k];
+      return { increment, stepScale: E.num(dtMs), rhsMean: E.mul(1 / dtMs, increment) };
+    }),
+  };
 }
+
+/** Prefix of the step-internal states that stand for recordings in an rk4 teacher-forced step. */
+const FORCED_PREFIX = '__forced.';

@@ -32,7 +32,6 @@ const out = flags.out!;
 mkdirSync(out, { recursive: true });
 const engine = flags.engine as 'gpu' | 'cpu';
 const intervalMs = 1000 * Number(flags['interval-s']);
-const names = Object.keys(AB_PD_1);
 const summary: Record<string, unknown> = {};
 
 function classCounts(classes: string[]): Record<string, number> {
@@ -41,8 +40,10 @@ function classCounts(classes: string[]): Record<string, number> {
   return counts;
 }
 
-function describe(r: RegulatedPopulationResult, seconds: number) {
+/** The population's statistics; the conductances in `without` (knocked out) are left out of correlations and slopes. */
+function describe(r: RegulatedPopulationResult, seconds: number, without: string[] = []) {
   const ok = Int32Array.from({ length: r.N }, (_, i) => i).filter((i) => Number.isNaN(r.divergedAtMs[i]));
+  const names = Object.keys(AB_PD_1).filter((g) => !without.includes(g));
   const slopes: Record<string, number> = {};
   for (const [a, x] of names.entries()) for (const y of names.slice(a + 1)) slopes[`${y} vs ${x}`] = majorAxisSlope(r.finalG[x], r.finalG[y], ok) / (AB_PD_1[y] / AB_PD_1[x]);
   const ratios = Object.values(slopes).sort((p, q) => p - q);
@@ -55,6 +56,8 @@ function describe(r: RegulatedPopulationResult, seconds: number) {
     diverged: r.N - ok.length,
     finalClasses: classCounts(r.finalClass),
     reachedTargetWithin10Percent: r.reachedTarget.filter(Boolean).length / r.N,
+    // the rule does not keep a conductance positive: cells whose final value fell below 0
+    negativeFinalConductances: Object.fromEntries(names.map((g) => [g, Array.from(ok, (i) => r.finalG[g][i]).filter((v) => v < 0).length])),
     correlations: { names, matrix: corr.map((row) => row.map((x) => Math.round(x * 1000) / 1000)), min: Math.min(...offDiagonal), median: offDiagonal.sort((p, q) => p - q)[Math.floor(offDiagonal.length / 2)] },
     majorAxisSlopeOverTauRatio: { pairs: slopes, min: ratios[0], median: ratios[Math.floor(ratios.length / 2)], max: ratios[ratios.length - 1] },
   };
@@ -88,13 +91,13 @@ if (!flags.only || flags.only === 'knockout') {
   });
   const at = Math.round(atS * 1000 / intervalMs) - 1; // the last interval before the knock-out
   const d = {
-    ...describe(r, seconds),
+    ...describe(r, seconds, [flags.knockout!]),
     knockout: flags.knockout, atS,
     classesBefore: classCounts(r.classes![at]),
     classesJustAfter: classCounts(r.classes![at + 1]),
     classesAtEnd: classCounts(r.finalClass),
     medianMeanCaUM: { before: median(r.meanCaUM!.subarray(at * N, (at + 1) * N)), justAfter: median(r.meanCaUM!.subarray((at + 1) * N, (at + 2) * N)), end: median(r.finalMeanCaUM) },
-    medianConductanceChange: Object.fromEntries(names.map((g) => [g, median(Float32Array.from({ length: N }, (_, i) => r.finalG[g][i] / r.g![g][at * N + i]))])),
+    medianConductanceChange: Object.fromEntries(Object.keys(AB_PD_1).map((g) => [g, median(Float32Array.from({ length: N }, (_, i) => r.finalG[g][i] / r.g![g][at * N + i]))])),
   };
   summary.knockout = d;
   console.log(JSON.stringify({ knockout: d }));

@@ -78,10 +78,22 @@ export const recordingFitSpecSchema = z.object({
 
 export type RecordingFitSpec = z.output<typeof recordingFitSpecSchema>;
 
-/** True when a raw spec asks for a fit to a recording. */
-export function isRecordingFitSpec(raw: unknown): boolean {
-  const approach = (raw as { approach?: unknown } | null)?.approach;
-  return typeof approach === 'string' && (RECORDING_APPROACHES as readonly string[]).includes(approach);
+/** Every value of `approach`: `simulation` is the cost-based fit (spec.ts), the default. */
+export const FIT_APPROACHES = ['simulation', ...RECORDING_APPROACHES] as const;
+
+/**
+ * True when a raw spec asks for a fit to a recording; false for the simulation fit (no approach, or
+ * `approach: simulation`, which is removed from `raw`); an InputError for any other approach.
+ */
+export function isRecordingFitSpec(raw: Record<string, unknown>): boolean {
+  if (!Object.hasOwn(raw, 'approach')) return false;
+  const approach = raw.approach;
+  if (approach === 'simulation') {
+    delete raw.approach;
+    return false;
+  }
+  if (typeof approach === 'string' && (RECORDING_APPROACHES as readonly string[]).includes(approach)) return true;
+  throw new InputError(`fit spec: approach must be one of ${FIT_APPROACHES.join(', ')}, got ${got(approach)}`);
 }
 
 /** Parses a recording-fit spec; throws InputError naming the first problem. */

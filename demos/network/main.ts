@@ -382,7 +382,9 @@ function updateStatus(): void {
     (main
       ? pill('t', `${fmt(main.live.simMs / 1000, 4)} s${state.paused ? ' (paused)' : stopped ? ' (stopped)' : ''}`) +
         pill('speed', `${fmt(state.rate.simPerWall)} sim s / wall s`) +
-        (nb ? pill('neighbourhood', `${nb.neighbourhood.N.toLocaleString('en')} × ${fmt(state.rate.nbSimPerWall)} sim s / wall s`) : '') +
+        (nb ? pill('neighbourhood', cfg!.nbStopAtMs !== null && nb.live.step >= Math.round(cfg!.nbStopAtMs / cfg!.dtMs)
+          ? `${nb.neighbourhood.N.toLocaleString('en')} networks, stopped at ${fmt(nb.live.simMs / 1000, 4)} s`
+          : `${nb.neighbourhood.N.toLocaleString('en')} × ${fmt(state.rate.nbSimPerWall)} sim s / wall s`) : '') +
         pill('fps', fmt(state.rate.fps))
       : '');
   if (main) {

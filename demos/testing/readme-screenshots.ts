@@ -60,7 +60,8 @@ try {
     }
     await page.evaluate(() => window.__ionsweep!.classifyNeighbourhoodNow());
     await page.evaluate(() => window.__ionsweep!.classifyNow());
-    await new Promise((r) => setTimeout(r, 1500));
+    // a few seconds more, so the status bar's rates are those of running frames again
+    await new Promise((r) => setTimeout(r, 4000));
     await keep('network-explorer', page);
     await page.close();
   }

@@ -4,6 +4,7 @@ import { MODEL_NAMES, libraryModel, resolveModel } from '../channels/index.ts';
 import { readModelFile } from '../io/spec-file.ts';
 import type { ModelDefinition } from '../model/model-file.ts';
 import type { Model } from '../model/model.ts';
+import { readRecordingColumn } from '../io/recording-file.ts';
 import { InputError } from '../errors.ts';
 import { simulate, type SimulateSpec } from '../jobs/simulate.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
@@ -23,7 +24,18 @@ import { importNeuroML } from '../io/neuroml/import.ts';
 import { INIT_CHOICES, INIT_PATTERN } from '../jobs/isolated-start.ts';
 import { buildNeuron } from '../model/neuron.ts';
 
+/** `file.csv:I` → ['file.csv', 'I']; a column index is a number; no column: undefined. */
+function splitColumn(text: string): [string, string | number | undefined] {
+  const m = /^(.*\.(?:npy|csv)):(.+)$/i.exec(text);
+  if (!m) return [text, undefined];
+  return [m[1], /^\d+$/.test(m[2]) ? Number(m[2]) : m[2]];
+}
+
 interface SimulateFlags {
+  currentFile?: string;
+  clampFile?: string;
+  inputIntervalMs?: number;
+  hold?: boolean;
   model: string;
   set?: string[];
   durationMs: number;
@@ -230,6 +242,10 @@ export function simulateCommand(): Command {
     .option('--pulse-train-ua-per-cm2 <startMs,stopMs,periodMs,widthMs,amp>', 'current pulses of width widthMs every periodMs on [start, stop) (repeatable)', collect)
     .option('--record <q1,q2,...>', 'more quantities in the trace: states (Na.m), channel currents (INa, µA/cm² outward) (needs --trace-every-ms)')
     .option('--plot <file.svg>', 'draw the trace (one panel per unit, time in ms) and a spike raster as SVG (needs --trace-every-ms)', (v) => parseOutPath('--plot', v))
+    .option('--current-file <file[:column]>', 'an injected current waveform (µA/cm²) from an NPY or CSV file, added to the rest (needs --input-interval-ms)')
+    .option('--clamp-file <file[:column]>', 'voltage clamp: hold V to the command waveform (mV) in this NPY or CSV file; the clamp current is traced as IClampUAPerCm2 (needs --input-interval-ms)')
+    .option('--input-interval-ms <ms>', 'sampling interval of --current-file and --clamp-file (their first sample is t = 0)', num('--input-interval-ms'))
+    .option('--hold', 'hold each sample of --current-file and --clamp-file until the next instead of interpolating linearly')
     .option('--no-conditioning', 'with --tangents: skip measuring how far each tangent can be trusted (two extra f64 runs)')
     .action(async (flags: SimulateFlags, command: Command) => {
       const model = await modelOf(flags, command.getOptionValueSource('model') === 'cli');
@@ -264,6 +280,12 @@ export function simulateCommand(): Command {
           const [startMs, stopMs, amp] = parseNumberList('--step-na', text, 3, 'startMs,stopMs,amp');
           (spec.steps as { startMs: number; stopMs: number; ampUAPerCm2: number }[]).push({ startMs, stopMs, ampUAPerCm2: toDensity(amp) });
         }
+      }
+      for (const [flag, file, field] of [['--current-file', flags.currentFile, 'currentWaveform'], ['--clamp-file', flags.clampFile, 'voltageClamp']] as const) {
+        if (file === undefined) continue;
+        if (flags.inputIntervalMs === undefined) throw new InputError(`${flag} needs --input-interval-ms (the file's sampling interval)`);
+        const [path, column] = splitColumn(file);
+        (spec as Record<string, unknown>)[field] = { values: await readRecordingColumn(path, column), intervalMs: flags.inputIntervalMs, interpolation: flags.hold ? 'hold' : 'linear' };
       }
       if (flags.out && flags.traceEveryMs === undefined) throw new InputError('--out writes the trace: add --trace-every-ms');
       if (flags.plot && flags.traceEveryMs === undefined) throw new InputError(`--plot draws the trace: add --trace-every-ms (e.g. ${Number(Math.max(flags.dtMs, (flags.durationMs - flags.discardMs) / 5000).toPrecision(2))}, about 5,000 samples)`);

@@ -20,12 +20,25 @@ import { tangentConditioning, type Conditioning } from '../analysis/conditioning
 import * as E from '../model/expr.ts';
 import { withObserved, type ObservedInput } from '../model/observe.ts';
 import type { Model } from '../model/model.ts';
+import { teacherForce } from '../model/teacher-forcing.ts';
+import { INTERPOLATIONS, type Recording } from '../engine/inputs.ts';
 
 const stepSchema = z.object({
   startMs: nonNegative('ms'),
   stopMs: finite(),
   ampUAPerCm2: finite(),
 }).refine((s) => s.stopMs > s.startMs, { error: 'stopMs must be greater than startMs' });
+
+const waveformSchema = z.object({
+  values: z.custom<ArrayLike<number>>((v) => Array.isArray(v) || v instanceof Float64Array || v instanceof Float32Array, { error: 'must be a list of numbers' }),
+  intervalMs: positive('ms'),
+  interpolation: oneOf(INTERPOLATIONS).default('linear'),
+}).strict();
+
+/** The recordings simulate reads: a current waveform and a voltage-clamp command. */
+const CURRENT_WAVEFORM = 'IWaveformUAPerCm2', CLAMP_COMMAND = 'VCommandMv';
+/** The observed clamp current of a voltage-clamped run. */
+export const CLAMP_CURRENT = 'IClampUAPerCm2';
 
 export const simulateSpecSchema = z.object({
   model: modelSchema(),
@@ -52,6 +65,17 @@ export const simulateSpecSchema = z.object({
    * outward positive) or observed quantities; needs traceEveryMs
    */
   record: z.array(z.string()).default([]),
+  /**
+   * an injected current waveform (µA/cm², added to the rest): samples at `intervalMs` from t = 0,
+   * linear between samples or held (engine/inputs.ts)
+   */
+  currentWaveform: waveformSchema.optional(),
+  /**
+   * voltage clamp: V held to this command waveform (mV); every gate, pool and synapse follows it, and
+   * the clamp current (µA/cm², the current the clamp injects: C·dV/dt minus the cell's own) is
+   * observed as IClampUAPerCm2 (single-cell models)
+   */
+  voltageClamp: waveformSchema.optional(),
   /** with tangents: measure how far each can be trusted (two probed f64 runs; analysis/conditioning.ts) */
   conditioning: z.boolean({ error: 'must be true or false' }).default(true),
   threads: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).optional(),
@@ -130,12 +154,35 @@ function withRecorded(model: Model, record: readonly string[], traced: boolean):
   return extra.length ? withObserved(model, extra) : model;
 }
 
+/**
+ * Voltage clamp as a model transform: V is replaced by the command (teacherForce, no residual), and
+ * the clamp current C·(dV_cmd/dt − dV/dt of the cell at V_cmd) is observed. It is evaluated after each
+ * step, where the command's current sample is the step's end and the slope its forward difference.
+ */
+function withClamp(model: Model, clamp: boolean, dtMs: number): Model {
+  if (!clamp) return model;
+  const v = model.states.find((s) => s.name === 'V');
+  if (!v || !Object.hasOwn(model.params, 'CmUFPerCm2')) {
+    throw new InputError(`voltageClamp: model ${model.name} has no single membrane potential V with a capacitance CmUFPerCm2 (networks: clamp is for single cells)`);
+  }
+  const forced = teacherForce(model, { V: { input: CLAMP_COMMAND, residual: false } });
+  const command = E.input(CLAMP_COMMAND), next = E.input(CLAMP_COMMAND, 1);
+  const own = E.substitute([v.ode.rhs], (n) => (n.op === 'state' && n.name === 'V' ? command : undefined))[0];
+  return withObserved(forced, [{
+    name: CLAMP_CURRENT, unit: 'µA/cm²',
+    expr: E.mul(E.param('CmUFPerCm2'), E.sub(E.div(E.sub(next, command), dtMs), own)),
+  }]);
+}
+
 /** Runs one simulation. Throws an Error with a one-line message for any invalid input. */
 export async function simulate(input: SimulateSpec, fieldName?: (path: string) => string): Promise<SimulationResult> {
   const parsed = simulateSpecSchema.safeParse(input);
   if (!parsed.success) throw new InputError(describeIssue(parsed.error, fieldName));
   const spec = parsed.data;
-  const model = withRecorded(resolveModel(spec.model), spec.record, spec.traceEveryMs !== undefined);
+  const model = withClamp(withRecorded(resolveModel(spec.model), spec.record, spec.traceEveryMs !== undefined), spec.voltageClamp !== undefined, spec.dtMs);
+  const inputs: Record<string, Recording> = {};
+  if (spec.currentWaveform) inputs[CURRENT_WAVEFORM] = spec.currentWaveform;
+  if (spec.voltageClamp) inputs[CLAMP_COMMAND] = spec.voltageClamp;
 
   const values: Record<string, number> = { ...spec.set };
   if (spec.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = spec.currentUAPerCm2;
@@ -151,6 +198,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
     values,
     tangents: spec.tangents,
     stimulus: spec.steps,
+    currentInput: spec.currentWaveform ? CURRENT_WAVEFORM : undefined,
   });
   // every spike of a single run is kept: a crossing takes at least two steps
   const accumulatedSteps = Math.round((spec.durationMs - spec.discardMs) / spec.dtMs);
@@ -164,6 +212,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
       ...(isNetwork ? { maximaCapacity: Math.min(65_536, Math.ceil(accumulatedSteps / 2) + 1) } : {}),
       traceEveryMs: spec.traceEveryMs,
       traceInstances: spec.traceEveryMs !== undefined ? [0] : undefined,
+      ...(Object.keys(inputs).length ? { inputs } : {}),
   };
   const run = await runEnsemble(ensembleSpec, { engine: spec.engine as EngineChoice, threads: spec.threads, gpuMath: spec.gpuMath, singleInstance: true });
   const r = run.result;

@@ -3,7 +3,8 @@
  * engine a cut run carries its whole state over, so its interval-end states and interval means are
  * the uncut run's to rounding (the same arithmetic in the same order). Knock-outs (regulated-population.ts):
  * the run is the unknocked run up to T, the knocked conductance is 0 from T on, and the other
- * regulated conductances grow while the calcium error is positive.
+ * regulated conductances grow while the calcium error is positive. A diverged cell is NaN in every
+ * output from then on and changes nothing for the others.
  */
 import { describe, expect, it } from 'vitest';
 import { libraryModel } from '../src/channels/index.ts';
@@ -68,6 +69,25 @@ describe('long runs', () => {
       }
     }
     expect(ko.finalClass).toHaveLength(2);
+  });
+
+  it('a diverged cell is reported once, kept out of every output, and leaves the others as they would run alone', async () => {
+    // a regulated conductance starting at 2e9 is a state beyond the engines' finite range (1e9): diverged at t = 0
+    const common = { model: 'prinz', regulation: { tauMs: { gCaS: 2000 }, tauGMs: 200, caTargetUM: 200 }, durationMs: 3000, intervalMs: 1000, engine: 'cpu' as const, maximaCapacity: 64 };
+    const [both, alone] = await Promise.all([
+      runRegulatedPopulation({ ...common, N: 2, params: { gCaS: Float64Array.of(5, 2e9) } }),
+      runRegulatedPopulation({ ...common, N: 1, params: { gCaS: Float64Array.of(5) } }),
+    ]);
+    expect(both.divergedAtMs[1]).toBe(0);
+    expect(both.divergedAtMs[0]).toBeNaN();
+    expect(both.finalClass).toEqual([alone.finalClass[0], 'diverged']);
+    expect(both.reachedTarget[1]).toBe(false);
+    for (let k = 0; k < 3; k++) {
+      expect(both.g!.gCaS[2 * k + 1]).toBeNaN();
+      expect(both.meanCaUM![2 * k + 1]).toBeNaN();
+      expect(both.g!.gCaS[2 * k]).toBe(alone.g!.gCaS[k]);
+      expect(both.meanCaUM![2 * k]).toBe(alone.meanCaUM![k]);
+    }
   });
 
   it('refuses what it cannot do, naming the field', async () => {

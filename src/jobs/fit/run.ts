@@ -18,6 +18,7 @@ import { InputError } from '../../errors.ts';
 import { checkParamValue, requireParam } from '../../model/model.ts';
 import { AdamBatch } from './adam.ts';
 import { LevenbergMarquardtBatch } from './levenberg-marquardt.ts';
+import { CmaEs } from './cma-es.ts';
 import { boxPoint, randomSearch, type BoxSampler, type RandomSearchResult } from './random-search.ts';
 import { parseFitSpec, type FitSpec, type FitSpecInput } from './spec.ts';
 
@@ -141,6 +142,11 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
   let evaluations = screenEvaluations, engine = '', device = '', note: string | undefined;
   let bestCost = screened ? screened.groups.reduce((m, g) => Math.min(m, g.bestCost), Infinity) : Infinity;
 
+  if (spec.optimizer === 'cma-es') {
+    const searched = await cmaEsGenerations(problem, spec, box, x, starts, history, options, evaluations);
+    [evaluations, engine, device, note] = [searched.evaluations, searched.engine, searched.device, searched.note];
+    active = [];
+  }
   for (let iteration = 0; iteration < spec.iterations && active.length > 0; iteration++) {
     const points = Array.from({ length: D }, (_, d) => Float64Array.from(active, (i) => x[i][d]));
     const r = await evaluatePoints(problem, points, {
@@ -199,6 +205,63 @@ export async function runFit(input: FitSpecInput | FitSpec, options: FitOptions 
     spec, problem, parameters: names, starts, history, evaluations, screenEvaluations, randomSearch: baseline, engine, device, note,
     wallMs: { fit: fitMs, screen: screened?.wallMs ?? 0, randomSearch: baseline?.wallMs ?? 0 },
   };
+}
+
+/**
+ * CMA-ES from every start at once (cma-es.ts): each generation is one ensemble run of λ candidates
+ * per start still searching, costs only. A start stops when its best cost reaches costBelow, when
+ * `patience` generations bring no relative improvement of minImprovement, or at `iterations`
+ * generations. Candidates are kept inside the box (projected), as the other optimisers' steps are.
+ */
+async function cmaEsGenerations(
+  problem: CostProblem, spec: FitSpec, box: BoxSampler, x: Float64Array[], starts: StartResult[], history: FitIteration[],
+  options: FitOptions, evaluationsSoFar: number,
+): Promise<{ evaluations: number; engine: string; device: string; note?: string }> {
+  const D = box.logLow.length;
+  const width = Float64Array.from({ length: D }, (_, d) => box.logHigh[d] - box.logLow[d]);
+  const searches = x.map((xi, i) => new CmaEs(D, xi, width, spec.seed * 100_003 + i + 1, spec.cmaEs));
+  const stall = new Int32Array(x.length);
+  let active = x.map((_, i) => i);
+  let evaluations = evaluationsSoFar, engine = '', device = '', note: string | undefined, bestCost = Infinity;
+  const project = (d: number, v: number) => Math.min(box.logHigh[d], Math.max(box.logLow[d], v));
+  for (let generation = 0; generation < spec.iterations && active.length; generation++) {
+    const candidates = active.map((i) => searches[i].ask().map((c) => Float64Array.from(c, (v, d) => project(d, v))));
+    const lambda = searches[0].lambda;
+    const points = Array.from({ length: D }, (_, d) => Float64Array.from(candidates.flatMap((cs) => cs.map((c) => c[d]))));
+    const r = await evaluatePoints(problem, points, {
+      run: options.run, gradient: false,
+      onProgress: (fraction) => options.onProgress?.({ phase: 'fit', iteration: generation, iterations: spec.iterations, active: active.length, evaluations, bestCost, fraction }),
+    });
+    [engine, device, note] = [r.result.engine, r.result.device, r.note];
+    evaluations += active.length * lambda;
+    const still: number[] = [];
+    const generationCosts: number[] = [];
+    active.forEach((i, a) => {
+      const s = starts[i];
+      const costs = Array.from({ length: lambda }, (_, k) => r.cost[a * lambda + k]);
+      searches[i].tell(costs);
+      s.evaluations += lambda;
+      const k = costs.reduce((b, c, j) => (Number.isFinite(c) && !(costs[b] <= c) ? j : b), 0);
+      const c = costs[k];
+      generationCosts.push(c);
+      s.costs.push(Number.isFinite(c) ? c : NaN);
+      if (Number.isFinite(c) && c < s.bestCost * (1 - spec.stopping.minImprovement)) stall[i] = 0;
+      else stall[i]++;
+      if (Number.isFinite(c) && c < s.bestCost) {
+        s.bestCost = c;
+        s.best.set(candidates[a][k]);
+        s.bestTerms = r.terms.map((t) => t.value[a * lambda + k]);
+      }
+      if (s.bestCost <= spec.stopping.costBelow) s.stopped = 'converged';
+      else if (stall[i] >= spec.stopping.patience) s.stopped = 'stalled';
+      else still.push(i);
+    });
+    for (const s of starts) bestCost = Math.min(bestCost, s.bestCost);
+    history.push({ iteration: generation, active: active.length, bestCost, medianCost: median(generationCosts) });
+    active = still;
+    options.onProgress?.({ phase: 'fit', iteration: generation, iterations: spec.iterations, active: active.length, evaluations, bestCost, fraction: 1 });
+  }
+  return { evaluations, engine, device, note };
 }
 
 /** Parameter values of a coordinate vector, by name. */

@@ -51,8 +51,18 @@ export const fitSpecSchema = z.object({
       grow: finite().refine((f) => f >= 1, { error: 'must be ≥ 1' }).default(1.2),
     }).strict().optional(),
   }).strict().default({ ...ADAM_DEFAULTS }),
-  /** adam (first order), or levenberg-marquardt (Gauss–Newton steps from the residuals' tangents) */
-  optimizer: oneOf(['adam', 'levenberg-marquardt'] as const).default('adam'),
+  /**
+   * adam (first order), levenberg-marquardt (Gauss–Newton steps from the residuals' tangents), or
+   * cma-es (population search on costs alone, λ instances per start and generation: for costs of
+   * features, whose gradients mean little; `iterations` counts generations)
+   */
+  optimizer: oneOf(['adam', 'levenberg-marquardt', 'cma-es'] as const).default('adam'),
+  cmaEs: z.object({
+    /** candidates per generation and start (default 4 + ⌊3 ln D⌋) */
+    populationSize: int(2, 10_000).optional(),
+    /** initial step size as a fraction of the box's width (log units) */
+    initialStep: positive('fraction of the box width').default(0.3),
+  }).strict().default({ initialStep: 0.3 }),
   levenbergMarquardt: z.object({
     damping: positive('relative to diag(JᵀJ)').default(LM_DEFAULTS.damping),
     maxStep: positive('coordinate units per step').default(LM_DEFAULTS.maxStep),

@@ -99,5 +99,7 @@ describe('long runs', () => {
     const base = { model: 'prinz', regulation: { tauMs: TAU, tauGMs: 200, caTargetUM: 200 }, N: 1, durationMs: 2000, intervalMs: 1000 };
     await expect(runRegulatedPopulation({ ...base, knockouts: [{ conductance: 'gNope', atMs: 1000 }] })).rejects.toThrow(/knockouts\[0\]\.conductance: 'gNope'/);
     await expect(runRegulatedPopulation({ ...base, knockouts: [{ conductance: 'gNa', atMs: 2000 }] })).rejects.toThrow(/knockouts\[0\]\.atMs must be in/);
+    await expect(runRegulatedPopulation({ ...base, durationMs: 2500 })).rejects.toThrow(/durationMs must be a positive multiple of intervalMs \(1000 ms\), got 2500/);
+    await expect(runRegulatedPopulation({ ...base, knockouts: [{ conductance: 'gNa', atMs: 1500 }] })).rejects.toThrow(/knockouts\[0\]\.atMs must be a positive multiple/);
   });
 });

@@ -89,6 +89,12 @@ export async function runRegulatedPopulation(spec: RegulatedPopulationSpec): Pro
   const calcium = spec.regulation.calcium ?? 'Ca';
   const tolerance = spec.targetTolerance ?? 0.1;
   if (!(tolerance > 0)) throw new InputError(`targetTolerance must be a number > 0, got ${tolerance}`);
+  if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new InputError(`intervalMs must be a finite number > 0 (ms), got ${intervalMs}`);
+  const multiple = (ms: number) => Number.isFinite(ms) && ms > 0 && Math.abs(ms / intervalMs - Math.round(ms / intervalMs)) <= 1e-9 * (ms / intervalMs);
+  if (!multiple(durationMs)) throw new InputError(`durationMs must be a positive multiple of intervalMs (${intervalMs} ms), got ${durationMs}`);
+  (spec.knockouts ?? []).forEach((ko, k) => {
+    if (!multiple(ko.atMs)) throw new InputError(`knockouts[${k}].atMs must be a positive multiple of intervalMs (${intervalMs} ms), got ${ko.atMs}`);
+  });
 
   // phases: the regulated model until the first knock-out, then without each knocked channel
   const knockouts = [...(spec.knockouts ?? [])].sort((a, b) => a.atMs - b.atMs);

@@ -34,6 +34,10 @@ const REALISATIONS = Number(flag('--realisations', '20'));
 const NOISE_STARTS = Number(flag('--noise-starts', '20'));
 const ENGINE = flag('--engine', 'auto') as EngineChoice;
 const ITERATIONS = Number(flag('--iterations', '20'));
+// after teacher forcing, Levenberg–Marquardt on the one-step prediction error from its result (noise runs)
+const POLISH = args.includes('--polish');
+// Gaussian smoothing of a noisy recording before forcing (ms, standard deviation; 0: none)
+const SMOOTH_MS = Number(flag('--smooth-ms', '0'));
 
 const TARGET: Record<string, number> = { gNa: 400, gCaT: 2.5, gCaS: 6, gA: 50, gKCa: 10, gKd: 100, gH: 0.01, gLeak: 0.01 };
 const NAMES = Object.keys(TARGET);
@@ -66,11 +70,12 @@ log({ event: 'truth', ...truth, class: truthActivity.class[0] });
 
 const largeWithin = (x: ArrayLike<number>, tol: number) => LARGE.every((p) => Math.abs(Math.exp(x[NAMES.indexOf(p)]) / TARGET[p] - 1) <= tol);
 
-async function fitFrom(starts: Float64Array[], recording: Float64Array) {
+async function fitFrom(starts: Float64Array[], recording: Float64Array, residual: 'equation-error' | 'prediction-error' = 'equation-error') {
   let last = 0;
   return fitRecording({
+    residual, windowMs: residual === 'prediction-error' ? DT : WINDOW,
     model, forcing: { V: 'V' }, recordings: { V: { values: recording, intervalMs: DT } }, parameters: NAMES, starts,
-    dtMs: DT, init: 'cold', durationMs: DURATION, discardMs: BURN_IN, windowMs: WINDOW, iterations: ITERATIONS, run: { engine: ENGINE },
+    dtMs: DT, init: 'cold', durationMs: DURATION, discardMs: BURN_IN, iterations: ITERATIONS, run: { engine: ENGINE },
     // as the CLI: the optimiser stays within a factor 1,000 beyond a factor-4 box (a conductance the data
     // push towards 0 or ∞ stops there instead of running off along its log)
     logLower: truthLog.map((t) => t - Math.log(4) - Math.log(1000)), logUpper: truthLog.map((t) => t + Math.log(4) + Math.log(1000)),
@@ -79,6 +84,23 @@ async function fitFrom(starts: Float64Array[], recording: Float64Array) {
       last = performance.now();
       log({ event: 'fit progress', ...p });
     },
+  });
+}
+
+/** Gaussian smoothing with a standard deviation of `sigma` samples (truncated at 4σ, renormalised at the ends). */
+function smooth(x: Float64Array, sigma: number): Float64Array {
+  if (!(sigma > 0)) return x;
+  const half = Math.ceil(4 * sigma);
+  const kernel = Array.from({ length: 2 * half + 1 }, (_, k) => Math.exp(-0.5 * ((k - half) / sigma) ** 2));
+  return Float64Array.from(x, (_, i) => {
+    let sum = 0, weight = 0;
+    for (let k = -half; k <= half; k++) {
+      const j = i + k;
+      if (j < 0 || j >= x.length) continue;
+      sum += kernel[k + half] * x[j];
+      weight += kernel[k + half];
+    }
+    return sum / weight;
   });
 }
 
@@ -132,8 +154,9 @@ if (NOISE > 0) {
   const realisations: Record<string, unknown>[] = [];
   for (let r = 0; r < REALISATIONS; r++) {
     const u = uniforms(5000 + r);
-    const noisy = Float64Array.from(V, (v) => v + NOISE * gaussian(u));
-    const fit = await fitFrom(pointsWithin(2, NOISE_STARTS, 7000 + r), noisy);
+    const noisy = smooth(Float64Array.from(V, (v) => v + NOISE * gaussian(u)), SMOOTH_MS / DT);
+    const forced = await fitFrom(pointsWithin(2, NOISE_STARTS, 7000 + r), noisy);
+    const fit = POLISH ? await fitFrom(forced.starts.map((s) => s.best), noisy, 'prediction-error') : forced;
     const ok = fit.starts.filter((s) => Number.isFinite(s.bestCost));
     const best = ok.reduce((a, b) => (a.bestCost <= b.bestCost ? a : b));
     const spread = Math.max(...NAMES.map((_, d) => Math.max(...ok.map((s) => s.best[d])) - Math.min(...ok.map((s) => s.best[d]))));
@@ -149,7 +172,7 @@ if (NOISE > 0) {
     realisations.push(row);
   }
   report.noise = {
-    noiseMv: NOISE, realisations: realisations.length, startsPerRealisation: NOISE_STARTS,
+    noiseMv: NOISE, smoothMs: SMOOTH_MS, polish: POLISH, realisations: realisations.length, startsPerRealisation: NOISE_STARTS,
     allStartsAgree: realisations.filter((r) => (r.spreadOfLogs as number) < 1e-3).length,
     largeWithin6Percent: realisations.filter((r) => r.largeWithin6Percent).length,
     gHAndGLeakFlagged: realisations.filter((r) => (r.flagged as string[]).includes('gH') && (r.flagged as string[]).includes('gLeak')).length,

@@ -218,7 +218,7 @@ describe('a small real fit', () => {
     await expect(runFit({ ...FIT, parameters: { gFoo: [1, 2] } })).rejects.toThrow(/unknown parameter 'gFoo' for model prinz/);
     await expect(runFit({ ...FIT, starts: 0 })).rejects.toThrow(/fit spec: starts must be an integer in \[1, 1000000\]/);
     await expect(runFit({ ...FIT, screen: 0 })).rejects.toThrow(/fit spec: screen must be an integer in \[1, 100000\]/);
-    await expect(runFit({ ...FIT, optimizer: 'newton' as never })).rejects.toThrow(/fit spec: optimizer must be one of adam, levenberg-marquardt, got 'newton'/);
+    await expect(runFit({ ...FIT, optimizer: 'newton' as never })).rejects.toThrow(/fit spec: optimizer must be one of adam, levenberg-marquardt, cma-es, got 'newton'/);
     await expect(runFit({ ...FIT, adam: { learningRate: -1 } })).rejects.toThrow(/fit spec: adam\.learningRate must be > 0/);
     await expect(runFit({ ...FIT, target: undefined })).rejects.toThrow(/cost term 'mean Ca' has no target: give one, or give target parameters/);
     await expect(runFit({ ...FIT, parameters: { gCaS: [1, 4], gKd: [10, 100] } })).rejects.toThrow(/parameter gKd is both varied and fixed/);

@@ -9,6 +9,8 @@ describe('resolveShard', () => {
   it('reads Slurm job arrays, whatever index they start at', () => {
     expect(resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '16' })).toEqual({ index: 4, count: 16 });
     expect(resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' })).toEqual({ index: 4, count: 8 });
+    // task 7 of 10 resubmitted alone (sbatch --array=7): an array of one whose MIN is 7; with --shard-count it is shard 7
+    expect(resolveShard(undefined, 10, { SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '7', SLURM_ARRAY_TASK_COUNT: '1' })).toEqual({ index: 7, count: 10 });
   });
   it('reads Kubernetes indexed jobs with --shard-count', () => {
     expect(resolveShard(undefined, 16, { JOB_COMPLETION_INDEX: '15' })).toEqual({ index: 15, count: 16 });

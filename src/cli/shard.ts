@@ -1,6 +1,8 @@
 /**
  * Which shard this process runs: --shard i/n, or the index a scheduler gives — Slurm job arrays
- * (SLURM_ARRAY_TASK_ID, offset by SLURM_ARRAY_TASK_MIN, count SLURM_ARRAY_TASK_COUNT) or Kubernetes
+ * (SLURM_ARRAY_TASK_ID; with --shard-count the task IDs are the shard numbers 0..n−1, so a task
+ * resubmitted alone with --array=k still runs shard k; without it the whole array is the shards,
+ * offset by SLURM_ARRAY_TASK_MIN, counted by SLURM_ARRAY_TASK_COUNT) or Kubernetes
  * Indexed Jobs (JOB_COMPLETION_INDEX, count from --shard-count). Defaults to 0/1.
  */
 import { InputError } from '../errors.ts';
@@ -25,7 +27,8 @@ export function resolveShard(flag: string | undefined, shardCount: number | unde
   }
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
     const id = int('SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID);
-    const min = env.SLURM_ARRAY_TASK_MIN !== undefined ? int('SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN) : 0;
+    // a resubmitted task (--array=k) is an array of one, whose MIN is k: only a whole array's MIN is an offset
+    const min = shardCount === undefined && env.SLURM_ARRAY_TASK_MIN !== undefined ? int('SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN) : 0;
     const count = shardCount ?? (env.SLURM_ARRAY_TASK_COUNT !== undefined ? int('SLURM_ARRAY_TASK_COUNT', env.SLURM_ARRAY_TASK_COUNT) : undefined);
     if (count === undefined) throw new InputError('SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor --shard-count gives the number of shards');
     if (id - min < 0 || id - min >= count) throw new InputError(`Slurm array task ${id} (min ${min}) is outside ${count} shards`);

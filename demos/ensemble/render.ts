@@ -13,6 +13,7 @@
  * adapters (SwiftShader) are slowest at, and this keeps it at three vertices per view, with a cost that
  * grows with pixels and spikes, not with N × ring length.
  */
+import { compileShader } from '../lib/shader.ts';
 
 /** `diverged`: a state left the finite range (engine/results.ts); never an activity class */
 export const CLASS_CODES = { unknown: 0, silent: 1, tonic: 2, bursting: 3, irregular: 4, diverged: 5 } as const;
@@ -415,12 +416,8 @@ export class Renderer {
     });
   }
 
-  private async module(code: string, what: string): Promise<GPUShaderModule> {
-    const module = this.device.createShaderModule({ code });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) throw new Error(`${what} shader: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
-    return module;
+  private module(code: string, what: string): Promise<GPUShaderModule> {
+    return compileShader(this.device, code, what);
   }
 
   async init(): Promise<void> {

@@ -16,6 +16,7 @@
  * adapter pays per pixel and per mark, not per vertex.
  */
 import { NETWORK_COLORS, CELL_COLORS } from './network.ts';
+import { compileShader } from '../lib/shader.ts';
 
 const vec3 = (hex: string) => {
   const n = parseInt(hex.slice(1), 16);
@@ -376,12 +377,8 @@ export class NetworkRenderer {
     });
   }
 
-  private async module(code: string, what: string): Promise<GPUShaderModule> {
-    const module = this.device.createShaderModule({ code });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) throw new Error(`${what} shader: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
-    return module;
+  private module(code: string, what: string): Promise<GPUShaderModule> {
+    return compileShader(this.device, code, what);
   }
 
   async init(): Promise<void> {

@@ -16,30 +16,17 @@ import { mergeSweep, verifySweep } from '../src/io/sweep-merge.ts';
 import { ShardStore } from '../src/io/sweep-store.ts';
 import { simulate } from '../src/jobs/simulate.ts';
 import { gridCode, gridIndexOfCode } from '../src/jobs/sweep/network-rows.ts';
-import { chunkColumns, summarise } from '../src/jobs/sweep/rows.ts';
-import { runSweepShard, shardRange, type SweepSink } from '../src/jobs/sweep/run.ts';
+import { runSweepShard, shardRange } from '../src/jobs/sweep/run.ts';
 import { makeSampler } from '../src/jobs/sweep/sampling.ts';
 import { parseSweepSpec, resolveSweep, specHash, type SweepSpecInput } from '../src/jobs/sweep/spec.ts';
 import { gpuForTests } from './gpu-helper.ts';
+import { memorySink } from './sweep-helper.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-function memorySink(): SweepSink & { columns: Column[][] } {
-  const columns: Column[][] = [];
-  return {
-    columns,
-    begin: async () => {},
-    storedRanges: async () => [],
-    storeChunk: async (data) => {
-      const c = chunkColumns(data);
-      columns.push(c);
-      return summarise(c, 0);
-    },
-  };
-}
 
 const column = (chunks: Column[][], name: string) => chunks.flatMap((c) => {
   const col = c.find((x) => x.name === name);

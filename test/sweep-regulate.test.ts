@@ -7,29 +7,15 @@
  * arithmetic differs at the rounding level, and 60,000 steps of spiking amplify that (measured 3e-8).
  */
 import { describe, expect, it } from 'vitest';
-import type { Column } from '../src/analysis/features.ts';
 import { simulate } from '../src/jobs/simulate.ts';
-import { chunkColumns, summarise } from '../src/jobs/sweep/rows.ts';
-import { runSweepShard, type SweepSink } from '../src/jobs/sweep/run.ts';
+import { runSweepShard } from '../src/jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
 import { libraryModel } from '../src/channels/index.ts';
 import { regulate } from '../src/model/regulation.ts';
+import { memorySink } from './sweep-helper.ts';
 
 const REGULATE = { tauMs: { gCaS: 2000, gKd: 1000 }, tauGMs: 200, caTargetUM: 150 };
 
-function memorySink(): SweepSink & { columns: Column[][] } {
-  const columns: Column[][] = [];
-  return {
-    columns,
-    begin: async () => {},
-    storedRanges: async () => [],
-    storeChunk: async (data) => {
-      const c = chunkColumns(data);
-      columns.push(c);
-      return summarise(c, 0);
-    },
-  };
-}
 
 describe('sweeps that regulate', () => {
   it('rows hold each regulated conductance at the end with the class; the same as simulate() to 1e-6', async () => {

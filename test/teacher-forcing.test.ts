@@ -97,6 +97,29 @@ describe('recordings inside the step', () => {
     expect(Math.max(...vc)).toBeGreaterThan(20);
     for (let k = 0; k < vc.length; k++) expect(Math.abs(vc[k] - vg[k])).toBeLessThan(0.5);
   }, 600_000);
+
+  it('gives each instance its own row of a per-instance recording, on both engines', async () => {
+    const hh = libraryModel('hh');
+    const dtMs = 0.025, durationMs = 20, samples = Math.round(durationMs / dtMs) + 1;
+    const ramp = Float64Array.from({ length: samples }, (_, k) => 0.5 * k * dtMs);
+    const program = compile(hh, { dtMs, currentInput: 'I' });
+    const run = (engine: typeof runCpu, inputs: Record<string, { values: Float64Array; intervalMs: number; perInstance?: boolean }>, N: number) =>
+      engine({ program, N, durationMs, traceEveryMs: 1, traceInstances: [...Array(N).keys()], inputs });
+    // row 0: no current; row 1: the ramp
+    const rows = { I: { values: Float64Array.from([...new Float64Array(samples), ...ramp]), intervalMs: dtMs, perInstance: true } };
+    const alone = (await run(runCpu, { I: { values: ramp, intervalMs: dtMs } }, 1)).traces!.series(0, 'V');
+    const both = await run(runCpu, rows, 2);
+    // f64: the ramped row is the shared ramp's run exactly; the other row rests (HH at rest stays within 0.1 mV of −65)
+    expect(Array.from(both.traces!.series(1, 'V'))).toEqual(Array.from(alone));
+    for (const v of both.traces!.series(0, 'V')) expect(Math.abs(v + 65)).toBeLessThan(0.1);
+    const gpu = await gpuForTests();
+    if (!gpu) return;
+    const g = await runGpu({ program, N: 2, durationMs, traceEveryMs: 1, traceInstances: [0, 1], inputs: rows }, { gpu });
+    for (let i = 0; i < 2; i++) {
+      const [vc, vg] = [both.traces!.series(i, 'V'), g.traces!.series(i, 'V')];
+      for (let k = 0; k < vc.length; k++) expect(Math.abs(vc[k] - vg[k])).toBeLessThan(0.5);
+    }
+  }, 600_000);
 });
 
 describe('teacher forcing', () => {

@@ -249,12 +249,13 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     literal: (x) => String(x),
     literalIndex: (x) => String(x),
     inputs: 'inp',
-    inputIndex: (k, sample) => `inBase${k} + ${inputLayout.perInstance[k] ? 'i * IN_STRIDE + ' : ''}${sample}`,
+    perInstance: inputLayout.perInstance,
+    instances: 'N',
     add: (name, value) => `${name} += ${value};`,
     step: 'n',
     compensated: precision === 'f32',
   });
-  const inputBases = program.inputs.map((_, k) => `    const inBase${k} = ${k === 0 ? '0' : `inBase${k - 1} + ${inputLayout.perInstance[k - 1] ? 'N' : '1'} * IN_STRIDE`};`).join('\n');
+  const inputBases = indent(forcing.bases, '    ');
   const lanes = [...Array(L).keys()];
   const states = [...Array(S).keys()];
   const round = precision === 'f32' ? (s: string) => `F(${s})` : (s: string) => s;

@@ -356,12 +356,13 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     literal: wgslLiteral,
     literalIndex: (x) => `${x}u`,
     inputs: 'inputs',
-    inputIndex: (k, sample) => `inBase${k} + ${inputLayout.perInstance[k] ? 'i * IN_STRIDE + ' : ''}${sample}`,
+    perInstance: inputLayout.perInstance,
+    instances: 'n',
     add: (name, value) => compensatedAdd(name, value, `${name}c`).trim(),
     step: 'step',
     compensated: true,
   });
-  const inputBases = program.inputs.map((_, k) => `  let inBase${k} = ${k === 0 ? '0u' : `inBase${k - 1} + ${inputLayout.perInstance[k - 1] ? 'n' : '1u'} * IN_STRIDE`};`).join('\n');
+  const inputBases = indent(forcing.bases, '  ');
   const join = (parts: string[]) => parts.join('\n');
   const events = eventCode(layout, {
     mutable: 'var',

@@ -339,8 +339,10 @@ export function divergenceCode(program: StepProgram, layout: Layout, d: Divergen
 export interface ForcingDialect {
   mutable: string;
   literal(value: number): string;
-  /** index of sample `sample` (an expression) of input k, whose per-instance flag is given */
-  inputIndex(k: number, sample: string): string;
+  /** per input: one row per instance (true) or one shared row (engine/inputs.ts, InputLayout) */
+  perInstance: readonly boolean[];
+  /** the number of instances in the buffers (the rows of a per-instance input) */
+  instances: string;
   /** the inputs array */
   inputs: string;
   /** a sample offset as an index literal */
@@ -363,8 +365,12 @@ export interface ForcingDialect {
  */
 export function forcingCode(program: StepProgram, layout: Layout, d: ForcingDialect) {
   const inputs = program.inputs.map((_, k) => k);
+  const constant = d.mutable === 'var' ? 'let' : 'const';
+  // input k's rows start at inBase<k> (IN_STRIDE samples each); instance i reads row i of a per-instance input
+  const index = (k: number, sample: string) => `inBase${k} + ${d.perInstance[k] ? 'i * IN_STRIDE + ' : ''}${sample}`;
   const reads = (prefix: string, step: string, first: number) =>
-    inputs.flatMap((k) => [0, 1].map((o) => `${d.mutable === 'var' ? 'let' : 'const'} ${prefix}${k}_${o} = ${d.inputs}[${d.inputIndex(k, `${step} + ${d.literalIndex(first + o)}`)}];`)).join('\n');
+    inputs.flatMap((k) => [0, 1].map((o) => `${constant} ${prefix}${k}_${o} = ${d.inputs}[${index(k, `${step} + ${d.literalIndex(first + o)}`)}];`)).join('\n');
+  const bases = inputs.map((k) => `${constant} inBase${k} = ${k === 0 ? d.literalIndex(0) : `inBase${k - 1} + ${d.perInstance[k - 1] ? d.instances : d.literalIndex(1)} * IN_STRIDE`};`).join('\n');
   const L = layout.lanes;
   const slots = normalSlots(L);
   const residuals = program.residuals;
@@ -381,6 +387,8 @@ export function forcingCode(program: StepProgram, layout: Layout, d: ForcingDial
     ...lanes.map((j) => `${vars.tangent(j, r)} = ${zero};${d.compensated ? ` c${j}_${r} = ${zero};` : ''}`),
   ]);
   return {
+    /** where each input's rows begin, declared once per entry point before the reads */
+    bases,
     /** reads for the step (`in…`) and for what is evaluated after it (`oin…`); initReads: at step 0 */
     stepReads: reads('in', d.step, 0),
     observedReads: reads('oin', d.step, 1),

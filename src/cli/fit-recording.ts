@@ -6,7 +6,8 @@ import { writeCsv } from '../io/csv.ts';
 import { writeParquet } from '../io/parquet.ts';
 import { writeFigure } from '../io/plot/figure.ts';
 import { recordingFitSpec } from '../io/plot/recording-fit-figure.ts';
-import { IDENTIFIED_STD_LOG_BELOW, recordingFitColumns, runRecordingFitJob, specDirOf } from '../jobs/fit/recording-job.ts';
+import { recordingFitColumns, runRecordingFitJob, specDirOf } from '../jobs/fit/recording-job.ts';
+import { IDENTIFIED_BELOW } from '../jobs/fit/recording-fit.ts';
 import { parseRecordingFitSpec } from '../jobs/fit/recording-spec.ts';
 import { simulateRecording } from '../jobs/fit/record.ts';
 import { progressReporter } from './progress.ts';
@@ -43,7 +44,7 @@ export async function recordingFitAction(specPath: string, raw: unknown, flags: 
   }
   await writeFigure(plot, recordingFitSpec(r, fitted));
   const unidentified = best === undefined ? [] : r.fit.parameters.filter((_, d) => !r.fit.starts[best].identified[d]);
-  if (unidentified.length) process.stderr.write(`ionsweep: note: the recording does not identify ${unidentified.join(', ')} (Gauss–Newton standard deviation of the log above ${IDENTIFIED_STD_LOG_BELOW}); their fitted values are not determined by the data\n`);
+  if (unidentified.length) process.stderr.write(`ionsweep: note: the recording does not identify ${unidentified.join(', ')} (Gauss–Newton standard deviation of the log above ${IDENTIFIED_BELOW}); their fitted values are not determined by the data\n`);
   const stopped: Record<string, number> = {};
   for (const s of r.fit.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
   await writeStdout(JSON.stringify({

@@ -122,7 +122,7 @@ export async function fitRecording(o: RecordingFitOptions): Promise<RecordingFit
     initial: Float64Array.from(xi), best: Float64Array.from(xi), bestCost: Infinity, costs: [], evaluations: 0, stopped: 'iterations',
     stdLog: new Float64Array(D).fill(NaN), identified: new Array(D).fill(false),
   }));
-  const bestJj = new Float64Array(n * D * D), bestRows = new Float64Array(n);
+  const bestJj = new Float64Array(n * D * D);
   const rejected = new Int32Array(n);
   const patience = o.patience ?? 4;
   let active = Array.from({ length: n }, (_, i) => i);
@@ -158,7 +158,6 @@ export async function fitRecording(o: RecordingFitOptions): Promise<RecordingFit
         s.bestCost = cost;
         s.best.set(x[i]);
         bestJj.set(jj, i * D * D);
-        bestRows[i] = ne.rows;
       }
       // converged: an accepted step that barely lowered the cost, or the cost at the rounding floor
       if (improved && Number.isFinite(previous) && previous - cost <= tolerance * previous) {
@@ -179,7 +178,8 @@ export async function fitRecording(o: RecordingFitOptions): Promise<RecordingFit
   for (let i = 0; i < n; i++) {
     const s = starts[i];
     if (!Number.isFinite(s.bestCost)) continue;
-    s.stdLog = gaussNewtonStd(bestJj.subarray(i * D * D, (i + 1) * D * D), s.bestCost, bestRows[i], D);
+    // every run has the same windows, so the same residual rows
+    s.stdLog = gaussNewtonStd(bestJj.subarray(i * D * D, (i + 1) * D * D), s.bestCost, rows, D);
     s.identified = Array.from(s.stdLog, (v) => v < IDENTIFIED_BELOW);
   }
   return { parameters: [...o.parameters], starts, rows, evaluations, engine, device, note, wallMs: performance.now() - started };

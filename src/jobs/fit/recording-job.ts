@@ -18,7 +18,7 @@ import type { ForcingSpec } from '../../model/teacher-forcing.ts';
 import { matchesBursting, type Activity } from './activity.ts';
 import { freeActivity } from './free-check.ts';
 import { boxPoint } from './random-search.ts';
-import { fitRecording, IDENTIFIED_BELOW, type RecordingFitResult } from './recording-fit.ts';
+import { fitRecording, type RecordingFitResult } from './recording-fit.ts';
 import type { RecordingFitSpec } from './recording-spec.ts';
 
 const CURRENT_INPUT = 'IRecordedUAPerCm2';
@@ -161,9 +161,6 @@ export function recordingFitColumns(r: RecordingJobResult): Column[] {
   }
   return columns;
 }
-
-/** The threshold of `identified`, for reports. */
-export const IDENTIFIED_STD_LOG_BELOW = IDENTIFIED_BELOW;
 
 /** Directory of a spec file (data paths are relative to it). */
 export const specDirOf = (specPath: string) => dirname(resolve(specPath));

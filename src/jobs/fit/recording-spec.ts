@@ -22,12 +22,7 @@ import { METHODS } from '../../compile/program.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
 import { ENGINE_CHOICES } from '../../engine/run.ts';
 import { describeIssue, finite, got, modelSchema, namedRecord, nonNegative, oneOf, positive } from '../schema.ts';
-
-const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
-  .int({ error: `must be an integer in [${lo}, ${hi}]` }).min(lo, { error: `must be an integer in [${lo}, ${hi}]` }).max(hi, { error: `must be an integer in [${lo}, ${hi}]` });
-
-const box = z.tuple([finite(), finite()], { error: (iss) => `must be [low, high] with 0 < low < high, got ${got(JSON.stringify(iss.input))}` })
-  .refine(([lo, hi]) => lo > 0 && hi > lo, { error: 'must be [low, high] with 0 < low < high' });
+import { box, int } from './spec.ts';
 
 const fileSchema = {
   file: z.string({ error: 'must be the path of an NPY or CSV file' }).min(1, { error: 'must be the path of an NPY or CSV file' }),

@@ -19,10 +19,12 @@ import { ADAM_DEFAULTS } from './adam.ts';
 import { LM_DEFAULTS } from './levenberg-marquardt.ts';
 import { FIT_SCREEN_EVALUATIONS_MAX } from '../../limits.ts';
 
-const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
+/** An integer in [lo, hi], with one message naming the range. */
+export const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
   .int({ error: `must be an integer in [${lo}, ${hi}]` }).min(lo, { error: `must be an integer in [${lo}, ${hi}]` }).max(hi, { error: `must be an integer in [${lo}, ${hi}]` });
 
-const box = z.tuple([finite(), finite()], { error: (iss) => `must be [low, high] with 0 < low < high, got ${got(JSON.stringify(iss.input))}` })
+/** A fitted parameter's box [low, high], 0 < low < high (fits run on logarithms). */
+export const box = z.tuple([finite(), finite()], { error: (iss) => `must be [low, high] with 0 < low < high, got ${got(JSON.stringify(iss.input))}` })
   .refine(([lo, hi]) => lo > 0 && hi > lo, { error: 'must be [low, high] with 0 < low < high' });
 
 /** The fit spec: cost settings, the fitted parameters' boxes, the optimiser and the baseline. */

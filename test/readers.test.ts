@@ -159,18 +159,24 @@ function expectSameTable(text: string, columns: readonly Column[], relative: num
   expect(compared).toBe(rows * columns.length);
 }
 
+/** Runs a reader example on the table and checks its row, column and class counts; returns its summary and the expected one. */
+async function checkedSummary(command: string, script: string) {
+  const r = await run(command, [script, csv]);
+  expect(r.status, r.stderr).toBe(0);
+  const got = parseSummary(r.stdout);
+  const want = expectedSummary();
+  expect(got.rows).toBe(truth.rows);
+  expect(got.columns).toBe(truth.columns.length);
+  expect(got.counts).toEqual(want.counts);
+  expect(got.n).toBe(want.n);
+  return { got, want };
+}
+
 describe.skipIf(pythonMissing !== null)(`Python (pandas)${pythonMissing ? ` (skipped: no ${pythonMissing})` : ''}`, () => {
   const script = join(ROOT, 'examples', 'readers', 'read_sweep.py');
 
   it('prints the rows, class counts and median burst period of the table', async () => {
-    const r = await run(PYTHON, [script, csv]);
-    expect(r.status, r.stderr).toBe(0);
-    const got = parseSummary(r.stdout);
-    const want = expectedSummary();
-    expect(got.rows).toBe(truth.rows);
-    expect(got.columns).toBe(truth.columns.length);
-    expect(got.counts).toEqual(want.counts);
-    expect(got.n).toBe(want.n);
+    const { got, want } = await checkedSummary(PYTHON, script);
     // repr of pandas' median: the same double as (a + b) / 2 of the same doubles
     expect(got.median).toBe(want.median);
   });
@@ -192,14 +198,7 @@ describe.skipIf(rMissing !== null)(`R${rMissing ? ` (skipped: no ${rMissing})` :
   const script = join(ROOT, 'examples', 'readers', 'read_sweep.R');
 
   it('prints the rows, class counts and median burst period of the table', async () => {
-    const r = await run('Rscript', [script, csv]);
-    expect(r.status, r.stderr).toBe(0);
-    const got = parseSummary(r.stdout);
-    const want = expectedSummary();
-    expect(got.rows).toBe(truth.rows);
-    expect(got.columns).toBe(truth.columns.length);
-    expect(got.counts).toEqual(want.counts);
-    expect(got.n).toBe(want.n);
+    const { got, want } = await checkedSummary('Rscript', script);
     expect(Math.abs(got.median - want.median)).toBeLessThanOrEqual(R_RELATIVE * want.median);
   });
 

@@ -56,5 +56,12 @@ describe('current waveforms and voltage clamp', () => {
     const missing = await cli([...common, '--current-file', join(dir, 'i.csv')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--current-file needs --input-interval-ms/);
+    // messages name the flags, not the internal names of the recordings
+    const negative = await cli([...common, '--current-file', `${join(dir, 'i.csv')}:I`, '--input-interval-ms', '-1']);
+    expect(negative.status).toBe(2);
+    expect(negative.stderr).toMatch(/^ionsweep: --input-interval-ms must be > 0 \(ms\), got -1\n$/);
+    const short = await cli([...common, '--current-file', `${join(dir, 'i.csv')}:I`, '--input-interval-ms', '0.01']);
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/^ionsweep: --current-file covers 3 ms \(301 samples at 0.01 ms\) but the run lasts 30 ms/);
   }, 120_000);
 });

@@ -179,6 +179,7 @@ const FLAG_OF: Record<string, string> = {
   model: '--model', set: '--set', durationMs: '--duration-ms', dtMs: '--dt-ms', method: '--method', discardMs: '--discard-ms',
   currentUAPerCm2: '--current-ua-per-cm2', steps: '--step-ua-per-cm2', tangents: '--tangents', traceEveryMs: '--trace-every-ms',
   engine: '--engine', gpuMath: '--gpu-math', init: '--init', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
+  currentWaveform: '--current-file', voltageClamp: '--clamp-file',
 };
 
 /**
@@ -295,7 +296,10 @@ export function simulateCommand(): Command {
       const result = await simulate(spec, (field) => FLAG_OF[field] ?? field).catch((error) => {
         // messages from deeper layers name API fields; on the command line, name the flags
         if (error instanceof InputError) {
-          throw new InputError(error.message.replace(/\b(durationMs|discardMs|dtMs|traceEveryMs)\b/g, (f) => FLAG_OF[f]));
+          throw new InputError(error.message
+            .replace(/\b(durationMs|discardMs|dtMs|traceEveryMs)\b/g, (f) => FLAG_OF[f])
+            .replace(/(--current-file|--clamp-file)\.intervalMs\b/g, '--input-interval-ms')
+            .replace(/input '(currentWaveform|voltageClamp)'/g, (_, f: string) => FLAG_OF[f]));
         }
         throw error;
       });

@@ -35,8 +35,8 @@ const waveformSchema = z.object({
   interpolation: oneOf(INTERPOLATIONS).default('linear'),
 }).strict();
 
-/** The recordings simulate reads: a current waveform and a voltage-clamp command. */
-const CURRENT_WAVEFORM = 'IWaveformUAPerCm2', CLAMP_COMMAND = 'VCommandMv';
+/** The recordings simulate reads, named as the spec fields that give them (messages about a recording name its field). */
+const CURRENT_WAVEFORM = 'currentWaveform', CLAMP_COMMAND = 'voltageClamp';
 /** The observed clamp current of a voltage-clamped run. */
 export const CLAMP_CURRENT = 'IClampUAPerCm2';
 

@@ -13,7 +13,7 @@
  * adapters (SwiftShader) are slowest at, and this keeps it at three vertices per view, with a cost that
  * grows with pixels and spikes, not with N × ring length.
  */
-import { compileShader } from '../lib/shader.ts';
+import { FULLSCREEN, compileShader } from '../lib/shader.ts';
 
 /** `diverged`: a state left the finite range (engine/results.ts); never an activity class */
 export const CLASS_CODES = { unknown: 0, silent: 1, tonic: 2, bursting: 3, irregular: 4, diverged: 5 } as const;
@@ -70,13 +70,6 @@ fn sampleAt(row: u32, j: i32, obs: u32) -> vec2f {
   if (k < 0 || j < 0) { return vec2f(0.0, 0.0); }
   let slot = u32(k) % view.ring;
   return vec2f(trace[(row * view.ring + slot) * view.width + obs], 1.0);
-}`;
-
-const FULLSCREEN = /* wgsl */ `
-struct VsOut { @builtin(position) pos: vec4f }
-@vertex fn vs(@builtin(vertex_index) vi: u32) -> VsOut {
-  let xy = vec2f(f32((vi << 1u) & 2u), f32(vi & 2u));
-  return VsOut(vec4f(xy * 2.0 - 1.0, 0.0, 1.0));
 }`;
 
 /** The population image: one row per traced instance, read from the trace ring per pixel. */

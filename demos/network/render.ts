@@ -16,7 +16,7 @@
  * adapter pays per pixel and per mark, not per vertex.
  */
 import { NETWORK_COLORS, CELL_COLORS } from './network.ts';
-import { compileShader } from '../lib/shader.ts';
+import { FULLSCREEN, compileShader } from '../lib/shader.ts';
 
 const vec3 = (hex: string) => {
   const n = parseInt(hex.slice(1), 16);
@@ -177,13 +177,6 @@ fn factorX(i: u32, q: u32) -> f32 {
   }
 }
 `;
-
-const FULLSCREEN = /* wgsl */ `
-struct VsOut { @builtin(position) pos: vec4f }
-@vertex fn vs(@builtin(vertex_index) vi: u32) -> VsOut {
-  let xy = vec2f(f32((vi << 1u) & 2u), f32(vi & 2u));
-  return VsOut(vec4f(xy * 2.0 - 1.0, 0.0, 1.0));
-}`;
 
 /** The biological ranges of the burst onsets and ends as phases (Prinz 2004, Table 1). */
 const PHASE_RANGES = { abpdEnd: [0.305, 0.464], lpStart: [0.426, 0.64], pyStart: [0.638, 0.877] };

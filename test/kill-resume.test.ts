@@ -24,8 +24,12 @@ const SPEC = {
   chunkSize: 2, engine: 'cpu', traces: { everyMs: 5, indices: [1, 4] },
 };
 const SHARD = 'shard-00000-of-00001';
-/** every file operation of this sweep: 1 record, 3 parts, 2 traces (chunks 0 and 2), 1 table, 1 manifest */
-const KILL_POINTS = ['record:1', 'trace:1', 'part:1', 'part:2', 'trace:2', 'part:3', 'table:1', 'manifest:1'];
+/**
+ * the file operations of this sweep: 1 record, 3 parts, 2 traces (chunks 0 and 2) of two files each
+ * (the sidecar, then the NPY), 1 table, 1 manifest; the second trace's sidecar (trace:3) is left out,
+ * the same point as trace:1 one chunk later
+ */
+const KILL_POINTS = ['record:1', 'trace:1', 'trace:2', 'part:1', 'part:2', 'trace:4', 'part:3', 'table:1', 'manifest:1'];
 /** manifest fields that describe a run's timing, not its results */
 const TIMING = ['timings', 'finishMs', 'completedAt', 'chunksResumed'];
 
@@ -71,7 +75,7 @@ describe('kill at each file operation of a shard, then resume', () => {
   it('the reference run spans more than one class and writes both traces', () => {
     expect(reference.table.rows).toBe(6);
     expect(Object.keys(reference.manifest.classCounts as object).length).toBeGreaterThan(1);
-    expect([...reference.traces.keys()]).toEqual(['model-000000001.npy', 'model-000000004.npy']);
+    expect([...reference.traces.keys()]).toEqual(['model-000000001.npy', 'model-000000001.npy.json', 'model-000000004.npy', 'model-000000004.npy.json']);
   });
 
   for (const point of KILL_POINTS) {

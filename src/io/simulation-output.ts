@@ -76,10 +76,19 @@ export function simulationCsv(r: SimulationResult): string {
 export function traceSidecar(r: SimulationResult, npyFile: string): string {
   if (!r.trace) throw new InputError('no trace to describe: add --trace-every-ms');
   const names = Object.keys(r.trace.series);
+  return npySidecar(npyFile, r.trace.timesMs.length, names.map((n) => ({ name: n, unit: r.trace!.units[n] ?? '' })),
+    { model: r.model, dtMs: r.dtMs, durationMs: r.durationMs, discardMs: r.discardMs });
+}
+
+/**
+ * The JSON sidecar of a float64 NPY trace of shape (samples, 1 + columns): tMs (ms), then the given
+ * columns, with their units; `about` adds fields that say what was run. Sweep traces have the same.
+ */
+export function npySidecar(npyFile: string, samples: number, columns: readonly { name: string; unit: string }[], about: Record<string, unknown>): string {
   return JSON.stringify({
-    npy: npyFile, shape: [r.trace.timesMs.length, 1 + names.length], dtype: 'float64',
-    columns: ['tMs', ...names], units: ['ms', ...names.map((n) => r.trace!.units[n] ?? '')],
-    model: r.model, dtMs: r.dtMs, durationMs: r.durationMs, discardMs: r.discardMs,
+    npy: npyFile, shape: [samples, 1 + columns.length], dtype: 'float64',
+    columns: ['tMs', ...columns.map((c) => c.name)], units: ['ms', ...columns.map((c) => c.unit)],
+    ...about,
   }, null, 2) + '\n';
 }
 

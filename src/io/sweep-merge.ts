@@ -2,7 +2,8 @@
  * Merging and verifying a sharded sweep: every shard's manifest must belong to the same spec and
  * shard layout, the shards must tile the index range, every index must appear exactly once, each
  * manifest's class counts and burst periods must be those of its table's rows, and every trace a
- * shard promises (spec traces.indices in its range) must be there. Temporary files (`*.tmp-*`) a
+ * shard promises (spec traces.indices in its range) must be there, whole, with a sidecar that names
+ * as many columns as it has (one more than traces.record, when the spec gives it). Temporary files (`*.tmp-*`) a
  * kill left are ignored. Merge never writes over its inputs.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { burstPeriodQuantiles, shardRange, summarise } from '../jobs/sweep/rows.
 import { writeFileAtomic } from './atomic-write.ts';
 import { concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
 import { readManifest, type ShardManifest } from './shard-manifest.ts';
-import { shardName, traceName } from './sweep-store.ts';
+import { shardName, traceName, traceSidecarName } from './sweep-store.ts';
 import { writeCsv } from './csv.ts';
 
 const MANIFEST = /^shard-\d+-of-\d+\.json$/;
@@ -113,29 +114,58 @@ function summaryProblems(m: ShardManifest, table: Table): string[] {
   return problems;
 }
 
-/** Why an NPY trace file is not one of ionsweep's ((samples, 2) float64), or undefined. */
-function traceProblem(bytes: Uint8Array): string | undefined {
+/** The shape of an NPY trace file of ionsweep's ((samples, columns ≥ 2) float64), or why it is not one. */
+function traceShape(bytes: Uint8Array): { samples: number; columns: number } | string {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0];
   if (bytes.length < 10 || magic.some((b, k) => bytes[k] !== b)) return 'not an NPY file';
   const headerLength = bytes[8] | (bytes[9] << 8);
   const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
-  const shape = /'shape': \((\d+), 2\)/.exec(header);
-  if (!/'descr': '<f8'/.test(header) || !shape) return 'not a (samples, 2) float64 array';
-  const expected = 10 + headerLength + Number(shape[1]) * 16;
+  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
+  if (!/'descr': '<f8'/.test(header) || !shape || Number(shape[2]) < 2) return 'not a (samples, columns) float64 array of time and recorded quantities';
+  const [samples, columns] = [Number(shape[1]), Number(shape[2])];
+  const expected = 10 + headerLength + samples * columns * 8;
   if (bytes.length !== expected) return `${bytes.length} bytes, expected ${expected} (truncated?)`;
-  return Number(shape[1]) === 0 ? 'no samples' : undefined;
+  return samples === 0 ? 'no samples' : { samples, columns };
 }
 
-/** Problems with the traces a shard promises: each traced index in its range has a whole NPY file. */
+/** Why a trace's sidecar does not describe it (shape, one name and unit per column, tMs first), or undefined. */
+function sidecarProblem(text: string, shape: { samples: number; columns: number }, recorded: number | undefined): string | undefined {
+  let doc: { shape?: unknown; columns?: unknown; units?: unknown };
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return 'is not JSON';
+  }
+  const columns = doc.columns, units = doc.units;
+  if (!Array.isArray(columns) || !Array.isArray(units) || columns[0] !== 'tMs') return 'names no columns (columns: [tMs, ...], units)';
+  if (columns.length !== shape.columns || units.length !== shape.columns) return `names ${columns.length} columns and ${Array.isArray(units) ? units.length : 0} units, the trace has ${shape.columns}`;
+  if (JSON.stringify(doc.shape) !== JSON.stringify([shape.samples, shape.columns])) return `gives shape ${JSON.stringify(doc.shape)}, the trace is [${shape.samples}, ${shape.columns}]`;
+  if (recorded !== undefined && shape.columns !== 1 + recorded) return `names ${shape.columns - 1} recorded quantities, the spec's traces.record ${recorded}`;
+  return undefined;
+}
+
+/** Problems with the traces a shard promises: each traced index in its range has a whole NPY file and a sidecar that describes it. */
 async function traceProblems(dir: string, m: ShardManifest): Promise<string[]> {
-  const indices = (m.spec as { traces?: { indices?: unknown } }).traces?.indices;
+  const traces = (m.spec as { traces?: { indices?: unknown; record?: unknown } }).traces;
+  const indices = traces?.indices;
+  const recorded = Array.isArray(traces?.record) ? traces.record.length : undefined;
   const wanted = Array.isArray(indices) ? indices.filter((i): i is number => Number.isInteger(i) && i >= m.range.start && i < m.range.end) : [];
   const problems: string[] = [];
   for (const i of wanted) {
-    const path = join('traces', traceName(i));
+    const path = join('traces', traceName(i)), sidecarPath = join('traces', traceSidecarName(i));
     const bytes = await readFile(join(dir, path)).catch(() => undefined);
-    const problem = bytes ? traceProblem(bytes) : 'missing';
-    if (problem) problems.push(`shard ${m.shard.index}: trace ${path} ${problem}`);
+    const shape = bytes ? traceShape(bytes) : 'missing';
+    if (typeof shape === 'string') {
+      problems.push(`shard ${m.shard.index}: trace ${path} ${shape}`);
+      continue;
+    }
+    const sidecar = await readFile(join(dir, sidecarPath), 'utf8').catch(() => undefined);
+    if (sidecar === undefined) {
+      problems.push(`shard ${m.shard.index}: trace sidecar ${sidecarPath} missing`);
+      continue;
+    }
+    const problem = sidecarProblem(sidecar, shape, recorded);
+    if (problem) problems.push(`shard ${m.shard.index}: trace sidecar ${sidecarPath} ${problem}`);
   }
   return problems;
 }
@@ -181,7 +211,7 @@ async function checkMergeOutputs(dir: string, manifests: ShardManifest[], outPat
   for (const m of manifests) {
     inputs.push(join(dir, `${shardName(m.shard)}.json`), join(dir, m.table));
     const indices = (m.spec as { traces?: { indices?: unknown } }).traces?.indices;
-    if (Array.isArray(indices)) for (const i of indices) if (Number.isInteger(i)) inputs.push(join(dir, 'traces', traceName(i)));
+    if (Array.isArray(indices)) for (const i of indices) if (Number.isInteger(i)) inputs.push(join(dir, 'traces', traceName(i)), join(dir, 'traces', traceSidecarName(i)));
   }
   const inputPaths = new Set(inputs.map((p) => resolve(p)));
   const inputIds = new Set((await Promise.all(inputs.map(identityOf))).filter((x) => x !== undefined));

@@ -12,7 +12,8 @@
  *     out/shard-00003-of-00007/part-000049152-000065536.parquet     while running
  *     out/shard-00003-of-00007.parquet                              the shard's table
  *     out/shard-00003-of-00007.json                                 its manifest
- *     out/traces/model-000000017.npy                                traces, (samples, 2): tMs, VMv
+ *     out/traces/model-000000017.npy                                traces, (samples, 1 + k): tMs, then traces.record (default VMv)
+ *     out/traces/model-000000017.npy.json                           its sidecar: column names and units (written first)
  *
  * A kill can leave `*.tmp-*` files (atomic writes in flight); the next run of the shard removes its
  * own (under the shard's lock) and verify ignores them.
@@ -26,6 +27,7 @@ import type { IndexRange, ResolvedEngine, Shard, ShardReport, SweepSink } from '
 import type { SweepSpec } from '../jobs/sweep/spec.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { encodeNpy } from './npy.ts';
+import { npySidecar } from './simulation-output.ts';
 import { StreamingTable, concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
 import { MANIFEST_VERSION, readManifest, type ShardManifest } from './shard-manifest.ts';
 import { producerDifferences, readRecord, writeRecord, type ShardRecord } from './shard-record.ts';
@@ -36,6 +38,8 @@ export { MANIFEST_VERSION, type ShardManifest } from './shard-manifest.ts';
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const shardName = (shard: Shard) => `shard-${pad(shard.index, 5)}-of-${pad(shard.count, 5)}`;
 export const traceName = (index: number) => `model-${pad(index, 9)}.npy`;
+/** The JSON sidecar of a trace (columns and units), beside it. */
+export const traceSidecarName = (index: number) => `${traceName(index)}.json`;
 
 /** Where a shard's files go: its parts folder, its table and its manifest. */
 export function shardPaths(outDir: string, shard: Shard) {
@@ -253,7 +257,9 @@ export class ShardStore implements SweepSink {
     for (const n of names) {
       const [, start, end] = PART.exec(n)!.map(Number);
       const missing = [];
-      for (const i of this.tracedIn({ start, end })) if (!(await exists(join(this.outDir, 'traces', traceName(i))))) missing.push(i);
+      for (const i of this.tracedIn({ start, end })) {
+        if (!(await exists(join(this.outDir, 'traces', traceName(i)))) || !(await exists(join(this.outDir, 'traces', traceSidecarName(i))))) missing.push(i);
+      }
       if (missing.length) {
         await rm(join(this.partsDir, n), { force: true });
         continue;
@@ -293,7 +299,10 @@ export class ShardStore implements SweepSink {
     }
     const columns = chunkColumns(data);
     // traces first: a stored part then implies its traces, whenever the process is killed
-    for (const t of data.traces) await this.writeTrace(t.index, t.timesMs, t.vMv);
+    for (const t of data.traces) {
+      const parameters = Object.fromEntries(data.params.map((p) => [p.name, p.values[t.index - data.range.start]]));
+      await this.writeTrace(t.index, t.timesMs, t.series, data.traceColumns, parameters);
+    }
     await this.writeChunk(data.range, columns);
     return summarise(columns, performance.now() - started);
   }
@@ -312,13 +321,24 @@ export class ShardStore implements SweepSink {
     }
   }
 
-  async writeTrace(index: number, timesMs: Float64Array, vMv: Float64Array): Promise<void> {
-    const data = new Float64Array(timesMs.length * 2);
-    for (let k = 0; k < timesMs.length; k++) {
-      data[2 * k] = timesMs[k];
-      data[2 * k + 1] = vMv[k];
+  /**
+   * A model's trace as NPY, (samples, 1 + columns): tMs, then each series. Its sidecar goes first, so
+   * a trace file always has one (resume reruns a chunk whose trace or sidecar is missing).
+   */
+  async writeTrace(index: number, timesMs: Float64Array, series: Float64Array[], columns: { name: string; unit: string }[], parameters: Record<string, number>): Promise<void> {
+    const S = timesMs.length, C = 1 + series.length;
+    const data = new Float64Array(S * C);
+    for (let k = 0; k < S; k++) {
+      data[k * C] = timesMs[k];
+      for (let c = 1; c < C; c++) data[k * C + c] = series[c - 1][k];
     }
-    await writeFileAtomic(join(this.outDir, 'traces', traceName(index)), encodeNpy(data, [timesMs.length, 2]));
+    const { spec } = this.identity;
+    const model = typeof spec.model === 'string' ? spec.model : (spec.model as { name?: unknown }).name;
+    await writeFileAtomic(join(this.outDir, 'traces', traceSidecarName(index)), npySidecar(traceName(index), S, columns, {
+      model, index, parameters, dtMs: spec.dtMs, durationMs: spec.durationMs, discardMs: spec.discardMs, method: spec.method,
+    }));
+    afterFileOperation('trace');
+    await writeFileAtomic(join(this.outDir, 'traces', traceName(index)), encodeNpy(data, [S, C]));
     afterFileOperation('trace');
   }
 

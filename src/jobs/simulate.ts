@@ -18,7 +18,8 @@ import { networkResults, type NetworkResult } from './network-results.ts';
 import { INIT_CHOICES, INIT_PATTERN, isolatedMs, isolatedStart } from './isolated-start.ts';
 import { tangentConditioning, type Conditioning } from '../analysis/conditioning.ts';
 import * as E from '../model/expr.ts';
-import { withObserved, type ObservedInput } from '../model/observe.ts';
+import { withObserved } from '../model/observe.ts';
+import { withRecorded } from '../model/record.ts';
 import type { Model } from '../model/model.ts';
 import { teacherForce } from '../model/teacher-forcing.ts';
 import { INTERPOLATIONS, type Recording } from '../engine/inputs.ts';
@@ -127,31 +128,11 @@ export interface SimulationResult {
   wallMs: number;
 }
 
-/**
- * The model with the quantities `record` names added to what it observes (so the trace carries them):
- * a state, a channel current (Model.currents) or an observed quantity (already traced). Observed
- * names cannot hold dots, so `Na.m` is traced as `Na_m`.
- */
-function withRecorded(model: Model, record: readonly string[], traced: boolean): Model {
+/** The model with the quantities `record` names observed, so the trace carries them (model/record.ts). */
+function withRecordedQuantities(model: Model, record: readonly string[], traced: boolean): Model {
   if (!record.length) return model;
   if (!traced) throw new InputError('record: recorded quantities go into the trace: add traceEveryMs');
-  const seen = new Set<string>();
-  const extra: ObservedInput[] = [];
-  for (const name of record) {
-    if (seen.has(name)) throw new InputError(`record: ${name} is listed twice`);
-    seen.add(name);
-    if (model.observed.some((o) => o.name === name)) continue;
-    const state = model.states.find((s) => s.name === name);
-    const current = model.currents?.find((c) => c.name === name);
-    if (!state && !current) {
-      const known = [...model.states.map((s) => s.name), ...(model.currents ?? []).map((c) => c.name)];
-      throw new InputError(`record: unknown quantity '${name}' of model ${model.name}; states and currents: ${known.join(', ')}`);
-    }
-    extra.push(state
-      ? { name: name.replace(/\./g, '_'), expr: E.state(name), unit: state.unit, kind: 'other' }
-      : { name: name.replace(/\./g, '_'), expr: current!.expr, unit: 'µA/cm²', kind: 'other' });
-  }
-  return extra.length ? withObserved(model, extra) : model;
+  return withRecorded(model, record).model;
 }
 
 /**
@@ -179,7 +160,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
   const parsed = simulateSpecSchema.safeParse(input);
   if (!parsed.success) throw new InputError(describeIssue(parsed.error, fieldName));
   const spec = parsed.data;
-  const model = withClamp(withRecorded(resolveModel(spec.model), spec.record, spec.traceEveryMs !== undefined), spec.voltageClamp !== undefined, spec.dtMs);
+  const model = withClamp(withRecordedQuantities(resolveModel(spec.model), spec.record, spec.traceEveryMs !== undefined), spec.voltageClamp !== undefined, spec.dtMs);
   const inputs: Record<string, Recording> = {};
   if (spec.currentWaveform) inputs[CURRENT_WAVEFORM] = spec.currentWaveform;
   if (spec.voltageClamp) inputs[CLAMP_COMMAND] = spec.voltageClamp;

@@ -68,8 +68,10 @@ export interface ChunkData {
   maxima: MaximaRings[];
   /** which models diverged, when and in which state (their rows get class and status 'diverged') */
   divergence: Pick<DivergenceResult, 'state' | 'stateNames' | 'timeMs'>;
-  /** V traces of the models that asked for one */
-  traces: { index: number; timesMs: Float64Array; vMv: Float64Array }[];
+  /** traces of the models that asked for one: one series per recorded quantity, in `traceColumns` order */
+  traces: { index: number; timesMs: Float64Array; series: Float64Array[] }[];
+  /** the traces' columns after tMs: names (as simulate names its trace columns) and units */
+  traceColumns: { name: string; unit: string }[];
   /** network sweeps: the cells and what their rows need (network-rows.ts) */
   network?: NetworkChunkInfo;
   /** regulated sweeps: observed quantities at the end of the run (column name, per model) */
@@ -85,26 +87,36 @@ export interface ChunkSummary {
   hostMs: number;
 }
 
+/** What a sweep's traces record (spec.ts, ResolvedSweep): the columns, and the observed quantities added only for them. */
+export interface TraceRecording {
+  columns: { observed: string; column: string; unit: string }[];
+  /** observed only to be traced: left out of the rows */
+  traceOnly: readonly string[];
+}
+
 /**
  * The plain data of a chunk's rows, taken from its ensemble result. It shares the result's buffers
  * (the maxima blocks are views into the engine's events buffers): once posted to a worker with
  * `transferablesOf`, the result's observables, maxima and spike times are gone from this thread.
  */
-export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult, network?: NetworkChunkInfo, finalOf?: string[]): ChunkData {
+export function chunkData(range: IndexRange, params: { name: string; values: Float64Array }[], gridIndex: Int32Array | undefined, result: EnsembleResult, network?: NetworkChunkInfo, finalOf?: string[], recording?: TraceRecording): ChunkData {
   if (!result.maxima) throw new Error('a sweep chunk needs a run that recorded voltage maxima (maximaCapacity > 0)');
-  // regulated sweeps (finalOf): every model's one trace sample is its state at the end, not a V trace
+  // regulated sweeps (finalOf): every model's one trace sample is its state at the end, not a trace to write
   const finals = finalOf?.length ? finalsOf(result, finalOf) : undefined;
+  const columns = recording?.columns ?? [{ observed: 'V', column: 'VMv', unit: 'mV' }];
   const traces = result.traces && !finals
-    ? result.traces.instances.map((local, row) => ({ index: range.start + local, timesMs: result.traces!.timesMs, vMv: result.traces!.series(row, 'V') }))
+    ? result.traces.instances.map((local, row) => ({ index: range.start + local, timesMs: result.traces!.timesMs, series: columns.map((c) => result.traces!.series(row, c.observed)) }))
     : [];
+  const traceOnly = new Set(recording?.traceOnly ?? []);
   return {
     range, engine: result.engine, device: result.device, params, gridIndex,
     windowStartMs: result.discardMs, windowEndMs: result.durationMs,
-    observed: result.observed,
+    observed: traceOnly.size ? result.observed.filter((o) => !traceOnly.has(o.name)) : result.observed,
     laneKeys: result.lanes.map((l) => l.key),
     maxima: result.maxima.map((m) => m.rings),
     divergence: { state: result.divergence.state, stateNames: result.divergence.stateNames, timeMs: result.divergence.timeMs },
     traces,
+    traceColumns: columns.map((c) => ({ name: c.column, unit: c.unit })),
     ...(network ? { network } : {}),
     ...(finals ? { finals } : {}),
   };
@@ -127,7 +139,7 @@ export function transferablesOf(data: ChunkData): ArrayBuffer[] {
     ...(data.gridIndex ? [data.gridIndex] : []),
     ...data.observed.flatMap((o) => [o.mean, o.min, o.max, ...o.meanTangent]),
     ...data.maxima.flatMap((m) => [m.count, m.spikeCount, ...m.groups.map((g) => g.block as unknown as ArrayBufferView)]),
-    ...data.traces.flatMap((t) => [t.vMv]),
+    ...data.traces.flatMap((t) => t.series),
     ...(data.finals ?? []).map((f) => f.values),
     data.divergence.state, data.divergence.timeMs,
   ];

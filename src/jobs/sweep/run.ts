@@ -115,6 +115,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   }
   const pending = chunks.filter((c) => !stored.has(c.start));
   const traced = new Set(spec.traces?.indices ?? []);
+  const recording = { columns: sweep.traceColumns, traceOnly: sweep.traceOnly };
   // regulated sweeps: one trace sample of every model, at the end, gives its final conductances
   const finalOf = finalObserved(sweep);
 
@@ -162,7 +163,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     const hostStart = performance.now();
     const n = chunk.end - chunk.start;
     const gridIndex = sampler.gridIndexOf ? Int32Array.from({ length: n }, (_, i) => sampler.gridIndexOf!(chunk.start + i)) : undefined;
-    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result, network, finalOf));
+    const handedOver = sink.storeChunk(chunkData(chunk, sampler.names.map((name, d) => ({ name, values: params[d] })), gridIndex, result, network, finalOf, recording));
     hostMs += performance.now() - hostStart;
     // the engine runs the next chunk meanwhile: waiting here leaves the GPU busy
     const summary = await handedOver;

@@ -9,6 +9,7 @@ import { MODEL_NAMES, resolveModel } from '../../channels/index.ts';
 import { isModelDefinition, regulateSchema, type ModelDefinition } from '../../model/model-file.ts';
 import { regulate } from '../../model/regulation.ts';
 import { networkCells } from '../../model/network.ts';
+import { withRecorded, type RecordedColumn } from '../../model/record.ts';
 import { INIT_CHOICES, INIT_PATTERN } from '../isolated-start.ts';
 import { cellChoiceAxes, checkNetworkSweep, type CellChoiceAxis } from './network.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
@@ -85,8 +86,17 @@ export const sweepSpecSchema = z.object({
    * conductance at the end of the run (finalRegG<X>MsPerCm2) beside the class over the window
    */
   regulate: regulateSchema.optional(),
-  /** decimated voltage traces of chosen models, written as NPY */
-  traces: z.object({ everyMs: positive('ms'), indices: z.array(z.number().int().min(0)).max(1000, { error: 'at most 1000 traced models' }) }).strict().optional(),
+  /**
+   * decimated traces of chosen models, written as NPY (time, then each recorded quantity) with a JSON
+   * sidecar naming the columns and their units; `record` takes simulate --record's names (states such
+   * as V, Na.m, LP.Ca; currents such as INa; observed quantities), by default V (networks: every cell's V)
+   */
+  traces: z.object({
+    everyMs: positive('ms'),
+    indices: z.array(z.number().int().min(0)).max(1000, { error: 'at most 1000 traced models' }),
+    record: z.array(z.string({ error: 'must be a list of names such as [V, Na.m, INa]' }), { error: 'must be a list of names such as [V, Na.m, INa]' })
+      .min(1, { error: 'needs at least one name (or leave it out: V)' }).optional(),
+  }).strict().optional(),
   engine: oneOf(ENGINE_CHOICES).default('auto'),
   gpuMath: oneOf(GPU_MATH).default('accurate'),
   /** models per chunk: the unit of progress, resume and pipelining */
@@ -115,7 +125,12 @@ export interface Axis {
 
 export interface ResolvedSweep {
   spec: SweepSpec;
+  /** the model as run: with the traced quantities it does not observe already (traces.record) observed */
   model: Model;
+  /** traces.record resolved (model/record.ts): what each trace file's columns after tMs hold; empty without traces */
+  traceColumns: RecordedColumn[];
+  /** observed quantities added only for the traces: no row columns (rows.ts) */
+  traceOnly: string[];
   axes: Axis[];
   /** number of models */
   total: number;
@@ -134,8 +149,10 @@ function gridValues(grid: number[] | { from: number; to: number; count: number }
 /** Checks a parsed spec against its model and works out the axes and the number of models. */
 export function resolveSweep(spec: SweepSpec): ResolvedSweep {
   const unregulated = resolveModel(spec.model as string | ModelDefinition, 'sweep spec: model: ');
-  const model = spec.regulate ? regulateForSweep(unregulated, spec) : unregulated;
-  const isNetwork = networkCells(model).length > 1;
+  const regulated = spec.regulate ? regulateForSweep(unregulated, spec) : unregulated;
+  const isNetwork = networkCells(regulated).length > 1;
+  const { model, columns: traceColumns } = recordedForSweep(regulated, spec, isNetwork);
+  const traceOnly = model.observed.slice(regulated.observed.length).map((o) => o.name);
   const cellChoices = cellChoiceAxes(spec, model);
   const axes: Axis[] = [...cellChoices, ...Object.entries(spec.parameters).map(([name, dist]): Axis => {
     const def = requireParam(model, name);
@@ -173,7 +190,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     total = spec.subsample ?? gridSize;
     for (const i of spec.traces?.indices ?? []) if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
     checkChunkMemory(spec, model, total);
-    return { spec, model, axes, total, gridSize, ...(isNetwork ? { cellChoices } : {}) };
+    return { spec, model, traceColumns, traceOnly, axes, total, gridSize, ...(isNetwork ? { cellChoices } : {}) };
   } else {
     const grid = axes.find((a) => a.kind === 'grid');
     if (grid) throw new InputError(`sweep spec: parameters.${grid.name}: sampling '${spec.sampling}' needs uniform or logUniform for every parameter`);
@@ -188,7 +205,17 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
     if (i >= total) throw new InputError(`sweep spec: traces.indices: ${i} is not a model index in [0, ${total - 1}]`);
   }
   checkChunkMemory(spec, model, total);
-  return { spec, model, axes, total, ...(isNetwork ? { cellChoices } : {}) };
+  return { spec, model, traceColumns, traceOnly, axes, total, ...(isNetwork ? { cellChoices } : {}) };
+}
+
+/**
+ * The model with the quantities the traces record (traces.record, resolved as simulate --record
+ * resolves them) and their columns. Without `record` a trace holds V, or in a network every cell's V.
+ */
+function recordedForSweep(model: Model, spec: SweepSpec, isNetwork: boolean): { model: Model; columns: RecordedColumn[] } {
+  if (!spec.traces) return { model, columns: [] };
+  const names = spec.traces.record ?? (isNetwork ? networkCells(model).map((cell) => `${cell}.V`) : ['V']);
+  return withRecorded(model, names, 'sweep spec: traces.record');
 }
 
 /** The memory a sweep holds at once: SWEEP_CHUNKS_IN_MEMORY chunks' ensemble buffers (limits.ts), refused over the limit. */
@@ -208,17 +235,18 @@ function checkChunkMemory(spec: SweepSpec, model: Model, total: number): void {
 /**
  * Bytes a shard of `rows` models writes (limits.ts): its table (SWEEP_ROW_FIXED_BYTES plus 8 per
  * parameter, observable statistic and gradient, per row, uncompressed) and the NPY traces of its
- * traced models (time and V, 8 bytes each, per sample). Refused over the output limit.
+ * traced models (time and each recorded quantity, 8 bytes each, per sample). Refused over the output limit.
  */
 export function checkSweepOutput(sweep: ResolvedSweep, shard: Shard): void {
   const { spec, model } = sweep;
   const range = shardRange(sweep.total, shard);
   const rows = range.end - range.start;
-  const perRow = SWEEP_ROW_FIXED_BYTES + 8 * (sweep.axes.length + model.observed.length * (3 + spec.tangents.length));
+  const perRow = SWEEP_ROW_FIXED_BYTES + 8 * (sweep.axes.length + (model.observed.length - sweep.traceOnly.length) * (3 + spec.tangents.length));
   const traced = (spec.traces?.indices ?? []).filter((i) => i >= range.start && i < range.end).length;
   const samples = spec.traces ? traceSamplesOf(spec.durationMs, spec.discardMs, Math.max(spec.traces.everyMs, spec.dtMs)) : 0;
-  const bytes = rows * perRow + traced * samples * 16;
-  checkOutput(`this sweep shard (${rows} models × ~${perRow} bytes per row${traced ? `, ${traced} traces of ${samples} samples` : ''})`, bytes,
+  const traceColumns = 1 + sweep.traceColumns.length;
+  const bytes = rows * perRow + traced * samples * 8 * traceColumns;
+  checkOutput(`this sweep shard (${rows} models × ~${perRow} bytes per row${traced ? `, ${traced} traces of ${samples} samples × ${traceColumns} columns` : ''})`, bytes,
     'split the sweep into more shards (--shard i/n), or sample fewer models or trace fewer samples');
 }
 

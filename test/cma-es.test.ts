@@ -1,11 +1,18 @@
 /**
  * CMA-ES (jobs/fit/cma-es.ts): the eigen-decomposition it samples with, its convergence on standard
  * test functions of known minimum (Hansen's tutorial reports the same behaviour), and a fit run with
- * `optimizer: cma-es` on a cost of features (costs only, no gradients).
+ * `optimizer: cma-es` on a cost of features (costs only, no gradients), and cma-es as the default
+ * for features-only fits, reported against the random search of the same run.
  */
 import { describe, expect, it } from 'vitest';
 import { CmaEs, symmetricEigen } from '../src/jobs/fit/cma-es.ts';
 import { runFit } from '../src/jobs/fit/run.ts';
+import { parseFitSpec } from '../src/jobs/fit/spec.ts';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { cli } from './cli-helper.ts';
 
 const run = (f: (x: Float64Array) => number, D: number, start: number[], generations: number, seed = 1) => {
   const es = new CmaEs(D, start, new Array(D).fill(1), seed);
@@ -80,5 +87,37 @@ describe('CMA-ES', () => {
     // λ = 4 + ⌊3 ln 2⌋ = 6 candidates per generation and start
     expect(r.evaluations).toBe(r.starts.reduce((n, s) => n + s.evaluations, 0));
     expect(r.starts[0].evaluations % 6).toBe(0);
+  }, 300_000);
+
+  it('is the default for a cost of features only, with random search beside it; adam stays the default with a trace term', () => {
+    const base = { model: 'hh', durationMs: 100, target: { gNa: 120 }, parameters: { gNa: [60, 240] } };
+    const features = parseFitSpec({ ...base, cost: [{ rate: true }, { mean: 'V' }] });
+    expect([features.optimizer, features.randomSearch]).toEqual(['cma-es', true]);
+    const trace = parseFitSpec({ ...base, traceEveryMs: 1, cost: [{ mean: 'V' }, { trace: 'V' }] });
+    expect([trace.optimizer, trace.randomSearch]).toEqual(['adam', false]);
+    // what a spec says wins
+    expect(parseFitSpec({ ...base, cost: [{ mean: 'V' }], optimizer: 'levenberg-marquardt' }).optimizer).toBe('levenberg-marquardt');
+    expect(parseFitSpec({ ...base, cost: [{ mean: 'V' }], randomSearch: false }).randomSearch).toBe(false);
+    expect(parseFitSpec({ ...base, cost: [{ mean: 'V' }], optimizer: 'adam' }).randomSearch).toBe(false);
+  });
+
+  it('ionsweep fit without an optimizer runs cma-es on features and reports it against random search at equal evaluations', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ionsweep-cma-'));
+    await writeFile(join(dir, 'fit.yaml'), stringify({
+      model: 'hh', dtMs: 0.05, durationMs: 200, discardMs: 50, engine: 'cpu', currentUAPerCm2: 10,
+      cost: [{ rate: true }, { mean: 'V' }], target: { gNa: 120, gK: 36 },
+      parameters: { gNa: [60, 240], gK: [18, 72] }, starts: 2, iterations: 3, seed: 5,
+    }));
+    const run = await cli(['fit', join(dir, 'fit.yaml'), '--out', join(dir, 'out'), '--quiet', '--no-conditioning'], { timeoutMs: 300_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.optimizer).toBe('cma-es');
+    // 3 generations of λ = 6 per start, and as many random points, split into one group per start
+    expect(report.evaluations).toBe(2 * 3 * 6);
+    expect(report.comparison.evaluations).toEqual({ 'cma-es': 36, randomSearch: 36 });
+    const best = report.best.map((b: { cost: number }) => b.cost);
+    expect(report.comparison.lowestCost['cma-es']).toBe(Math.min(...best));
+    expect(report.comparison.lowestCost.randomSearch).toBe(report.randomSearch.best[0].cost);
+    expect(report.comparison.medianBestCost.randomSearch).toBeGreaterThanOrEqual(report.comparison.lowestCost.randomSearch);
   }, 300_000);
 });

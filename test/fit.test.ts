@@ -137,7 +137,8 @@ const FIT: FitSpecInput = {
   target: CELL,
   parameters: { gCaS: [1.4, 2.9], gA: [14, 29] },
   starts: 6, seed: 3, iterations: 150,
-  adam: { learningRate: 0.05, clipNorm: 1 },
+  // a cost of features only would default to cma-es: these tests are about the gradient optimisers
+  optimizer: 'adam', adam: { learningRate: 0.05, clipNorm: 1 },
   stopping: { patience: 30, minImprovement: 1e-3, costBelow: 1e-8 },
   randomSearch: true, chunkSize: 100,
 };

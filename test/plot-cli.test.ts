@@ -54,7 +54,7 @@ describe('figures from the command line', () => {
       'model: prinz', 'dtMs: 0.1', 'durationMs: 2500', 'discardMs: 1500', 'init: steady', 'engine: cpu',
       'fixed: { gNa: 100, gCaT: 1, gKCa: 5, gKd: 50, gH: 0.01, gLeak: 0.05 }',
       'cost: [{ mean: Ca }, { mean: V, scale: 1 }]', 'target: { gNa: 100, gCaT: 1, gCaS: 2, gA: 20, gKCa: 5, gKd: 50, gH: 0.01, gLeak: 0.05 }',
-      'parameters: { gCaS: [1.4, 2.9], gA: [14, 29] }', 'starts: 3', 'seed: 3', 'iterations: 4', '',
+      'parameters: { gCaS: [1.4, 2.9], gA: [14, 29] }', 'starts: 3', 'seed: 3', 'iterations: 4', 'optimizer: adam', '',
     ].join('\n'));
     const run = await cli(['fit', spec, '--out', out, '--quiet'], { timeoutMs: 120_000 });
     expect(run.status, run.stderr).toBe(0);

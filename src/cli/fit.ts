@@ -1,4 +1,4 @@
-/** `ionsweep fit spec.yaml`: Adam from many random starts as one ensemble; Parquet of all starts, a report of the best. */
+/** `ionsweep fit spec.yaml`: many random starts as one ensemble (CMA-ES, Adam or Levenberg–Marquardt); Parquet of all starts, a report of the best and of the random-search baseline. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { fitColumns, paramsOf, runFit } from '../jobs/fit/run.ts';
@@ -25,7 +25,7 @@ const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p
 
 /** The `fit` subcommand. */
 export function fitCommand(): Command {
-  return specCommand('fit', 'fit log-parameters from many random starts at once: to a recorded voltage by teacher forcing (approach: teacher-forcing or prediction-error, data: the recording), or to features of a simulation (Adam or Levenberg–Marquardt, optionally after a screen, with a random-search baseline); writes fit.parquet and fit.svg (cost per iteration of every start, the best fits\' traces against the target), prints the best fits', 'fit',
+  return specCommand('fit', 'fit log-parameters from many random starts at once: to a recorded voltage by teacher forcing (approach: teacher-forcing or prediction-error, data: the recording), or to features of a simulation (CMA-ES, the default for features only, with random search in the same run; Adam, the default with a trace term, or Levenberg–Marquardt, optionally after a screen); writes fit.parquet and fit.svg (cost per iteration of every start, the best fits\' traces against the target), prints the best fits', 'fit',
     { fields: [...new Set([...Object.keys(fitSpecSchema.shape), ...Object.keys(recordingFitSpecSchema.shape)])], examples: ['examples/fit-abpd.yaml', 'examples/fit-recording/abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
     .option('--csv', 'also write fit.csv beside fit.parquet, for tools without a Parquet reader')
     .option('--no-conditioning', 'skip measuring how far each start\'s final gradient can be trusted (three more evaluations of the best points)')
@@ -83,8 +83,13 @@ export function fitCommand(): Command {
       const stopped: Record<string, number> = {};
       for (const s of r.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
       const search = r.randomSearch;
+      const median = (xs: number[]) => {
+        const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
+        return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
+      };
+      const lowest = (xs: number[]) => (xs.some(Number.isFinite) ? Math.min(...xs.filter(Number.isFinite)) : null);
       await writeStdout(JSON.stringify({
-        engine: r.engine, device: r.device, starts: r.starts.length, evaluations: r.evaluations, screenEvaluations: r.screenEvaluations,
+        optimizer: spec.optimizer, engine: r.engine, device: r.device, starts: r.starts.length, evaluations: r.evaluations, screenEvaluations: r.screenEvaluations,
         wallSeconds: { fit: Number((r.wallMs.fit / 1000).toFixed(1)), screen: Number((r.wallMs.screen / 1000).toFixed(1)), randomSearch: Number((r.wallMs.randomSearch / 1000).toFixed(1)) },
         stopped,
         best: best.map((s) => ({
@@ -96,6 +101,12 @@ export function fitCommand(): Command {
           randomSearch: {
             evaluations: search.evaluations,
             best: [...search.groups].sort((a, b) => a.bestCost - b.bestCost).slice(0, Math.min(3, k)).map((g) => ({ cost: g.bestCost, params: round(paramsOf(r.problem, g.best)) })),
+          },
+          // the same run at equal evaluations: the optimiser's starts against random search's groups (one per start)
+          comparison: {
+            evaluations: { [spec.optimizer]: r.evaluations, randomSearch: search.evaluations },
+            lowestCost: { [spec.optimizer]: lowest(r.starts.map((s) => s.bestCost)), randomSearch: lowest(search.groups.map((g) => g.bestCost)) },
+            medianBestCost: { [spec.optimizer]: median(r.starts.map((s) => s.bestCost)), randomSearch: median(search.groups.map((g) => g.bestCost)) },
           },
         } : {}),
         table, plot,

@@ -41,7 +41,8 @@ export async function bestFitTraces(r: FitResult, count = 3, traceEveryMs?: numb
   }
   const fixed = Object.fromEntries(Object.entries(setup.values).filter(([n]) => !names.includes(n)));
   const program = compile(setup.model, { dtMs: setup.dtMs, method: setup.method, init: setup.init, values: fixed, instanceParams: names });
-  const every = traceEveryMs ?? setup.traceEveryMs ?? Math.max(setup.dtMs, (setup.durationMs - setup.discardMs) / 2000);
+  // a whole number of steps: the engines refuse a trace interval off the step grid
+  const every = traceEveryMs ?? setup.traceEveryMs ?? setup.dtMs * Math.max(1, Math.round((setup.durationMs - setup.discardMs) / 2000 / setup.dtMs));
   const result = await runCpu({
     program, N: rows.length, durationMs: setup.durationMs, discardMs: setup.discardMs, traceEveryMs: every,
     params: Object.fromEntries(names.map((n) => [n, Float64Array.from(rows, (row) => row.values[n])])),

@@ -7,9 +7,14 @@
  *     screen: 16            # each start begins at the best of 16 random points (cost only)
  *     iterations: 100       # at most, per start
  *     adam: { learningRate: 0.05, clipNorm: 1 }
- *     optimizer: adam       # or levenberg-marquardt (levenbergMarquardt: { damping, maxStep })
+ *     optimizer: adam       # or levenberg-marquardt (levenbergMarquardt: { damping, maxStep }), or cma-es
  *     stopping: { patience: 10, minImprovement: 0.001, costBelow: 1e-6 }
  *     randomSearch: true    # baseline: as many random evaluations of the same box, same run
+ *
+ * The default optimiser depends on the cost: with features only (means and rates, no `trace` term)
+ * it is cma-es, whose population needs no gradient (the gradients of features of a spiking run are
+ * rough at every scale a step takes), and the random search runs beside it unless `randomSearch:
+ * false`; with a trace term it is adam, without the baseline unless asked.
  */
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
@@ -18,6 +23,10 @@ import { costSettingsShape } from '../cost/spec.ts';
 import { ADAM_DEFAULTS } from './adam.ts';
 import { LM_DEFAULTS } from './levenberg-marquardt.ts';
 import { FIT_SCREEN_EVALUATIONS_MAX } from '../../limits.ts';
+
+/** The fit's optimisers (the default: defaultOptimizer). */
+export const OPTIMIZERS = ['adam', 'levenberg-marquardt', 'cma-es'] as const;
+export type Optimizer = (typeof OPTIMIZERS)[number];
 
 /** An integer in [lo, hi], with one message naming the range. */
 export const int = (lo: number, hi: number) => z.number({ error: `must be an integer in [${lo}, ${hi}]` })
@@ -58,7 +67,7 @@ export const fitSpecSchema = z.object({
    * cma-es (population search on costs alone, λ instances per start and generation: for costs of
    * features, whose gradients mean little; `iterations` counts generations)
    */
-  optimizer: oneOf(['adam', 'levenberg-marquardt', 'cma-es'] as const).default('adam'),
+  optimizer: oneOf(OPTIMIZERS).optional(),
   cmaEs: z.object({
     /** candidates per generation and start (default 4 + ⌊3 ln D⌋) */
     populationSize: int(2, 10_000).optional(),
@@ -76,20 +85,27 @@ export const fitSpecSchema = z.object({
     /** a start stops once its cost is at or below this */
     costBelow: nonNegative('').default(0),
   }).strict().default({ patience: 10, minImprovement: 1e-3, costBelow: 0 }),
-  /** also run a random search with as many model evaluations, as a zero-order baseline */
-  randomSearch: z.boolean({ error: 'must be true or false' }).default(false),
+  /** also run a random search with as many model evaluations, as a zero-order baseline (default: with cma-es) */
+  randomSearch: z.boolean({ error: 'must be true or false' }).optional(),
   /** points per ensemble run of the random search */
   chunkSize: int(1, 1 << 22).default(4096),
 }).strict();
 
 export type FitSpecInput = z.input<typeof fitSpecSchema>;
-export type FitSpec = z.output<typeof fitSpecSchema>;
+/** A parsed fit spec, the optimiser and the baseline decided (parseFitSpec). */
+export type FitSpec = Omit<z.output<typeof fitSpecSchema>, 'optimizer' | 'randomSearch'> & { optimizer: Optimizer; randomSearch: boolean };
+
+/** The optimiser a spec gets when it names none: cma-es for a cost of features only (no trace term), else adam. */
+export function defaultOptimizer(cost: readonly Record<string, unknown>[]): Optimizer {
+  return cost.some((term) => Object.hasOwn(term, 'trace')) ? 'adam' : 'cma-es';
+}
 
 /** Parses a fit spec; throws InputError naming the first problem. */
 export function parseFitSpec(input: unknown): FitSpec {
   const parsed = fitSpecSchema.safeParse(input);
   if (!parsed.success) throw new InputError(`fit spec: ${describeIssue(parsed.error)}`);
-  const spec = parsed.data;
+  const optimizer = parsed.data.optimizer ?? defaultOptimizer(parsed.data.cost);
+  const spec: FitSpec = { ...parsed.data, optimizer, randomSearch: parsed.data.randomSearch ?? optimizer === 'cma-es' };
   // each count is in range alone; their product is the screen's evaluations (limits.ts)
   if (spec.starts * spec.screen > FIT_SCREEN_EVALUATIONS_MAX) {
     throw new InputError(`fit spec: starts × screen = ${spec.starts} × ${spec.screen} = ${spec.starts * spec.screen} screen evaluations, over the limit of ${FIT_SCREEN_EVALUATIONS_MAX}: fewer starts or a smaller screen`);

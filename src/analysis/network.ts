@@ -94,15 +94,17 @@ export function burstsOf(times: ArrayLike<number>, values: ArrayLike<number>, th
   return bursts;
 }
 
-const emptyFeatures = (): Record<PyloricFeatureName, number | null> =>
-  Object.fromEntries(PYLORIC_FEATURES.map(([name]) => [name, null])) as Record<PyloricFeatureName, number | null>;
+/** The features of a network without a pyloric cycle: one shared, frozen object (classifying millions allocates none). */
+const NO_FEATURES: Readonly<Record<PyloricFeatureName, number | null>> = Object.freeze(
+  Object.fromEntries(PYLORIC_FEATURES.map(([name]) => [name, null])) as Record<PyloricFeatureName, number | null>,
+);
 
 /**
  * Classifies a network from its cells' maxima. `pyloricRoles` names the AB/PD, LP and PY cells when the
  * network is the pyloric circuit; without it, periodic networks are 'periodic'.
  */
 export function classifyNetwork(cells: readonly CellInput[], pyloricRoles?: readonly [string, string, string]): NetworkActivity {
-  const result = (cls: NetworkClass, periodMs: number | null, reason: string, cycle: NetworkActivity['cycle'] = null, features = emptyFeatures()): NetworkActivity =>
+  const result = (cls: NetworkClass, periodMs: number | null, reason: string, cycle: NetworkActivity['cycle'] = null, features: NetworkActivity['features'] = NO_FEATURES): NetworkActivity =>
     ({ class: cls, periodMs, reason, cycle, features });
   for (const c of cells) {
     if (c.activity.class !== 'bursting' || c.activity.burstPeriodMs === null) return result('non-periodic', null, `${c.name} is ${c.activity.class}`);
@@ -145,9 +147,9 @@ export function classifyNetwork(cells: readonly CellInput[], pyloricRoles?: read
     if (l < 0 || p < 0) continue;
     const cycle = { [ab.name]: a, [lp.name]: lpB[l], [py.name]: pyB[p] };
     const L = lpB[l], P = pyB[p];
-    const features = emptyFeatures();
     const T = mean;
-    Object.assign(features, {
+    // every key of PYLORIC_FEATURES, written out: one object shape, no dictionary-mode object per network
+    const features: Record<PyloricFeatureName, number | null> = {
       periodMs: T,
       abpdBurstDurationMs: a.endMs - a.onsetMs,
       lpBurstDurationMs: L.endMs - L.onsetMs,
@@ -163,7 +165,7 @@ export function classifyNetwork(cells: readonly CellInput[], pyloricRoles?: read
       phaseGapLpEndPyStart: (P.onsetMs - L.endMs) / T,
       lpStartPhase: (L.onsetMs - a.onsetMs) / T,
       pyStartPhase: (P.onsetMs - a.onsetMs) / T,
-    });
+    };
     const order = a.endMs < L.onsetMs && L.onsetMs < P.onsetMs && L.endMs < P.endMs;
     if (!order) return result('periodic', T, 'the bursts are not in the pyloric order (AB/PD end < LP start < PY start, LP end < PY end)', cycle, features);
     const outside = PYLORIC_FEATURES.filter(([name, lo, hi]) => !(features[name]! >= lo && features[name]! <= hi)).map(([name]) => name);

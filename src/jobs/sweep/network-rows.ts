@@ -9,8 +9,8 @@
 import { classifyActivity, type ActivityFeatures } from '../../analysis/classify.ts';
 import { DIVERGED_CLASS, gradientColumn, statusColumns, type Column } from '../../analysis/features.ts';
 import { observableKey } from '../../analysis/names.ts';
-import { classifyNetwork, PYLORIC_FEATURES, type NetworkClass } from '../../analysis/network.ts';
-import { maximaView } from '../../engine/results.ts';
+import { classifyNetwork, PYLORIC_FEATURES, type CellInput, type NetworkClass } from '../../analysis/network.ts';
+import { MaximaScratchReader } from '../../analysis/maxima-scratch-reader.ts';
 import { networkCells } from '../../model/network.ts';
 import type { ChunkData } from './rows.ts';
 import type { ResolvedSweep } from './spec.ts';
@@ -69,13 +69,17 @@ const CELL_FEATURES = [
   ['dutyCycle', 'DOUBLE'], ['firingRateHz', 'DOUBLE'],
 ] as const;
 
+// names as plain arrays: the per-network loops index them instead of destructuring tuples
+const CELL_FEATURE_NAMES = CELL_FEATURES.map(([f]) => f);
+const PYLORIC_FEATURE_NAMES = PYLORIC_FEATURES.map(([f]) => f);
+
 /** Classifies a network chunk's instances (cells, then the network) and lays out its table columns. */
 export function networkColumns(data: ChunkData, info: NetworkChunkInfo): Column[] {
   const n = data.range.end - data.range.start;
   const maxima = info.cells.map((cell) => {
     const rings = data.maxima.find((m) => m.name === `${cell}.V`);
     if (!rings) throw new Error(`a network chunk needs the voltage maxima of ${cell}.V`);
-    return maximaView(rings);
+    return new MaximaScratchReader(rings);
   });
   const netClass: string[] = new Array(n), reason: string[] = new Array(n);
   const period = new Array<number | null>(n);
@@ -84,6 +88,8 @@ export function networkColumns(data: ChunkData, info: NetworkChunkInfo): Column[
   const cellSpikes = info.cells.map(() => new Int32Array(n));
   const cellTruncated = info.cells.map(() => new Array<boolean>(n));
   const cellFeatures = info.cells.map(() => CELL_FEATURES.map(() => new Array<number | null>(n)));
+  const cells = info.cells.length;
+  const roles: [string, string, string] | undefined = info.pyloric ? ['ABPD', 'LP', 'PY'] : undefined;
   for (let i = 0; i < n; i++) {
     if (data.divergence.state[i] >= 0) {
       netClass[i] = DIVERGED_CLASS;
@@ -98,7 +104,9 @@ export function networkColumns(data: ChunkData, info: NetworkChunkInfo): Column[
       });
       continue;
     }
-    const inputs = info.cells.map((name, c) => {
+    const inputs = new Array<CellInput>(cells);
+    for (let c = 0; c < cells; c++) {
+      // views into the reader's scratch: valid while this network is classified
       const { timesMs, valuesMv } = maxima[c].of(i);
       const activity: ActivityFeatures = classifyActivity({
         maximaTimesMs: timesMs, maximaValuesMv: valuesMv, windowStartMs: data.windowStartMs, windowEndMs: data.windowEndMs,
@@ -107,14 +115,14 @@ export function networkColumns(data: ChunkData, info: NetworkChunkInfo): Column[
       cellClass[c][i] = activity.class;
       cellSpikes[c][i] = activity.spikeCount;
       cellTruncated[c][i] = activity.truncated;
-      CELL_FEATURES.forEach(([f], k) => (cellFeatures[c][k][i] = activity[f]));
-      return { name, maximaTimesMs: timesMs, maximaValuesMv: valuesMv, activity };
-    });
-    const net = classifyNetwork(inputs, info.pyloric ? ['ABPD', 'LP', 'PY'] : undefined);
+      for (let k = 0; k < CELL_FEATURE_NAMES.length; k++) cellFeatures[c][k][i] = activity[CELL_FEATURE_NAMES[k]];
+      inputs[c] = { name: info.cells[c], maximaTimesMs: timesMs, maximaValuesMv: valuesMv, activity };
+    }
+    const net = classifyNetwork(inputs, roles);
     netClass[i] = net.class;
     reason[i] = net.reason;
     period[i] = net.periodMs;
-    PYLORIC_FEATURES.forEach(([f], k) => (features[k][i] = net.features[f]));
+    for (let k = 0; k < PYLORIC_FEATURE_NAMES.length; k++) features[k][i] = net.features[PYLORIC_FEATURE_NAMES[k]];
   }
 
   const columns: Column[] = [{ name: 'index', type: 'INT32', data: Int32Array.from({ length: n }, (_, i) => data.range.start + i) }];

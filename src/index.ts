@@ -8,6 +8,8 @@ export type { Model, ParamDef, StateDef } from './model/model.ts';
 export { regulate, type RegulationSpec } from './model/regulation.ts';
 export { teacherForce, type ForcingSpec } from './model/teacher-forcing.ts';
 export { fitRecording, gaussNewtonStd, IDENTIFIED_BELOW, type RecordingFitOptions, type RecordingFitResult, type RecordingStart } from './jobs/fit/recording-fit.ts';
+export { fitLeastSquares, type LeastSquaresFitOptions, type LeastSquaresFitResult } from './jobs/fit/least-squares-fit.ts';
+export { nnlsFromNormalEquations } from './jobs/fit/nnls.ts';
 export { simulateRecording } from './jobs/fit/record.ts';
 export { type Recording, type NormalEquations, INTERPOLATIONS } from './engine/inputs.ts';
 export { runRegulatedPopulation, type RegulatedPopulationSpec, type RegulatedPopulationResult, type Knockout } from './jobs/regulated-population.ts';

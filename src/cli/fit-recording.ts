@@ -1,4 +1,4 @@
-/** `ionsweep fit` for specs with `approach: teacher-forcing | prediction-error`: fit.parquet, fit.svg and a JSON report. */
+/** `ionsweep fit` for specs with `approach: teacher-forcing | prediction-error | least-squares`: fit.parquet, fit.svg and a JSON report. */
 import { join } from 'node:path';
 import process from 'node:process';
 import { resolveModel } from '../channels/index.ts';

@@ -25,14 +25,14 @@ const round = (p: Record<string, number>) => Object.fromEntries(Object.entries(p
 
 /** The `fit` subcommand. */
 export function fitCommand(): Command {
-  return specCommand('fit', 'fit log-parameters from many random starts at once: to a recorded voltage by teacher forcing (approach: teacher-forcing or prediction-error, data: the recording), or to features of a simulation (CMA-ES, the default for features only, with random search in the same run; Adam, the default with a trace term, or Levenberg–Marquardt, optionally after a screen); writes fit.parquet and fit.svg (cost per iteration of every start, the best fits\' traces against the target), prints the best fits', 'fit',
+  return specCommand('fit', 'fit log-parameters from many random starts at once: to a recorded voltage by teacher forcing (approach: teacher-forcing or prediction-error, data: the recording; least-squares: the closed form where [Ca] is recorded too), or to features of a simulation (CMA-ES, the default for features only, with random search in the same run; Adam, the default with a trace term, or Levenberg–Marquardt, optionally after a screen); writes fit.parquet and fit.svg (cost per iteration of every start, the best fits\' traces against the target), prints the best fits', 'fit',
     { fields: [...new Set([...Object.keys(fitSpecSchema.shape), ...Object.keys(recordingFitSpecSchema.shape)])], examples: ['examples/fit-abpd.yaml', 'examples/fit-recording/abpd.yaml'], readme: 'Landscapes, fitting and minimally disruptive curves' })
     .option('--csv', 'also write fit.csv beside fit.parquet, for tools without a Parquet reader')
     .option('--no-conditioning', 'skip measuring how far each start\'s final gradient can be trusted (three more evaluations of the best points)')
     .option('--best <n>', 'report this many best fits (an integer ≥ 1; default 10)', (v) => parseInteger('--best', v, 1, 1_000_000))
     .action(async (specPath: string, flags: Flags) => {
       const raw = await readSpecWithFlags(specPath, flags);
-      // approach: teacher-forcing | prediction-error fits a recording (README, "Fitting a recording")
+      // approach: teacher-forcing | prediction-error | least-squares fits a recording (README, "Fitting a recording")
       if (isRecordingFitSpec(raw)) return recordingFitAction(specPath, raw, flags);
       const spec = parseFitSpec(raw);
       const outDir = flags.out ?? defaultOutDir(specPath);

@@ -19,6 +19,7 @@ import { matchesBursting, type Activity } from './activity.ts';
 import { freeActivity } from './free-check.ts';
 import { boxPoint } from './random-search.ts';
 import { fitRecording, type RecordingFitResult } from './recording-fit.ts';
+import { asRecordingFit, fitLeastSquares } from './least-squares-fit.ts';
 import type { RecordingFitSpec } from './recording-spec.ts';
 
 const CURRENT_INPUT = 'IRecordedUAPerCm2';
@@ -53,6 +54,13 @@ async function loadRecordings(spec: RecordingFitSpec, baseDir: string, stateName
     forcing[state] = { input: state, residual: cell.fit };
   }
   if (!Object.values(forcing).some((f) => f.residual !== false)) throw new InputError('fit spec: data.cells: at least one cell must have fit: true');
+  if (spec.data.calcium) {
+    if (!stateNames.includes('Ca')) throw new InputError(`fit spec: data.calcium: the model has no state 'Ca' (no calcium pool)`);
+    const c = spec.data.calcium;
+    // the recorded [Ca] drives the pool's readers (the KCa gate, E_Ca); its own equation is not a residual
+    recordings.Ca = { values: await readRecordingColumn(path(c.file ?? spec.data.file!), c.column), intervalMs: spec.data.intervalMs };
+    forcing.Ca = { input: 'Ca', residual: false };
+  }
   if (spec.data.current) {
     const c = spec.data.current;
     recordings[CURRENT_INPUT] = { values: await readRecordingColumn(path(c.file), c.column), intervalMs: c.intervalMs ?? spec.data.intervalMs };
@@ -80,7 +88,7 @@ export async function runRecordingFitJob(
   }
   const { recordings, forcing } = await loadRecordings(spec, specDir, model.states.map((s) => s.name));
   const dtMs = spec.dtMs ?? spec.data.intervalMs;
-  const windowMs = spec.windowMs ?? (spec.approach === 'teacher-forcing' ? 1 : dtMs);
+  const windowMs = spec.windowMs ?? (spec.approach === 'prediction-error' ? dtMs : 1);
   const windowSteps = Math.round(windowMs / dtMs);
   if (windowSteps < 1 || Math.abs(windowSteps * dtMs - windowMs) > 1e-6 * windowMs) throw new InputError(`fit spec: windowMs (${windowMs}) must be a whole number of steps of dtMs = ${dtMs}`);
   // the shortest recording sets the run; the cost interval is trimmed to whole windows
@@ -92,19 +100,30 @@ export async function runRecordingFitJob(
   if (costSteps < windowSteps) throw new InputError(`fit spec: the recording (${coveredMs} ms) leaves no whole ${windowMs} ms window after burnInMs = ${spec.burnInMs} ms`);
   const durationMs = (burnInSteps + costSteps) * dtMs, burnInMs = burnInSteps * dtMs;
 
-  const box = { logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])), logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])), seed: spec.seed };
-  const starts = Array.from({ length: spec.starts }, (_, i) => Float64Array.from(names, (_p, d) => boxPoint(box, i, d)));
   const values = { ...spec.fixed };
   const run: RunOptions = { engine: spec.engine, gpuMath: spec.gpuMath, ...options.run };
-  const fit = await fitRecording({
-    model, forcing, recordings, parameters: names, starts, values, method: spec.method, dtMs, init: spec.init,
-    durationMs, discardMs: burnInMs, windowMs, residual: spec.approach === 'prediction-error' ? 'prediction-error' : 'equation-error',
-    currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
-    // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
-    logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
-    logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
-    onProgress: (p) => options.onProgress?.({ ...p, iterations: spec.iterations }),
-  });
+  // teacher forcing and prediction error: every start fitted by Levenberg–Marquardt
+  const startsFit = () => {
+    const box = { logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])), logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])), seed: spec.seed };
+    const starts = Array.from({ length: spec.starts }, (_, i) => Float64Array.from(names, (_p, d) => boxPoint(box, i, d)));
+    return fitRecording({
+      model, forcing, recordings, parameters: names, starts, values, method: spec.method, dtMs, init: spec.init,
+      durationMs, discardMs: burnInMs, windowMs, residual: spec.approach === 'prediction-error' ? 'prediction-error' : 'equation-error',
+      currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
+      // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
+      logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
+      logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
+      onProgress: (p) => options.onProgress?.({ ...p, iterations: spec.iterations }),
+    });
+  };
+  // least-squares: one non-negative least-squares solve, reported as a single start
+  const fit = spec.approach === 'least-squares'
+    ? asRecordingFit(await fitLeastSquares({
+      model, forcing, recordings, parameters: names, values, method: spec.method, dtMs, init: spec.init, durationMs, discardMs: burnInMs, windowMs,
+      currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
+      onProgress: (p) => options.onProgress?.({ iteration: p.iteration, iterations: spec.iterations, active: 1, fraction: 1, bestCost: p.cost }),
+    }))
+    : await startsFit();
 
   const fitted = Object.entries(forcing).find(([, f]) => f.residual !== false)![0];
   const recorded = { name: fitted, values: Float64Array.from(recordings[fitted].values), intervalMs: recordings[fitted].intervalMs };

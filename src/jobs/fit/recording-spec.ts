@@ -1,7 +1,8 @@
 /**
- * The spec of a fit to recorded data (`approach: teacher-forcing` or `prediction-error`):
+ * The spec of a fit to recorded data (`approach: teacher-forcing`, `prediction-error` or `least-squares`):
  *
- *     approach: teacher-forcing      # equation error over windows; prediction-error: one-step prediction error
+ *     approach: teacher-forcing      # equation error over windows; prediction-error: one-step prediction error;
+ *                                    # least-squares: the closed form where [Ca] is recorded too (no starts)
  *     model: prinz
  *     data:
  *       file: abpd1.npy              # NPY or CSV; the run starts at the first sample
@@ -9,6 +10,7 @@
  *       column: V                    # CSV header or NPY sidecar name (or index); default: the only column, or V
  *       noiseMv: 0.5                 # if known: the maxima detector's hysteresis for the recording's own activity
  *       current: { file: i.csv, intervalMs: 0.05, column: I }   # injected current (µA/cm²), if any
+ *       calcium: { column: CaUM }    # [Ca] (µM) recorded too, same interval (file: default data.file): drives the pool
  *       # networks: one recording per cell, the fitted ones and those that only drive synapses
  *       # cells: { LP.V: { file: lp.npy }, AB.V: { file: ab.npy, fit: false } }
  *     parameters: { gNa: [200, 800], ... }   # fitted (as logarithms); starts log-uniform in these boxes
@@ -29,8 +31,12 @@ const fileSchema = {
   column: z.union([z.string(), int(0, 1_000_000)], { error: 'must be a column name or index' }).optional(),
 };
 
-/** The approaches that fit to a recording (the others: `simulation`, the cost-based fit of spec.ts). */
-export const RECORDING_APPROACHES = ['teacher-forcing', 'prediction-error'] as const;
+/**
+ * The approaches that fit to a recording (the other: `simulation`, the cost-based fit of spec.ts).
+ * least-squares needs every state the conductances act through recorded ([Ca] too) and ignores the
+ * boxes, starts and seed: it is one non-negative least-squares solve (least-squares-fit.ts).
+ */
+export const RECORDING_APPROACHES = ['teacher-forcing', 'prediction-error', 'least-squares'] as const;
 
 export const recordingFitSpecSchema = z.object({
   approach: oneOf(RECORDING_APPROACHES),
@@ -47,6 +53,8 @@ export const recordingFitSpecSchema = z.object({
     intervalMs: positive('ms'),
     noiseMv: nonNegative('mV').optional(),
     current: z.object({ ...fileSchema, intervalMs: positive('ms').optional() }).strict().optional(),
+    /** the recorded [Ca] (µM) of a single cell, sampled at intervalMs; file defaults to data.file */
+    calcium: z.object({ ...fileSchema, file: fileSchema.file.optional() }).strict().optional(),
     cells: namedRecord(z.object({ ...fileSchema, fit: z.boolean({ error: 'must be true or false' }).default(true) }).strict()).optional(),
   }).strict(),
   /** default: the whole recording */
@@ -99,6 +107,7 @@ export function parseRecordingFitSpec(input: unknown): RecordingFitSpec {
   if ((spec.data.file === undefined) === (spec.data.cells === undefined)) {
     throw new InputError('fit spec: data needs either file (one cell\'s voltage) or cells (one recording per cell of a network), not both');
   }
+  if (spec.data.calcium && spec.data.cells) throw new InputError('fit spec: data.calcium is for a single cell; in a network give each cell\'s [Ca] in data.cells (e.g. LP.Ca: { file: lp.npy, column: CaUM, fit: false })');
   if (spec.check.discardMs >= spec.check.durationMs) throw new InputError(`fit spec: check.discardMs must be < check.durationMs (${spec.check.durationMs} ms), got ${spec.check.discardMs}`);
   return spec;
 }

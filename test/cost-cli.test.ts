@@ -126,5 +126,8 @@ describe('ionsweep curve', () => {
     const table = await readParquet(join(out, 'curve.parquet'));
     expect(table.rows).toBe(doc.branches[0].points + doc.branches[1].points - 1);
     expect(existsSync(join(out, 'curve.svg'))).toBe(true);
+    // every point's conditioning (its JᵀJ under f32-level perturbation), unless --no-conditioning
+    expect(doc.jacobianConditioning).toMatchObject({ method: 'f64 roundoff probes', points: table.rows });
+    expect(table.columns.slice(-2).map((c) => c.name)).toEqual(['jacobianSpread', 'jacobianTrusted']);
   });
 });

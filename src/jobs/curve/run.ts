@@ -3,14 +3,17 @@
  * once: each step evaluates the two curves' trial points as two instances of one ensemble run (with
  * tangent lanes for the gradient). The initial direction is the Hessian's least-constrained
  * eigenvector (from gradients at 2D neighbouring points, one more ensemble run) or a given vector;
- * it is made tangent to the level set by removing its component along the gradient.
+ * it is made tangent to the level set by removing its component along the gradient. With
+ * `conditioning`, every point's Gauss–Newton matrix JᵀJ is kept and its spread under f32-level
+ * perturbation measured afterwards (cost/conditioning.ts: why JᵀJ and not the gradient).
  */
 import { termColumn } from '../../analysis/costs.ts';
 import type { Column } from '../../analysis/features.ts';
 import { parseLane } from '../../compile/program.ts';
 import { InputError } from '../../errors.ts';
 import { describeDivergence } from '../../engine/results.ts';
-import { baseValues, coordinateValue, coordinatesOf, evaluatePoints, paramValue, resolveCost, type CostProblem, type EvaluateOptions } from '../cost/problem.ts';
+import { baseValues, coordinateValue, coordinatesOf, evaluatePoints, paramValue, resolveCost, type CostProblem, type EvaluateOptions, type PointValues } from '../cost/problem.ts';
+import { gradientConditioning, type PointConditioning } from '../cost/conditioning.ts';
 import { costSetupOf } from '../cost/spec.ts';
 import { hessianFromGradients, hessianStencil, symmetricEigen } from './hessian.ts';
 import { advance, startCurve, trialPoint, type CurveOptions, type CurveState, type CurveStop } from './mdc.ts';
@@ -23,6 +26,12 @@ export interface CurvePoint {
   coords: Float64Array;
   cost: number;
   terms: number[];
+  /** with conditioning: JᵀJ here (L × L, row-major), as evaluated */
+  gaussNewton?: Float64Array;
+  /** with conditioning: max |ΔJᵀJ|_F / |JᵀJ|_F under the two perturbations (cost/conditioning.ts) */
+  jacobianSpread?: number;
+  /** with conditioning: whether the curve's direction here can be trusted (spread below 2 %) */
+  jacobianTrusted?: boolean;
 }
 
 export interface CurveBranch {
@@ -58,6 +67,8 @@ export interface CurveResult {
   evaluations: number;
   engine: string;
   device: string;
+  /** with options.conditioning: how each point's JᵀJ spread was measured, and how many points are ill conditioned */
+  conditioning?: { method: PointConditioning['method']; untrusted: number };
   wallMs: number;
 }
 
@@ -70,6 +81,11 @@ export interface CurveProgress {
 
 export interface CurveRunOptions extends Pick<EvaluateOptions, 'run'> {
   onProgress?: (p: CurveProgress) => void;
+  /**
+   * measure how far each point's Gauss–Newton matrix (and so the curve's direction there) can be
+   * trusted: two more runs of every point (cost/conditioning.ts). Default false.
+   */
+  conditioning?: boolean;
 }
 
 function unit(v: Float64Array): Float64Array {
@@ -95,8 +111,9 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
   const problem = await resolveCost(setup, lanes, setup.target ?? startValues);
   const D = lanes.length;
   let evaluations = 0, engine = '', device = '';
+  const gaussNewton = options.conditioning === true;
   const evaluate = async (columns: Float64Array[]) => {
-    const r = await evaluatePoints(problem, columns, { run: options.run });
+    const r = await evaluatePoints(problem, columns, { run: options.run, gaussNewton });
     evaluations += columns[0].length;
     [engine, device] = [r.result.engine, r.result.device];
     return r;
@@ -148,7 +165,8 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
     levelSet: spec.levelSet,
   };
   const signs: (1 | -1)[] = spec.bothDirections ? [1, -1] : [1];
-  const startPoint: CurvePoint = { s: 0, coords: theta0, cost: cost0, terms: first.terms.map((t) => t.value[0]) };
+  const gnOf = (r: PointValues, k: number) => (r.gaussNewton ? { gaussNewton: r.gaussNewton.slice(k * D * D, (k + 1) * D * D) } : {});
+  const startPoint: CurvePoint = { s: 0, coords: theta0, cost: cost0, terms: first.terms.map((t) => t.value[0]), ...gnOf(first, 0) };
   const states: CurveState[] = signs.map((sign) => startCurve(theta0, v.map((x) => sign * x), cost0, g0, curveOptions, spec.step.initial));
   const branches: CurveBranch[] = signs.map((sign) => ({ sign, points: [startPoint], stopped: 'length', refused: 0 }));
 
@@ -162,7 +180,7 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
       // refused for want of a finite cost, down to the smallest step, because the model diverged there
       if (state.stopped === 'not finite' && r.result.divergence.state[k] >= 0) state.stopped = 'diverged';
       if (state.steps > before) {
-        branches[b].points.push({ s: branches[b].sign * state.s, coords: Float64Array.from(state.theta), cost: state.cost, terms: r.terms.map((t) => t.value[k]) });
+        branches[b].points.push({ s: branches[b].sign * state.s, coords: Float64Array.from(state.theta), cost: state.cost, terms: r.terms.map((t) => t.value[k]), ...gnOf(r, k) });
       }
     });
     options.onProgress?.({ step, s: states.map((s) => s.s), cost: states.map((s) => s.cost) });
@@ -173,6 +191,7 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
   });
 
   const all = branches.flatMap((b) => b.points);
+  const conditioning = gaussNewton ? await measureConditioning(problem, branches, engine, options.run) : undefined;
   const changes: ParameterChange[] = lanes.map((l, d) => {
     const values = all.map((p) => p.coords[d]);
     const range = Math.max(...values) - Math.min(...values);
@@ -181,8 +200,27 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
 
   return {
     spec, problem, start: { coords: theta0, cost: cost0, gradient: g0 }, direction: { vector: v, from: withHessian ? 'hessian' : 'given' },
-    hessianEigenvalues: eigenvalues, ceiling, branches, changes, evaluations, engine, device, wallMs: performance.now() - started,
+    hessianEigenvalues: eigenvalues, ceiling, branches, changes, evaluations, engine, device, ...(conditioning ? { conditioning } : {}), wallMs: performance.now() - started,
   };
+}
+
+/**
+ * Sets jacobianSpread and jacobianTrusted on every point of the branches (the start, shared, once):
+ * two runs of all points, perturbed at f32's rounding level, against the JᵀJ each kept.
+ */
+async function measureConditioning(problem: CostProblem, branches: CurveBranch[], engine: string, run: EvaluateOptions['run']): Promise<NonNullable<CurveResult['conditioning']>> {
+  const points = [...new Set(branches.flatMap((b) => b.points))];
+  const D = problem.coords.length;
+  const gaussNewton = new Float64Array(points.length * D * D);
+  points.forEach((p, i) => gaussNewton.set(p.gaussNewton!, i * D * D));
+  const c = await gradientConditioning(problem, Array.from({ length: D }, (_, d) => Float64Array.from(points, (p) => p.coords[d])), {
+    cost: Float64Array.from(points, (p) => p.cost), gradient: [], gaussNewton, result: { engine },
+  }, { run, of: 'gauss-newton' });
+  points.forEach((p, i) => {
+    p.jacobianSpread = c.relative[i];
+    p.jacobianTrusted = c.trusted[i] === 1;
+  });
+  return { method: c.method, untrusted: points.filter((p) => !p.jacobianTrusted).length };
 }
 
 /** The whole curve, backward branch reversed then forward, one row per point (the start once). */
@@ -192,13 +230,18 @@ export function curvePoints(r: CurveResult): CurvePoint[] {
   return [...back, ...forward];
 }
 
-/** The curve as table columns: arc length, parameter values, cost and its terms. */
+/** The curve as table columns: arc length, parameter values, cost and its terms (and, measured, each point's conditioning). */
 export function curveColumns(r: CurveResult): Column[] {
   const points = curvePoints(r);
+  const conditioning: Column[] = r.conditioning ? [
+    { name: 'jacobianSpread', type: 'DOUBLE', data: Float64Array.from(points, (p) => p.jacobianSpread ?? NaN) },
+    { name: 'jacobianTrusted', type: 'BOOLEAN', data: points.map((p) => p.jacobianTrusted === true) },
+  ] : [];
   return [
     { name: 's', type: 'DOUBLE', data: Float64Array.from(points, (p) => p.s) },
     ...r.problem.coords.map((c, d): Column => ({ name: c.param, type: 'DOUBLE', data: Float64Array.from(points, (p) => paramValue(c, p.coords[d])) })),
     { name: 'cost', type: 'DOUBLE', data: Float64Array.from(points, (p) => p.cost) },
     ...r.problem.terms.map((t, k): Column => ({ name: termColumn(t.label), type: 'DOUBLE', data: Float64Array.from(points, (p) => p.terms[k]) })),
+    ...conditioning,
   ];
 }

@@ -7,13 +7,24 @@
  * six large conductances are within 1 % of the truth and its free re-simulation (20 s, classified over
  * the last 10 s) bursts with period and duty cycle within 2 % of the truth's. Prints JSON.
  *
- *   deno run -A bench/fit-teacher-forcing.ts [--starts 1000] [--factors 2,4] [--random N] [--noise 0.5 --realisations 20 --noise-starts 20] [--engine gpu|cpu|auto]
+ *   deno run -A bench/fit-teacher-forcing.ts [--starts 1000] [--factors 2,4] [--random N] [--noise 0.5 --realisations 20 --noise-starts 20 [--uncompensated]] [--engine gpu|cpu|auto]
+ *
+ * With --noise, each realisation is fitted with the noise level given (fitRecording: the noise
+ * compensation and the prediction-error polish); --uncompensated fits it as if noise-free.
+ *                                            [--mismatch-mv X [--mismatch-channels Na,CaT,CaS,A,KCa,Kd]]
  *
  * --random: random points per factor (default: as many as the fit's evaluations, so that success per
  * evaluation compares like with like).
+ * --mismatch-mv: model mismatch. The recording comes from a cell whose gate kinetics (x∞ and τ of every
+ * gate of the listed channels; default the six large ones, not H) are shifted by +X mV along V, i.e.
+ * x∞(V − X) and τ(V − X), with the same conductances; the fitted model keeps the nominal kinetics. The
+ * conductance errors are against those conductances and the rhythm test against the shifted cell's own
+ * free run (the recording's rhythm).
  */
 import process from 'node:process';
 import { libraryModel } from '../src/channels/index.ts';
+import { prinzNeuron, stgChannels, stgGates, PRINZ_DEFAULT_CONDUCTANCES } from '../src/channels/prinz.ts';
+import { buildNeuron } from '../src/model/neuron.ts';
 import { fitRecording } from '../src/jobs/fit/recording-fit.ts';
 import { freeActivity } from '../src/jobs/fit/free-check.ts';
 import { matchesBursting } from '../src/jobs/fit/activity.ts';
@@ -34,10 +45,10 @@ const REALISATIONS = Number(flag('--realisations', '20'));
 const NOISE_STARTS = Number(flag('--noise-starts', '20'));
 const ENGINE = flag('--engine', 'auto') as EngineChoice;
 const ITERATIONS = Number(flag('--iterations', '20'));
-// after teacher forcing, Levenberg–Marquardt on the one-step prediction error from its result (noise runs)
-const POLISH = args.includes('--polish');
-// Gaussian smoothing of a noisy recording before forcing (ms, standard deviation; 0: none)
-const SMOOTH_MS = Number(flag('--smooth-ms', '0'));
+const UNCOMPENSATED = args.includes('--uncompensated');
+// model mismatch: the data's cell has these channels' gate kinetics shifted by +MISMATCH_MV along V
+const MISMATCH_MV = Number(flag('--mismatch-mv', '0'));
+const MISMATCH_CHANNELS = flag('--mismatch-channels', 'Na,CaT,CaS,A,KCa,Kd').split(',');
 
 const TARGET: Record<string, number> = { gNa: 400, gCaT: 2.5, gCaS: 6, gA: 50, gKCa: 10, gKd: 100, gH: 0.01, gLeak: 0.01 };
 const NAMES = Object.keys(TARGET);
@@ -62,18 +73,33 @@ const pointsWithin = (factor: number, count: number, seed: number) => {
   return Array.from({ length: count }, () => Float64Array.from(truthLog, (t) => t + (2 * u() - 1) * Math.log(factor)));
 };
 
-const V = await simulateRecording(model, { dtMs: DT, values: TARGET, init: 'cold', durationMs: DURATION, observed: 'V' });
+/** The prinz cell with the named channels' gates read at V − shiftMv (x∞ and τ both: the kinetics move along V). */
+function shiftedPrinz(shiftMv: number, channels: readonly string[]) {
+  const gates = stgGates(1);
+  for (const name of channels) {
+    if (!gates[name]) throw new Error(`--mismatch-channels: no channel '${name}'; channels: ${Object.keys(gates).join(', ')}`);
+    const at = (e: unknown) => String(e).replace(/\bV\b/g, `(V - ${shiftMv})`);
+    gates[name] = gates[name].map((g) => ({ ...g, inf: at(g.inf), tau: at(g.tau) }));
+  }
+  return buildNeuron({ ...prinzNeuron, name: 'prinz_shifted', channels: stgChannels(gates, PRINZ_DEFAULT_CONDUCTANCES, 50) });
+}
+const dataModel = MISMATCH_MV ? shiftedPrinz(MISMATCH_MV, MISMATCH_CHANNELS) : model;
+const V = await simulateRecording(dataModel, { dtMs: DT, values: TARGET, init: 'cold', durationMs: DURATION, observed: 'V' });
 const checkOptions = { model, parameters: NAMES, dtMs: DT, init: 'cold' as const, ...CHECK, run: { engine: ENGINE } };
-const truthActivity = await freeActivity({ ...checkOptions, run: { engine: 'cpu' } }, [Float64Array.from(truthLog)]);
+// the rhythm to reproduce is the recorded cell's (the shifted one under --mismatch-mv)
+const truthActivity = await freeActivity({ ...checkOptions, model: dataModel, run: { engine: 'cpu' } }, [Float64Array.from(truthLog)]);
 const truth = { burstPeriodMs: truthActivity.burstPeriodMs[0]!, dutyCycle: truthActivity.dutyCycle[0]! };
 log({ event: 'truth', ...truth, class: truthActivity.class[0] });
+// under mismatch: what the nominal model does at the true conductances (the shift's own effect on the rhythm)
+const nominalAtTruth = MISMATCH_MV ? await freeActivity({ ...checkOptions, run: { engine: 'cpu' } }, [Float64Array.from(truthLog)]) : undefined;
+if (nominalAtTruth) log({ event: 'nominal model at the true conductances', class: nominalAtTruth.class[0], burstPeriodMs: nominalAtTruth.burstPeriodMs[0], dutyCycle: nominalAtTruth.dutyCycle[0] });
 
 const largeWithin = (x: ArrayLike<number>, tol: number) => LARGE.every((p) => Math.abs(Math.exp(x[NAMES.indexOf(p)]) / TARGET[p] - 1) <= tol);
 
-async function fitFrom(starts: Float64Array[], recording: Float64Array, residual: 'equation-error' | 'prediction-error' = 'equation-error') {
+async function fitFrom(starts: Float64Array[], recording: Float64Array, noiseMv = 0) {
   let last = 0;
   return fitRecording({
-    residual, windowMs: residual === 'prediction-error' ? DT : WINDOW,
+    windowMs: WINDOW, noise: noiseMv > 0 ? { V: noiseMv } : undefined,
     model, forcing: { V: 'V' }, recordings: { V: { values: recording, intervalMs: DT } }, parameters: NAMES, starts,
     dtMs: DT, init: 'cold', durationMs: DURATION, discardMs: BURN_IN, iterations: ITERATIONS, run: { engine: ENGINE },
     // as the CLI: the optimiser stays within a factor 1,000 beyond a factor-4 box (a conductance the data
@@ -87,26 +113,11 @@ async function fitFrom(starts: Float64Array[], recording: Float64Array, residual
   });
 }
 
-/** Gaussian smoothing with a standard deviation of `sigma` samples (truncated at 4σ, renormalised at the ends). */
-function smooth(x: Float64Array, sigma: number): Float64Array {
-  if (!(sigma > 0)) return x;
-  const half = Math.ceil(4 * sigma);
-  const kernel = Array.from({ length: 2 * half + 1 }, (_, k) => Math.exp(-0.5 * ((k - half) / sigma) ** 2));
-  return Float64Array.from(x, (_, i) => {
-    let sum = 0, weight = 0;
-    for (let k = -half; k <= half; k++) {
-      const j = i + k;
-      if (j < 0 || j >= x.length) continue;
-      sum += kernel[k + half] * x[j];
-      weight += kernel[k + half];
-    }
-    return sum / weight;
-  });
-}
-
-const report: Record<string, unknown> = { target: TARGET, truth, dtMs: DT, durationMs: DURATION, burnInMs: BURN_IN, windowMs: WINDOW, iterations: ITERATIONS, engine: ENGINE };
+const report: Record<string, unknown> = {
+  target: TARGET, truth,
+  ...(nominalAtTruth ? { mismatch: { shiftMv: MISMATCH_MV, channels: MISMATCH_CHANNELS, nominalModelAtTruth: { class: nominalAtTruth.class[0], burstPeriodMs: nominalAtTruth.burstPeriodMs[0], dutyCycle: nominalAtTruth.dutyCycle[0] } } } : {}), dtMs: DT, durationMs: DURATION, burnInMs: BURN_IN, windowMs: WINDOW, iterations: ITERATIONS, engine: ENGINE };
 const experiments: Record<string, unknown>[] = [];
-for (const [e, factor] of FACTORS.entries()) {
+for (const [e, factor] of (STARTS > 0 ? FACTORS : []).entries()) {
   const t0 = performance.now();
   const fit = await fitFrom(pointsWithin(factor, STARTS, 100 + e), V);
   const fitSeconds = (performance.now() - t0) / 1000;
@@ -127,6 +138,9 @@ for (const [e, factor] of FACTORS.entries()) {
   const maxError = (s: { best: Float64Array }) => Math.max(...LARGE.map((p) => Math.abs(Math.exp(s.best[NAMES.indexOf(p)]) / TARGET[p] - 1)));
   const errors = fit.starts.map(maxError).sort((a, b) => a - b);
   const evaluationsPerStart = fit.starts.map((s) => s.evaluations).sort((a, b) => a - b);
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const bestStart = fit.starts.reduce((a, b) => (a.bestCost <= b.bestCost ? a : b));
+  const classes = activity.class.reduce((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {} as Record<string, number>);
   const result = {
     factor, starts: STARTS, engine: fit.engine, device: fit.device,
     teacherForcing: {
@@ -135,6 +149,12 @@ for (const [e, factor] of FACTORS.entries()) {
       successPerEvaluation: success / fit.evaluations,
       largestLargeConductanceError: { median: errors[Math.floor(STARTS / 2)], p95: errors[Math.floor(0.95 * (STARTS - 1))], max: errors[STARTS - 1] },
       stopped: fit.starts.reduce((m, s) => ({ ...m, [s.stopped]: (m[s.stopped] ?? 0) + 1 }), {} as Record<string, number>),
+      // signed relative errors: the median over starts, and the lowest-cost start's with its cost
+      medianRelativeError: Object.fromEntries(NAMES.map((p, d) => [p, median(fit.starts.map((s) => Math.exp(s.best[d]) / TARGET[p] - 1))])),
+      spreadOfLogs: Math.max(...NAMES.map((_, d) => Math.max(...fit.starts.map((s) => s.best[d])) - Math.min(...fit.starts.map((s) => s.best[d])))),
+      lowestCost: { cost: bestStart.bestCost, relativeError: Object.fromEntries(NAMES.map((p, d) => [p, Math.exp(bestStart.best[d]) / TARGET[p] - 1])), flagged: NAMES.filter((_, d) => !bestStart.identified[d]) },
+      freeClasses: classes,
+      medianPeriodMs: median(activity.burstPeriodMs.filter((x): x is number => x !== null)), medianDutyCycle: median(activity.dutyCycle.filter((x): x is number => x !== null)),
       wallSeconds: { fit: fitSeconds, freeCheck: checkSeconds },
     },
     randomSearch: {
@@ -154,16 +174,15 @@ if (NOISE > 0) {
   const realisations: Record<string, unknown>[] = [];
   for (let r = 0; r < REALISATIONS; r++) {
     const u = uniforms(5000 + r);
-    const noisy = smooth(Float64Array.from(V, (v) => v + NOISE * gaussian(u)), SMOOTH_MS / DT);
-    const forced = await fitFrom(pointsWithin(2, NOISE_STARTS, 7000 + r), noisy);
-    const fit = POLISH ? await fitFrom(forced.starts.map((s) => s.best), noisy, 'prediction-error') : forced;
+    const noisy = Float64Array.from(V, (v) => v + NOISE * gaussian(u));
+    const fit = await fitFrom(pointsWithin(2, NOISE_STARTS, 7000 + r), noisy, UNCOMPENSATED ? 0 : NOISE);
     const ok = fit.starts.filter((s) => Number.isFinite(s.bestCost));
     const best = ok.reduce((a, b) => (a.bestCost <= b.bestCost ? a : b));
     const spread = Math.max(...NAMES.map((_, d) => Math.max(...ok.map((s) => s.best[d])) - Math.min(...ok.map((s) => s.best[d]))));
     const activity = await freeActivity(checkOptions, [best.best]);
     const errors = Object.fromEntries(NAMES.map((p, d) => [p, Math.exp(best.best[d]) / TARGET[p] - 1]));
     const row = {
-      realisation: r, spreadOfLogs: spread, errors, largeWithin6Percent: largeWithin(best.best, 0.06),
+      realisation: r, evaluationsPerStart: fit.evaluations / NOISE_STARTS, fitSeconds: fit.wallMs / 1000, spreadOfLogs: spread, errors, largeWithin6Percent: largeWithin(best.best, 0.06),
       stdLog: Object.fromEntries(NAMES.map((p, d) => [p, best.stdLog[d]])),
       flagged: NAMES.filter((_, d) => !best.identified[d]),
       rhythmWithin2Percent: matchesBursting(activity, 0, truth, 0.02), burstPeriodMs: activity.burstPeriodMs[0], dutyCycle: activity.dutyCycle[0],
@@ -172,7 +191,7 @@ if (NOISE > 0) {
     realisations.push(row);
   }
   report.noise = {
-    noiseMv: NOISE, smoothMs: SMOOTH_MS, polish: POLISH, realisations: realisations.length, startsPerRealisation: NOISE_STARTS,
+    noiseMv: NOISE, compensated: !UNCOMPENSATED, realisations: realisations.length, startsPerRealisation: NOISE_STARTS,
     allStartsAgree: realisations.filter((r) => (r.spreadOfLogs as number) < 1e-3).length,
     largeWithin6Percent: realisations.filter((r) => r.largeWithin6Percent).length,
     gHAndGLeakFlagged: realisations.filter((r) => (r.flagged as string[]).includes('gH') && (r.flagged as string[]).includes('gLeak')).length,

@@ -36,6 +36,18 @@ export interface CompileOptions {
    * prediction error. For rk4 the two coincide.
    */
   residual?: ResidualForm;
+  /**
+   * standard deviation of each forced recording's measurement noise (its unit; mV for V), by recording
+   * name: the engines also sum the part of the squared residuals this noise is expected to contribute
+   * at the current conductances (NormalEquations.noise), which the fit subtracts. Exponential Euler
+   * only. With noise ε in V the step's residual gains c_n·ε_{n+1} − d_n·ε_n: for the equation error
+   * c = 1/exprel(−h), d = c − h, h = rate·dt (rate = G/C for V), a term that grows with the
+   * conductances, so least squares on noisy data shrinks them (errors in variables); for the
+   * prediction error c = 1, d = e^(−h), which favours larger conductances where h is small. Over a window of
+   * steps s…e−1 its variance is σ²·(d_s² + Σ_{s<k<e} (c_{k−1} − d_k)² + c_{e−1}²), which is what is
+   * summed. Noise carried into the gates is not compensated (it is second order in short windows).
+   */
+  recordingNoise?: Readonly<Record<string, number>>;
 }
 
 /** Checks options that do not depend on the model; throws one clear message per problem. */
@@ -101,6 +113,40 @@ function stepTangents(increment: readonly Expr[], states: readonly string[], lan
   return { tangentIncrement: size(chain) < size(forward) ? chain : forward, forwardTangentIncrement: forward };
 }
 
+/**
+ * The states that sum a forced recording's expected noise contribution (CompileOptions.recordingNoise):
+ * per noisy recording a carry σ·c_{n−1} (the previous step's c, 0 at a window's start) and the penalty
+ * σ²·Σ(c_{n−1} − d_n)²; at a window's end the engines add carry² (kernel-common.ts, forcingCode).
+ * Indices are among these states.
+ */
+function noiseStates(forced: readonly { name: string; input: string; unit: string }[], steps: readonly { stepScale: Expr; rate?: Expr }[],
+  options: CompileOptions, method: Method, form: ResidualForm) {
+  const sigmas = options.recordingNoise ?? {};
+  const out = { states: [] as { name: string; unit: string }[], increments: [] as Expr[], pairs: [] as { penalty: number; carry: number }[] };
+  for (const [name, sigma] of Object.entries(sigmas)) {
+    if (!forced.some((f) => f.input === name)) {
+      throw new InputError(`recordingNoise: '${name}' is not a forced recording; forced: ${forced.map((f) => f.input).join(', ') || 'none (teacherForce the model first)'}`);
+    }
+    if (!(Number.isFinite(sigma) && sigma >= 0)) throw new InputError(`recordingNoise.${name} must be a finite number ≥ 0, got ${sigma}`);
+  }
+  if (Object.values(sigmas).some((v) => v > 0) && method !== 'exp-euler') {
+    throw new InputError(`recordingNoise: the noise compensation is derived for the exponential-Euler step; got method ${method}`);
+  }
+  forced.forEach((f, k) => {
+    const sigma = sigmas[f.input] ?? 0;
+    if (!(sigma > 0)) return;
+    const { stepScale, rate } = steps[k];
+    // the residual's coefficients on the next and the current sample: c·ε_{n+1} − d·ε_n
+    const c = form === 'prediction-error' ? E.ONE : E.div(options.dtMs, stepScale);
+    const d = form === 'prediction-error' ? E.sub(1, E.mul(rate!, stepScale)) : E.sub(c, E.mul(rate!, options.dtMs));
+    const carry = `${f.name}.noiseCarry`;
+    out.pairs.push({ carry: out.states.length, penalty: out.states.length + 1 });
+    out.states.push({ name: carry, unit: f.unit }, { name: `${f.name}.noisePenalty`, unit: `${f.unit}²` });
+    out.increments.push(E.sub(E.mul(sigma, c), E.state(carry)), E.powi(E.sub(E.state(carry), E.mul(sigma, d)), 2));
+  });
+  return out;
+}
+
 /** Compiles a model into one integrator step with its tangent lanes. */
 export function compile(model: Model, options: CompileOptions): StepProgram {
   // the model's expressions become kernel source: only typed, resolved data may pass (validate.ts)
@@ -161,9 +207,10 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     return form === 'prediction-error' ? E.sub(change, f.increment) : E.mul(options.dtMs, E.sub(E.div(change, f.stepScale), f.rhsMean));
   });
   const residualStates = forced.map((f) => ({ name: `${f.name}.residual`, unit: f.unit }));
-  const increment = [...modelIncrement, ...residualIncrement];
-  const stateNames = [...model.states.map((s) => s.name), ...residualStates.map((s) => s.name)];
-  const initialState = [...fold(model.states.map((s) => s.init[init])), ...residualStates.map(() => E.ZERO)];
+  const noise = noiseStates(forced, step.forced, options, method, form);
+  const increment = [...modelIncrement, ...residualIncrement, ...noise.increments];
+  const stateNames = [...model.states.map((s) => s.name), ...residualStates.map((s) => s.name), ...noise.states.map((s) => s.name)];
+  const initialState = [...fold(model.states.map((s) => s.init[init])), ...residualStates.map(() => E.ZERO), ...noise.states.map(() => E.ZERO)];
 
   const paramSeed = (lane: Lane) => (leaf: Expr): Expr => {
     if (leaf.op === 'param' && leaf.name === lane.param) return lane.log ? leaf : E.ONE;
@@ -189,7 +236,7 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     method,
     dtMs: options.dtMs,
     init,
-    states: [...model.states.map((s) => ({ name: s.name, unit: s.unit })), ...residualStates],
+    states: [...model.states.map((s) => ({ name: s.name, unit: s.unit })), ...residualStates, ...noise.states],
     instanceParams,
     values,
     lanes,
@@ -199,6 +246,10 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     spikeSources,
     inputs: [...inputs].sort(),
     residuals: residualStates.map((_, k) => model.states.length + k),
+    noisePenalties: noise.pairs.map(({ penalty, carry }) => {
+      const base = model.states.length + residualStates.length;
+      return { penalty: base + penalty, carry: base + carry };
+    }),
     ...(forced.length ? { residualForm: form } : {}),
   };
 }

@@ -93,7 +93,7 @@ export interface ForcedOde {
  *   model's step from the recorded state; stepScale = dt and rhsMean the weighted mean slope.
  * Either way a recording made by the same integrator at the same dt leaves residuals at rounding level.
  */
-export function forcedStep(method: Method, states: readonly StateDef[], forced: readonly ForcedOde[], dtMs: number): { increments: Expr[]; forced: { increment: Expr; stepScale: Expr; rhsMean: Expr }[] } {
+export function forcedStep(method: Method, states: readonly StateDef[], forced: readonly ForcedOde[], dtMs: number): { increments: Expr[]; forced: { increment: Expr; stepScale: Expr; rhsMean: Expr; rate?: Expr }[] } {
   if (method === 'exp-euler' || !forced.length) {
     const increments = integratorStep(method, states, dtMs);
     const old = currentValues(states);
@@ -106,7 +106,7 @@ export function forcedStep(method: Method, states: readonly StateDef[], forced: 
       forced: forced.map((f) => {
         const [rhsValue, rate] = replaceStates([f.rhs, f.rate], afterStage0);
         const stepScale = E.mul(dtMs, E.exprel(E.neg(E.mul(rate, dtMs))));
-        return { increment: E.mul(rhsValue, stepScale), stepScale, rhsMean: rhsValue };
+        return { increment: E.mul(rhsValue, stepScale), stepScale, rhsMean: rhsValue, rate };
       }),
     };
   }

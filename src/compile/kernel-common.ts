@@ -372,17 +372,21 @@ export function forcingCode(program: StepProgram, layout: Layout, d: ForcingDial
     inputs.flatMap((k) => [0, 1].map((o) => `${constant} ${prefix}${k}_${o} = ${d.inputs}[${index(k, `${step} + ${d.literalIndex(first + o)}`)}];`)).join('\n');
   const bases = inputs.map((k) => `${constant} inBase${k} = ${k === 0 ? d.literalIndex(0) : `inBase${k - 1} + ${d.perInstance[k - 1] ? d.instances : d.literalIndex(1)} * IN_STRIDE`};`).join('\n');
   const L = layout.lanes;
-  const slots = normalSlots(L);
   const residuals = program.residuals;
+  const penalties = program.noisePenalties;
+  const slots = normalSlots(L, penalties.length > 0);
   const ne = (slot: number) => `ne${slot}`;
   const lanes = [...Array(L).keys()];
   const accumulateWindow = residuals.flatMap((r) => [
     d.add(ne(slots.rr), `${vars.state(r)} * ${vars.state(r)}`),
     ...lanes.map((j) => d.add(ne(slots.jr(j)), `${vars.tangent(j, r)} * ${vars.state(r)}`)),
     ...lanes.flatMap((j) => lanes.filter((k) => k >= j).map((k) => d.add(ne(slots.jj(j, k)), `${vars.tangent(j, r)} * ${vars.tangent(k, r)}`))),
-  ]);
+  ]).concat(penalties.flatMap(({ penalty: p, carry: c }) => [
+    d.add(ne(slots.noise), `${vars.state(p)} + ${vars.state(c)} * ${vars.state(c)}`),
+    ...lanes.map((j) => d.add(ne(slots.jnoise(j)), `${vars.tangent(j, p)} + ${d.literal(2)} * ${vars.state(c)} * ${vars.tangent(j, c)}`)),
+  ]));
   const zero = d.literal(0);
-  const clear = residuals.flatMap((r) => [
+  const clear = [...residuals, ...penalties.flatMap(({ penalty, carry }) => [penalty, carry])].flatMap((r) => [
     `${vars.state(r)} = ${zero};${d.compensated ? ` c${r} = ${zero};` : ''}`,
     ...lanes.map((j) => `${vars.tangent(j, r)} = ${zero};${d.compensated ? ` c${j}_${r} = ${zero};` : ''}`),
   ]);

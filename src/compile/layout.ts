@@ -44,7 +44,7 @@ export function layoutOf(program: StepProgram, options: LayoutOptions): Layout {
     observed: program.observed.length,
     spikeSources: program.spikeSources.length,
     spikeCapacity,
-    normal: program.residuals.length ? normalSlots(program.lanes.length).total : 0,
+    normal: program.residuals.length ? normalSlots(program.lanes.length, program.noisePenalties.length > 0).total : 0,
   };
 }
 
@@ -52,9 +52,11 @@ export function layoutOf(program: StepProgram, options: LayoutOptions): Layout {
  * Slots of an instance's normal equations, accumulated from the windowed residuals r_w and their
  * tangents J_w (one row of J per window and residual state): rᵀr, then Jᵀr (L), then JᵀJ's upper
  * triangle row by row (L(L+1)/2). Least squares needs nothing else, so no residual trace is stored.
+ * With noise penalties (StepProgram.noisePenalties), their sum and its tangents (1 + L) follow.
  */
-export function normalSlots(lanes: number) {
+export function normalSlots(lanes: number, noise = false) {
   const L = lanes;
+  const plain = 1 + L + (L * (L + 1)) / 2;
   return {
     rr: 0,
     jr: (j: number) => 1 + j,
@@ -63,7 +65,10 @@ export function normalSlots(lanes: number) {
       const [a, b] = j <= k ? [j, k] : [k, j];
       return 1 + L + a * L - (a * (a - 1)) / 2 + (b - a);
     },
-    total: 1 + L + (L * (L + 1)) / 2,
+    /** Σ noise penalty and its tangent in lane j */
+    noise: plain,
+    jnoise: (j: number) => plain + 1 + j,
+    total: plain + (noise ? 1 + L : 0),
   };
 }
 

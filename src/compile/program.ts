@@ -80,6 +80,12 @@ export interface StepProgram {
    */
   residuals: number[];
   residualForm?: ResidualForm;
+  /**
+   * per noisy recording (compile.ts, recordingNoise), the states from which the engines form the
+   * expected contribution of its noise to the squared windowed residual: at each window's end they add
+   * penalty + carry² and its tangents to NormalEquations.noise and clear both with the residuals
+   */
+  noisePenalties: { penalty: number; carry: number }[];
 }
 
 /**

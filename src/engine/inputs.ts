@@ -154,4 +154,10 @@ export interface NormalEquations {
   jr: Float64Array;
   /** per instance: JᵀJ, [i][lane][lane], both triangles */
   jj: Float64Array;
+  /**
+   * with CompileOptions.recordingNoise: per instance, the part of rᵀr the recording's noise is expected
+   * to contribute at these parameters, and its tangents [i][lane] (subtract both for an unbiased cost)
+   */
+  noise?: Float64Array;
+  jnoise?: Float64Array;
 }

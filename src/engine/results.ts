@@ -161,8 +161,10 @@ function normalOf(input: AssembleInput, divergence: DivergenceResult): NormalEqu
   const { spec, plan, layout, groups } = input;
   if (!layout.normal) return undefined;
   const N = spec.N, L = layout.lanes;
-  const slots = normalSlots(L);
+  const penalised = spec.program.noisePenalties.length > 0;
+  const slots = normalSlots(L, penalised);
   const rr = new Float64Array(N), jr = new Float64Array(N * L), jj = new Float64Array(N * L * L);
+  const noise = penalised ? new Float64Array(N) : undefined, jnoise = penalised ? new Float64Array(N * L) : undefined;
   for (const g of groups) {
     const b = g.buffers.normal!;
     for (let i = 0; i < g.n; i++) {
@@ -170,7 +172,9 @@ function normalOf(input: AssembleInput, divergence: DivergenceResult): NormalEqu
       const nan = divergence.state[I] >= 0;
       const at = (slot: number) => (nan ? NaN : b[slot * g.n + i]);
       rr[I] = at(slots.rr);
+      if (noise) noise[I] = at(slots.noise);
       for (let j = 0; j < L; j++) {
+        if (jnoise) jnoise[I * L + j] = at(slots.jnoise(j));
         jr[I * L + j] = at(slots.jr(j));
         for (let k = 0; k < L; k++) jj[(I * L + j) * L + k] = at(slots.jj(j, k));
       }
@@ -178,7 +182,7 @@ function normalOf(input: AssembleInput, divergence: DivergenceResult): NormalEqu
   }
   const windowSteps = Math.round((spec.windowMs ?? plan.dtMs) / plan.dtMs);
   const rows = ((plan.totalSteps - plan.discardSteps) / windowSteps) * spec.program.residuals.length;
-  return { rows, lanes: L, rr, jr, jj };
+  return { rows, lanes: L, rr, jr, jj, ...(noise ? { noise, jnoise } : {}) };
 }
 
 export function assembleResult(input: AssembleInput): EnsembleResult {

@@ -96,4 +96,56 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
     expect(report.best[0].unidentified).toEqual([]);
     expect(report.best[0].reproduces).toBe(true);
   }, 600_000);
+
+  it('fits a cell inside a network (LP from a 3-cell recording) and re-simulates the whole network freely to judge it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ionsweep-net-'));
+    // AB/PD 1 drives LP 1 and PY 1 through feed-forward synapses: LP bursts locked to AB/PD (1.5 s)
+    const model = {
+      name: 'trio',
+      cells: { ABPD: { table2: 'ABPD1' }, LP: { table2: 'LP1' }, PY: { table2: 'PY1' } },
+      synapses: [
+        { from: 'ABPD', to: 'LP', type: 'glutamatergic', gNs: 10 },
+        { from: 'ABPD', to: 'PY', type: 'glutamatergic', gNs: 10 },
+        { from: 'LP', to: 'PY', type: 'glutamatergic', gNs: 10 },
+      ],
+    };
+    await writeFile(join(dir, 'net.yaml'), stringify(model));
+    const sim = await cli(['simulate', '--model-file', join(dir, 'net.yaml'), '--init', 'cold', '--dt-ms', '0.05', '--duration-ms', '3000', '--trace-every-ms', '0.05', '--out', join(dir, 'net.npy'), '--engine', 'cpu'], { timeoutMs: 120_000 });
+    expect(sim.status, sim.stderr).toBe(0);
+    // LP 1's conductances (Prinz 2004 Table 2) but gCaT, which is 0 there and so not fitted in logs
+    const lp = { 'LP.gNa': 100, 'LP.gCaS': 8, 'LP.gA': 40, 'LP.gKCa': 5, 'LP.gKd': 75, 'LP.gH': 0.05, 'LP.gLeak': 0.02 };
+    const column = (cell: string, fit = false) => ({ file: 'net.npy', column: `${cell}_VMv`, ...(fit ? {} : { fit: false }) });
+    const spec = {
+      approach: 'teacher-forcing', model, init: 'cold',
+      data: { intervalMs: 0.05, cells: { 'LP.V': column('LP', true), 'ABPD.V': column('ABPD'), 'PY.V': column('PY') } },
+      burnInMs: 1000, parameters: Object.fromEntries(Object.entries(lp).map(([k, v]) => [k, [v / 1.5, v * 1.5]])),
+      starts: 2, iterations: 20, seed: 2, target: lp, engine: 'cpu',
+    };
+    await writeFile(join(dir, 'spec.yaml'), stringify(spec));
+    const run = await cli(['fit', join(dir, 'spec.yaml'), '--out', join(dir, 'out'), '--quiet'], { timeoutMs: 600_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    // the data's activity is LP's in the network run freely at the target: bursting, locked to AB/PD 1
+    expect(report.data).toMatchObject({ source: 'target', cell: 'LP', class: 'bursting' });
+    expect(report.note).toBeUndefined();
+    // the same network run by simulate (its per-cell classification, network-results.ts) over the same
+    // window gives LP the same period and duty cycle: the free check classifies the right cell
+    const free = await cli(['simulate', '--model-file', join(dir, 'net.yaml'), '--init', 'cold', '--dt-ms', '0.05', '--duration-ms', '20000', '--discard-ms', '10000', '--engine', 'cpu'], { timeoutMs: 120_000 });
+    expect(free.status, free.stderr).toBe(0);
+    const simulated = JSON.parse(free.stdout).cells.LP.activity;
+    expect(simulated.class).toBe('bursting');
+    expect(report.data.burstPeriodMs).toBeCloseTo(simulated.burstPeriodMs, 6);
+    expect(report.data.dutyCycle).toBeCloseTo(simulated.dutyCycle, 9);
+    for (const b of report.best) {
+      for (const p of ['LP.gNa', 'LP.gCaS', 'LP.gA', 'LP.gKCa', 'LP.gKd']) expect(Math.abs(b.relativeError[p]), p).toBeLessThan(1e-3);
+      // the whole network re-simulated with these conductances: LP's period and duty cycle within 2 %
+      expect(b.class).toBe('bursting');
+      expect(Math.abs(b.burstPeriodMs / report.data.burstPeriodMs - 1)).toBeLessThan(0.02);
+      expect(b.reproduces).toBe(true);
+    }
+    expect(report.reproduces).toBe(2);
+    const table = await readParquet(join(dir, 'out', 'fit.parquet'));
+    expect(table.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['LP.gNa', 'class', 'burstPeriodMs', 'reproduces']));
+    expect(await readFile(join(dir, 'out', 'fit.svg'), 'utf8')).toContain('recorded LP.V');
+  }, 900_000);
 });

@@ -37,20 +37,23 @@ export async function recordingFitAction(specPath: string, raw: unknown, flags: 
   const order = r.fit.starts.map((s, i) => [s.bestCost, i] as const).filter(([c]) => Number.isFinite(c)).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
   const best = order[0];
   let fitted: { timesMs: Float64Array; values: Float64Array } | undefined;
-  if (best !== undefined && !spec.data.cells) {
+  if (best !== undefined) {
+    // the best fit run freely (in a network: the whole network), its fitted cell's voltage against the recording
     const params = Object.fromEntries(r.fit.parameters.map((p, d) => [p, Math.exp(r.fit.starts[best].best[d])]));
-    const values = await simulateRecording(resolveModel(spec.model), { dtMs: r.run.dtMs, method: spec.method, init: spec.init, values: { ...spec.fixed, ...params }, durationMs: r.run.durationMs, observed: 'V' });
+    const values = await simulateRecording(resolveModel(spec.model), { dtMs: r.run.dtMs, method: spec.method, init: spec.init, values: { ...spec.fixed, ...params }, durationMs: r.run.durationMs, observed: r.recorded.name });
     fitted = { timesMs: Float64Array.from(values, (_, k) => k * r.run.dtMs), values };
   }
   await writeFigure(plot, recordingFitSpec(r, fitted));
   const unidentified = best === undefined ? [] : r.fit.parameters.filter((_, d) => !r.fit.starts[best].identified[d]);
   if (unidentified.length) process.stderr.write(`ionsweep: note: the recording does not identify ${unidentified.join(', ')} (Gauss–Newton standard deviation of the log above ${IDENTIFIED_BELOW}); their fitted values are not determined by the data\n`);
+  if (r.noise.compensated) process.stderr.write(`ionsweep: note: recording noise ${Object.entries(r.noise.mV).map(([k, v]) => `${k} ${round(v)} mV`).join(', ')} (${r.noise.source === 'spec' ? 'data.noiseMv' : 'estimated from the recording; give data.noiseMv if known'}): its expected part of the cost was subtracted and the fit polished by the one-step prediction error\n`);
   const stopped: Record<string, number> = {};
   for (const s of r.fit.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
   await writeStdout(JSON.stringify({
     approach: spec.approach, engine: r.fit.engine, device: r.fit.device, starts: r.fit.starts.length, evaluations: r.fit.evaluations,
     run: r.run, residualRows: r.fit.rows, wallSeconds: Number((r.fit.wallMs / 1000).toFixed(1)), stopped,
     data: r.data,
+    noise: { mV: Object.fromEntries(Object.entries(r.noise.mV).map(([k, v]) => [k, round(v)])), source: r.noise.source, compensated: r.noise.compensated },
     ...(r.reproduces ? { reproduces: r.reproduces.filter(Boolean).length } : {}),
     ...(r.note ? { note: r.note } : {}),
     best: order.slice(0, flags.best ?? 10).map((i) => {

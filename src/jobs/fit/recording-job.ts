@@ -12,6 +12,7 @@ import { DEFAULT_MAXIMA_HYSTERESIS_MV } from '../../compile/kernel-common.ts';
 import type { Recording } from '../../engine/inputs.ts';
 import type { RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
+import { estimateNoiseStd } from '../../analysis/noise-level.ts';
 import { readRecordingColumn } from '../../io/recording-file.ts';
 import { checkParamValue, requireParam } from '../../model/model.ts';
 import type { ForcingSpec } from '../../model/teacher-forcing.ts';
@@ -29,15 +30,32 @@ export interface RecordingJobResult {
   fit: RecordingFitResult;
   /** the run actually fitted (the recording's length, trimmed to whole windows) */
   run: { dtMs: number; durationMs: number; burnInMs: number; windowMs: number };
-  /** the data's activity (from `target` when given, else from the fitted recording itself) */
-  data: { source: 'target' | 'recording'; class: string; burstPeriodMs: number | null; dutyCycle: number | null };
-  /** each start's free re-simulation (undefined for networks: not checked) */
+  /** the data's activity (from `target` when given, else from the fitted recording itself); in a network, the fitted cell's */
+  data: { source: 'target' | 'recording'; cell?: string; class: string; burstPeriodMs: number | null; dutyCycle: number | null };
+  /** each start's free re-simulation (in a network: the whole network, classified for the fitted cell) */
   activity?: Activity;
-  /** per start: its free re-simulation reproduces the data's class (and, bursting, period and duty cycle within check.tolerance) */
+  /** per start: its free re-simulation reproduces the data's class (and, bursting, period and duty cycle within check.tolerance), for every fitted cell */
   reproduces?: boolean[];
   /** the first recording fitted, for plots: samples and interval */
   recorded: { name: string; values: Float64Array; intervalMs: number };
+  /** each fitted recording's noise standard deviation (mV), as data.noiseMv gives it or estimated from the recording; compensated: the fit subtracted its expected part of the cost and polished (recording-fit.ts) */
+  noise: { mV: Record<string, number>; source: 'spec' | 'estimated'; compensated: boolean };
   note?: string;
+}
+
+/**
+ * Below this noise (mV) a fit is not compensated: the shrinkage compensation removes grows as σ² (about
+ * 3 % of each large conductance at 0.5 mV, so 0.03 % at 0.05 mV, below the f32 engine's resolution of the fit).
+ */
+export const NEGLIGIBLE_NOISE_MV = 0.05;
+
+/** The noise of each fitted voltage recording: data.noiseMv, or each recording's own estimate. */
+function noiseOf(spec: RecordingFitSpec, forcing: Readonly<Record<string, ForcingSpec>>, recordings: Readonly<Record<string, Recording>>): RecordingJobResult['noise'] {
+  const fitted = Object.entries(forcing).filter(([state, f]) => f.residual !== false && /(^|\.)V$/.test(state)).map(([state]) => state);
+  const mV = Object.fromEntries(fitted.map((state) => [state, spec.data.noiseMv ?? estimateNoiseStd(recordings[state].values)]));
+  // the compensation is derived for the exponential-Euler step (compile.ts, recordingNoise)
+  const compensated = spec.approach !== 'least-squares' && spec.method !== 'rk4' && Object.values(mV).some((v) => v >= NEGLIGIBLE_NOISE_MV);
+  return { mV, source: spec.data.noiseMv === undefined ? 'estimated' : 'spec', compensated };
 }
 
 /** Reads the recordings a spec names (paths relative to `baseDir`) and says which states they force. */
@@ -102,6 +120,7 @@ export async function runRecordingFitJob(
 
   const values = { ...spec.fixed };
   const run: RunOptions = { engine: spec.engine, gpuMath: spec.gpuMath, ...options.run };
+  const noise = noiseOf(spec, forcing, recordings);
   // teacher forcing and prediction error: every start fitted by Levenberg–Marquardt
   const startsFit = () => {
     const box = { logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])), logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])), seed: spec.seed };
@@ -110,6 +129,7 @@ export async function runRecordingFitJob(
       model, forcing, recordings, parameters: names, starts, values, method: spec.method, dtMs, init: spec.init,
       durationMs, discardMs: burnInMs, windowMs, residual: spec.approach === 'prediction-error' ? 'prediction-error' : 'equation-error',
       currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
+      noise: noise.compensated ? noise.mV : undefined,
       // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
       logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
       logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
@@ -127,29 +147,35 @@ export async function runRecordingFitJob(
 
   const fitted = Object.entries(forcing).find(([, f]) => f.residual !== false)![0];
   const recorded = { name: fitted, values: Float64Array.from(recordings[fitted].values), intervalMs: recordings[fitted].intervalMs };
-  const single = !spec.data.cells;
+  // the cells whose voltage residuals were fitted: V of a single cell, or each `cell.V` of a network
+  // (the whole network then runs freely, and each fitted cell's own activity is judged)
+  const fittedStates = Object.entries(forcing).filter(([state, f]) => f.residual !== false && /(^|\.)V$/.test(state)).map(([state]) => state);
+  const cells = fittedStates.map((state) => (state === 'V' ? undefined : state.slice(0, -'.V'.length)));
   const checkOptions = { model, parameters: names, values, method: spec.method, dtMs, init: spec.init, durationMs: spec.check.durationMs, discardMs: spec.check.discardMs, run };
-  let data: RecordingJobResult['data'];
-  if (spec.target && single) {
-    const targetNames = names.filter((p) => spec.target![p] !== undefined);
-    if (targetNames.length !== names.length) throw new InputError(`fit spec: target must give every fitted parameter (${names.join(', ')})`);
-    const a = await freeActivity({ ...checkOptions, values: { ...values, ...spec.target } }, [Float64Array.from(names, (p) => Math.log(spec.target![p]))]);
-    data = { source: 'target', class: a.class[0], burstPeriodMs: a.burstPeriodMs[0], dutyCycle: a.dutyCycle[0] };
-  } else {
-    const hysteresis = Math.max(DEFAULT_MAXIMA_HYSTERESIS_MV, 4 * (spec.data.noiseMv ?? 0));
-    const a = traceActivity(recorded.values, recorded.intervalMs, burnInMs, hysteresis);
-    data = { source: 'recording', class: a.class, burstPeriodMs: a.burstPeriodMs, dutyCycle: a.dutyCycle };
+  if (spec.target && names.some((p) => spec.target![p] === undefined)) throw new InputError(`fit spec: target must give every fitted parameter (${names.join(', ')})`);
+  const dataOf = async (state: string, cell: string | undefined): Promise<RecordingJobResult['data']> => {
+    if (spec.target) {
+      const a = await freeActivity({ ...checkOptions, values: { ...values, ...spec.target }, cell }, [Float64Array.from(names, (p) => Math.log(spec.target![p]))]);
+      return { source: 'target', ...(cell ? { cell } : {}), class: a.class[0], burstPeriodMs: a.burstPeriodMs[0], dutyCycle: a.dutyCycle[0] };
+    }
+    const hysteresis = Math.max(DEFAULT_MAXIMA_HYSTERESIS_MV, 4 * (noise.mV[state] ?? spec.data.noiseMv ?? 0));
+    const a = traceActivity(recordings[state].values, recordings[state].intervalMs, burnInMs, hysteresis);
+    return { source: 'recording', ...(cell ? { cell } : {}), class: a.class, burstPeriodMs: a.burstPeriodMs, dutyCycle: a.dutyCycle };
+  };
+  const reproduces = fit.starts.map((s) => Number.isFinite(s.bestCost));
+  let first: { data: RecordingJobResult['data']; activity: Activity } | undefined;
+  for (const [k, state] of fittedStates.entries()) {
+    const data = await dataOf(state, cells[k]);
+    const activity = await freeActivity({ ...checkOptions, cell: cells[k] }, fit.starts.map((s) => s.best));
+    fit.starts.forEach((_, i) => {
+      const same = activity.class[i] === data.class
+        && (data.class !== 'bursting' || matchesBursting(activity, i, { burstPeriodMs: data.burstPeriodMs!, dutyCycle: data.dutyCycle! }, spec.check.tolerance));
+      reproduces[i] &&= same;
+    });
+    first ??= { data, activity };
   }
-  if (!single) {
-    return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data, recorded, note: 'a network fit is not re-simulated freely (the free check classifies single cells)' };
-  }
-  const activity = await freeActivity(checkOptions, fit.starts.map((s) => s.best));
-  const reproduces = fit.starts.map((s, i) => {
-    if (!Number.isFinite(s.bestCost) || activity.class[i] !== data.class) return false;
-    if (data.class !== 'bursting') return true;
-    return matchesBursting(activity, i, { burstPeriodMs: data.burstPeriodMs!, dutyCycle: data.dutyCycle! }, spec.check.tolerance);
-  });
-  return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data, activity, reproduces, recorded };
+  const note = fittedStates.length > 1 ? `the table's class, period and duty cycle are ${cells[0]}'s; reproduces requires every fitted cell (${cells.join(', ')})` : undefined;
+  return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data: first!.data, activity: first!.activity, reproduces, recorded, noise, ...(note ? { note } : {}) };
 }
 
 /** One row per start: cost, stop reason, fitted values with their standard deviations and identification, the free check. */

@@ -7,6 +7,12 @@
  * conductances plain least squares shrinks and the compensated, polished fit does not.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { estimateNoiseStd } from '../src/analysis/noise-level.ts';
+import { cli } from './cli-helper.ts';
 import { libraryModel } from '../src/channels/index.ts';
 import { compile } from '../src/compile/compile.ts';
 import { runCpu } from '../src/engine/cpu.ts';
@@ -130,4 +136,41 @@ describe('fitting a noisy recording', () => {
     // gH and gLeak are not determined by this recording, and the covariance says so
     expect(fit.starts[0].identified).toEqual(NAMES.map((p) => LARGE.includes(p)));
   }, 900_000);
+
+  it('through the CLI: the noise is estimated from the recording, compensated, and every start lands on the same unshrunk answer', async () => {
+    const TARGET: Record<string, number> = { gNa: 400, gCaT: 2.5, gCaS: 6, gA: 50, gKCa: 10, gKd: 100, gH: 0.01, gLeak: 0.01 };
+    const V = await simulateRecording(libraryModel('prinz'), { dtMs: DT, values: TARGET, init: 'cold', durationMs: 4000, observed: 'V' });
+    const gauss = normals(99);
+    const dir = await mkdtemp(join(tmpdir(), 'ionsweep-noise-'));
+    await writeFile(join(dir, 'v.csv'), 'V\n' + Array.from(V, (v) => (v + 0.5 * gauss()).toFixed(4)).join('\n') + '\n');
+    const spec = {
+      approach: 'teacher-forcing', model: 'prinz', init: 'cold', data: { file: 'v.csv', intervalMs: DT }, burnInMs: 1000, windowMs: 1,
+      parameters: Object.fromEntries(Object.entries(TARGET).map(([k, v]) => [k, [v / 2, v * 2]])), starts: 2, iterations: 20, seed: 5, target: TARGET, engine: 'cpu',
+    };
+    await writeFile(join(dir, 'spec.yaml'), stringify(spec));
+    const run = await cli(['fit', join(dir, 'spec.yaml'), '--out', join(dir, 'out'), '--quiet'], { timeoutMs: 600_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.noise.source).toBe('estimated');
+    expect(Math.abs(report.noise.mV.V / 0.5 - 1)).toBeLessThan(0.05);
+    expect(report.noise.compensated).toBe(true);
+    expect(run.stderr).toMatch(/recording noise V 0\.\d+ mV \(estimated from the recording; give data\.noiseMv if known\)/);
+    const [a, b] = report.best;
+    for (const p of Object.keys(TARGET)) expect(Math.abs(Math.log(a.params[p] / b.params[p]))).toBeLessThan(1e-3);
+    for (const p of ['gNa', 'gCaT', 'gCaS', 'gA', 'gKCa', 'gKd']) expect(Math.abs(a.relativeError[p])).toBeLessThan(0.06);
+    expect(a.unidentified).toEqual(['gH', 'gLeak']);
+  }, 900_000);
+});
+
+describe('estimateNoiseStd', () => {
+  it('recovers the standard deviation of white noise on a smooth signal, and gives ~0 without noise', () => {
+    const gauss = normals(3);
+    const signal = Float64Array.from({ length: 20001 }, (_, k) => 30 * Math.sin(k / 400) + (k % 2000 < 40 ? 40 : 0));
+    for (const sigma of [0.1, 0.5, 2]) {
+      // 20,000 second differences: the median's relative standard error is about 1 %
+      expect(Math.abs(estimateNoiseStd(Float64Array.from(signal, (v) => v + sigma * gauss())) / sigma - 1)).toBeLessThan(0.04);
+    }
+    expect(estimateNoiseStd(signal)).toBeLessThan(1e-3);
+    expect(estimateNoiseStd([1, 2])).toBe(0);
+  });
 });

@@ -8,7 +8,9 @@
  *       file: abpd1.npy              # NPY or CSV; the run starts at the first sample
  *       intervalMs: 0.05             # sampling interval
  *       column: V                    # CSV header or NPY sidecar name (or index); default: the only column, or V
- *       noiseMv: 0.5                 # if known: the maxima detector's hysteresis for the recording's own activity
+ *       noiseMv: 0.5                 # measurement noise sd if known (else estimated from the recording): its expected
+ *                                    # part of the cost is subtracted (no shrinkage) and the fit polished; also the
+ *                                    # maxima detector's hysteresis for the recording's own activity
  *       current: { file: i.csv, intervalMs: 0.05, column: I }   # injected current (µA/cm²), if any
  *       calcium: { column: CaUM }    # [Ca] (µM) recorded too, same interval (file: default data.file): drives the pool
  *       # networks: one recording per cell, the fitted ones and those that only drive synapses

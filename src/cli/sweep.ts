@@ -15,7 +15,7 @@ import { progressReporter } from './progress.ts';
 import { plotSweep } from './plot-sweep.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { resolveShard } from './shard.ts';
-import { checkOutDir, parseNumber, writeStdout } from './util.ts';
+import { checkOutDir, parseInteger, parseNumber, writeStdout } from './util.ts';
 
 interface SweepFlags extends SpecCommandFlags {
   shard?: string;
@@ -23,6 +23,15 @@ interface SweepFlags extends SpecCommandFlags {
   resume?: boolean;
   json?: boolean;
   plot?: boolean;
+  hostWorkers?: number;
+}
+
+/**
+ * Default --host-workers: the cores beside the thread that drives the engine and the store's own
+ * thread, at most 8 (a database chunk's host work spread over 8 threads is a few µs a network).
+ */
+export function defaultHostWorkers(cores = navigator.hardwareConcurrency ?? 1): number {
+  return Math.max(1, Math.min(8, cores - 2));
 }
 
 /** The class fractions table (and burst periods) as text. */
@@ -49,6 +58,7 @@ export function sweepCommand(): Command {
     .option('--shard-count <n>', 'number of shards, with JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID', (v) => parseNumber('--shard-count', v))
     .option('--resume', 'continue a shard that was interrupted, keeping the chunks it stored')
     .option('--json', 'print the shard manifest as JSON instead of the table')
+    .option('--host-workers <n>', 'threads that classify chunks and encode their Parquet rows (an integer, 1 to 64; default: the cores less 2, at most 8; 1 does it on the store\'s own thread)', (v) => parseInteger('--host-workers', v, 1, 64))
     .option('--plot', 'also draw sweep.svg in --out from its complete shards (classes, burst periods, conductances by class; see plot-sweep)')
     .action(async (specPath: string, flags: SweepFlags) => {
       const spec = parseSweepSpec(await readSpecWithFlags(specPath, flags));
@@ -66,7 +76,8 @@ export function sweepCommand(): Command {
       let manifest: ShardManifest;
       try {
         // classification and Parquet writing run in a worker, off the thread that drives the GPU
-        const store = new WorkerShardStore(outDir, shard, { specHash: hash, spec, total: sweep.total, range: shardRange(sweep.total, shard) });
+        const store = new WorkerShardStore(outDir, shard, { specHash: hash, spec, total: sweep.total, range: shardRange(sweep.total, shard) },
+          { hostWorkers: flags.hostWorkers ?? defaultHostWorkers() });
         try {
           const complete = await store.prepare(Boolean(flags.resume));
           if (complete) {

@@ -8,6 +8,7 @@ import { rename, rm } from 'node:fs/promises';
 import { ParquetWriter, fileWriter, parquetWriteBuffer, schemaFromColumnData } from 'hyparquet-writer';
 import type { Column } from '../analysis/features.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { appendRowGroup, type EncodedRowGroup } from './parquet-row-groups.ts';
 
 const sourcesOf = (columns: Column[], encoding?: 'PLAIN') =>
   columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type, ...(encoding && c.type !== 'BOOLEAN' ? { encoding } : {}) }));
@@ -36,6 +37,21 @@ export class StreamingTable {
     }
     this.writer.write({ columnData: sourcesOf(columns), rowGroupSize: Number.MAX_SAFE_INTEGER });
     this.rows += columns[0]?.data.length ?? 0;
+  }
+
+  /** Appends row groups encoded elsewhere (parquet-row-groups.ts), in order; moves their metadata. */
+  appendEncoded(groups: EncodedRowGroup[]): void {
+    if (!groups.length) return;
+    this.writer ??= new ParquetWriter({
+      writer: fileWriter(this.tmp),
+      schema: groups[0].schema,
+      kvMetadata: Object.entries(this.metadata).map(([key, value]) => ({ key, value })),
+      createdBy: 'ionsweep',
+    });
+    for (const g of groups) {
+      appendRowGroup(this.writer, g);
+      this.rows += g.rows;
+    }
   }
 
   async finish(): Promise<void> {

@@ -9,7 +9,7 @@ import { ShardStore } from './sweep-store.ts';
 
 interface Call {
   id: number;
-  op: 'open' | 'prepare' | 'begin' | 'storedRanges' | 'storeChunk' | 'finish';
+  op: 'open' | 'prepare' | 'begin' | 'storedRanges' | 'storeChunk' | 'finish' | 'close';
   args: unknown[];
 }
 
@@ -18,8 +18,12 @@ let queue: Promise<void> = Promise.resolve();
 
 async function handle({ op, args }: Call): Promise<unknown> {
   if (op === 'open') {
-    const [outDir, shard, identity] = args as ConstructorParameters<typeof ShardStore>;
-    store = new ShardStore(outDir, shard, identity);
+    const [outDir, shard, identity, options] = args as ConstructorParameters<typeof ShardStore>;
+    store = new ShardStore(outDir, shard, identity, options);
+    return undefined;
+  }
+  if (op === 'close') {
+    store?.close();
     return undefined;
   }
   if (!store) throw new Error(`shard store worker: '${op}' before 'open'`);

@@ -26,6 +26,8 @@ import { burstPeriodQuantiles, chunkColumns, summarise, type ChunkData, type Chu
 import type { IndexRange, ResolvedEngine, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
 import type { SweepSpec } from '../jobs/sweep/spec.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { ChunkEncoderPool, type EncodedChunk } from './chunk-encoder-pool.ts';
+import { rowGroupsFile } from './parquet-row-groups.ts';
 import { encodeNpy } from './npy.ts';
 import { npySidecar } from './simulation-output.ts';
 import { StreamingTable, concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
@@ -110,6 +112,15 @@ export interface ShardIdentity {
 /** What the caller adds to the manifest; the store knows the rest (identity, engine, devices, classes). */
 export type ShardRun = Pick<ShardReport, 'range' | 'rows' | 'timings' | 'chunks' | 'chunksResumed'>;
 
+export interface ShardStoreOptions {
+  /**
+   * Worker threads that classify and encode each chunk (chunk-encoder-pool.ts); 1 (the default) does
+   * it on the store's own thread. The rows are the same either way; with k > 1 the table and each
+   * part hold a chunk as k row groups.
+   */
+  hostWorkers?: number;
+}
+
 /**
  * The files of one shard of a sweep. Besides the part files (for resume), chunks stream into the
  * shard's table as they arrive (StreamingTable), so finishing a shard costs no pass over its rows;
@@ -129,9 +140,16 @@ export class ShardStore implements SweepSink {
   private readonly classCounts: Record<string, number> = {};
   private readonly burstPeriods: number[] = [];
   private rowsSummarised = 0;
+  private readonly pool?: ChunkEncoderPool;
 
-  constructor(readonly outDir: string, readonly shard: Shard, readonly identity: ShardIdentity) {
+  constructor(readonly outDir: string, readonly shard: Shard, readonly identity: ShardIdentity, options: ShardStoreOptions = {}) {
     ({ partsDir: this.partsDir, tablePath: this.tablePath, manifestPath: this.manifestPath } = shardPaths(outDir, shard));
+    if ((options.hostWorkers ?? 1) > 1) this.pool = new ChunkEncoderPool(options.hostWorkers!);
+  }
+
+  /** Stops the encoder workers, if any (the store is done or abandoned). */
+  close(): void {
+    this.pool?.close();
   }
 
   private tableMetadata(): Record<string, string> {
@@ -276,10 +294,13 @@ export class ShardStore implements SweepSink {
   }
 
   private summarise(columns: Column[]): void {
-    const summary = summarise(columns, 0);
+    this.count(summarise(columns, 0), columns[0]?.data.length ?? 0);
+  }
+
+  private count(summary: Omit<ChunkSummary, 'hostMs'>, rows: number): void {
     for (const [c, k] of Object.entries(summary.classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
     for (const p of summary.burstPeriodsMs) this.burstPeriods.push(p);
-    this.rowsSummarised += columns[0]?.data.length ?? 0;
+    this.rowsSummarised += rows;
   }
 
   async storedRanges(): Promise<IndexRange[]> {
@@ -297,14 +318,33 @@ export class ShardStore implements SweepSink {
       this.record.devices.push(data.device);
       await writeRecord(this.partsDir, this.record);
     }
-    const columns = chunkColumns(data);
+    // with encoder workers the rows arrive encoded (the same rows: chunk-encoder-pool.ts)
+    const encoded = this.pool ? await this.pool.encode(data) : undefined;
+    const columns = encoded ? undefined : chunkColumns(data);
     // traces first: a stored part then implies its traces, whenever the process is killed
     for (const t of data.traces) {
       const parameters = Object.fromEntries(data.params.map((p) => [p.name, p.values[t.index - data.range.start]]));
       await this.writeTrace(t.index, t.timesMs, t.series, data.traceColumns, parameters);
     }
-    await this.writeChunk(data.range, columns);
-    return summarise(columns, performance.now() - started);
+    if (encoded) {
+      await this.writeEncodedChunk(data.range, encoded);
+      return { ...encoded.summary, hostMs: performance.now() - started };
+    }
+    await this.writeChunk(data.range, columns!);
+    return summarise(columns!, performance.now() - started);
+  }
+
+  /** A chunk's encoded row groups: its part file, then the streamed table (bytes copied, not encoded again). */
+  private async writeEncodedChunk(range: IndexRange, encoded: EncodedChunk): Promise<void> {
+    await writeFileAtomic(join(this.partsDir, partName(range)), rowGroupsFile(encoded.groups));
+    afterFileOperation('part');
+    this.count(encoded.summary, range.end - range.start);
+    if (this.stream && this.streamedEnd === range.start) {
+      await onFile(this.tablePath, () => this.stream!.appendEncoded(encoded.groups));
+      this.streamedEnd = range.end;
+    } else {
+      this.streamedEnd = -1;
+    }
   }
 
   async writeChunk(range: IndexRange, columns: Column[]): Promise<void> {

@@ -6,7 +6,7 @@
 import { EnvironmentError, InputError } from '../errors.ts';
 import { transferablesOf, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
 import type { IndexRange, ResolvedEngine, Shard, SweepSink } from '../jobs/sweep/run.ts';
-import { shardPaths, type ShardIdentity, type ShardManifest, type ShardRun } from './sweep-store.ts';
+import { shardPaths, type ShardIdentity, type ShardManifest, type ShardRun, type ShardStoreOptions } from './sweep-store.ts';
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; name: string; message: string; stack?: string };
 
@@ -26,7 +26,7 @@ export class WorkerShardStore implements SweepSink {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private failure?: Error;
 
-  constructor(outDir: string, shard: Shard, identity: ShardIdentity) {
+  constructor(outDir: string, shard: Shard, identity: ShardIdentity, options: ShardStoreOptions = {}) {
     ({ partsDir: this.partsDir, tablePath: this.tablePath, manifestPath: this.manifestPath } = shardPaths(outDir, shard));
     this.worker = new Worker(new URL('./shard-store.worker.ts', import.meta.url).href, { type: 'module' });
     this.worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -42,7 +42,7 @@ export class WorkerShardStore implements SweepSink {
       for (const call of this.pending.values()) call.reject(this.failure);
       this.pending.clear();
     };
-    void this.call('open', [outDir, shard, identity]);
+    void this.call('open', [outDir, shard, identity, options]);
   }
 
   private call<T>(op: string, args: unknown[], transfer: Transferable[] = []): Promise<T> {

@@ -1,0 +1,53 @@
+/**
+ * A sweep chunk's data cut into consecutive row ranges, each a chunk of its own (ChunkData), so
+ * several threads can classify and encode one chunk: every row depends only on its own model's
+ * data, so the slices' rows, in order, are the chunk's rows.
+ */
+import type { MaximaRings } from '../../engine/ensemble.ts';
+import type { ChunkData, IndexRange } from './rows.ts';
+
+/** Rows [from, to) of a chunk (offsets within it) as a chunk of their own; arrays are copied. */
+export function sliceChunk(data: ChunkData, from: number, to: number): ChunkData {
+  const n = data.range.end - data.range.start;
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= n)) throw new RangeError(`sliceChunk: rows [${from}, ${to}) of a ${n}-row chunk`);
+  const cut = <T extends Float64Array | Int32Array>(a: T): T => a.slice(from, to) as T;
+  return {
+    ...data,
+    range: { start: data.range.start + from, end: data.range.start + to },
+    params: data.params.map((p) => ({ name: p.name, values: cut(p.values) })),
+    ...(data.gridIndex ? { gridIndex: cut(data.gridIndex) } : {}),
+    observed: data.observed.map((o) => ({ ...o, mean: cut(o.mean), min: cut(o.min), max: cut(o.max), meanTangent: o.meanTangent.map(cut) })),
+    maxima: data.maxima.map((m) => sliceRings(m, from, to)),
+    divergence: { ...data.divergence, state: cut(data.divergence.state), timeMs: cut(data.divergence.timeMs) },
+    // traces are written by whoever holds the whole chunk
+    traces: [],
+    ...(data.finals ? { finals: data.finals.map((f) => ({ name: f.name, values: cut(f.values) })) } : {}),
+  };
+}
+
+/**
+ * The rings of rows [from, to) as one group. Slot s of row i sits at block[s·n + i] within its group,
+ * so each of the 2·capacity slot rows is one contiguous run to copy.
+ */
+function sliceRings(rings: MaximaRings, from: number, to: number): MaximaRings {
+  const width = to - from, rows = 2 * rings.capacity;
+  // the engine's own precision: the CPU engine's f64 maxima must not be rounded to f32
+  const block = rings.groups.every((g) => g.block instanceof Float32Array) ? new Float32Array(rows * width) : new Float64Array(rows * width);
+  for (const g of rings.groups) {
+    const a = Math.max(from, g.start), b = Math.min(to, g.start + g.n);
+    if (a >= b) continue;
+    const src = g.block;
+    for (let s = 0; s < rows; s++) {
+      const at = s * g.n + (a - g.start), into = s * width + (a - from);
+      if (src instanceof Float32Array || src instanceof Float64Array) block.set(src.subarray(at, at + b - a), into);
+      else for (let k = 0; k < b - a; k++) block[into + k] = src[at + k];
+    }
+  }
+  return { name: rings.name, capacity: rings.capacity, count: rings.count.slice(from, to), spikeCount: rings.spikeCount.slice(from, to), groups: [{ start: 0, n: width, block }] };
+}
+
+/** A chunk's rows cut into at most `parts` consecutive ranges of nearly equal size (offsets within it). */
+export function sliceBounds(rows: number, parts: number): IndexRange[] {
+  const k = Math.max(1, Math.min(parts, rows));
+  return Array.from({ length: k }, (_, j) => ({ start: Math.floor((j * rows) / k), end: Math.floor(((j + 1) * rows) / k) }));
+}

@@ -11,8 +11,15 @@
  * cell rate here). Whole database = 20,250,000 × steps of the connected run (the isolated phase runs
  * each of the 16 cells once and is negligible).
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { defaultHostWorkers } from '../src/cli/sweep.ts';
+import { StreamingTable } from '../src/io/parquet.ts';
+import { encodeRowGroup, rowGroupsFile } from '../src/io/parquet-row-groups.ts';
+import { ShardStore } from '../src/io/sweep-store.ts';
+import { sliceBounds, sliceChunk } from '../src/jobs/sweep/chunk-slices.ts';
 import { readSpecFile } from '../src/io/spec-file.ts';
 import { libraryModel } from '../src/channels/index.ts';
 import { CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
@@ -90,12 +97,72 @@ async function engineRates(engine: 'cpu' | 'gpu', run: Runner, N: number, steps:
 }
 
 /**
- * Host work per network: the first `n` networks of the sample run through the sweep (isolated start,
- * the full protocol) on the GPU engine, then their rows classified (3 cells and the network) and laid
- * out 5 times on this thread; the CPU time of the fastest pass (after the JIT has warmed up). A sweep
- * does this in its worker, off the GPU's thread.
+ * A chunk of `size` networks made by cycling through the networks of `data` (parameters, means,
+ * maxima rings, all alike), laid out as the engine lays out one group: host cost per network depends
+ * on how many maxima its cells have and where they sit in memory, not on which network it is, and
+ * a database chunk holds 8,192 networks (a ring block of 32 MB per cell), not the few simulated here.
  */
-async function hostWork(n: number) {
+export function tileChunk(data: ChunkData, size: number): ChunkData {
+  const n = data.range.end - data.range.start;
+  const cycle = <T extends Float64Array | Int32Array>(a: T): T => {
+    const out = new (a.constructor as new (length: number) => T)(size);
+    for (let i = 0; i < size; i++) out[i] = a[i % n];
+    return out;
+  };
+  const maxima = data.maxima.map((m) => {
+    const rows = 2 * m.capacity;
+    const block = new Float32Array(rows * size);
+    const groupOf = Array.from({ length: n }, (_, k) => m.groups.find((g) => k >= g.start && k < g.start + g.n)!);
+    for (let s = 0; s < rows; s++) {
+      for (let i = 0; i < size; i++) {
+        const k = i % n, g = groupOf[k];
+        block[s * size + i] = (g.block as ArrayLike<number>)[s * g.n + (k - g.start)];
+      }
+    }
+    return { name: m.name, capacity: m.capacity, count: cycle(m.count), spikeCount: cycle(m.spikeCount), groups: [{ start: 0, n: size, block }] };
+  });
+  return {
+    ...data,
+    range: { start: data.range.start, end: data.range.start + size },
+    params: data.params.map((p) => ({ name: p.name, values: cycle(p.values) })),
+    ...(data.gridIndex ? { gridIndex: cycle(data.gridIndex) } : {}),
+    observed: data.observed.map((o) => ({ ...o, mean: cycle(o.mean), min: cycle(o.min), max: cycle(o.max), meanTangent: o.meanTangent.map(cycle) })),
+    maxima,
+    divergence: { ...data.divergence, state: cycle(data.divergence.state), timeMs: cycle(data.divergence.timeMs) },
+    traces: [],
+  };
+}
+
+/** CPU µs per network of `work` (process CPU time, the fastest of `passes` after one warm-up pass). */
+async function cpuUsPerNetwork(networks: number, passes: number, work: () => unknown | Promise<unknown>) {
+  const all: number[] = [];
+  for (let k = 0; k <= passes; k++) {
+    const before = process.cpuUsage();
+    await work();
+    const used = process.cpuUsage(before);
+    if (k > 0) all.push((used.user + used.system) / networks);
+  }
+  return { best: Math.min(...all), passes: all.map((x) => Math.round(100 * x) / 100) };
+}
+
+/**
+ * Host work per network: the first `n` networks of the sample run through the sweep (isolated start,
+ * the full protocol) on the GPU engine, tiled into a chunk of the sample's chunk size, then measured
+ * on this thread (process CPU time; nothing else runs in the process meanwhile), each step apart:
+ *
+ * - classify: the rows (3 cells and the network, rows.ts `chunkColumns`);
+ * - encode: those rows as one Parquet row group (what the table stores);
+ * - oneThread: what the shard store does per chunk without encoder workers: classify, then write the
+ *   part file and append to the streamed table (both encode the rows), files included;
+ * - serialWithWorkers: what the store's own thread still does with k encoder workers: cut the chunk
+ *   into k slices (copies), then splice the k encoded row groups into the part file and the table.
+ *
+ * With k workers a chunk costs the store's thread `serialWithWorkers` and each worker
+ * (classify + encode)/k, one after the other, so the host time per network is their sum: the bench
+ * reports it for `workers` (the sweep's default on a 16-core machine such as the H200's) and for one
+ * core doing everything. A sweep does all of this off the GPU's thread.
+ */
+async function hostWork(n: number, workers: number) {
   const sweep = await databaseSweep();
   const spec = parseSweepSpec({ ...sweep.spec, subsample: n, chunkSize: n, engine: 'gpu' });
   const chunks: ChunkData[] = [];
@@ -103,14 +170,49 @@ async function hostWork(n: number) {
     begin: async () => {}, storedRanges: async () => [],
     storeChunk: async (data) => (chunks.push(data), summarise([], 0)),
   });
-  const passes: number[] = [];
-  for (let k = 0; k < 5; k++) {
-    const before = process.cpuUsage();
-    chunkColumns(chunks[0]);
-    const used = process.cpuUsage(before);
-    passes.push((used.user + used.system) / n);
+  const size = sweep.spec.chunkSize;
+  const chunk = tileChunk(chunks[0], size);
+  const passes = 4;
+  const classify = await cpuUsPerNetwork(size, passes, () => chunkColumns(chunk));
+  const columns = chunkColumns(chunk);
+  const encode = await cpuUsPerNetwork(size, passes, () => encodeRowGroup(columns));
+  const dir = await mkdtemp(join(tmpdir(), 'ionsweep-bench-host-'));
+  try {
+    let k = 0;
+    const oneThread = await cpuUsPerNetwork(size, passes, async () => {
+      const store = new ShardStore(join(dir, `one-${k++}`), { index: 0, count: 1 }, { specHash: 'bench', spec, total: size, range: { start: 0, end: size } });
+      await mkdir(store.partsDir, { recursive: true });
+      await store.begin('gpu');
+      await store.storeChunk(chunk);
+    });
+    // the workers' share, done here: k slices classified and encoded
+    const bounds = sliceBounds(size, workers);
+    const groups = bounds.map((b) => encodeRowGroup(chunkColumns(sliceChunk(chunk, b.start, b.end))));
+    const serialWithWorkers = await cpuUsPerNetwork(size, passes, async () => {
+      for (const b of bounds) sliceChunk(chunk, b.start, b.end);
+      const copies = groups.map((g) => ({ ...g, ...structuredClone({ rowGroup: g.rowGroup, indexes: g.indexes }) }));
+      await writeFile(join(dir, 'part.parquet'), rowGroupsFile(copies));
+      const table = new StreamingTable(join(dir, `table-${k++}.parquet`));
+      table.appendEncoded(copies);
+      await table.finish();
+    });
+    const perCore = classify.best + encode.best + serialWithWorkers.best;
+    return {
+      simulatedNetworks: n, chunkNetworks: size, workers,
+      cpuUsPerNetwork: { classify, encode, oneThread, serialWithWorkers },
+      // host time per network on the store's path: one thread as the sweep did before, and with `workers` workers
+      hostUsPerNetworkOneThread: oneThread.best,
+      hostUsPerNetworkWithWorkers: serialWithWorkers.best + (classify.best + encode.best) / workers,
+      cpuUsPerNetworkAllThreads: perCore,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return { networks: n, cpuUsPerNetwork: Math.min(...passes), passesUsPerNetwork: passes };
+}
+
+/** Host work alone (no engine rates, so no share of the projected GPU time): see hostWork. */
+export async function networkHostBenchmark(options: { hostN: number }) {
+  return await getGpu() ? hostWork(options.hostN, defaultHostWorkers(16)) : { note: 'no WebGPU adapter: the networks are simulated on the GPU engine' };
 }
 
 /** networks/s of the database kernel on both engines, and the projected whole-database time on one H200. */
@@ -131,12 +233,20 @@ export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: nu
       goalMinutes: 15,
     };
   })();
-  const host = gpu ? await hostWork(options.hostN) : null;
+  const host = gpu ? await hostWork(options.hostN, defaultHostWorkers(16)) : null;
   return {
     spec: 'examples/prinz-2004.yaml', networks: DATABASE_NETWORKS, dtMs: sweep.spec.dtMs, connectedMs: sweep.spec.durationMs,
     cpu, gpu: gpu ?? { adapter: null, note: 'no WebGPU adapter: GPU benchmark skipped' }, projectionH200: projection ?? null,
-    // classification per network (in a sweep's worker) over the projected H200 GPU time per network
-    host: host && { ...host, shareOfH200GpuTime: projection ? host.cpuUsPerNetwork / projection.gpuUsPerNetwork : null },
+    // host time per network (off the GPU's thread) over the projected H200 GPU time per network: with one
+    // thread doing it all (as before --host-workers), per core of CPU time, and with the default 8 workers of a 16-core machine
+    host: host && {
+      ...host,
+      shareOfH200GpuTime: projection ? {
+        oneThread: host.hostUsPerNetworkOneThread / projection.gpuUsPerNetwork,
+        cpuTimeAllThreads: host.cpuUsPerNetworkAllThreads / projection.gpuUsPerNetwork,
+        withWorkers: host.hostUsPerNetworkWithWorkers / projection.gpuUsPerNetwork,
+      } : null,
+    },
     gpuOverCpu: gpu ? gpu.networksPerS / cpu.networksPerS : null,
   };
 }

@@ -140,8 +140,9 @@ export async function fitLeastSquares(o: LeastSquaresFitOptions): Promise<LeastS
       converged = true;
       break;
     }
-    // the factor's curvature can make a full step overshoot: halve it towards g (a convex combination, so h stays ≥ 0)
-    for (let halvings = 0; !(next.rr <= at.rr) && halvings < 8; halvings++) {
+    // the factor's curvature can make a full step overshoot: halve it towards g (a convex combination, so h
+    // stays ≥ 0); a few halvings only, for at the cost's rounding floor (f32 on a GPU) none will help
+    for (let halvings = 0; !(next.rr <= at.rr) && halvings < 3; halvings++) {
       h = Float64Array.from(h, (v, d) => (v + g[d]) / 2);
       next = await evaluate(h);
     }

@@ -37,7 +37,7 @@ const BURSTING: CurveSpecInput = {
 async function f32Distances(r: CurveResult): Promise<number[]> {
   const points = curvePoints(r);
   const D = r.problem.coords.length;
-  const f32 = await evaluatePoints(r.problem, Array.from({ length: D }, (_, d) => Float64Array.from(points, (p) => p.coords[d])), { cpu: { precision: 'f32', threads: 2 }, gaussNewton: true });
+  const f32 = await evaluatePoints(r.problem, Array.from({ length: D }, (_, d) => Float64Array.from(points, (p) => p.coords[d])), { cpu: { precision: 'f32' }, run: { threads: 2 }, gaussNewton: true });
   return points.map((p, i) => {
     const exact = p.gaussNewton!, single = f32.gaussNewton!.subarray(i * D * D, (i + 1) * D * D);
     return Math.hypot(...exact.map((x, e) => single[e] - x)) / Math.hypot(...exact);

@@ -263,6 +263,26 @@ describe.skipIf(!enabled)('ensemble explorer in Chromium (WebGPU on SwiftShader)
       expect(distance, `row ${row}: image ${shown}; bar at its last values ${last.slice(0, 3).map((v) => `${v.toFixed(1)} mV ${barColour(v)} (inferno ${inferno((v + 80) / 120)})`).join(', ')}`).toBeLessThanOrEqual(24);
     }
     await saveScreenshot(page, 'ensemble-128-prinz-selected');
+
+    // the header and the detail list read one classification, the live run's (the legend's): for the
+    // clicked neuron, and for the first neuron whose class over 1–3 s (the window of the f64 re-run,
+    // whose class the list used to show beside the header's) differs from the live one
+    const classOver1to3s = (i: number) => {
+      const { timesMs, valuesMv } = m.of(i);
+      const keep = timesMs.map((t, k) => (t >= 1000 ? k : -1)).filter((k) => k >= 0);
+      return classifyActivity({ maximaTimesMs: keep.map((k) => timesMs[k]), maximaValuesMv: keep.map((k) => valuesMv[k]), windowStartMs: 1000, windowEndMs: stopAtMs }).class;
+    };
+    const differing = Array.from({ length: N }, (_, i) => i).find((i) => classes[i] !== 'diverged' && classOver1to3s(i) !== classes[i]);
+    const shownClasses = [];
+    for (const i of [target, ...(differing === undefined ? [] : [differing])]) {
+      if (i !== target) await page.evaluate((k: number) => (window.__ionsweep!.select as (k: number) => Promise<unknown>)(k), i);
+      const header = await page.$eval('#detail-title-class', (el) => el.textContent);
+      const listed = await page.$eval('#detail-class', (el) => el.textContent);
+      shownClasses.push({ neuron: i, live: classes[i], over1to3s: classOver1to3s(i), header, listed });
+      expect(header, `neuron ${i}: the header`).toBe(classes[i]);
+      expect(listed, `neuron ${i}: the detail list`).toBe(classes[i]);
+    }
+    report('demo-ensemble-detail-class', { shown: shownClasses });
     expect(errors).toEqual([]);
     await page.close();
   }, TEST_MS);

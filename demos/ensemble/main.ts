@@ -81,6 +81,8 @@ const state = {
   sim: null as SimBuffers | null,
   classBuffer: null as GPUBuffer | null,
   classes: [] as (ActivityClass | 'unknown' | 'diverged')[],
+  /** burst period (ms) of each periodically bursting neuron in the same classification, else NaN */
+  burstPeriods: new Float64Array(0),
   classesAtMs: 0,
   selected: -1,
   paused: false,
@@ -331,6 +333,7 @@ async function classify(): Promise<void> {
   const from = Math.max(TRANSIENT_MS, now - CLASS_WINDOW_MS);
   const codes = new Float32Array(N);
   const classes: (ActivityClass | 'unknown' | 'diverged')[] = new Array(N);
+  const periods = new Float64Array(N).fill(NaN);
   const times: number[] = [], values: number[] = [];
   for (let i = 0; i < N; i++) {
     // a diverged instance (its record in the events buffer, engine/results.ts) has no activity class
@@ -355,13 +358,23 @@ async function classify(): Promise<void> {
     }
     const f = classifyActivity({ maximaTimesMs: times, maximaValuesMv: values, windowStartMs: windowStart, windowEndMs: now });
     classes[i] = f.class;
+    if (f.burstPeriodMs !== null) periods[i] = f.burstPeriodMs;
     codes[i] = CLASS_CODES[f.class];
   }
   if (state.live !== live) return;
   state.classes = classes;
+  state.burstPeriods = periods;
   state.classesAtMs = now;
   state.backend!.gpu!.device.queue.writeBuffer(state.classBuffer!, 0, codes);
   renderLegend();
+  // the selected neuron's header and detail list show this classification: both change together
+  renderDetail();
+}
+
+/** The window the current classes describe, as text ('3.5–5.5 s of the live run'). */
+function classWindowText(): string {
+  const from = Math.max(TRANSIENT_MS, state.classesAtMs - CLASS_WINDOW_MS);
+  return `${fmt(from / 1000, 3)}–${fmt(state.classesAtMs / 1000, 3)} s of the live run`;
 }
 
 function renderLegend(): void {
@@ -399,10 +412,15 @@ function renderDetail(): void {
   }
   const p = paramsOf(info, state.params!, cfg.N, i);
   const cls = state.classes[i] ?? 'unknown';
-  $('detail-title').innerHTML = `#${i} · <span style="color:${CLASS_COLORS[cls]}">${cls === 'unknown' ? 'not yet classified' : cls}</span>${i >= MAX_TRACED ? ' · not traced (only the first 4,096 are)' : ''}`;
+  const clsText = cls === 'unknown' ? 'not yet classified' : cls;
+  $('detail-title').innerHTML = `#${i} · <span id="detail-title-class" style="color:${CLASS_COLORS[cls]}">${clsText}</span>${i >= MAX_TRACED ? ' · not traced (only the first 4,096 are)' : ''}`;
+  // one classification for the header and the list: the live run's (the legend's and the image's),
+  // never the f64 re-run's, whose window (1–3 s from a cold start) and rounding differ
+  const period = state.burstPeriods[i];
+  const classRow = `<dt>class</dt><dd><span id="detail-class">${clsText}</span>${period > 0 ? `, period ${fmt(period, 4)} ms` : ''}${state.classesAtMs ? ` <span class="muted">(${classWindowText()})</span>` : ''}</dd>`;
   $('detail-params').innerHTML = info.instanceParams
     .map((name) => `<dt>${escapeHtml(paramLabel(name))}</dt><dd>${fmt(p[name], 4)} ${name === CURRENT ? 'µA/cm²' : 'mS/cm²'}</dd>`)
-    .join('') + (state.detail?.instance === i ? detailNumbers(state.detail.result) : '<dt>gradient</dt><dd class="muted">computing…</dd>');
+    .join('') + classRow + (state.detail?.instance === i ? detailNumbers(state.detail.result) : '<dt>gradient</dt><dd class="muted">computing…</dd>');
 }
 
 function detailNumbers(r: CpuJobResult): string {
@@ -410,8 +428,7 @@ function detailNumbers(r: CpuJobResult): string {
   const v = r.observed.find((o) => o.kind === 'voltage')!;
   return `<dt>⟨V⟩</dt><dd>${fmt(v.mean[0], 4)} mV</dd>` +
     (ca ? `<dt>⟨[Ca]⟩</dt><dd>${fmt(ca.mean[0], 4)} µM</dd>` : '') +
-    `<dt>spikes</dt><dd>${r.spikeCount[0]} in 1–3 s</dd>` +
-    (r.classes ? `<dt>class, 1–3 s</dt><dd>${r.classes[0]}${r.burstPeriodMs?.[0] ? `, period ${fmt(r.burstPeriodMs[0], 4)} ms` : ''}</dd>` : '');
+    `<dt>spikes</dt><dd>${r.spikeCount[0]} in 1–3 s <span class="muted">(f64 re-run)</span></dd>`;
 }
 
 /** The gradient of the selected neuron's mean [Ca] (mean V for HH) over 1–3 s, by the CPU engine's tangent lanes (f64). */
@@ -422,7 +439,7 @@ async function computeGradient(i: number): Promise<void> {
     model: cfg.model, dtMs: cfg.dtMs, N: 1,
     params: Object.fromEntries(Object.entries(p).map(([k, x]) => [k, Float64Array.of(x)])),
     tangents: info.conductances.map((g) => `log:${g}`),
-    durationMs: 3000, discardMs: 1000, traceEveryMs: 1, traceInstances: [0], traceTangents: true, classify: true,
+    durationMs: 3000, discardMs: 1000, traceEveryMs: 1, traceInstances: [0], traceTangents: true,
   };
   $('detail-grad-note').textContent = 'computing the gradient on the CPU engine (f64, Web Worker)…';
   let result: CpuJobResult;

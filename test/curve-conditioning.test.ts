@@ -10,7 +10,9 @@
  * Cases: the silent Prinz cell of test/curve.test.ts (mean [Ca] a smooth function of the conductances;
  * measured: spreads about 1e-6 at all 25 points), and a spiking, bursting Prinz cell (gLeak 0.01) whose
  * untapered mean [Ca] over 1-6 s moves by a step with each spike gained or lost (measured: spreads 0.4
- * to 3e4 at all 9 points). About 20 s here.
+ * to 3e4 at all 9 points). On the GPU engine (f32) the points are moved by ±2^-22 instead; there a
+ * short curve of the silent cell in three coordinates is trusted everywhere (measured on lavapipe:
+ * spreads 5e-7, the GPU's JᵀJ 1.5e-6 off the f64 one). About 45 s here.
  */
 import { describe, expect, it } from 'vitest';
 import { CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
@@ -20,6 +22,7 @@ import type { CurveSpecInput } from '../src/jobs/curve/spec.ts';
 import { curveSpec } from '../src/io/plot/curve-figure.ts';
 import { renderSvg } from '../src/io/plot/figure.ts';
 import { UNTRUSTED_ARROW } from '../src/io/plot/landscape-figure.ts';
+import { gpuForTests } from './gpu-helper.ts';
 
 const SILENT: CurveSpecInput = {
   model: 'prinz', dtMs: 0.1, durationMs: 2500, discardMs: 1500, init: 'steady', engine: 'cpu',
@@ -62,6 +65,21 @@ describe('curve conditioning', () => {
     const svg = await renderSvg(curveSpec(r));
     expect(svg).toContain(`0 of ${points.length} points ill conditioned`);
     expect(svg.toLowerCase()).not.toContain(UNTRUSTED_ARROW);
+  }, 120_000);
+
+  it('on the GPU engine (f32, points moved by ±2^-22): a silent cell trusted everywhere, its JᵀJ within 2 % of the f64 engine\'s', async () => {
+    const gpu = await gpuForTests();
+    if (!gpu) return; // no adapter outside CI (gpuForTests throws in CI)
+    const r = await runCurve({ ...SILENT, engine: 'gpu', parameters: ['log:gCaS', 'log:gKd', 'log:gLeak'], length: 0.05 }, { conditioning: true, run: { gpu } });
+    expect(r.engine).toBe('gpu');
+    expect(r.conditioning).toEqual({ method: 'f32 parameter perturbation', untrusted: 0 });
+    const points = curvePoints(r);
+    const D = r.problem.coords.length;
+    const f64 = await evaluatePoints(r.problem, Array.from({ length: D }, (_, d) => Float64Array.from(points, (p) => p.coords[d])), { cpu: {}, run: { threads: 2 }, gaussNewton: true });
+    points.forEach((p, i) => {
+      const exact = f64.gaussNewton!.subarray(i * D * D, (i + 1) * D * D);
+      expect(Math.hypot(...exact.map((x, e) => p.gaussNewton![e] - x)) / Math.hypot(...exact), `s = ${p.s}`).toBeLessThan(0.02);
+    });
   }, 120_000);
 
   it('a spiking, bursting cell over 1-6 s: points flagged, where f32 arithmetic does land more than 2 % off; the figure marks them', async () => {

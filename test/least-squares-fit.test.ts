@@ -11,6 +11,7 @@ import { solveSpd } from '../src/jobs/fit/levenberg-marquardt.ts';
 import { fitLeastSquares } from '../src/jobs/fit/least-squares-fit.ts';
 import { nnlsFromNormalEquations } from '../src/jobs/fit/nnls.ts';
 import { simulateRecording } from '../src/jobs/fit/record.ts';
+import { resolveModel } from '../src/channels/index.ts';
 
 const TARGET: Record<string, number> = { gNa: 400, gCaT: 2.5, gCaS: 6, gA: 50, gKCa: 10, gKd: 100, gH: 0.01, gLeak: 0.01 };
 const NAMES = Object.keys(TARGET);
@@ -110,6 +111,33 @@ describe('least-squares fit with V and [Ca] recorded', () => {
     }
     // the large six stay close (0.5 mV of noise biases them, by up to 10 % in this realisation: within 25 %)
     for (const p of LARGE) expect(Math.abs(r.values[NAMES.indexOf(p)] / TARGET[p] - 1), p).toBeLessThan(0.25);
+  }, 120_000);
+
+  it('fits a cell in a network, holding its conductance that Table 2 sets to 0 (LP 1\'s gCaT) at exactly 0', async () => {
+    // AB/PD 1 drives LP 1 and PY 1; every cell's V and LP's [Ca] recorded from the cold start (f64)
+    const net = resolveModel({
+      name: 'trio', cells: { ABPD: { table2: 'ABPD1' }, LP: { table2: 'LP1' }, PY: { table2: 'PY1' } },
+      synapses: [
+        { from: 'ABPD', to: 'LP', type: 'glutamatergic', gNs: 10 },
+        { from: 'ABPD', to: 'PY', type: 'glutamatergic', gNs: 10 },
+        { from: 'LP', to: 'PY', type: 'glutamatergic', gNs: 10 },
+      ],
+    });
+    const recorded = ['ABPD.V', 'LP.V', 'PY.V', 'LP.Ca'];
+    const recordings = Object.fromEntries(await Promise.all(recorded.map(async (name) =>
+      [name, { values: await simulateRecording(net, { dtMs: DT, init: 'cold', durationMs: DURATION, observed: name }), intervalMs: DT }] as const)));
+    const lp = NAMES.map((g) => `LP.${g}`);
+    expect(net.params['LP.gCaT'].value).toBe(0);
+    const r = await fitLeastSquares({
+      model: net, recordings, parameters: lp, dtMs: DT, init: 'cold', durationMs: DURATION, discardMs: BURN_IN, windowMs: 1, run: { engine: 'cpu', threads: 1 },
+      forcing: Object.fromEntries(recorded.map((s) => [s, s === 'LP.V' ? s : { input: s, residual: false }])),
+    });
+    for (const [d, p] of lp.entries()) {
+      const truth = net.params[p].value;
+      if (truth === 0) expect(r.values[d], p).toBe(0);
+      else expect(Math.abs(r.values[d] / truth - 1), p).toBeLessThan(1e-6);
+    }
+    expect(r.atZero[lp.indexOf('LP.gCaT')]).toBe(true);
   }, 120_000);
 
   it('refuses a recording without [Ca]: the residual is then not linear in the conductances', async () => {

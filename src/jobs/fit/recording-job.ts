@@ -174,7 +174,9 @@ export async function runRecordingFitJob(
     });
     first ??= { data, activity };
   }
-  const note = fittedStates.length > 1 ? `the table's class, period and duty cycle are ${cells[0]}'s; reproduces requires every fitted cell (${cells.join(', ')})` : undefined;
+  // the fit's own note (least squares: which conductances the constraint holds at 0) and the check's
+  const note = [spec.approach === 'least-squares' ? fit.note : undefined, fittedStates.length > 1 ? `the table's class, period and duty cycle are ${cells[0]}'s; reproduces requires every fitted cell (${cells.join(', ')})` : undefined]
+    .filter(Boolean).join('; ') || undefined;
   return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data: first!.data, activity: first!.activity, reproduces, recorded, noise, ...(note ? { note } : {}) };
 }
 

@@ -47,5 +47,6 @@ export function recordingFitSpec(r: RecordingJobResult, fitted?: { timesMs: Floa
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: [`recorded ${name}`, 'best fit, simulated freely'], range: [RECORDED, FITTED] } },
     },
   });
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: panels } as TopLevelSpec;
+  // each panel has its own colours (starts by outcome; recorded vs fitted): independent scales and legends
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: panels, resolve: { scale: { color: 'independent' } } } as TopLevelSpec;
 }

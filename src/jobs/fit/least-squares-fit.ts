@@ -62,6 +62,8 @@ export interface LeastSquaresFitResult {
   costs: number[];
   /** runs of the forced model */
   evaluations: number;
+  /** converged: the step fell below the tolerance or to the cost's rounding floor; stalled: a step of more than rounding size could not lower the cost even halved; iterations: the limit */
+  stopped: 'converged' | 'stalled' | 'iterations';
   converged: boolean;
   /** per conductance: held at 0 by the constraint */
   atZero: boolean[];
@@ -123,21 +125,21 @@ export async function fitLeastSquares(o: LeastSquaresFitOptions): Promise<LeastS
   let at = await evaluate(g);
   const costs = [at.rr];
   o.onProgress?.({ iteration: 0, cost: at.rr });
-  let converged = false;
-  for (let iteration = 1; iteration <= (o.iterations ?? 20) && !converged; iteration++) {
+  let stopped: LeastSquaresFitResult['stopped'] = 'iterations';
+  for (let iteration = 1; iteration <= (o.iterations ?? 20); iteration++) {
     if (![at.rr, ...at.jr, ...at.jj].every(Number.isFinite)) throw new InputError('least-squares fit: the residual is not finite (does the recording hold NaN, or leave the model\'s range?)');
     // the linearised problem's normal equations in h = g + δ: JᵀJ h = JᵀJ g − Jᵀr
     const c = Float64Array.from({ length: D }, (_, i) => at.jj.subarray(i * D, (i + 1) * D).reduce((s, m, j) => s + m * g[j], 0) - at.jr[i]);
     let h: Float64Array = nnlsFromNormalEquations(at.jj, c, D);
     const moved = Math.max(...Array.from(h, (v, d) => Math.abs(v - g[d]) / Math.max(Math.abs(v), Math.abs(g[d]), Number.MIN_VALUE)));
     if (moved <= tolerance) {
-      converged = true;
+      stopped = 'converged';
       break;
     }
     let next = await evaluate(h);
     // a step of rounding size that does not lower the cost: at the floor, nothing to halve
     if (!(next.rr <= at.rr) && moved <= 1e-6) {
-      converged = true;
+      stopped = 'converged';
       break;
     }
     // the factor's curvature can make a full step overshoot: halve it towards g (a convex combination, so h
@@ -147,8 +149,9 @@ export async function fitLeastSquares(o: LeastSquaresFitOptions): Promise<LeastS
       next = await evaluate(h);
     }
     if (!(next.rr <= at.rr)) {
-      // no step along the Gauss–Newton direction lowers the cost: g is the minimiser to rounding
-      converged = true;
+      // no step along the Gauss–Newton direction lowers the cost: at the rounding floor of the cost
+      // (f32 on a GPU) that is convergence; the caller sees it as 'stalled' and judges by the cost
+      stopped = 'stalled';
       break;
     }
     [g, at] = [h, next];
@@ -158,7 +161,7 @@ export async function fitLeastSquares(o: LeastSquaresFitOptions): Promise<LeastS
   const std = gaussNewtonStd(at.jj, at.rr, rows, D);
   const stdLog = Float64Array.from(std, (s, d) => (g[d] > 0 ? s / g[d] : NaN));
   return {
-    parameters: [...o.parameters], values: g, cost: at.rr, costs, evaluations, converged,
+    parameters: [...o.parameters], values: g, cost: at.rr, costs, evaluations, stopped, converged: stopped === 'converged',
     atZero: Array.from(g, (v) => v === 0), gradient: Float64Array.from(at.jr, (v) => 2 * v), stdLog, identified: Array.from(stdLog, (s) => s < IDENTIFIED_BELOW),
     rows, engine, device, wallMs: performance.now() - started,
   };
@@ -174,7 +177,7 @@ export function asRecordingFit(r: LeastSquaresFitResult): RecordingFitResult {
     parameters: r.parameters,
     starts: [{
       initial: new Float64Array(D).fill(-Infinity), best: Float64Array.from(r.values, Math.log), bestCost: r.cost, costs: r.costs,
-      evaluations: r.evaluations, stopped: r.converged ? 'converged' : 'iterations', stdLog: r.stdLog, identified: r.identified,
+      evaluations: r.evaluations, stopped: r.stopped, stdLog: r.stdLog, identified: r.identified,
     }],
     rows: r.rows, evaluations: r.evaluations, engine: r.engine, device: r.device, wallMs: r.wallMs,
     ...(r.atZero.some(Boolean) ? { note: `non-negative least squares holds ${r.parameters.filter((_, d) => r.atZero[d]).join(', ')} at 0 (the data want it below 0)` } : {}),

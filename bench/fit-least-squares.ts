@@ -49,7 +49,7 @@ for (const engine of ENGINES) {
     });
     const row = {
       engine: fit.engine, device: fit.device, noiseMv: NOISE, realisation: r, evaluations: fit.evaluations, gaussNewtonSteps: fit.costs.length - 1,
-      converged: fit.converged, cost: fit.cost, wallSeconds: fit.wallMs / 1000,
+      stopped: fit.stopped, cost: fit.cost, wallSeconds: fit.wallMs / 1000,
       relativeError: Object.fromEntries(NAMES.map((p, d) => [p, fit.values[d] / TARGET[p] - 1])),
       heldAtZero: NAMES.filter((_, d) => fit.atZero[d]), unidentified: NAMES.filter((_, d) => !fit.identified[d]),
     };

@@ -118,6 +118,25 @@ export class LiveEnsemble {
     }
   }
 
+  /**
+   * Submits `steps` steps without waiting (in pieces that keep each ring lap in one dispatch range)
+   * and counts them at once: work submitted afterwards (drawing, a readback) runs after them, so it
+   * sees `step`, `simMs` and `samplesTaken` as they are now. The promise settles when the GPU has run them.
+   */
+  submit(steps: number): Promise<void> {
+    const { traceEvery, ringSamples } = this.options;
+    const lapSteps = traceEvery * ringSamples;
+    const end = this.step + steps;
+    const done: Promise<void>[] = [];
+    while (this.step < end) {
+      const lap = Math.floor(this.step / lapSteps);
+      const to = Math.min(end, (lap + 1) * lapSteps);
+      done.push(this.session.submitSteps(this.step, to, { accumulate: true, traceFirstSample: lap * ringSamples }));
+      this.step = to;
+    }
+    return Promise.all(done).then(() => undefined);
+  }
+
   private async readRange(buffer: GPUBuffer, offsetFloats: number, floats: number): Promise<Float32Array> {
     const { device } = this.ctx;
     const bytes = floats * 4;

@@ -278,6 +278,16 @@ export class GpuSession {
     }
   }
 
+  /**
+   * Submits steps [from, to) as one dispatch and returns at once (the submission happens before this
+   * returns): the promise settles when the GPU has run them, and rejects on a validation error or a lost
+   * device. Work submitted later (a drawing, a readback) runs after them. For pages that draw while
+   * the GPU steps; `advance` waits for each submission and tunes dispatch lengths instead.
+   */
+  submitSteps(from: number, to: number, options: AdvanceOptions): Promise<void> {
+    return this.submit(this.pipelines.run, [this.uniform(from, to - from, options.accumulate, options.traceFirstSample ?? 0)], `steps ${from}..${to}${options.context ? ` ${options.context}` : ''}`);
+  }
+
   /** Copies the first `floats` values of a buffer to the host (and clears the buffer if asked). */
   async read(name: SessionBufferName, floats: number, clear = false): Promise<Float32Array> {
     const { device } = this.ctx;

@@ -213,6 +213,23 @@ describe('teacher forcing', () => {
     expect(s.identified[NAMES.indexOf('gNa')]).toBe(true);
   }, 900_000);
 
+  it('flags every conductance of a silent cell, whose recording holds one current balance, even without noise', async () => {
+    // PY 2 of Prinz et al. 2004 rests silent: every window of its recording says the same thing
+    const py2: Record<string, number> = { gNa: 200, gCaT: 7.5, gCaS: 0, gA: 50, gKCa: 0, gKd: 75, gH: 0.05, gLeak: 0 };
+    const fitted = Object.keys(py2).filter((p) => py2[p] > 0);
+    const values = Object.fromEntries(Object.keys(py2).filter((p) => !(py2[p] > 0)).map((p) => [p, 0]));
+    const V = await simulateRecording(prinz, { dtMs: DT, values: py2, init: 'cold', durationMs: 4000, observed: 'V' });
+    expect(Math.max(...V.subarray(20_000)) - Math.min(...V.subarray(20_000))).toBeLessThan(1); // silent
+    const fit = await fitRecording({
+      model: prinz, forcing: { V: 'V' }, recordings: { V: { values: V, intervalMs: DT } }, parameters: fitted, values,
+      starts: [Float64Array.from(fitted, (p, d) => Math.log(py2[p]) + (d % 2 ? 0.3 : -0.3))], dtMs: DT, init: 'cold',
+      durationMs: 4000, discardMs: 1000, windowMs: 1, iterations: 20, run: { engine: 'cpu', threads: 1 },
+    });
+    // the residual sits at rounding level along a whole family of conductances: only the noise floor
+    // (1 µV) keeps σ²(JᵀJ)⁻¹ from calling them known
+    expect(fit.starts[0].identified).toEqual(fitted.map(() => false));
+  }, 300_000);
+
   it('gaussNewtonStd inverts JᵀJ: a diagonal system gives σ/sqrt(diag)', () => {
     const std = gaussNewtonStd([4, 0, 0, 100], 18, 20, 2); // σ² = 18/18 = 1
     expect(std[0]).toBeCloseTo(0.5, 12);

@@ -24,6 +24,14 @@ import { LevenbergMarquardtBatch, solveSpd } from './levenberg-marquardt.ts';
 /** A fitted log-conductance counts as identified when its Gauss–Newton standard deviation is below this (0.1: ±10 %). */
 export const IDENTIFIED_BELOW = 0.1;
 
+/**
+ * The smallest noise (mV) the covariance assumes, however small the residuals: a noise-free recording
+ * leaves rᵀr at rounding level, and σ²(JᵀJ)⁻¹ would then call identified a conductance the data
+ * constrain only along a line (a silent cell's: every window holds the same current balance). 1 µV
+ * is far below any amplifier's noise, and a conductance it leaves undetermined to 10 % is undetermined.
+ */
+export const NOISE_FLOOR_MV = 1e-3;
+
 export interface RecordingFitOptions {
   /** the model as built (not yet forced) */
   model: Model;
@@ -231,8 +239,10 @@ async function fitStage(o: RecordingFitOptions): Promise<RecordingFitResult> {
   for (let i = 0; i < n; i++) {
     const s = starts[i];
     if (!Number.isFinite(s.bestCost)) continue;
-    // every run has the same windows, so the same residual rows
-    s.stdLog = gaussNewtonStd(bestJj.subarray(i * D * D, (i + 1) * D * D), bestRr[i], rows, D);
+    // every run has the same windows, so the same residual rows; a window's residual carries at least
+    // 2σ² of the floor's noise (its two end samples: kernel-common.ts sums the same for the penalty)
+    const floor = Math.max(NOISE_FLOOR_MV, ...Object.values(o.noise ?? {}));
+    s.stdLog = gaussNewtonStd(bestJj.subarray(i * D * D, (i + 1) * D * D), Math.max(bestRr[i], 2 * floor * floor * Math.max(1, rows - D)), rows, D);
     s.identified = Array.from(s.stdLog, (v) => v < IDENTIFIED_BELOW);
   }
   return { parameters: [...o.parameters], starts, rows, evaluations, engine, device, note, wallMs: performance.now() - started };

@@ -70,7 +70,8 @@ describe('ionsweep fit', () => {
   it('writes one row per start and reports the best fits and the baseline', async () => {
     const path = specFile('fit', {
       ...CELL, cost: [{ mean: 'Ca' }, { mean: 'V', scale: 1 }], target: { gCaS: 2, gA: 20 },
-      parameters: { gCaS: [1.4, 2.9], gA: [14, 29] }, starts: 3, iterations: 4, randomSearch: true,
+      // Adam: one evaluation per start and iteration (features-only fits default to CMA-ES, cma-es.test.ts)
+      parameters: { gCaS: [1.4, 2.9], gA: [14, 29] }, starts: 3, iterations: 4, randomSearch: true, optimizer: 'adam',
     });
     const out = join(scratch, 'fit-out');
     const r = await cli(['fit', path, '--out', out, '--best', '2', '--quiet']);

@@ -12,45 +12,17 @@
  * The interface is the log-coordinate optimiser's (levenberg-marquardt.ts): the engine's tangents
  * are ∂/∂log g, converted here (∂/∂g = (∂/∂log g)/g).
  */
-import { InputError } from '../../errors.ts';
-import { BoxedBatch } from './boxed-batch.ts';
-import { solveSpd } from './levenberg-marquardt.ts';
+import { DampedBatch, solveSpd } from './levenberg-marquardt.ts';
 
-/** λ after an accepted and after a rejected step (Nielsen's factors, as the log-coordinate optimiser) */
-const LOWER = 1 / 3, RAISE = 4;
-const LAMBDA_RANGE = [1e-12, 1e9] as const;
-
-/** Levenberg–Marquardt in linear conductances for n starts of D conductances, with bounds in log g. */
-export class ConductanceGaussNewtonBatch extends BoxedBatch {
-  private readonly lambda: Float64Array;
-  private readonly gradient: Float64Array;
-  private readonly jtj: Float64Array;
-
+/** Damped Gauss–Newton in linear conductances for n starts of D conductances, with bounds in log g. */
+export class ConductanceGaussNewtonBatch extends DampedBatch {
   constructor(n: number, D: number, damping: number, logLower?: ArrayLike<number>, logUpper?: ArrayLike<number>) {
-    super(n, D, logLower, logUpper);
-    if (!(damping > 0)) throw new InputError(`damping must be > 0, got ${damping}`);
-    this.lambda = new Float64Array(n).fill(damping);
-    this.gradient = new Float64Array(n * D);
-    this.jtj = new Float64Array(n * D * D);
-  }
-
-  /**
-   * After evaluating start i at x (log g): if `improved`, x is its new best point and `gradient`, `jtj`
-   * (∂C/∂log g and JᵀJ in log g, D × D) are x's; the next trial point is a step from the best point
-   * with a smaller λ after an improvement, a larger one otherwise. x is set to that point (log g).
-   */
-  next(i: number, x: Float64Array, best: ArrayLike<number>, improved: boolean, gradient: ArrayLike<number>, jtj: ArrayLike<number>): void {
-    const { D } = this;
-    if (improved) {
-      for (let d = 0; d < D; d++) this.gradient[i * D + d] = gradient[d];
-      for (let k = 0; k < D * D; k++) this.jtj[i * D * D + k] = jtj[k];
-    }
-    this.lambda[i] = Math.min(LAMBDA_RANGE[1], Math.max(LAMBDA_RANGE[0], this.lambda[i] * (improved ? LOWER : RAISE)));
-    this.step(i, x, best);
+    // a lower floor than the log-coordinate optimiser's: near the answer a step in g is exact
+    super(n, D, damping, [1e-12, 1e9], logLower, logUpper);
   }
 
   /** x = log(g + δ) with δ from the damped normal equations in g over the conductances not held at a bound. */
-  private step(i: number, x: Float64Array, best: ArrayLike<number>): void {
+  protected step(i: number, x: Float64Array, best: ArrayLike<number>): void {
     const { D } = this;
     const g = Float64Array.from({ length: D }, (_, d) => Math.exp(best[d]));
     const gradG = Float64Array.from({ length: D }, (_, d) => this.gradient[i * D + d] / g[d]);

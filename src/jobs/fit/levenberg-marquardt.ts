@@ -57,24 +57,22 @@ export function solveSpd(M: Float64Array, b: Float64Array, D: number): boolean {
   return true;
 }
 
-/** Levenberg–Marquardt state for n starts in D dimensions. */
-export class LevenbergMarquardtBatch extends BoxedBatch {
-  private readonly lambda: Float64Array;
+/**
+ * What damped Gauss–Newton optimisers share: per start a damping λ and the gradient and JᵀJ of its best
+ * point; after each evaluation λ falls (an improvement) or rises (not), and `step` proposes the next point.
+ */
+export abstract class DampedBatch extends BoxedBatch {
+  protected readonly lambda: Float64Array;
   /** gradient and JᵀJ at each start's best point */
-  private readonly gradient: Float64Array;
-  private readonly jtj: Float64Array;
-  private readonly M: Float64Array;
-  private readonly delta: Float64Array;
+  protected readonly gradient: Float64Array;
+  protected readonly jtj: Float64Array;
 
-  constructor(n: number, D: number, readonly options: LevenbergMarquardtOptions, lower?: ArrayLike<number>, upper?: ArrayLike<number>) {
+  constructor(n: number, D: number, damping: number, private readonly lambdaRange: readonly [number, number], lower?: ArrayLike<number>, upper?: ArrayLike<number>) {
     super(n, D, lower, upper);
-    if (!(options.damping > 0)) throw new InputError(`levenbergMarquardt.damping must be > 0, got ${options.damping}`);
-    if (!(options.maxStep > 0)) throw new InputError(`levenbergMarquardt.maxStep must be > 0, got ${options.maxStep}`);
-    this.lambda = new Float64Array(n).fill(options.damping);
+    if (!(damping > 0)) throw new InputError(`levenbergMarquardt.damping must be > 0, got ${damping}`);
+    this.lambda = new Float64Array(n).fill(damping);
     this.gradient = new Float64Array(n * D);
     this.jtj = new Float64Array(n * D * D);
-    this.M = new Float64Array(D * D);
-    this.delta = new Float64Array(D);
   }
 
   /**
@@ -88,12 +86,33 @@ export class LevenbergMarquardtBatch extends BoxedBatch {
       for (let d = 0; d < D; d++) this.gradient[i * D + d] = gradient[d];
       for (let k = 0; k < D * D; k++) this.jtj[i * D * D + k] = jtj[k];
     }
-    this.lambda[i] = Math.min(LAMBDA_RANGE[1], Math.max(LAMBDA_RANGE[0], this.lambda[i] * (improved ? LOWER : RAISE)));
+    this.lambda[i] = Math.min(this.lambdaRange[1], Math.max(this.lambdaRange[0], this.lambda[i] * (improved ? LOWER : RAISE)));
     this.step(i, x, best);
   }
 
+  /** x = start i's next trial point from `best`, with its current λ. */
+  protected abstract step(i: number, x: Float64Array, best: ArrayLike<number>): void;
+
+  /** Start i's current damping λ. */
+  damping(i: number): number {
+    return this.lambda[i];
+  }
+}
+
+/** Levenberg–Marquardt state for n starts in D dimensions. */
+export class LevenbergMarquardtBatch extends DampedBatch {
+  private readonly M: Float64Array;
+  private readonly delta: Float64Array;
+
+  constructor(n: number, D: number, readonly options: LevenbergMarquardtOptions, lower?: ArrayLike<number>, upper?: ArrayLike<number>) {
+    super(n, D, options.damping, LAMBDA_RANGE, lower, upper);
+    if (!(options.maxStep > 0)) throw new InputError(`levenbergMarquardt.maxStep must be > 0, got ${options.maxStep}`);
+    this.M = new Float64Array(D * D);
+    this.delta = new Float64Array(D);
+  }
+
   /** x = best + δ, δ from the damped normal equations, capped at maxStep per coordinate and projected onto the box. */
-  private step(i: number, x: Float64Array, best: ArrayLike<number>): void {
+  protected step(i: number, x: Float64Array, best: ArrayLike<number>): void {
     const { D, M, delta } = this;
     const lambda = this.lambda[i];
     let maxDiag = 0;
@@ -112,8 +131,4 @@ export class LevenbergMarquardtBatch extends BoxedBatch {
     for (let d = 0; d < D; d++) x[d] = this.project(d, best[d] + scale * delta[d]);
   }
 
-  /** Start i's current damping λ. */
-  damping(i: number): number {
-    return this.lambda[i];
-  }
 }

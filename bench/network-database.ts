@@ -111,7 +111,9 @@ export function tileChunk(data: ChunkData, size: number): ChunkData {
   };
   const maxima = data.maxima.map((m) => {
     const rows = 2 * m.capacity;
-    const block = new Float32Array(rows * size);
+    // in shared memory where the engine's was (the GPU engine's readback): the encoder workers then share it
+    const shared = m.groups.every((g) => (g.block as Float32Array).buffer instanceof SharedArrayBuffer);
+    const block = new Float32Array(shared ? new SharedArrayBuffer(4 * rows * size) as unknown as ArrayBuffer : new ArrayBuffer(4 * rows * size));
     const groupOf = Array.from({ length: n }, (_, k) => m.groups.find((g) => k >= g.start && k < g.start + g.n)!);
     for (let s = 0; s < rows; s++) {
       for (let i = 0; i < size; i++) {
@@ -155,7 +157,8 @@ async function cpuUsPerNetwork(networks: number, passes: number, work: () => unk
  * - oneThread: what the shard store does per chunk without encoder workers: classify, then write the
  *   part file and append to the streamed table (both encode the rows), files included;
  * - serialWithWorkers: what the store's own thread still does with k encoder workers: cut the chunk
- *   into k slices (copies), then splice the k encoded row groups into the part file and the table.
+ *   into k slices (the GPU engine's maxima rings are in shared memory and not copied; the rest is),
+ *   then splice the k encoded row groups into the part file and the table.
  *
  * With k workers a chunk costs the store's thread `serialWithWorkers` and each worker
  * (classify + encode)/k, one after the other, so the host time per network is their sum: the bench

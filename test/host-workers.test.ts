@@ -2,7 +2,7 @@
  * A sweep's host work on several threads (`--host-workers`, src/io/chunk-encoder-pool.ts): each chunk
  * is cut into slices that worker threads classify and encode as Parquet row groups, which the shard
  * store splices into its part file and its table. The rows must be those of one thread. A small
- * network sweep runs once (f64 CPU engine); its chunks are stored by a ShardStore with 1 and with 3
+ * network sweep runs once (on the f64 CPU engine, and on the GPU engine); its chunks are stored by a ShardStore with 1 and with 3
  * workers, and the two tables, read by ionsweep's reader and by an independent one (parquet-wasm,
  * Arrow's Rust implementation), hold the same cells bit for bit. The 3-worker table holds 3 row
  * groups per chunk, so the workers did encode it; a shard resumed from parts the workers wrote
@@ -20,16 +20,22 @@ import { summarise, type ChunkData } from '../src/jobs/sweep/rows.ts';
 import { runSweepShard, shardRange } from '../src/jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep, specHash } from '../src/jobs/sweep/spec.ts';
 import { readParquetWithArrow, sameCell } from './arrow-reader.ts';
+import { gpuForTests } from './gpu-helper.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-describe('host workers', () => {
-  it('rows classified and encoded by 3 workers equal one thread\'s, read by two readers; resume from their parts too', async () => {
+/**
+ * Runs the sweep on `engine`, then stores its chunks with 1 and 3 workers (and 3 with a resume) and
+ * compares the tables. The GPU engine reads its maxima rings into shared memory, which the slices
+ * share instead of copying; the CPU engine's are copied.
+ */
+async function compareWorkers(engine: 'cpu' | 'gpu') {
+  {
     const spec = parseSweepSpec({
-      model: 'pyloric', init: 'isolated:500', durationMs: 2500, discardMs: 500, engine: 'cpu', maxima: 256, chunkSize: 4,
+      model: 'pyloric', init: 'isolated:500', durationMs: 2500, discardMs: 500, engine, maxima: 256, chunkSize: 4,
       sampling: 'lhs', samples: 8, seed: 3,
       cells: { ABPD: { choice: ['ABPD1', 'ABPD4'] }, LP: { choice: ['LP2', 'LP4'] }, PY: { choice: ['PY1', 'PY5'] } },
       parameters: { gSynLPtoABPD: { uniform: [0, 100] }, gSynABtoLP: { uniform: [0, 100] }, gSynPYtoLP: { uniform: [0, 100] } },
@@ -44,20 +50,23 @@ describe('host workers', () => {
       storeChunk: async (data) => (chunks.push(structuredClone(data)), summarise([], 0)),
     });
     expect(chunks.length).toBe(2);
+    // the GPU engine's rings are in shared memory (slices share them), the CPU engine's are not (slices copy them)
+    const shared = chunks.every((c) => c.maxima.every((m) => m.groups.every((g) => (g.block as Float32Array).buffer instanceof SharedArrayBuffer)));
+    expect(shared).toBe(engine === 'gpu');
 
     const store = async (workers: number, stopAfter?: number) => {
       const dir = await mkdtemp(join(tmpdir(), 'ionsweep-hostworkers-'));
       dirs.push(dir);
       let s = new ShardStore(dir, shard, identity, { hostWorkers: workers });
       await s.prepare(false);
-      await s.begin('cpu');
+      await s.begin(engine);
       for (const [k, c] of chunks.entries()) {
         if (k === stopAfter) {
           // a run killed after its first chunk: a new store resumes from the stored part
           s.close();
           s = new ShardStore(dir, shard, identity, { hostWorkers: workers });
           await s.prepare(true);
-          await s.begin('cpu');
+          await s.begin(engine);
           expect(await s.storedRanges()).toEqual([chunks[0].range]);
         }
         await s.storeChunk(structuredClone(c));
@@ -93,5 +102,17 @@ describe('host workers', () => {
     // the rows say something: several classes of cells, features where cells burst
     const cellClasses = new Set(['ABPD_class', 'LP_class', 'PY_class'].flatMap((n) => Array.from(reference.columns.find((c) => c.name === n)!.data as ArrayLike<string>)));
     expect(cellClasses.size).toBeGreaterThan(1);
+  }
+}
+
+describe('host workers', () => {
+  it('rows classified and encoded by 3 workers equal one thread\'s, read by two readers; resume from their parts too (CPU engine)', async () => {
+    await compareWorkers('cpu');
+  }, 120_000);
+
+  it('the same on the GPU engine, whose maxima rings the slices share instead of copying', async () => {
+    const gpu = await gpuForTests();
+    if (!gpu) return; // no adapter outside CI (gpuForTests throws in CI)
+    await compareWorkers('gpu');
   }, 120_000);
 });

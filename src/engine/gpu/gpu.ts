@@ -166,7 +166,8 @@ async function runBatch(
     }
 
     const extrema = await session.read('extrema', slots.extrema * n);
-    const events = await session.read('events', slots.events * n);
+    // shared: a sweep's encoder workers each read their slice of the maxima rings in it (chunk-slices.ts)
+    const events = await session.read('events', slots.events * n, false, true);
     return {
       start,
       n,

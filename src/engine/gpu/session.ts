@@ -288,8 +288,12 @@ export class GpuSession {
     return this.submit(this.pipelines.run, [this.uniform(from, to - from, options.accumulate, options.traceFirstSample ?? 0)], `steps ${from}..${to}${options.context ? ` ${options.context}` : ''}`);
   }
 
-  /** Copies the first `floats` values of a buffer to the host (and clears the buffer if asked). */
-  async read(name: SessionBufferName, floats: number, clear = false): Promise<Float32Array> {
+  /**
+   * Copies the first `floats` values of a buffer to the host (and clears the buffer if asked). With
+   * `shared`, into a SharedArrayBuffer where the runtime has one (the same one copy): worker threads
+   * that each read part of it (a sweep's encoder workers) are then posted it without another copy.
+   */
+  async read(name: SessionBufferName, floats: number, clear = false, shared = false): Promise<Float32Array> {
     const { device } = this.ctx;
     const bytes = floats * 4;
     await scoped(device, `reading ${name} back`, () => {
@@ -299,7 +303,11 @@ export class GpuSession {
       device.queue.submit([encoder.finish()]);
     });
     await this.staging.mapAsync(MAP_READ, 0, bytes);
-    const out = new Float32Array(this.staging.getMappedRange(0, bytes).slice(0));
+    let out: Float32Array;
+    if (shared && typeof SharedArrayBuffer === 'function') {
+      out = new Float32Array(new SharedArrayBuffer(bytes) as unknown as ArrayBuffer);
+      out.set(new Float32Array(this.staging.getMappedRange(0, bytes)));
+    } else out = new Float32Array(this.staging.getMappedRange(0, bytes).slice(0));
     this.staging.unmap();
     return out;
   }

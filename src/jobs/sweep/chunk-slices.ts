@@ -26,10 +26,18 @@ export function sliceChunk(data: ChunkData, from: number, to: number): ChunkData
 }
 
 /**
- * The rings of rows [from, to) as one group. Slot s of row i sits at block[s·n + i] within its group,
- * so each of the 2·capacity slot rows is one contiguous run to copy.
+ * The rings of rows [from, to). Blocks in shared memory (the GPU engine's) are not copied: the
+ * slice keeps them, its groups starting `from` rows earlier (a slice's row i is the chunk's row
+ * from + i). Others are copied into one group: slot s of row i sits at block[s·n + i] within its
+ * group, so each of the 2·capacity slot rows is one contiguous run to copy.
  */
 function sliceRings(rings: MaximaRings, from: number, to: number): MaximaRings {
+  if (typeof SharedArrayBuffer === 'function' && rings.groups.every((g) => ArrayBuffer.isView(g.block) && g.block.buffer instanceof SharedArrayBuffer)) {
+    return {
+      name: rings.name, capacity: rings.capacity, count: rings.count.slice(from, to), spikeCount: rings.spikeCount.slice(from, to),
+      groups: rings.groups.filter((g) => g.start < to && g.start + g.n > from).map((g) => ({ start: g.start - from, n: g.n, block: g.block })),
+    };
+  }
   const width = to - from, rows = 2 * rings.capacity;
   // the engine's own precision: the CPU engine's f64 maxima must not be rounded to f32
   const block = rings.groups.every((g) => g.block instanceof Float32Array) ? new Float32Array(rows * width) : new Float64Array(rows * width);

@@ -20,6 +20,7 @@ import { summarise, type ChunkData } from '../src/jobs/sweep/rows.ts';
 import { runSweepShard, shardRange } from '../src/jobs/sweep/run.ts';
 import { parseSweepSpec, resolveSweep, specHash } from '../src/jobs/sweep/spec.ts';
 import { readParquetWithArrow, sameCell } from './arrow-reader.ts';
+import { cli } from './cli-helper.ts';
 import { gpuForTests } from './gpu-helper.ts';
 
 const dirs: string[] = [];
@@ -109,6 +110,14 @@ describe('host workers', () => {
   it('rows classified and encoded by 3 workers equal one thread\'s, read by two readers; resume from their parts too (CPU engine)', async () => {
     await compareWorkers('cpu');
   }, 120_000);
+
+  it('sweep --host-workers refuses a count outside [1, 64], naming the flag', async () => {
+    for (const bad of ['0', '65']) {
+      const run = await cli(['sweep', 'examples/network-small.yaml', '--host-workers', bad, '--quiet']);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`--host-workers must be an integer in [1, 64], got '${bad}'`);
+    }
+  }, 60_000);
 
   it('the same on the GPU engine, whose maxima rings the slices share instead of copying', async () => {
     const gpu = await gpuForTests();

@@ -7,7 +7,7 @@
  * six large conductances are within 1 % of the truth and its free re-simulation (20 s, classified over
  * the last 10 s) bursts with period and duty cycle within 2 % of the truth's. Prints JSON.
  *
- *   deno run -A bench/fit-teacher-forcing.ts [--starts 1000] [--factors 2,4] [--random N] [--noise 0.5 --realisations 20 --noise-starts 20 [--uncompensated]] [--engine gpu|cpu|auto]
+ *   deno run -A bench/fit-teacher-forcing.ts [--no-simulation-baseline] [--starts 1000] [--factors 2,4] [--random N] [--noise 0.5 --realisations 20 --noise-starts 20 [--uncompensated]] [--engine gpu|cpu|auto]
  *
  * With --noise, each realisation is fitted with the noise level given (fitRecording: the noise
  * compensation and the prediction-error polish); --uncompensated fits it as if noise-free.
@@ -30,6 +30,10 @@ import { freeActivity } from '../src/jobs/fit/free-check.ts';
 import { matchesBursting } from '../src/jobs/fit/activity.ts';
 import { simulateRecording } from '../src/jobs/fit/record.ts';
 import type { EngineChoice } from '../src/engine/run.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { runFit } from '../src/jobs/fit/run.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -55,6 +59,9 @@ const NAMES = Object.keys(TARGET);
 const LARGE = ['gNa', 'gCaT', 'gCaS', 'gA', 'gKCa', 'gKd'];
 const DT = 0.05, DURATION = 4000, BURN_IN = 1000, WINDOW = 1;
 const CHECK = { durationMs: 20_000, discardMs: 10_000 };
+// today's best on the simulation cost in the same run (examples/fit-abpd.yaml: screen 16, then
+// Levenberg–Marquardt, ≤ 40 steps, patience 8), judged the same way; --no-simulation-baseline skips it
+const SIMULATION_BASELINE = !args.includes('--no-simulation-baseline');
 const model = libraryModel('prinz');
 const log = (o: Record<string, unknown>) => process.stderr.write(JSON.stringify({ ...o, time: new Date().toISOString() }) + '\n');
 
@@ -165,10 +172,46 @@ for (const [e, factor] of (STARTS > 0 ? FACTORS : []).entries()) {
     successPerEvaluationRatio: (success / fit.evaluations) / Math.max(randomRhythm, 1) * RANDOM,
     successPerEvaluationRatioIsLowerBound: randomRhythm === 0,
   };
-  log({ event: 'experiment', ...result });
-  experiments.push(result);
+  const simulation = SIMULATION_BASELINE ? await simulationBaseline(factor, 300 + e) : undefined;
+  log({ event: 'experiment', ...result, ...(simulation ? { simulationCost: simulation } : {}) });
+  experiments.push({ ...result, ...(simulation ? { simulationCost: simulation } : {}) });
 }
 report.noiseFree = experiments;
+
+/**
+ * The simulation-cost fit of examples/fit-abpd.yaml (features of [Ca] and V from a free run) from
+ * STARTS starts of the same box, screen 16 then Levenberg–Marquardt, judged by the teacher-forcing
+ * fits' test: six large conductances within 1 % and the free re-simulation's rhythm within 2 %.
+ */
+async function simulationBaseline(factor: number, seed: number) {
+  const raw = parse(await readFile(join(import.meta.dirname!, '..', 'examples', 'fit-abpd.yaml'), 'utf8')) as Record<string, unknown>;
+  Object.assign(raw, {
+    starts: STARTS, screen: 16, optimizer: 'levenberg-marquardt', iterations: 40, stopping: { patience: 8, minImprovement: 1e-3, costBelow: 0 },
+    engine: ENGINE, randomSearch: false, seed, parameters: Object.fromEntries(NAMES.map((p) => [p, [TARGET[p] / factor, TARGET[p] * factor]])),
+  });
+  let last = 0;
+  const fit = await runFit(raw as never, {
+    onProgress: (p) => {
+      if (p.fraction < 1 && performance.now() - last < 15_000) return;
+      last = performance.now();
+      log({ event: 'simulation-cost fit progress', ...p });
+    },
+  });
+  const coords = fit.problem.coords;
+  // each start's best point as log-conductances in NAMES order
+  const points = fit.starts.map((s) => Float64Array.from(NAMES, (p) => {
+    const d = coords.findIndex((c) => c.param === p);
+    return coords[d].log ? s.best[d] : Math.log(s.best[d]);
+  }));
+  const activity = await freeActivity(checkOptions, points);
+  const rhythm = points.map((_, i) => matchesBursting(activity, i, truth, 0.02));
+  const success = points.filter((x, i) => largeWithin(x, 0.01) && rhythm[i]).length;
+  return {
+    success, rhythmWithin2Percent: rhythm.filter(Boolean).length, conductancesWithin1Percent: points.filter((x) => largeWithin(x, 0.01)).length,
+    evaluations: fit.evaluations, screenEvaluations: fit.screenEvaluations, successPerEvaluation: success / fit.evaluations,
+    wallSeconds: { screen: fit.wallMs.screen / 1000, fit: fit.wallMs.fit / 1000 },
+  };
+}
 
 if (NOISE > 0) {
   const realisations: Record<string, unknown>[] = [];

@@ -12,7 +12,7 @@ import type { Browser } from 'puppeteer-core';
 import { PYLORIC_FEATURES } from '../src/analysis/network.ts';
 import { PYLORIC_SYNAPSE_PARAMS } from '../src/channels/pyloric.ts';
 import { runCpu } from '../src/engine/cpu.ts';
-import { withColdStart } from '../src/jobs/isolated-start.ts';
+import { isolatedStart, withColdStart } from '../src/jobs/isolated-start.ts';
 import { networkResults } from '../src/jobs/network-results.ts';
 import { CELL_COLORS, NETWORK_COLORS, ROLES, networkModel, networkProgram } from '../demos/network/network.ts';
 import type { Image } from '../demos/testing/png.ts';
@@ -229,6 +229,31 @@ describe.skipIf(!enabled)('network explorer in Chromium (WebGPU on SwiftShader)'
     expect(m.simSecondsPerWallSecond).toBeGreaterThan(0);
     expect(m.neighbourhoodNetworkStepsPerS).toBeGreaterThan(0);
     expect(m.neighbourhood).toBe(1024);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('starts from the cells\' isolated states with init=isolated:MS, as the f64 engine computes them', async () => {
+    const isolatedMs = 2000;
+    const { page, errors } = await openPage(browser, `${site.url}network.html?cells=${cells}&syn=${synapsesNs}&nb=0&init=isolated:${isolatedMs}`);
+    expect(await waitReady(page)).toBeNull();
+    const start = await page.evaluate(() => (window.__ionsweep!.startValues as () => Record<string, number>)());
+    expect(await page.$eval('#status', (el) => el.textContent)).toContain('2 s alone');
+    // the reference: the library's isolated start of the same network (f64 CPU engine, here in Deno)
+    const ref = await isolatedStart(networkModel(cells), isolatedMs, { values: {}, dtMs, method: 'exp-euler' });
+    const cellStates = ref.states.filter((s) => /^(ABPD|LP|PY)\./.test(s.name));
+    expect(cellStates.length).toBeGreaterThanOrEqual(3 * 13);
+    let worst = 0;
+    for (const s of cellStates) {
+      const want = s.init.cold.value;
+      expect(start[s.name], s.name).toBeTypeOf('number');
+      worst = Math.max(worst, Math.abs(start[s.name] - want) / Math.max(1e-3, Math.abs(want)));
+    }
+    report('demo-network-isolated-start', { states: cellStates.length, worstRelativeDifference: worst, V: ROLES.map((r) => start[`${r}.V`]) });
+    // the same f64 arithmetic in both V8s; 1e-6 leaves room for a last-bit difference in Math.exp growing over 80,000 steps
+    expect(worst).toBeLessThan(1e-6);
+    // and the start is not the cold one (V = −50 mV in every cell, README)
+    expect(ROLES.some((r) => Math.abs(start[`${r}.V`] + 50) > 1)).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -8,11 +8,14 @@
  * URL parameters (all optional): cells=ABPD4,LP2,PY1, syn=3,100,10,1,10,3,10 (nS), dt, speed (× real
  * time, 0: unlimited), nb (neighbourhood size, 0: off), spread, seed, stopAtMs and nbStopAtMs (stop
  * the network or the neighbourhood there: the tests compare with the CPU engine), budget (the sessions'
- * dispatch target, ms: 12; the steps per frame follow the frame rate, adaptSimScale), phasesEvery (draw the phase view every this many frames: 3), backend. `window.__ionsweep` exposes the state to the tests.
+ * dispatch target, ms: 12; the steps per frame follow the frame rate, adaptSimScale), init (cold, the
+ * default, or isolated:MS: each cell alone for MS ms first, as the Prinz 2004 database), phasesEvery (draw the phase view every this many frames: 3), backend. `window.__ionsweep` exposes the state to the tests.
  */
 import { PYLORIC_FEATURES } from '../../src/analysis/network.ts';
 import { PYLORIC_CELL_CHOICES, PYLORIC_SYNAPSE_PARAMS } from '../../src/channels/pyloric.ts';
 import type { StepProgram } from '../../src/compile/program.ts';
+import { isolatedMs, isolatedStart } from '../../src/jobs/isolated-start.ts';
+import type { Model } from '../../src/model/model.ts';
 import { backendLabel, chooseBackend, type Backend } from '../lib/backend.ts';
 import { exposeHook } from '../lib/hooks.ts';
 import { $, backendPills, escapeHtml, fillSelect, fmt, notice, pill, urlNumber, urlParam } from '../lib/ui.ts';
@@ -44,6 +47,8 @@ interface Config {
   seed: number;
   stopAtMs: number | null;
   nbStopAtMs: number | null;
+  /** `init=isolated:MS`: each cell alone for MS ms first (f64 CPU engine), then connected with every synaptic gate at 0; null: the cold start */
+  isolatedMs: number | null;
 }
 
 interface Session {
@@ -57,6 +62,8 @@ const state = {
   backend: null as Backend | null,
   config: null as Config | null,
   program: null as StepProgram | null,
+  /** the network as it starts (its cold start holds the cells' isolated states with init=isolated:MS) */
+  startModel: null as Model | null,
   nbProgram: null as StepProgram | null,
   renderer: null as NetworkRenderer | null,
   views: {} as Record<'traces' | 'phases' | 'nb', NetworkView>,
@@ -108,7 +115,17 @@ function readConfig(): Config {
     cells, synapsesNs, dtMs: urlNumber('dt', 0.025),
     nbN: Math.max(0, Math.round(urlNumber('nb', 1024))), spread: Math.max(1, urlNumber('spread', 2)), seed: Math.round(urlNumber('seed', 1)),
     stopAtMs: stop === null ? null : Number(stop), nbStopAtMs: nbStop === null ? null : Number(nbStop),
+    isolatedMs: isolatedStartMs(urlParam('init')),
   };
+}
+
+/** `init=isolated:MS` → MS; anything else (or nothing) → null, the cold start. */
+function isolatedStartMs(init: string | null): number | null {
+  try {
+    return isolatedMs(init ?? undefined) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function setupControls(cfg: Config): void {
@@ -198,7 +215,17 @@ async function restartAll(cfg: Config): Promise<void> {
   state.nb = null;
   state.config = cfg;
   setupControls(cfg);
-  const model = networkModel(cfg.cells);
+  let model = networkModel(cfg.cells);
+  if (cfg.isolatedMs !== null) {
+    // as the Prinz 2004 database was built: each cell alone first (a network with every strength at 0
+    // is its cells alone), its final state the network's start, synaptic gates at 0; on the f64 CPU
+    // engine, on this thread (about a second for 10 s on a desktop)
+    $('status').textContent = `bringing each cell to its isolated state (${fmt(cfg.isolatedMs / 1000)} s alone, f64 CPU engine)…`;
+    await new Promise((r) => setTimeout(r, 0));
+    model = await isolatedStart(model, cfg.isolatedMs, { values: {}, dtMs: cfg.dtMs, method: 'exp-euler' });
+    if (generation !== state.generation) return;
+  }
+  state.startModel = model;
   state.program = networkProgram(model, cfg.dtMs);
   const budget = urlNumber('budget', 12);
   const main = await createSession(state.program, 1, Float32Array.from(cfg.synapsesNs), { traced: true, spikeCapacity: 512, maximaCapacity: 512, budgetMs: budget, minSteps: 200 });
@@ -436,6 +463,7 @@ function updateStatus(): void {
   $('status').innerHTML = backendPills(state.backend) +
     (main
       ? pill('t', `${fmt(main.live.simMs / 1000, 4)} s${state.paused ? ' (paused)' : stopped ? ' (stopped)' : ''}`) +
+        pill('start', cfg!.isolatedMs !== null ? `cells ${fmt(cfg!.isolatedMs / 1000)} s alone, then connected` : 'cold') +
         pill('speed', `${fmt(state.rate.simPerWall)} sim s / wall s`) +
         (nb ? pill('neighbourhood', cfg!.nbStopAtMs !== null && nb.live.step >= Math.round(cfg!.nbStopAtMs / cfg!.dtMs)
           ? `${nb.neighbourhood.N.toLocaleString('en')} networks, stopped at ${fmt(nb.live.simMs / 1000, 4)} s`
@@ -590,6 +618,8 @@ function exposeForTests(): void {
     get backend() { return state.backend && { kind: state.backend.kind, label: backendLabel(state.backend), adapter: state.backend.adapter, reason: state.backend.reason }; },
     get config() { return state.config && { ...state.config, cells: [...state.config.cells], synapsesNs: [...state.config.synapsesNs] }; },
     get simMs() { return state.main?.live.simMs ?? 0; },
+    /** the network's start: every state whose start is a number (all cell states with init=isolated:MS), by name */
+    startValues: () => state.startModel && Object.fromEntries(state.startModel.states.filter((s) => s.init.cold.op === 'const').map((s) => [s.name, s.init.cold.value])),
     get nbSimMs() { return state.nb?.live.simMs ?? 0; },
     get rate() { return state.rate; },
     get activity() { return summary(state.mainActivity); },

@@ -8,12 +8,12 @@
  * indexes) is the one `StreamingTable` gives a shard's table.
  */
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
-import type { PageIndexes } from 'hyparquet-writer/src/types.js';
 import type { Column } from '../analysis/features.ts';
 
 // hyparquet-writer's own hyparquet types (it may depend on another hyparquet than ours)
 type RowGroup = ParquetWriter['row_groups'][number];
 type SchemaElement = ParquetWriter['schema'][number];
+type PageIndexes = ParquetWriter['pendingIndexes'][number];
 
 /** A row group encoded on its own: its bytes and metadata, offsets counted from its first byte. */
 export interface EncodedRowGroup {

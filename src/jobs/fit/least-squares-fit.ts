@@ -16,39 +16,25 @@
  */
 import { compile } from '../../compile/compile.ts';
 import type { Method } from '../../compile/program.ts';
-import type { Recording } from '../../engine/inputs.ts';
 import { runEnsemble, type RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
 import * as E from '../../model/expr.ts';
-import type { InitKind, Model } from '../../model/model.ts';
+import type { Model } from '../../model/model.ts';
 import { teacherForce, type ForcingSpec } from '../../model/teacher-forcing.ts';
 import { nnlsFromNormalEquations } from './nnls.ts';
-import { gaussNewtonStd, IDENTIFIED_BELOW, type RecordingFitResult } from './recording-fit.ts';
+import { gaussNewtonStd, IDENTIFIED_BELOW, type ForcedRunOptions, type RecordingFitResult } from './recording-fit.ts';
 
-export interface LeastSquaresFitOptions {
-  /** the model as built (not yet forced) */
-  model: Model;
+export interface LeastSquaresFitOptions extends ForcedRunOptions {
   /** which states the recordings replace (teacherForce): V and [Ca] of the fitted cell at least */
   forcing: Readonly<Record<string, string | ForcingSpec>>;
-  recordings: Readonly<Record<string, Recording>>;
   /** fitted conductances (≥ 0; they must enter the forced residual linearly) */
   parameters: readonly string[];
-  values?: Record<string, number>;
   /** exp-euler only: the rk4 residual runs the gates through stages that depend on the conductances */
   method?: Method;
-  dtMs: number;
-  init?: InitKind;
-  durationMs: number;
-  /** burn-in before the cost window (ms): the gates forget their initial values */
-  discardMs: number;
-  /** residuals are summed over windows this long before they are squared (ms) */
-  windowMs: number;
-  currentInput?: string;
   /** Gauss–Newton iterations at most (default 20) */
   iterations?: number;
   /** stop when no conductance moved by more than this relative to the larger of its old and new value (default 1e-10) */
   tolerance?: number;
-  run?: RunOptions;
   onProgress?: (p: { iteration: number; cost: number }) => void;
 }
 

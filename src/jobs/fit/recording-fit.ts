@@ -32,17 +32,16 @@ export const IDENTIFIED_BELOW = 0.1;
  */
 export const NOISE_FLOOR_MV = 1e-3;
 
-export interface RecordingFitOptions {
+/** What every fit of a teacher-forced model runs on: the model, its recordings and the run. */
+export interface ForcedRunOptions {
   /** the model as built (not yet forced) */
   model: Model;
   /** which states the recordings replace (teacherForce) */
   forcing: Readonly<Record<string, string | ForcingSpec>>;
   /** the recordings by name (and any current waveform the model reads) */
   recordings: Readonly<Record<string, Recording>>;
-  /** fitted parameters (conductances), fitted as logarithms */
+  /** fitted parameters (conductances) */
   parameters: readonly string[];
-  /** initial log-values: starts[i][d] */
-  starts: readonly ArrayLike<number>[];
   /** fixed parameter values other than the model's defaults */
   values?: Record<string, number>;
   method?: Method;
@@ -54,6 +53,14 @@ export interface RecordingFitOptions {
   discardMs: number;
   /** residuals are summed over windows this long before they are squared (ms) */
   windowMs: number;
+  /** a recording of the injected current (µA/cm²) among `recordings` */
+  currentInput?: string;
+  run?: RunOptions;
+}
+
+export interface RecordingFitOptions extends ForcedRunOptions {
+  /** initial log-values: starts[i][d] */
+  starts: readonly ArrayLike<number>[];
   residual?: ResidualForm;
   /**
    * the recordings' noise standard deviations by name (mV for V): the fit then minimises the squared
@@ -61,8 +68,6 @@ export interface RecordingFitOptions {
    * the shrinkage of the conductances that plain least squares on a noisy recording has
    */
   noise?: Readonly<Record<string, number>>;
-  /** a recording of the injected current (µA/cm²) among `recordings` */
-  currentInput?: string;
   /** Levenberg–Marquardt iterations at most */
   iterations: number;
   /** λ at the first step (relative to diag JᵀJ) and the largest step per coordinate (log units) */
@@ -82,7 +87,6 @@ export interface RecordingFitOptions {
   /** bounds of the log-coordinates (the optimiser projects onto them) */
   logLower?: ArrayLike<number>;
   logUpper?: ArrayLike<number>;
-  run?: RunOptions;
   onProgress?: (p: { iteration: number; active: number; fraction: number; bestCost: number }) => void;
 }
 

@@ -7,7 +7,7 @@
  * conductances plain least squares shrinks and the compensated, polished fit does not.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -159,6 +159,10 @@ describe('fitting a noisy recording', () => {
     for (const p of Object.keys(TARGET)) expect(Math.abs(Math.log(a.params[p] / b.params[p]))).toBeLessThan(1e-3);
     for (const p of ['gNa', 'gCaT', 'gCaS', 'gA', 'gKCa', 'gKd']) expect(Math.abs(a.relativeError[p])).toBeLessThan(0.06);
     expect(a.unidentified).toEqual(['gH', 'gLeak']);
+    // the cost figure marks where the polish begins and says what its costs are
+    const svg = await readFile(join(dir, 'out', 'fit.svg'), 'utf8');
+    expect(svg).toContain('prediction-error polish');
+    expect(svg).toContain('less the noise');
   }, 900_000);
 });
 

@@ -16,17 +16,30 @@ export function recordingFitSpec(r: RecordingJobResult, fitted?: { timesMs: Floa
   const label = (i: number) => (r.reproduces ? (r.reproduces[i] ? 'reproduces the recording' : 'does not') : 'start');
   const points = order.flatMap(([, i]) => r.fit.starts[i].costs.flatMap((cost, iteration) => (cost > 0 && Number.isFinite(cost) ? [{ iteration, cost, start: i, series: label(i) }] : [])));
   const reproducing = r.reproduces?.filter(Boolean).length;
-  const panels: unknown[] = [{
-    width: W, height: 200,
-    title: { text: `cost (sum of squared windowed residuals) per iteration, ${order.length} of ${r.fit.starts.length} starts${reproducing !== undefined ? `; ${reproducing} reproduce the recording` : ''}`, fontSize: 12 },
+  // a noisy recording's fit: the costs are rᵀr less the noise's expected part (≤ 0 is not drawn on the
+  // log scale), and from `polishedFrom` on they are the prediction error's (recording-fit.ts)
+  const polishedFrom = r.fit.starts.find((s) => s.polishedFrom !== undefined)?.polishedFrom;
+  const costLines = {
     data: { values: points },
     mark: { type: 'line', strokeWidth: 1.1 },
     encoding: {
       x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { tickMinStep: 1 } },
-      y: { field: 'cost', type: 'quantitative', title: `cost (${r.fit.starts.length ? 'mV²' : ''}, log scale)`, scale: { type: 'log' } },
+      y: { field: 'cost', type: 'quantitative', title: `cost (mV²${r.noise.compensated ? ', less the noise\'s expected part' : ''}, log scale)`, scale: { type: 'log' } },
       detail: { field: 'start', type: 'nominal' },
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: r.reproduces ? ['reproduces the recording', 'does not'] : ['start'], range: r.reproduces ? [REPRODUCES, OTHER] : [REPRODUCES] } },
     },
+  };
+  const polishRule = {
+    data: { values: [{ iteration: polishedFrom, label: 'prediction-error polish' }] },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#555555' }, encoding: { x: { field: 'iteration', type: 'quantitative' } } },
+      { mark: { type: 'text', align: 'left', dx: 4, dy: -90, fontSize: 10, color: '#555555' }, encoding: { x: { field: 'iteration', type: 'quantitative' }, text: { field: 'label' } } },
+    ],
+  };
+  const panels: unknown[] = [{
+    width: W, height: 200,
+    title: { text: `cost (sum of squared windowed residuals) per iteration, ${order.length} of ${r.fit.starts.length} starts${reproducing !== undefined ? `; ${reproducing} reproduce the recording` : ''}`, fontSize: 12 },
+    ...(polishedFrom === undefined ? costLines : { layer: [costLines, polishRule] }),
   }];
   const { values, intervalMs, name } = r.recorded;
   const from = Math.round(r.run.burnInMs / intervalMs);

@@ -9,8 +9,9 @@ import { checkMemory } from '../limits.ts';
 import type { StepProgram } from '../compile/program.ts';
 import type { RunPlan } from './plan.ts';
 import { own } from '../model/names.ts';
+import { splineAt, splineCurvatures } from './cubic-spline.ts';
 
-export const INTERPOLATIONS = ['linear', 'hold'] as const;
+export const INTERPOLATIONS = ['linear', 'hold', 'cubic'] as const;
 export type Interpolation = (typeof INTERPOLATIONS)[number];
 
 /** One recorded series. */
@@ -21,7 +22,7 @@ export interface Recording {
   intervalMs: number;
   /** one series per instance instead of one shared by all */
   perInstance?: boolean;
-  /** between samples: straight lines (default) or the last sample held */
+  /** between samples: straight lines (default), the last sample held, or a natural cubic spline (cubic-spline.ts) */
   interpolation?: Interpolation;
 }
 
@@ -86,6 +87,7 @@ export function inputLayoutOf(program: StepProgram, recordings: Readonly<Record<
 /** Writes one row of a recording, resampled to the step grid, into out[offset …]. */
 function resampleRow(values: ArrayLike<number>, first: number, samples: number, r: Recording, plan: RunPlan, stride: number, out: Float32Array | Float64Array, offset: number): void {
   const hold = r.interpolation === 'hold';
+  const curvatures = r.interpolation === 'cubic' ? splineCurvatures(values, first, samples) : undefined;
   for (let s = 0; s < stride; s++) {
     // position in recording samples, clamped to the last (the two samples past the run's end)
     const position = Math.min((s * plan.dtMs) / r.intervalMs, samples - 1);
@@ -95,7 +97,9 @@ function resampleRow(values: ArrayLike<number>, first: number, samples: number, 
     const k = Math.floor(at);
     const frac = at - k;
     const a = values[first + k];
-    out[offset + s] = frac === 0 || hold ? a : a + frac * (values[first + Math.min(k + 1, samples - 1)] - a);
+    if (frac === 0 || hold) out[offset + s] = a;
+    else if (curvatures) out[offset + s] = splineAt(values, first, curvatures, k, frac);
+    else out[offset + s] = a + frac * (values[first + Math.min(k + 1, samples - 1)] - a);
   }
 }
 

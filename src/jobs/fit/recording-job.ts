@@ -39,7 +39,7 @@ export interface RecordingJobResult {
   /** the first recording fitted, for plots: samples and interval */
   recorded: { name: string; values: Float64Array; intervalMs: number };
   /** each fitted recording's noise standard deviation (mV), as data.noiseMv gives it or estimated from the recording; compensated: the fit subtracted its expected part of the cost and polished (recording-fit.ts) */
-  noise: { mV: Record<string, number>; source: 'spec' | 'estimated'; compensated: boolean };
+  noise: { mV: Record<string, number>; source: 'spec' | 'estimated'; compensated: boolean; uncompensatedBecause?: 'substeps' };
   note?: string;
 }
 
@@ -53,9 +53,12 @@ export const NEGLIGIBLE_NOISE_MV = 0.05;
 function noiseOf(spec: RecordingFitSpec, forcing: Readonly<Record<string, ForcingSpec>>, recordings: Readonly<Record<string, Recording>>): RecordingJobResult['noise'] {
   const fitted = Object.entries(forcing).filter(([state, f]) => f.residual !== false && /(^|\.)V$/.test(state)).map(([state]) => state);
   const mV = Object.fromEntries(fitted.map((state) => [state, spec.data.noiseMv ?? estimateNoiseStd(recordings[state].values)]));
-  // the compensation is derived for the exponential-Euler step (compile.ts, recordingNoise)
-  const compensated = spec.approach !== 'least-squares' && spec.method !== 'rk4' && Object.values(mV).some((v) => v >= NEGLIGIBLE_NOISE_MV);
-  return { mV, source: spec.data.noiseMv === undefined ? 'estimated' : 'spec', compensated };
+  // the compensation is derived for the exponential-Euler step reading one independent sample per step
+  // (compile.ts, recordingNoise): steps between samples read interpolated, correlated noise
+  const stepsOnSamples = spec.dtMs === undefined || Math.abs(spec.dtMs - spec.data.intervalMs) <= 1e-9 * spec.data.intervalMs;
+  const noisy = Object.values(mV).some((v) => v >= NEGLIGIBLE_NOISE_MV);
+  const compensated = spec.approach !== 'least-squares' && spec.method !== 'rk4' && stepsOnSamples && noisy;
+  return { mV, source: spec.data.noiseMv === undefined ? 'estimated' : 'spec', compensated, ...(noisy && !stepsOnSamples ? { uncompensatedBecause: 'substeps' as const } : {}) };
 }
 
 /** Reads the recordings a spec names (paths relative to `baseDir`) and says which states they force. */
@@ -68,7 +71,7 @@ async function loadRecordings(spec: RecordingFitSpec, baseDir: string, stateName
     if (!stateNames.includes(state)) {
       throw new InputError(`fit spec: data${spec.data.cells ? `.cells.${state}` : '.file'}: the model has no state '${state}'${spec.data.cells ? '' : ' (a network: give data.cells, one recording per cell)'}; states: ${stateNames.filter((s) => /(^|\.)V$/.test(s)).join(', ')}`);
     }
-    recordings[state] = { values: await readRecordingColumn(path(cell.file), cell.column), intervalMs: spec.data.intervalMs };
+    recordings[state] = { values: await readRecordingColumn(path(cell.file), cell.column), intervalMs: spec.data.intervalMs, interpolation: spec.data.interpolation };
     forcing[state] = { input: state, residual: cell.fit };
   }
   if (!Object.values(forcing).some((f) => f.residual !== false)) throw new InputError('fit spec: data.cells: at least one cell must have fit: true');
@@ -76,7 +79,7 @@ async function loadRecordings(spec: RecordingFitSpec, baseDir: string, stateName
     if (!stateNames.includes('Ca')) throw new InputError(`fit spec: data.calcium: the model has no state 'Ca' (no calcium pool)`);
     const c = spec.data.calcium;
     // the recorded [Ca] drives the pool's readers (the KCa gate, E_Ca); its own equation is not a residual
-    recordings.Ca = { values: await readRecordingColumn(path(c.file ?? spec.data.file!), c.column), intervalMs: spec.data.intervalMs };
+    recordings.Ca = { values: await readRecordingColumn(path(c.file ?? spec.data.file!), c.column), intervalMs: spec.data.intervalMs, interpolation: spec.data.interpolation };
     forcing.Ca = { input: 'Ca', residual: false };
   }
   if (spec.data.current) {

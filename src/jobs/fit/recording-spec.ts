@@ -7,6 +7,7 @@
  *     data:
  *       file: abpd1.npy              # NPY or CSV; the run starts at the first sample
  *       intervalMs: 0.05             # sampling interval
+ *       interpolation: cubic         # V between samples when dtMs is finer (cubic, linear, hold)
  *       column: V                    # CSV header or NPY sidecar name (or index); default: the only column, or V
  *       noiseMv: 0.5                 # measurement noise sd if known (else estimated from the recording): its expected
  *                                    # part of the cost is subtracted (no shrinkage) and the fit polished; also the
@@ -16,6 +17,9 @@
  *       # networks: one recording per cell, the fitted ones and those that only drive synapses
  *       # cells: { LP.V: { file: lp.npy }, AB.V: { file: ab.npy, fit: false } }
  *     parameters: { gNa: [200, 800], ... }   # fitted (as logarithms); starts log-uniform in these boxes
+ *     dtMs: 0.005                    # the step: default intervalMs (exact for a recording made by exponential
+ *                                    # Euler at that step); a tenth of it for a recording of a real cell or of an
+ *                                    # accurate integrator (the fit is then not noise-compensated)
  *
  * The run lasts as long as the recording unless durationMs says less; the first burnInMs are not in
  * the cost (the unobserved states forget the initial condition there).
@@ -25,6 +29,7 @@ import { InputError } from '../../errors.ts';
 import { METHODS } from '../../compile/program.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
 import { ENGINE_CHOICES } from '../../engine/run.ts';
+import { INTERPOLATIONS } from '../../engine/inputs.ts';
 import { describeIssue, finite, got, modelSchema, namedRecord, nonNegative, oneOf, positive } from '../schema.ts';
 import { box, int } from './spec.ts';
 
@@ -54,6 +59,8 @@ export const recordingFitSpecSchema = z.object({
     file: fileSchema.file.optional(),
     intervalMs: positive('ms'),
     noiseMv: nonNegative('mV').optional(),
+    /** between samples, where dtMs is finer than intervalMs: V (and [Ca]) by a natural cubic spline, straight lines, or held */
+    interpolation: oneOf(INTERPOLATIONS).default('cubic'),
     current: z.object({ ...fileSchema, intervalMs: positive('ms').optional() }).strict().optional(),
     /** the recorded [Ca] (µM) of a single cell, sampled at intervalMs; file defaults to data.file */
     calcium: z.object({ ...fileSchema, file: fileSchema.file.optional() }).strict().optional(),

@@ -42,6 +42,10 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
       expect(b.reproduces).toBe(true);
     }
     expect(report.reproduces).toBe(3);
+    // no step given: one step per sample explains this recording to rounding, so no finer step is tried
+    expect(report.run.dtMs).toBe(0.05);
+    expect(report.stepChoice.finerDtMs).toBeUndefined();
+    expect(report.stepChoice.onSamplesCost / 1000).toBeLessThan(1e-6);
     const table = await readParquet(join(dir, 'out', 'fit.parquet'));
     expect(table.rows).toBe(3);
     expect(table.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['gNa', 'gNa_stdLog', 'gNa_identified', 'reproduces']));
@@ -113,7 +117,7 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
         starts: 2, iterations: 20, seed: 5, target: TARGET, engine: 'cpu',
         check: { durationMs: 8000, discardMs: 3000 },
       };
-      const file = join(dir, `spec-${Object.keys(extra).length}-${Object.keys(data).length}.yaml`);
+      const file = join(dir, `spec-${JSON.stringify(extra).length}-${Object.keys(data).length}.yaml`);
       await writeFile(file, stringify(spec));
       const run = await cli(['fit', file, '--out', join(dir, 'out'), '--quiet'], { timeoutMs: 600_000 });
       expect(run.status, run.stderr).toBe(0);
@@ -121,18 +125,22 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
       const six = ['gNa', 'gCaT', 'gCaS', 'gA', 'gKCa', 'gKd'];
       return { report, worst: Math.max(...report.best.flatMap((b: { relativeError: Record<string, number> }) => six.map((p) => Math.abs(b.relativeError[p])))) };
     };
-    // one step per sample (the default, exact for a recording made by exponential Euler at that step):
-    // the step's own error biases the six by several per cent
-    const onSamples = await fit({});
+    // one step per sample (exact for a recording made by exponential Euler at that step): the step's
+    // own error biases the six by several per cent
+    const onSamples = await fit({ dtMs: 0.05 });
     expect(onSamples.worst).toBeGreaterThan(0.02);
+    expect(onSamples.report.stepChoice).toBeUndefined();
     // ten steps per sample through straight lines: spikes' corners cut, still biased
     const linear = await fit({ dtMs: 0.005 }, { interpolation: 'linear' });
     expect(linear.worst).toBeGreaterThan(0.02);
-    // ten steps per sample through the cubic spline (the default interpolation): within 1 %, and the
-    // free re-simulation (at 0.005 ms) bursts with the target's period and duty cycle
-    const cubic = await fit({ dtMs: 0.005 });
-    expect(cubic.worst).toBeLessThan(0.01);
+    // no step given: one step per sample leaves the recording unexplained, so the fit is tried at
+    // 0.005 ms through the cubic spline (the default interpolation) too, and that step explains it
+    // better: within 1 %, and the free re-simulation (at 0.005 ms) bursts with the target's rhythm
+    const cubic = await fit({});
+    expect(cubic.report.stepChoice.finerDtMs).toBe(0.005);
+    expect(cubic.report.stepChoice.finerCost).toBeLessThan(cubic.report.stepChoice.onSamplesCost / 100);
     expect(cubic.report.run.dtMs).toBe(0.005);
+    expect(cubic.worst).toBeLessThan(0.01);
     expect(cubic.report.reproduces).toBe(2);
   }, 900_000);
 

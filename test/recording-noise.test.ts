@@ -154,6 +154,9 @@ describe('fitting a noisy recording', () => {
     expect(report.noise.source).toBe('estimated');
     expect(Math.abs(report.noise.mV.V / 0.5 - 1)).toBeLessThan(0.05);
     expect(report.noise.compensated).toBe(true);
+    // the compensated cost is near zero: one step per sample explains the recording, no finer step is tried
+    expect(report.stepChoice.finerDtMs).toBeUndefined();
+    expect(report.run.dtMs).toBe(0.05);
     expect(run.stderr).toMatch(/recording noise V 0\.\d+ mV \(estimated from the recording; give data\.noiseMv if known\)/);
     const [a, b] = report.best;
     for (const p of Object.keys(TARGET)) expect(Math.abs(Math.log(a.params[p] / b.params[p]))).toBeLessThan(1e-3);

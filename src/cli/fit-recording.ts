@@ -46,13 +46,19 @@ export async function recordingFitAction(specPath: string, raw: unknown, flags: 
   await writeFigure(plot, recordingFitSpec(r, fitted));
   const unidentified = best === undefined ? [] : r.fit.parameters.filter((_, d) => !r.fit.starts[best].identified[d]);
   if (unidentified.length) process.stderr.write(`ionsweep: note: the recording does not identify ${unidentified.join(', ')} (Gauss–Newton standard deviation of the log above ${IDENTIFIED_BELOW}); their fitted values are not determined by the data\n`);
+  const choice = r.stepChoice;
+  if (choice?.finerDtMs !== undefined) {
+    process.stderr.write(choice.chosenDtMs === choice.finerDtMs
+      ? `ionsweep: note: one step per sample (${spec.data.intervalMs} ms) left the recording unexplained (lowest cost ${round(choice.onSamplesCost)} mV²); at ${round(choice.finerDtMs)} ms through the ${spec.data.interpolation} interpolation it is ${round(choice.finerCost!)}, so the fit is at that step, as for a recording of a continuous cell (give dtMs to choose; README, "Recordings of real cells")\n`
+      : `ionsweep: note: one step per sample (${spec.data.intervalMs} ms) left the recording unexplained (lowest cost ${round(choice.onSamplesCost)} mV²), and ${round(choice.finerDtMs)} ms did no better (${round(choice.finerCost!)}): the model may differ from the cell that made the recording (README, "Model mismatch"), or the recording is noisy (finer steps are not noise-compensated)\n`);
+  }
   if (r.noise.uncompensatedBecause === 'substeps') process.stderr.write(`ionsweep: note: recording noise ${Object.entries(r.noise.mV).map(([k, v]) => `${k} ${round(v)} mV`).join(', ')}, not compensated: the compensation needs one step per sample (dtMs = data.intervalMs), and steps between samples read interpolated noise; the fitted conductances are biased by it (README, "Recordings of real cells")\n`);
   if (r.noise.compensated) process.stderr.write(`ionsweep: note: recording noise ${Object.entries(r.noise.mV).map(([k, v]) => `${k} ${round(v)} mV`).join(', ')} (${r.noise.source === 'spec' ? 'data.noiseMv' : 'estimated from the recording; give data.noiseMv if known'}): its expected part of the cost was subtracted and the fit polished by the one-step prediction error\n`);
   const stopped: Record<string, number> = {};
   for (const s of r.fit.starts) stopped[s.stopped] = (stopped[s.stopped] ?? 0) + 1;
   await writeStdout(JSON.stringify({
     approach: spec.approach, engine: r.fit.engine, device: r.fit.device, starts: r.fit.starts.length, evaluations: r.fit.evaluations,
-    run: r.run, residualRows: r.fit.rows, wallSeconds: Number((r.fit.wallMs / 1000).toFixed(1)), stopped,
+    run: r.run, ...(r.stepChoice ? { stepChoice: r.stepChoice } : {}), residualRows: r.fit.rows, wallSeconds: Number((r.fit.wallMs / 1000).toFixed(1)), stopped,
     data: r.data,
     noise: { mV: Object.fromEntries(Object.entries(r.noise.mV).map(([k, v]) => [k, round(v)])), source: r.noise.source, compensated: r.noise.compensated, ...(r.noise.uncompensatedBecause ? { uncompensatedBecause: r.noise.uncompensatedBecause } : {}) },
     ...(r.reproduces ? { reproduces: r.reproduces.filter(Boolean).length } : {}),

@@ -14,7 +14,7 @@ import type { RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
 import { estimateNoiseStd } from '../../analysis/noise-level.ts';
 import { readRecordingColumn } from '../../io/recording-file.ts';
-import { checkParamValue, requireParam } from '../../model/model.ts';
+import { checkParamValue, requireParam, type Model } from '../../model/model.ts';
 import type { ForcingSpec } from '../../model/teacher-forcing.ts';
 import { matchesBursting, type Activity } from './activity.ts';
 import { freeActivity } from './free-check.ts';
@@ -30,6 +30,11 @@ export interface RecordingJobResult {
   fit: RecordingFitResult;
   /** the run actually fitted (the recording's length, trimmed to whole windows) */
   run: { dtMs: number; durationMs: number; burnInMs: number; windowMs: number };
+  /**
+   * dtMs not given: the lowest cost at one step per sample and, where it left more unexplained than
+   * the noise does, at steps of FINE_STEP_MS through the interpolation; the step with the lower cost was kept
+   */
+  stepChoice?: { onSamplesCost: number; finerCost?: number; finerDtMs?: number; chosenDtMs: number };
   /** the data's activity (from `target` when given, else from the fitted recording itself); in a network, the fitted cell's */
   data: { source: 'target' | 'recording'; cell?: string; class: string; burstPeriodMs: number | null; dutyCycle: number | null };
   /** each start's free re-simulation (in a network: the whole network, classified for the fitted cell) */
@@ -49,13 +54,32 @@ export interface RecordingJobResult {
  */
 export const NEGLIGIBLE_NOISE_MV = 0.05;
 
+/**
+ * The step a recording of a continuous cell is fitted at when one step per sample leaves it
+ * unexplained (ms): an RK4 recording sampled every 0.05 or 0.1 ms, fitted at this step through the
+ * cubic spline, gave the six large conductances of AB/PD 1 within 0.12 and 0.9 % (0.01 ms: 0.6 %, and
+ * the rhythm 2.3 % off); README, "Recordings of real cells".
+ */
+export const FINE_STEP_MS = 0.005;
+
+/**
+ * One step per sample explains a recording that exponential Euler made at that step to rounding
+ * (1e-9 mV² per window in f32), and a continuous cell's sampled every 0.05 ms to 0.26 mV² per window.
+ * Above (0.05 mV)² per window, plus a quarter of the noise variance (the compensated cost of a noisy
+ * recording scatters by about σ²/40 per window), the finer step is tried too.
+ */
+function unexplained(costPerWindow: number, noise: RecordingJobResult['noise']): boolean {
+  const sigma = Math.max(0, ...Object.values(noise.mV));
+  return costPerWindow > 0.05 ** 2 + 0.25 * sigma * sigma;
+}
+
 /** The noise of each fitted voltage recording: data.noiseMv, or each recording's own estimate. */
-function noiseOf(spec: RecordingFitSpec, forcing: Readonly<Record<string, ForcingSpec>>, recordings: Readonly<Record<string, Recording>>): RecordingJobResult['noise'] {
+function noiseOf(spec: RecordingFitSpec, forcing: Readonly<Record<string, ForcingSpec>>, recordings: Readonly<Record<string, Recording>>, dtMs: number): RecordingJobResult['noise'] {
   const fitted = Object.entries(forcing).filter(([state, f]) => f.residual !== false && /(^|\.)V$/.test(state)).map(([state]) => state);
   const mV = Object.fromEntries(fitted.map((state) => [state, spec.data.noiseMv ?? estimateNoiseStd(recordings[state].values)]));
   // the compensation is derived for the exponential-Euler step reading one independent sample per step
   // (compile.ts, recordingNoise): steps between samples read interpolated, correlated noise
-  const stepsOnSamples = spec.dtMs === undefined || Math.abs(spec.dtMs - spec.data.intervalMs) <= 1e-9 * spec.data.intervalMs;
+  const stepsOnSamples = Math.abs(dtMs - spec.data.intervalMs) <= 1e-9 * spec.data.intervalMs;
   const noisy = Object.values(mV).some((v) => v >= NEGLIGIBLE_NOISE_MV);
   const compensated = spec.approach !== 'least-squares' && spec.method !== 'rk4' && stepsOnSamples && noisy;
   return { mV, source: spec.data.noiseMv === undefined ? 'estimated' : 'spec', compensated, ...(noisy && !stepsOnSamples ? { uncompensatedBecause: 'substeps' as const } : {}) };
@@ -89,6 +113,57 @@ async function loadRecordings(spec: RecordingFitSpec, baseDir: string, stateName
   return { recordings, forcing };
 }
 
+/** The lowest finite best cost over the starts (Infinity if none). */
+function lowestCost(fit: RecordingFitResult): number {
+  return Math.min(Infinity, ...fit.starts.map((s) => s.bestCost).filter(Number.isFinite));
+}
+
+/** One fit of every start (or the closed form) at step dtMs: the run trimmed to whole windows after the burn-in. */
+async function fitRecordingAt(
+  spec: RecordingFitSpec, model: Model, names: string[], values: Record<string, number>, run: RunOptions,
+  recordings: Record<string, Recording>, forcing: Record<string, ForcingSpec>, dtMs: number,
+  onProgress?: (p: { iteration: number; iterations: number; active: number; fraction: number; bestCost: number }) => void,
+) {
+  const windowMs = spec.windowMs ?? (spec.approach === 'prediction-error' ? dtMs : 1);
+  const windowSteps = Math.round(windowMs / dtMs);
+  if (windowSteps < 1 || Math.abs(windowSteps * dtMs - windowMs) > 1e-6 * windowMs) throw new InputError(`fit spec: windowMs (${windowMs}) must be a whole number of steps of dtMs = ${dtMs}`);
+  // the shortest recording sets the run; the cost interval is trimmed to whole windows
+  const coveredMs = Math.min(...Object.values(recordings).map((r) => (r.values.length - 1) * r.intervalMs));
+  const wantedMs = spec.durationMs ?? coveredMs;
+  if (wantedMs > coveredMs * (1 + 1e-9)) throw new InputError(`fit spec: durationMs (${wantedMs} ms) is longer than the recordings (${coveredMs} ms)`);
+  const burnInSteps = Math.round(spec.burnInMs / dtMs);
+  const costSteps = Math.floor((Math.floor(wantedMs / dtMs + 1e-9) - burnInSteps) / windowSteps) * windowSteps;
+  if (costSteps < windowSteps) throw new InputError(`fit spec: the recording (${coveredMs} ms) leaves no whole ${windowMs} ms window after burnInMs = ${spec.burnInMs} ms`);
+  const durationMs = (burnInSteps + costSteps) * dtMs, burnInMs = burnInSteps * dtMs;
+
+  const noise = noiseOf(spec, forcing, recordings, dtMs);
+  // teacher forcing and prediction error: every start fitted by Levenberg–Marquardt
+  const startsFit = () => {
+    const box = { logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])), logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])), seed: spec.seed };
+    const starts = Array.from({ length: spec.starts }, (_, i) => Float64Array.from(names, (_p, d) => boxPoint(box, i, d)));
+    return fitRecording({
+      model, forcing, recordings, parameters: names, starts, values, method: spec.method, dtMs, init: spec.init,
+      durationMs, discardMs: burnInMs, windowMs, residual: spec.approach === 'prediction-error' ? 'prediction-error' : 'equation-error',
+      currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
+      noise: noise.compensated ? noise.mV : undefined,
+      // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
+      logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
+      logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
+      onProgress: (p) => onProgress?.({ ...p, iterations: spec.iterations }),
+    });
+  };
+  // least-squares: one non-negative least-squares solve, reported as a single start
+  const fit = spec.approach === 'least-squares'
+    ? asRecordingFit(await fitLeastSquares({
+      model, forcing, recordings, parameters: names, values, method: spec.method, dtMs, init: spec.init, durationMs, discardMs: burnInMs, windowMs,
+      currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
+      onProgress: (p) => onProgress?.({ iteration: p.iteration, iterations: spec.iterations, active: 1, fraction: 1, bestCost: p.cost }),
+    }))
+    : await startsFit();
+
+  return { fit, dtMs, durationMs, burnInMs, windowMs, noise };
+}
+
 /** Runs a recording fit from a parsed spec; `specDir` resolves the data's relative paths. */
 export async function runRecordingFitJob(
   spec: RecordingFitSpec, specDir: string,
@@ -108,45 +183,28 @@ export async function runRecordingFitJob(
     if (problem) throw new InputError(`fit spec: ${name}: ${problem}`);
   }
   const { recordings, forcing } = await loadRecordings(spec, specDir, model.states.map((s) => s.name));
-  const dtMs = spec.dtMs ?? spec.data.intervalMs;
-  const windowMs = spec.windowMs ?? (spec.approach === 'prediction-error' ? dtMs : 1);
-  const windowSteps = Math.round(windowMs / dtMs);
-  if (windowSteps < 1 || Math.abs(windowSteps * dtMs - windowMs) > 1e-6 * windowMs) throw new InputError(`fit spec: windowMs (${windowMs}) must be a whole number of steps of dtMs = ${dtMs}`);
-  // the shortest recording sets the run; the cost interval is trimmed to whole windows
-  const coveredMs = Math.min(...Object.values(recordings).map((r) => (r.values.length - 1) * r.intervalMs));
-  const wantedMs = spec.durationMs ?? coveredMs;
-  if (wantedMs > coveredMs * (1 + 1e-9)) throw new InputError(`fit spec: durationMs (${wantedMs} ms) is longer than the recordings (${coveredMs} ms)`);
-  const burnInSteps = Math.round(spec.burnInMs / dtMs);
-  const costSteps = Math.floor((Math.floor(wantedMs / dtMs + 1e-9) - burnInSteps) / windowSteps) * windowSteps;
-  if (costSteps < windowSteps) throw new InputError(`fit spec: the recording (${coveredMs} ms) leaves no whole ${windowMs} ms window after burnInMs = ${spec.burnInMs} ms`);
-  const durationMs = (burnInSteps + costSteps) * dtMs, burnInMs = burnInSteps * dtMs;
-
   const values = { ...spec.fixed };
   const run: RunOptions = { engine: spec.engine, gpuMath: spec.gpuMath, ...options.run };
-  const noise = noiseOf(spec, forcing, recordings);
-  // teacher forcing and prediction error: every start fitted by Levenberg–Marquardt
-  const startsFit = () => {
-    const box = { logLow: Float64Array.from(names, (p) => Math.log(spec.parameters[p][0])), logHigh: Float64Array.from(names, (p) => Math.log(spec.parameters[p][1])), seed: spec.seed };
-    const starts = Array.from({ length: spec.starts }, (_, i) => Float64Array.from(names, (_p, d) => boxPoint(box, i, d)));
-    return fitRecording({
-      model, forcing, recordings, parameters: names, starts, values, method: spec.method, dtMs, init: spec.init,
-      durationMs, discardMs: burnInMs, windowMs, residual: spec.approach === 'prediction-error' ? 'prediction-error' : 'equation-error',
-      currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
-      noise: noise.compensated ? noise.mV : undefined,
-      // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
-      logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
-      logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
-      onProgress: (p) => options.onProgress?.({ ...p, iterations: spec.iterations }),
-    });
-  };
-  // least-squares: one non-negative least-squares solve, reported as a single start
-  const fit = spec.approach === 'least-squares'
-    ? asRecordingFit(await fitLeastSquares({
-      model, forcing, recordings, parameters: names, values, method: spec.method, dtMs, init: spec.init, durationMs, discardMs: burnInMs, windowMs,
-      currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
-      onProgress: (p) => options.onProgress?.({ iteration: p.iteration, iterations: spec.iterations, active: 1, fraction: 1, bestCost: p.cost }),
-    }))
-    : await startsFit();
+  const fitAt = (dtMs: number) => fitRecordingAt(spec, model, names, values, run, recordings, forcing, dtMs, options.onProgress);
+  let chosen = await fitAt(spec.dtMs ?? spec.data.intervalMs);
+  let stepChoice: RecordingJobResult['stepChoice'];
+  // with no step given, a recording one step per sample leaves unexplained may be of a continuous
+  // cell: fit it at the fine step too, and keep the step whose model explains the recording better
+  // (both costs are sums of squared membrane residuals in mV per window, whatever the step)
+  if (spec.dtMs === undefined && spec.approach === 'teacher-forcing' && spec.method === 'exp-euler') {
+    const onSamplesCost = lowestCost(chosen.fit);
+    const windows = (chosen.durationMs - chosen.burnInMs) / chosen.windowMs;
+    const finerDtMs = spec.data.intervalMs / Math.round(spec.data.intervalMs / FINE_STEP_MS);
+    if (Math.round(spec.data.intervalMs / FINE_STEP_MS) >= 2 && unexplained(onSamplesCost / windows, chosen.noise)) {
+      const finer = await fitAt(finerDtMs);
+      const finerCost = lowestCost(finer.fit);
+      if (finerCost < onSamplesCost) chosen = finer;
+      stepChoice = { onSamplesCost, finerCost, finerDtMs, chosenDtMs: chosen.dtMs };
+    } else {
+      stepChoice = { onSamplesCost, chosenDtMs: chosen.dtMs };
+    }
+  }
+  const { fit, dtMs, durationMs, burnInMs, windowMs, noise } = chosen;
 
   const fitted = Object.entries(forcing).find(([, f]) => f.residual !== false)![0];
   const recorded = { name: fitted, values: Float64Array.from(recordings[fitted].values), intervalMs: recordings[fitted].intervalMs };
@@ -180,7 +238,7 @@ export async function runRecordingFitJob(
   // the fit's own note (least squares: which conductances the constraint holds at 0) and the check's
   const note = [spec.approach === 'least-squares' ? fit.note : undefined, fittedStates.length > 1 ? `the table's class, period and duty cycle are ${cells[0]}'s; reproduces requires every fitted cell (${cells.join(', ')})` : undefined]
     .filter(Boolean).join('; ') || undefined;
-  return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, data: first!.data, activity: first!.activity, reproduces, recorded, noise, ...(note ? { note } : {}) };
+  return { spec, fit, run: { dtMs, durationMs, burnInMs, windowMs }, ...(stepChoice ? { stepChoice } : {}), data: first!.data, activity: first!.activity, reproduces, recorded, noise, ...(note ? { note } : {}) };
 }
 
 /** One row per start: cost, stop reason, fitted values with their standard deviations and identification, the free check. */

@@ -17,9 +17,9 @@
  *       # networks: one recording per cell, the fitted ones and those that only drive synapses
  *       # cells: { LP.V: { file: lp.npy }, AB.V: { file: ab.npy, fit: false } }
  *     parameters: { gNa: [200, 800], ... }   # fitted (as logarithms); starts log-uniform in these boxes
- *     dtMs: 0.005                    # the step: default intervalMs (exact for a recording made by exponential
- *                                    # Euler at that step); a tenth of it for a recording of a real cell or of an
- *                                    # accurate integrator (the fit is then not noise-compensated)
+ *     dtMs: 0.005                    # the step; default: intervalMs (exact for a recording made by exponential
+ *                                    # Euler at that step), or 0.005 ms where that explains the recording better
+ *                                    # (a real cell, an accurate integrator; not noise-compensated): recording-job.ts
  *
  * The run lasts as long as the recording unless durationMs says less; the first burnInMs are not in
  * the cost (the unobserved states forget the initial condition there).
@@ -50,7 +50,7 @@ export const recordingFitSpecSchema = z.object({
   model: modelSchema(),
   /** the integrator (the approach is the cost) */
   method: oneOf(METHODS).default('exp-euler'),
-  /** default: the recording's sampling interval */
+  /** default: the recording's sampling interval, or FINE_STEP_MS where that explains the recording better (recording-job.ts) */
   dtMs: positive('ms').optional(),
   init: oneOf(['steady', 'cold'] as const).default('cold'),
   fixed: namedRecord(finite()).default({}),

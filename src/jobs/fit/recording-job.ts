@@ -64,13 +64,15 @@ export const FINE_STEP_MS = 0.005;
 
 /**
  * One step per sample explains a recording that exponential Euler made at that step to rounding
- * (1e-9 mV² per window in f32), and a continuous cell's sampled every 0.05 ms to 0.26 mV² per window.
- * Above (0.05 mV)² per window, plus a quarter of the noise variance (the compensated cost of a noisy
- * recording scatters by about σ²/40 per window), the finer step is tried too.
+ * (1e-8 mV² per window in f32), a continuous cell's sampled every 0.05 ms to 0.26 mV² per window, and
+ * LP's inside a network (recorded at 0.0025 ms) to 0.0019, which already changed LP's duty cycle by
+ * 14 %. Above (0.01 mV)² per window the finer step is tried too, plus 2.5 noise variances: an
+ * uncompensated noise adds about 2σ² per window (the window's sum telescopes to its end samples), a
+ * compensated one scatters far less.
  */
 function unexplained(costPerWindow: number, noise: RecordingJobResult['noise']): boolean {
   const sigma = Math.max(0, ...Object.values(noise.mV));
-  return costPerWindow > 0.05 ** 2 + 0.25 * sigma * sigma;
+  return costPerWindow > 0.01 ** 2 + 2.5 * sigma * sigma;
 }
 
 /** The noise of each fitted voltage recording: data.noiseMv, or each recording's own estimate. */

@@ -61,6 +61,7 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
       [{ ...base, data: { file: 'v.csv', column: 'U', intervalMs: 0.05 } }, /no column 'U'; columns: tMs, V/],
       [{ ...base, data: { file: 'v.csv', intervalMs: -1 } }, /data\.intervalMs must be > 0/],
       [{ ...base, data: { intervalMs: 0.05 } }, /data needs either file .* or cells/],
+      [{ ...base, data: { file: 'v.csv', intervalMs: 0.05, interpolation: 'spline' } }, /data\.interpolation must be one of linear, hold, cubic, got 'spline'/],
       // the closed form needs [Ca] recorded: without it the residual is not linear in the conductances
       // (gCaS: it acts through [Ca]; a conductance that does not, as gNa alone, is linear without it)
       [{ ...base, approach: 'least-squares', parameters: { gCaS: [3, 12] }, windowMs: 0.05, data: { file: 'v.csv', column: 'V', intervalMs: 0.05 } }, /least-squares fit: the fitted parameters act through Ca, which no recording gives: record them too \(e\.g\. \[Ca\] as data\.calcium\)/],

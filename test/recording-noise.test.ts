@@ -108,6 +108,18 @@ describe('noise compensation of teacher forcing', () => {
 });
 
 describe('fitting a noisy recording', () => {
+  it('refuses a noise level when the steps fall between samples (the compensation reads one sample per step)', async () => {
+    const values = new Float64Array(201).fill(-60);
+    const fit = (dtMs: number) => fitRecording({
+      model: libraryModel('prinz'), forcing: { V: 'V' }, recordings: { V: { values, intervalMs: DT, interpolation: 'cubic' } },
+      parameters: ['gLeak'], starts: [Float64Array.of(Math.log(0.01))], dtMs, init: 'cold', durationMs: 10, discardMs: 5, windowMs: 1,
+      iterations: 1, run: { engine: 'cpu' }, noise: { V: 0.5 },
+    });
+    await expect(fit(DT / 10)).rejects.toThrow(/noise\.V: the noise compensation needs one step per sample \(dtMs = the recording's 0\.05 ms, got 0\.005\)/);
+    // one step per sample: accepted
+    expect((await fit(DT)).starts).toHaveLength(1);
+  });
+
   it('with the noise level, the six large conductances of AB/PD come out unshrunk: within 3 %, where plain least squares shrinks them by 2-4 %', async () => {
     const TARGET: Record<string, number> = { gNa: 400, gCaT: 2.5, gCaS: 6, gA: 50, gKCa: 10, gKd: 100, gH: 0.01, gLeak: 0.01 };
     const NAMES = Object.keys(TARGET), LARGE = NAMES.slice(0, 6);

@@ -166,6 +166,13 @@ async function fitStage(o: RecordingFitOptions): Promise<RecordingFitResult> {
   const D = o.parameters.length, n = o.starts.length;
   if (!D) throw new InputError('a recording fit needs at least one fitted parameter');
   if (!n) throw new InputError('a recording fit needs at least one start');
+  // the compensation assumes each step reads one independent sample (compile.ts, recordingNoise)
+  for (const [name, sigma] of Object.entries(o.noise ?? {})) {
+    const interval = o.recordings[name]?.intervalMs;
+    if (sigma > 0 && interval !== undefined && Math.abs(interval - o.dtMs) > 1e-9 * interval) {
+      throw new InputError(`noise.${name}: the noise compensation needs one step per sample (dtMs = the recording's ${interval} ms, got ${o.dtMs}); steps between samples read interpolated, correlated noise`);
+    }
+  }
   const forced = teacherForce(o.model, o.forcing);
   const program = compile(forced, {
     dtMs: o.dtMs, method: o.method, init: o.init, values: o.values, instanceParams: [...o.parameters],

@@ -196,8 +196,9 @@ export async function runRecordingFitJob(
   if (spec.dtMs === undefined && spec.approach === 'teacher-forcing' && spec.method === 'exp-euler') {
     const onSamplesCost = lowestCost(chosen.fit);
     const windows = (chosen.durationMs - chosen.burnInMs) / chosen.windowMs;
-    const finerDtMs = spec.data.intervalMs / Math.round(spec.data.intervalMs / FINE_STEP_MS);
-    if (Math.round(spec.data.intervalMs / FINE_STEP_MS) >= 2 && unexplained(onSamplesCost / windows, chosen.noise)) {
+    const substeps = Math.round(spec.data.intervalMs / FINE_STEP_MS);
+    const finerDtMs = spec.data.intervalMs / substeps;
+    if (substeps >= 2 && unexplained(onSamplesCost / windows, chosen.noise)) {
       const finer = await fitAt(finerDtMs);
       const finerCost = lowestCost(finer.fit);
       if (finerCost < onSamplesCost) chosen = finer;

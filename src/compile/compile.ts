@@ -48,6 +48,16 @@ export interface CompileOptions {
    * summed. Noise carried into the gates is not compensated (it is second order in short windows).
    */
   recordingNoise?: Readonly<Record<string, number>>;
+  /**
+   * advance only the states that something reads: an observed quantity, a spike source, a recording's
+   * residual, a state in `keep`, or (transitively) the increment of such a state. The rest keep their
+   * initial value (their increment is 0 and StepProgram.frozen lists them), so their final values mean
+   * nothing. Exact for everything else: what no read state depends on cannot change it. After fixed
+   * parameters are folded this drops, e.g., the gates of a channel whose conductance is fixed at 0
+   * (the Prinz 2004 database: every LP cell's CaT, every PY cell's KCa). Off by default, because a
+   * caller that reads final states (or records gates) must say which it reads.
+   */
+  skipUnreadStates?: { keep?: readonly string[] };
 }
 
 /** Checks options that do not depend on the model; throws one clear message per problem. */
@@ -201,13 +211,18 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
   });
   const form = options.residual ?? 'equation-error';
   const step = forcedStep(method, foldedStates, forced, options.dtMs);
-  const modelIncrement = step.increments;
+  const observed0 = model.observed.map((o) => fold([o.expr])[0]);
+  const spikeSources = model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] }));
   const residualIncrement = step.forced.map((f, k) => {
     const change = E.sub(E.input(forced[k].input, 1), E.input(forced[k].input, 0));
     return form === 'prediction-error' ? E.sub(change, f.increment) : E.mul(options.dtMs, E.sub(E.div(change, f.stepScale), f.rhsMean));
   });
   const residualStates = forced.map((f) => ({ name: `${f.name}.residual`, unit: f.unit }));
   const noise = noiseStates(forced, step.forced, options, method, form);
+  const frozen = options.skipUnreadStates
+    ? unreadStates(model, step.increments, [...observed0, ...spikeSources.map((s) => s.expr), ...residualIncrement, ...noise.increments], options.skipUnreadStates.keep ?? [])
+    : [];
+  const modelIncrement = step.increments.map((inc, k) => (frozen.includes(k) ? E.ZERO : inc));
   const increment = [...modelIncrement, ...residualIncrement, ...noise.increments];
   const stateNames = [...model.states.map((s) => s.name), ...residualStates.map((s) => s.name), ...noise.states.map((s) => s.name)];
   const initialState = [...fold(model.states.map((s) => s.init[init])), ...residualStates.map(() => E.ZERO), ...noise.states.map(() => E.ZERO)];
@@ -221,12 +236,11 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     return (leaf: Expr): Expr => (leaf.op === 'state' ? E.tangent(leaf.name, lane.key) : fromParams(leaf));
   };
 
-  const observed = model.observed.map((o) => {
-    const [expr] = fold([o.expr]);
+  const observed = model.observed.map((o, k) => {
+    const expr = observed0[k];
     return { name: o.name, unit: o.unit, kind: o.kind, expr, tangent: lanes.map((lane) => differentiate([expr], stepSeed(lane))[0]) };
   });
 
-  const spikeSources = model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] }));
   const inputs = new Set<string>();
   for (const node of E.topoOrder([...increment, ...initialState, ...observed.map((o) => o.expr), ...spikeSources.map((s) => s.expr)])) {
     if (node.op === 'input') inputs.add(node.name);
@@ -251,5 +265,32 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
       return { penalty: base + penalty, carry: base + carry };
     }),
     ...(forced.length ? { residualForm: form } : {}),
+    ...(frozen.length ? { frozen } : {}),
   };
+}
+
+/**
+ * Indices of the model's states that nothing in `roots` reads, directly or through the increments of
+ * the states it reads (CompileOptions.skipUnreadStates); `keep` names states that count as read.
+ */
+function unreadStates(model: Model, increments: readonly Expr[], roots: readonly Expr[], keep: readonly string[]): number[] {
+  const index = new Map(model.states.map((s, k) => [s.name, k]));
+  for (const name of keep) {
+    if (!index.has(name)) throw new InputError(`skipUnreadStates.keep: '${name}' is not a state of model ${model.name}; states: ${model.states.map((s) => s.name).join(', ')}`);
+  }
+  const read = new Set<number>();
+  const pending: number[] = [];
+  const visit = (exprs: readonly Expr[]) => {
+    for (const node of E.topoOrder(exprs)) {
+      const k = node.op === 'state' ? index.get(node.name) : undefined;
+      if (k !== undefined && !read.has(k)) {
+        read.add(k);
+        pending.push(k);
+      }
+    }
+  };
+  visit(roots);
+  visit(keep.map((name) => E.state(name)));
+  while (pending.length) visit([increments[pending.pop()!]]);
+  return model.states.map((_, k) => k).filter((k) => !read.has(k));
 }

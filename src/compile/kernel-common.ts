@@ -222,7 +222,7 @@ export const DIVERGED_ABOVE = 1e9;
  * increment reads k). A NaN or Inf in any state then reaches a watched state within as many steps
  * as that path is long (one for gates, which V's update reads; conductance models are one strongly
  * connected graph, so a single state is watched). Every spike source's state is watched (one V per
- * cell of a network), then any state not yet covered, in state order.
+ * cell of a network), then any state not yet covered, in state order (frozen states excepted).
  */
 export function watchedStates(program: StepProgram): number[] {
   const S = program.states.length;
@@ -239,7 +239,9 @@ export function watchedStates(program: StepProgram): number[] {
   });
   const sourceStates = new Set<number>();
   for (const s of program.spikeSources) for (const node of topoOrder([s.expr])) if (node.op === 'state' && index.has(node.name)) sourceStates.add(index.get(node.name)!);
-  const order = [...sourceStates, ...[...Array(S).keys()].filter((k) => !sourceStates.has(k))];
+  // a frozen state (compile.ts, skipUnreadStates) never changes, so it cannot diverge
+  const frozen = new Set(program.frozen ?? []);
+  const order = [...sourceStates, ...[...Array(S).keys()].filter((k) => !sourceStates.has(k) && !frozen.has(k))];
   // reaches[w]: the states with a path to w (found by walking backwards from w)
   const writers: number[][] = program.states.map(() => []);
   readers.forEach((rs, k) => rs.forEach((j) => writers[j].push(k)));

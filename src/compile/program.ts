@@ -86,6 +86,11 @@ export interface StepProgram {
    * penalty + carry² and its tangents to NormalEquations.noise and clear both with the residuals
    */
   noisePenalties: { penalty: number; carry: number }[];
+  /**
+   * states that are not advanced (compile.ts, skipUnreadStates): nothing the program reports reads
+   * them, their increment is 0 and they keep their initial value
+   */
+  frozen?: number[];
 }
 
 /**

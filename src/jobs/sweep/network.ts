@@ -93,8 +93,24 @@ export function checkNetworkSweep(spec: SweepSpec, model: Model, isNetwork: bool
 
 /** The parameters that vary per network: the non-choice axes, then the parameters the choices set. */
 export function networkInstanceParams(sweep: ResolvedSweep): string[] {
-  const choices = sweep.cellChoices ?? [];
-  return [...sweep.axes.filter((a) => a.kind !== 'choice').map((a) => a.name), ...choices.flatMap((c) => Object.keys(c.sets[0]))];
+  const constant = choiceConstants(sweep);
+  const chosen = (sweep.cellChoices ?? []).flatMap((c) => Object.keys(c.sets[0])).filter((p) => !Object.hasOwn(constant, p));
+  return [...sweep.axes.filter((a) => a.kind !== 'choice').map((a) => a.name), ...chosen];
+}
+
+/**
+ * The parameters that every choice of a cell sets to the same value, with that value: fixed, so the
+ * compiler folds them (every LP cell of Prinz 2004 has no CaT and every PY cell no KCa, so with
+ * CompileOptions.skipUnreadStates those gates are not advanced at all).
+ */
+export function choiceConstants(sweep: ResolvedSweep): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const choice of sweep.cellChoices ?? []) {
+    for (const [param, value] of Object.entries(choice.sets[0])) {
+      if (choice.sets.every((set) => Object.is(set[param], value))) out[param] = value;
+    }
+  }
+  return out;
 }
 
 /**
@@ -103,13 +119,16 @@ export function networkInstanceParams(sweep: ResolvedSweep): string[] {
  */
 export function expandChoices(sweep: ResolvedSweep, names: readonly string[], columns: readonly Float64Array[]): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = {};
+  const constant = choiceConstants(sweep);
   names.forEach((name, d) => {
     const choice = sweep.cellChoices?.find((c) => c.name === name);
     if (!choice) {
       out[name] = columns[d];
       return;
     }
-    for (const param of Object.keys(choice.sets[0])) out[param] = Float64Array.from(columns[d], (k) => choice.sets[k][param]);
+    for (const param of Object.keys(choice.sets[0])) {
+      if (!Object.hasOwn(constant, param)) out[param] = Float64Array.from(columns[d], (k) => choice.sets[k][param]);
+    }
   });
   return out;
 }
@@ -188,7 +207,7 @@ export class IsolatedStates {
     // every cell state observed under a plain name, so the trace's one sample at the end is the state
     const probes = withObserved(model, this.cellStates.map((s, k) => ({ name: `isolatedState${k}`, expr: E.state(s), unit: '' })));
     const cellInstanceParams = [...this.cellParams.values()].flat();
-    const values = { ...spec.fixed, ...Object.fromEntries(strengths.map((name) => [name, 0])) };
+    const values = { ...spec.fixed, ...choiceConstants(this.sweep), ...Object.fromEntries(strengths.map((name) => [name, 0])) };
     for (const p of cellInstanceParams) delete values[p];
     this.program = compile(probes, { method: spec.method as Method, dtMs: spec.dtMs, init: 'cold', values, instanceParams: cellInstanceParams });
     return this.program;

@@ -18,7 +18,7 @@ import { makeSampler } from './sampling.ts';
 import { finalObserved, type ResolvedSweep } from './spec.ts';
 import { isolatedMs } from '../isolated-start.ts';
 import { networkCells } from '../../model/network.ts';
-import { expandChoices, IsolatedStates, isolationEngine, networkInstanceParams, withStartParams } from './network.ts';
+import { choiceConstants, expandChoices, IsolatedStates, isolationEngine, networkInstanceParams, withStartParams } from './network.ts';
 import { networkChunkInfo } from './network-rows.ts';
 
 export type { ChunkData, ChunkSummary, IndexRange, Shard } from './rows.ts';
@@ -88,7 +88,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const started = performance.now();
   const { spec, model, total } = sweep;
   const sampler = makeSampler(sweep);
-  const values: Record<string, number> = { ...spec.fixed };
+  const values: Record<string, number> = { ...spec.fixed, ...choiceConstants(sweep) };
   if (spec.currentUAPerCm2 !== undefined) values.IExtUAPerCm2 = spec.currentUAPerCm2;
   const isNetwork = networkCells(model).length > 1;
   const isolated = isolatedMs(spec.init);
@@ -97,6 +97,8 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const instanceParams = isNetwork ? [...networkInstanceParams(sweep), ...(startable?.startParams ?? [])] : sampler.names;
   const program = compile(startable?.model ?? model, {
     method: spec.method, dtMs: spec.dtMs, init: isolated === undefined ? (spec.init as 'steady' | 'cold' | undefined) : 'cold', values, instanceParams, tangents: spec.tangents, stimulus: spec.steps,
+    // rows and traces read observed quantities only (traced ones are observed: spec.ts)
+    skipUnreadStates: {},
   });
   const network = isNetwork ? networkChunkInfo(sweep) : undefined;
   checkShardLayout(total, shard);

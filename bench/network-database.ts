@@ -4,7 +4,10 @@
  * differ between their Table 2 choices and 39 start values of the isolated start, all per-instance
  * parameters; the 5 equal in every choice folded, and the gates they leave unread not advanced), over
  * the networks of the 0.1 % sample in sweep order, against the single prinz cell's kernel in the same
- * run, and against the kernel that advances every gate with all 24 conductances per network.
+ * run, and against the kernel that advances every gate with all 24 conductances per network. The
+ * whole database runs in grid order, where each chunk has one setting of the cells and runs with
+ * them folded in (run.ts): that kernel is timed against the per-network one on networks of one
+ * setting, and the projection uses it.
  *
  * Projection to one H200: docs/runtime.md measured the single-cell STG kernel at 5.3e10 neuron-steps/s
  * there (N = 1,048,576, Deno's WebGPU on NVIDIA's Vulkan). Assuming a network step costs the same
@@ -30,7 +33,7 @@ import type { StepProgram } from '../src/compile/program.ts';
 import { runCpu } from '../src/engine/cpu.ts';
 import { getGpu } from '../src/engine/gpu/device.ts';
 import { runGpu } from '../src/engine/gpu/gpu.ts';
-import { choiceConstants, expandChoices, networkInstanceParams, withStartParams } from '../src/jobs/sweep/network.ts';
+import { cellSettingBlock, choiceConstants, chosenValues, expandChoices, networkInstanceParams, withStartParams } from '../src/jobs/sweep/network.ts';
 import { makeSampler } from '../src/jobs/sweep/sampling.ts';
 import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
 import { chunkColumns, summarise, type ChunkData } from '../src/jobs/sweep/rows.ts';
@@ -73,6 +76,35 @@ function databaseKernel(sweep: Awaited<ReturnType<typeof databaseSweep>>, N: num
   return { program, params, instanceParams: instanceParams.length };
 }
 
+/**
+ * The two kernels a grid-order database chunk could run, over N networks of one setting of the cells
+ * (AB/PD 2, LP 4, PY 1: the paper's example cells; strengths spread over their block): the sweep's
+ * kernel with those cells folded in (run.ts, cellSettingBlock) and the per-network kernel a subsample
+ * runs.
+ */
+async function cellSettingKernels(N: number) {
+  const sweep = resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004.yaml'))));
+  const block = cellSettingBlock(sweep)!;
+  const started = withStartParams(sweep.model);
+  const sampler = makeSampler(sweep);
+  const columns = sampler.names.map(() => new Float64Array(N));
+  const row = new Float64Array(sampler.names.length);
+  const first = ((1 * 5 + 3) * 6 + 0) * block;
+  for (let i = 0; i < N; i++) {
+    // a stride coprime to the block visits its strengths evenly
+    sampler.valuesOf(first + ((i * 7919) % block), row);
+    row.forEach((v, d) => (columns[d][i] = v));
+  }
+  const expanded = expandChoices(sweep, sampler.names, columns);
+  const kernelWith = (values: Record<string, number>) => {
+    const instanceParams = [...networkInstanceParams(sweep), ...started.startParams].filter((p) => !Object.hasOwn(values, p));
+    const program = compile(started.model, { dtMs: sweep.spec.dtMs, init: 'cold', instanceParams, values: { ...choiceConstants(sweep), ...values }, skipUnreadStates: {} });
+    const params = Object.fromEntries(instanceParams.map((p) => [p, expanded[p] ?? new Float64Array(N).fill(started.model.params[p].value)]));
+    return { program, params };
+  };
+  return { folded: kernelWith(chosenValues(sweep, sampler.names, columns, 0)), perNetwork: kernelWith({}) };
+}
+
 type Runner = (program: StepProgram, N: number, params: Record<string, Float64Array>, durationMs: number) => Promise<{ wallMs: number; divergence: { state: Int32Array | ArrayLike<number> } }>;
 
 async function stepsPerS(run: Runner, program: StepProgram, N: number, params: Record<string, Float64Array>, steps: number, dtMs: number) {
@@ -97,6 +129,11 @@ async function engineRates(engine: 'cpu' | 'gpu', run: Runner, N: number, steps:
   let netEveryGate = await stepsPerS(run, everyGate.program, N, everyGate.params, steps, dt);
   net = faster(net, await stepsPerS(run, kernel.program, N, kernel.params, steps, dt));
   netEveryGate = faster(netEveryGate, await stepsPerS(run, everyGate.program, N, everyGate.params, steps, dt));
+  const setting = await cellSettingKernels(N);
+  let folded = await stepsPerS(run, setting.folded.program, N, setting.folded.params, steps, dt);
+  let perNetwork = await stepsPerS(run, setting.perNetwork.program, N, setting.perNetwork.params, steps, dt);
+  folded = faster(folded, await stepsPerS(run, setting.folded.program, N, setting.folded.params, steps, dt));
+  perNetwork = faster(perNetwork, await stepsPerS(run, setting.perNetwork.program, N, setting.perNetwork.params, steps, dt));
   const cellProgram = compile(libraryModel('prinz'), { dtMs: dt, instanceParams: [...CONDUCTANCE_NAMES] });
   const cell = await stepsPerS(run, cellProgram, 3 * N, cellTable(3 * N), steps, dt);
   const out = {
@@ -105,13 +142,16 @@ async function engineRates(engine: 'cpu' | 'gpu', run: Runner, N: number, steps:
     // the sweep's kernel over the one that advances every gate with every conductance per network
     speedupOverEveryGate: net.stepsPerS / netEveryGate.stepsPerS,
     networkStepInCellStepsEveryGate: cell.stepsPerS / netEveryGate.stepsPerS,
+    // grid order (the whole database): each chunk's cells folded in, over the per-network kernel on the same networks
+    cellsFoldedSpeedup: folded.stepsPerS / perNetwork.stepsPerS,
+    networkStepInCellStepsCellsFolded: cell.stepsPerS / net.stepsPerS / (folded.stepsPerS / perNetwork.stepsPerS),
     networkStepsPerS: net.stepsPerS,
     networksPerS: net.stepsPerS / connectedSteps,
     cellStepsPerS: cell.stepsPerS,
     // a network step's time over one cell step's: 3 would mean the synapses and parameters cost nothing
     networkStepInCellSteps: cell.stepsPerS / net.stepsPerS,
     databaseHours: DATABASE_NETWORKS / (net.stepsPerS / connectedSteps) / 3600,
-    runs: { network: net, networkEveryGate: netEveryGate, cells: cell },
+    runs: { network: net, networkEveryGate: netEveryGate, cellsFolded: folded, cellsPerNetwork: perNetwork, cells: cell },
   };
   console.error(`network database ${engine}: ${JSON.stringify(out)}`);
   return out;
@@ -249,10 +289,11 @@ export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: nu
     ? { adapter: gpuContext.adapterName, ...(await engineRates('gpu', (program, N, params, durationMs) => runGpu({ program, N, params, durationMs }), options.gpuN, options.steps)) }
     : undefined;
   const projection = gpu && (() => {
-    const h200NetworkStepsPerS = H200_CELL_STEPS_PER_S / gpu.networkStepInCellSteps;
+    // the whole database runs in grid order: every chunk with its cells folded in
+    const h200NetworkStepsPerS = H200_CELL_STEPS_PER_S / gpu.networkStepInCellStepsCellsFolded;
     const seconds = (DATABASE_NETWORKS * connectedSteps) / h200NetworkStepsPerS;
     return {
-      basis: `docs/runtime.md's ${H200_CELL_STEPS_PER_S.toExponential(1)} cell-steps/s on one H200, divided by this run's network step in cell steps on ${gpu.adapter}`,
+      basis: `docs/runtime.md's ${H200_CELL_STEPS_PER_S.toExponential(1)} cell-steps/s on one H200, divided by this run's network step in cell steps on ${gpu.adapter} (cells folded in, as the database's chunks run)`,
       h200NetworkStepsPerS, wholeDatabaseMinutes: seconds / 60, gpuUsPerNetwork: (1e6 * seconds) / DATABASE_NETWORKS,
       goalMinutes: 15,
     };

@@ -16,7 +16,8 @@ import { mergeSweep, verifySweep } from '../src/io/sweep-merge.ts';
 import { ShardStore } from '../src/io/sweep-store.ts';
 import { simulate } from '../src/jobs/simulate.ts';
 import { gridCode, gridIndexOfCode } from '../src/jobs/sweep/network-rows.ts';
-import { runSweepShard, shardRange } from '../src/jobs/sweep/run.ts';
+import { chunkRanges, runSweepShard, shardRange } from '../src/jobs/sweep/run.ts';
+import { cellSettingBlock } from '../src/jobs/sweep/network.ts';
 import { makeSampler } from '../src/jobs/sweep/sampling.ts';
 import { parseSweepSpec, resolveSweep, specHash, type SweepSpecInput } from '../src/jobs/sweep/spec.ts';
 import { gpuForTests } from './gpu-helper.ts';
@@ -92,6 +93,43 @@ describe('network sweeps', () => {
         else expect(Math.abs(v! - want), f).toBeLessThan(f.endsWith('Ms') ? 0.1 : 1e-4);
       }
     }
+  }, 120_000);
+
+  it('one kernel per setting of the cells: in grid order chunks are cut where the cells change and run with the cells folded in; rows equal the per-network kernel\'s (f64)', async () => {
+    // six networks: three AB/PD cells × two strengths
+    const input: SweepSpecInput = {
+      model: 'pyloric', init: 'isolated:500', durationMs: 1500, discardMs: 500, engine: 'cpu', maxima: 1024,
+      cells: { ABPD: { choice: ['ABPD1', 'ABPD2', 'ABPD5'] }, LP: { choice: ['LP3'] }, PY: { choice: ['PY2'] } },
+      parameters: { gSynABtoLP: { grid: [3, 30] } },
+      fixed: { gSynPDtoLP: 30, gSynABtoPY: 10, gSynPDtoPY: 3, gSynLPtoABPD: 30, gSynLPtoPY: 1, gSynPYtoLP: 30 },
+    };
+    // a setting of the cells spans 2 networks: it fills chunks of 2, not chunks of 3
+    const folded = resolveSweep(parseSweepSpec({ ...input, chunkSize: 2 }));
+    const perNetwork = resolveSweep(parseSweepSpec({ ...input, chunkSize: 3 }));
+    expect(cellSettingBlock(folded)).toBe(2);
+    expect(cellSettingBlock(perNetwork)).toBeUndefined();
+    const [a, b] = [memorySink(), memorySink()];
+    await runSweepShard(folded, { index: 0, count: 1 }, a);
+    await runSweepShard(perNetwork, { index: 0, count: 1 }, b);
+    expect(a.columns.length).toBe(3);
+    expect(column(a.columns, 'ABPD')).toEqual(['ABPD1', 'ABPD1', 'ABPD2', 'ABPD2', 'ABPD5', 'ABPD5']);
+    // the same f64 scheme with constants in place of per-network values: equal to rounding (LP 3 has
+    // no H and PY 2 no CaS, so the folded kernels also skip those gates)
+    for (const name of ['class', 'ABPD_class', 'LP_class', 'PY_class', 'ABPD_spikeCount', 'LP_spikeCount', 'PY_spikeCount']) {
+      expect(column(a.columns, name), name).toEqual(column(b.columns, name));
+    }
+    for (const name of ['meanABPD_VMv', 'meanLP_VMv', 'meanPY_VMv', 'meanLP_CaUM']) {
+      const x = column(a.columns, name) as number[], y = column(b.columns, name) as number[];
+      x.forEach((v, i) => expect(Math.abs(v - y[i]), `${name}[${i}]`).toBeLessThan(1e-9 * Math.abs(y[i])));
+    }
+
+    // the database: each of the 150 settings spans 5⁴·6³ = 135,000 networks; the 0.1 % sample is a
+    // subsample (neighbouring rows have unrelated cells), so it runs the per-network kernel
+    const database = resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004.yaml'))));
+    expect(cellSettingBlock(database)).toBe(135_000);
+    expect(cellSettingBlock(resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004-sample.yaml')))))).toBeUndefined();
+    const chunks = chunkRanges({ start: 130_000, end: 150_000 }, 8192, 135_000);
+    expect(chunks).toEqual([{ start: 130_000, end: 135_000 }, { start: 135_000, end: 143_192 }, { start: 143_192, end: 150_000 }]);
   }, 120_000);
 
   it('sharded and merged rows equal one shard, read back from Parquet; verify passes', async () => {

@@ -114,6 +114,30 @@ export function choiceConstants(sweep: ResolvedSweep): Record<string, number> {
 }
 
 /**
+ * Networks per setting of the cells in a grid sweep run in grid order, when chunks are cut at its
+ * boundaries (rows.ts, chunkRanges): the cells' choices are the grid's most significant digits
+ * (spec.ts puts them first), so each run of this many consecutive indices shares one choice per cell,
+ * and a chunk inside one run can use a kernel with those cells' conductances folded in
+ * (chosenValues), which also drops the gates of every channel its cells lack. Undefined for a
+ * subsample or other sampling (neighbouring indices have unrelated cells), without choices, or when a
+ * run would not fill a chunk (cutting there would only make chunks smaller). A function of the spec
+ * alone, so a network runs the same kernel whatever the shards.
+ */
+export function cellSettingBlock(sweep: ResolvedSweep): number | undefined {
+  const { spec, axes, cellChoices } = sweep;
+  if (spec.sampling !== 'grid' || spec.subsample !== undefined || !cellChoices?.length) return undefined;
+  const block = axes.filter((a) => a.kind !== 'choice').reduce((n, a) => n * a.values!.length, 1);
+  return block >= spec.chunkSize ? block : undefined;
+}
+
+/** What the cells' choices set for the network in row `row` of a chunk's axis columns (sampler order). */
+export function chosenValues(sweep: ResolvedSweep, names: readonly string[], columns: readonly Float64Array[], row: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const choice of sweep.cellChoices ?? []) Object.assign(out, choice.sets[columns[names.indexOf(choice.name)][row]]);
+  return out;
+}
+
+/**
  * Per-instance parameter columns of a chunk from its axis columns (sampler order): non-choice axes as
  * they are, each choice expanded into the parameters it sets.
  */

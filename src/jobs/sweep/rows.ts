@@ -43,10 +43,15 @@ export function checkShardLayout(total: number, shard: Shard): void {
   }
 }
 
-/** Chunks of a range, `size` models each (the last may be shorter). */
-export function chunkRanges(range: IndexRange, size: number): IndexRange[] {
+/** Chunks of a range, `size` models each (the last, and with `cutEvery` those before its multiples, shorter). */
+export function chunkRanges(range: IndexRange, size: number, cutEvery?: number): IndexRange[] {
   const out: IndexRange[] = [];
-  for (let s = range.start; s < range.end; s += size) out.push({ start: s, end: Math.min(range.end, s + size) });
+  for (let s = range.start; s < range.end;) {
+    // a chunk also ends at the next multiple of cutEvery (network.ts, cellSettingBlock)
+    const end = Math.min(range.end, s + size, cutEvery ? (Math.floor(s / cutEvery) + 1) * cutEvery : Infinity);
+    out.push({ start: s, end });
+    s = end;
+  }
   return out;
 }
 

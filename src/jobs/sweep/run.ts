@@ -9,6 +9,7 @@
  * Rows are a pure function of (spec, index): chunking, sharding and resuming change nothing.
  */
 import { compile } from '../../compile/compile.ts';
+import type { StepProgram } from '../../compile/program.ts';
 import type { EnsembleResult } from '../../engine/ensemble.ts';
 import { getGpu, type GpuContext } from '../../engine/gpu/device.ts';
 import { runEnsemble, type EngineChoice, type RunOptions } from '../../engine/run.ts';
@@ -18,7 +19,7 @@ import { makeSampler } from './sampling.ts';
 import { finalObserved, type ResolvedSweep } from './spec.ts';
 import { isolatedMs } from '../isolated-start.ts';
 import { networkCells } from '../../model/network.ts';
-import { choiceConstants, expandChoices, IsolatedStates, isolationEngine, networkInstanceParams, withStartParams } from './network.ts';
+import { cellSettingBlock, choiceConstants, chosenValues, expandChoices, IsolatedStates, isolationEngine, networkInstanceParams, withStartParams } from './network.ts';
 import { networkChunkInfo } from './network-rows.ts';
 
 export type { ChunkData, ChunkSummary, IndexRange, Shard } from './rows.ts';
@@ -95,15 +96,31 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   // networks: choices expand into the cells' parameters; an isolated start reads each cell state's start from a parameter
   const startable = isolated === undefined ? undefined : withStartParams(model);
   const instanceParams = isNetwork ? [...networkInstanceParams(sweep), ...(startable?.startParams ?? [])] : sampler.names;
-  const program = compile(startable?.model ?? model, {
-    method: spec.method, dtMs: spec.dtMs, init: isolated === undefined ? (spec.init as 'steady' | 'cold' | undefined) : 'cold', values, instanceParams, tangents: spec.tangents, stimulus: spec.steps,
+  const compileOptions = {
+    method: spec.method, dtMs: spec.dtMs, init: isolated === undefined ? (spec.init as 'steady' | 'cold' | undefined) : 'cold', tangents: spec.tangents, stimulus: spec.steps,
     // rows and traces read observed quantities only (traced ones are observed: spec.ts)
     skipUnreadStates: {},
-  });
+  } as const;
+  const program = compile(startable?.model ?? model, { ...compileOptions, values, instanceParams });
+  // networks in grid order: one kernel per setting of the cells, their conductances folded in
+  const block = isNetwork ? cellSettingBlock(sweep) : undefined;
+  const cellPrograms = new Map<string, StepProgram>();
+  const programFor = (columns: readonly Float64Array[]): StepProgram => {
+    if (block === undefined) return program;
+    const chosen = chosenValues(sweep, sampler.names, columns, 0);
+    const key = JSON.stringify(chosen);
+    if (JSON.stringify(chosenValues(sweep, sampler.names, columns, columns[0].length - 1)) !== key) throw new Error('a chunk of a cell-setting block holds two settings of the cells');
+    let specialised = cellPrograms.get(key);
+    if (!specialised) {
+      specialised = compile(startable?.model ?? model, { ...compileOptions, values: { ...values, ...chosen }, instanceParams: instanceParams.filter((p) => !Object.hasOwn(chosen, p)) });
+      cellPrograms.set(key, specialised);
+    }
+    return specialised;
+  };
   const network = isNetwork ? networkChunkInfo(sweep) : undefined;
   checkShardLayout(total, shard);
   const range = shardRange(total, shard);
-  const chunks = chunkRanges(range, spec.chunkSize);
+  const chunks = chunkRanges(range, spec.chunkSize, block);
   const engineUsed = await resolveSweepEngine(spec.engine, options.gpu);
   await sink.begin(engineUsed);
   const isolatedStates = startable && new IsolatedStates(sweep, isolated!, networkInstanceParams(sweep), startable.cellStates,
@@ -139,16 +156,19 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
       for (let d = 0; d < row.length; d++) columns[d][i] = row[d];
     }
     const traceInstances = [...traced].filter((i) => i >= chunk.start && i < chunk.end).map((i) => i - chunk.start);
+    const chunkProgram = programFor(columns);
     const ensembleParams = async () => {
       if (!isNetwork) return Object.fromEntries(sampler.names.map((name, d) => [name, columns[d]]));
       const params = expandChoices(sweep, sampler.names, columns);
-      return isolatedStates ? { ...params, ...(await isolatedStates.startColumns(params, n)) } : params;
+      const all: Record<string, Float64Array> = isolatedStates ? { ...params, ...(await isolatedStates.startColumns(params, n)) } : params;
+      // a kernel with the cells folded in reads only the rest
+      return Object.fromEntries(chunkProgram.instanceParams.filter((p) => Object.hasOwn(all, p)).map((p) => [p, all[p]]));
     };
     return {
       chunk, params: columns,
       run: ensembleParams().then((params) => runEnsemble(
         {
-          program, N: n, params, durationMs: spec.durationMs, discardMs: spec.discardMs, spikeCapacity: 8,
+          program: chunkProgram, N: n, params, durationMs: spec.durationMs, discardMs: spec.discardMs, spikeCapacity: 8,
           maximaCapacity: spec.maxima, maximaHysteresisMv: spec.maximaHysteresisMv,
           ...(finalOf.length
             ? { traceEveryMs: spec.durationMs, traceInstances: Array.from({ length: n }, (_, i) => i) }

@@ -3,7 +3,8 @@
  * conductance is fixed at 0. The truth is the same program without the option: every observed
  * trace must be the same bit for bit, on the f64 CPU engine and on the GPU engine in f32, because the
  * skipped arithmetic feeds nothing that is reported. And the option must not drop what is read: a
- * tangent lane on the conductance, or a state the caller keeps.
+ * tangent lane on the conductance, or a state the caller keeps. A state that repeats another exactly
+ * (two synapses from one cell, of one type) is read from the other.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -11,7 +12,9 @@ import { libraryModel } from '../src/channels/index.ts';
 import { PRINZ_2004_CELLS } from '../src/channels/prinz2004-cells.ts';
 import { compile, type CompileOptions } from '../src/compile/compile.ts';
 import { runEnsemble } from '../src/engine/run.ts';
-import { ZERO } from '../src/model/expr.ts';
+import { ZERO, state } from '../src/model/expr.ts';
+import { withObserved } from '../src/model/observe.ts';
+import { pyloric } from '../src/channels/pyloric.ts';
 import { readSpecFile } from '../src/io/spec-file.ts';
 import { choiceConstants, networkInstanceParams, withStartParams } from '../src/jobs/sweep/network.ts';
 import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
@@ -79,12 +82,38 @@ describe('states nothing reads are not advanced', () => {
     const instanceParams = [...networkInstanceParams(sweep), ...started.startParams];
     expect(instanceParams).toHaveLength(7 + 24 - 5 + 39);
     const program = compile(started.model, { dtMs: 0.025, init: 'cold', instanceParams, values: choiceConstants(sweep), skipUnreadStates: {} });
-    expect(program.frozen!.map((k) => program.states[k].name)).toEqual(['LP.CaT.m', 'LP.CaT.h', 'PY.KCa.m']);
+    // and the three synapses that repeat another (same presynaptic cell and type) are read from it
+    expect(program.frozen!.map((k) => program.states[k].name)).toEqual(['LP.CaT.m', 'LP.CaT.h', 'PY.KCa.m', 'ABtoPY.s', 'PDtoPY.s', 'LPtoPY.s']);
 
     // a traced gate is observed (traces.record), so it is read and advanced
     const traced = resolveSweep(parseSweepSpec({ ...sweep.spec, traces: { everyMs: 1, indices: [0], record: ['PY.KCa.m'] } }));
     const tracedStarted = withStartParams(traced.model);
     const tracedProgram = compile(tracedStarted.model, { dtMs: 0.025, init: 'cold', instanceParams, values: choiceConstants(traced), skipUnreadStates: {} });
-    expect(tracedProgram.frozen!.map((k) => tracedProgram.states[k].name)).toEqual(['LP.CaT.m', 'LP.CaT.h']);
+    expect(tracedProgram.frozen!.map((k) => tracedProgram.states[k].name)).toEqual(['LP.CaT.m', 'LP.CaT.h', 'ABtoPY.s', 'PDtoPY.s', 'LPtoPY.s']);
+  });
+
+  it('a state that repeats another is read from it: AB→PY\'s gate is AB→LP\'s at every sample, and every V the same bit for bit (CPU f64, GPU f32)', async () => {
+    // observed under their own names, the copies are read from their first copies once skipped;
+    // without the option each is advanced on its own, which is the independent truth compared against
+    const gates = ['ABtoLP.s', 'ABtoPY.s', 'PDtoLP.s', 'PDtoPY.s', 'LPtoABPD.s', 'LPtoPY.s'];
+    const model = withObserved(pyloric(), gates.map((g) => ({ name: g.replace('.', '_'), expr: state(g), unit: '' })));
+    const gpu = await gpuForTests();
+    for (const engine of gpu ? ['cpu', 'gpu'] as const : ['cpu'] as const) {
+      const run = async (skip: boolean) => {
+        const program = compile(model, { dtMs: 0.025, ...(skip ? { skipUnreadStates: {} } : {}) });
+        const { result } = await runEnsemble({ program, N: 1, durationMs: 1000, traceEveryMs: 0.25, traceInstances: [0] }, { engine, threads: 1 });
+        return { program, series: (name: string) => result.traces!.series(0, name) };
+      };
+      const [skipped, full] = [await run(true), await run(false)];
+      // (with the cells' conductances folded, the gates of LP 4's and PY 1's missing channels too)
+      expect(skipped.program.frozen!.map((k) => skipped.program.states[k].name)).toEqual(['LP.CaT.m', 'LP.CaT.h', 'LP.KCa.m', 'PY.KCa.m', 'ABtoPY.s', 'PDtoPY.s', 'LPtoPY.s']);
+      // the synapses open during the run: the comparison is not of zeros
+      expect(Math.max(...full.series('ABtoPY_s')), engine).toBeGreaterThan(0.1);
+      for (const name of [...gates.map((g) => g.replace('.', '_')), 'ABPD.V', 'LP.V', 'PY.V']) {
+        const a = skipped.series(name), b = full.series(name);
+        const firstDiff = b.findIndex((x, i) => !Object.is(x, a[i]));
+        expect(firstDiff, `${engine}: ${name} differs at sample ${firstDiff}`).toBe(-1);
+      }
+    }
   });
 });

@@ -54,7 +54,8 @@ export interface CompileOptions {
    * initial value (their increment is 0 and StepProgram.frozen lists them), so their final values mean
    * nothing. Exact for everything else: what no read state depends on cannot change it. After fixed
    * parameters are folded this drops, e.g., the gates of a channel whose conductance is fixed at 0
-   * (the Prinz 2004 database: every LP cell's CaT, every PY cell's KCa). Off by default, because a
+   * (the Prinz 2004 database: every LP cell's CaT, every PY cell's KCa), and a state that repeats an
+   * earlier one exactly is read from that one (repeatedStates). Off by default, because a
    * caller that reads final states (or records gates) must say which it reads.
    */
   skipUnreadStates?: { keep?: readonly string[] };
@@ -211,21 +212,28 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
   });
   const form = options.residual ?? 'equation-error';
   const step = forcedStep(method, foldedStates, forced, options.dtMs);
-  const observed0 = model.observed.map((o) => fold([o.expr])[0]);
-  const spikeSources = model.spikeSources.map((s) => ({ name: s.name, expr: fold([s.expr])[0] }));
-  const residualIncrement = step.forced.map((f, k) => {
+  const modelInitial = fold(model.states.map((s) => s.init[init]));
+  // skipUnreadStates: every read of a state that repeats an earlier one reads the earlier one instead
+  const copies = options.skipUnreadStates ? repeatedStates(model, step.increments, modelInitial, options.skipUnreadStates.keep ?? []) : new Map<string, string>();
+  const readFirstCopy = (exprs: readonly Expr[]) =>
+    copies.size ? E.substitute(exprs, (n) => (n.op === 'state' && copies.has(n.name) ? E.state(copies.get(n.name)!) : undefined)) : [...exprs];
+  const observed0 = readFirstCopy(model.observed.map((o) => fold([o.expr])[0]));
+  const spikeSources = readFirstCopy(model.spikeSources.map((s) => fold([s.expr])[0])).map((expr, k) => ({ name: model.spikeSources[k].name, expr }));
+  const residualIncrement = readFirstCopy(step.forced.map((f, k) => {
     const change = E.sub(E.input(forced[k].input, 1), E.input(forced[k].input, 0));
     return form === 'prediction-error' ? E.sub(change, f.increment) : E.mul(options.dtMs, E.sub(E.div(change, f.stepScale), f.rhsMean));
-  });
+  }));
   const residualStates = forced.map((f) => ({ name: `${f.name}.residual`, unit: f.unit }));
   const noise = noiseStates(forced, step.forced, options, method, form);
+  const noiseIncrement = readFirstCopy(noise.increments);
+  const stepIncrement = readFirstCopy(step.increments);
   const frozen = options.skipUnreadStates
-    ? unreadStates(model, step.increments, [...observed0, ...spikeSources.map((s) => s.expr), ...residualIncrement, ...noise.increments], options.skipUnreadStates.keep ?? [])
+    ? unreadStates(model, stepIncrement, [...observed0, ...spikeSources.map((s) => s.expr), ...residualIncrement, ...noiseIncrement], options.skipUnreadStates.keep ?? [])
     : [];
-  const modelIncrement = step.increments.map((inc, k) => (frozen.includes(k) ? E.ZERO : inc));
-  const increment = [...modelIncrement, ...residualIncrement, ...noise.increments];
+  const modelIncrement = stepIncrement.map((inc, k) => (frozen.includes(k) ? E.ZERO : inc));
+  const increment = [...modelIncrement, ...residualIncrement, ...noiseIncrement];
   const stateNames = [...model.states.map((s) => s.name), ...residualStates.map((s) => s.name), ...noise.states.map((s) => s.name)];
-  const initialState = [...fold(model.states.map((s) => s.init[init])), ...residualStates.map(() => E.ZERO), ...noise.states.map(() => E.ZERO)];
+  const initialState = [...modelInitial, ...residualStates.map(() => E.ZERO), ...noise.states.map(() => E.ZERO)];
 
   const paramSeed = (lane: Lane) => (leaf: Expr): Expr => {
     if (leaf.op === 'param' && leaf.name === lane.param) return lane.log ? leaf : E.ONE;
@@ -267,6 +275,28 @@ export function compile(model: Model, options: CompileOptions): StepProgram {
     ...(forced.length ? { residualForm: form } : {}),
     ...(frozen.length ? { frozen } : {}),
   };
+}
+
+/**
+ * States that repeat an earlier state exactly: the same initial value, and the same increment once
+ * each reads itself in place of the other (in the pyloric network AB→LP and AB→PY: one presynaptic
+ * cell, one synapse type, gates at 0). Their trajectories are then equal in any arithmetic, tangents
+ * included, so the program reads each from its first copy, and the copies, unread, are not advanced.
+ * Kept states are left as they are. Map: copy → first copy.
+ */
+function repeatedStates(model: Model, increments: readonly Expr[], initial: readonly Expr[], keep: readonly string[]): Map<string, string> {
+  const self = E.state('\u0000self');
+  const firstOf = new Map<string, string>();
+  const copies = new Map<string, string>();
+  model.states.forEach((s, k) => {
+    if (keep.includes(s.name)) return;
+    const own = E.substitute([increments[k]], (n) => (n.op === 'state' && n.name === s.name ? self : undefined))[0];
+    const key = `${initial[k].id} ${own.id}`;
+    const first = firstOf.get(key);
+    if (first === undefined) firstOf.set(key, s.name);
+    else copies.set(s.name, first);
+  });
+  return copies;
 }
 
 /**

@@ -7,7 +7,7 @@
  * The emitter knows nothing of channels or neurons: only states, tangents, parameters and the
  * buffer layout.
  */
-import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64, type Expr } from '../model/expr.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES, EXPREL_SERIES_BELOW_F64, ZERO, type Expr } from '../model/expr.ts';
 import { layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { makePrinter, type Printer, type Spelling, checkedNumber } from './print.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
@@ -291,9 +291,9 @@ ${states.map((k) => `    const ${vars.next(k)} = ${stepPrinter.text(program.next
 ${lanes.map((j) => [
     lines(temps.perLane[j], stepPrinter.body, '    '),
     ...states.map((k) => `    const ${vars.nextTangent(j, k)} = ${stepPrinter.text(tangentIncrement[j][k])};`),
-    ...states.map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
+    ...states.filter((k) => tangentIncrement[j][k] !== ZERO).map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
   ].join('\n')).join('\n')}
-${states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)).join('\n')}
+${states.filter((k) => program.next.increment[k] !== ZERO).map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)).join('\n')}
 ${indent(divergence.step, '    ')}
 ${indent(forcing.step, '    ')}
     if (accumulate) {

@@ -6,7 +6,7 @@
  * exps in vector batches ahead of the rest (exp-batches.ts), which reorders but does not change them.
  */
 import template from '../../shaders/ensemble.wgsl.ts';
-import { EXPREL_PRIME_SERIES, EXPREL_SERIES, type Expr } from '../model/expr.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES, ZERO, type Expr } from '../model/expr.ts';
 import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, forcingCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { expBatches, orderUnits, type ExpBatch } from './exp-batches.ts';
@@ -437,9 +437,9 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...lanes.flatMap((j) => [
       declareTemps(temps.perLane[j], stepPrinter.body, '    ', 'let'),
       ...states.map((k) => `    let ${vars.nextTangent(j, k)} = ${stepPrinter.text(tangentIncrement[j][k])};`),
-      ...states.map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
+      ...states.filter((k) => tangentIncrement[j][k] !== ZERO).map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
     ]),
-    ...states.map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)),
+    ...states.filter((k) => program.next.increment[k] !== ZERO).map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)),
     indent(divergence.step, '    '),
   ]);
 

@@ -132,13 +132,8 @@ describe('network sweeps', () => {
     expect(chunks).toEqual([{ start: 130_000, end: 135_000 }, { start: 135_000, end: 143_192 }, { start: 143_192, end: 150_000 }]);
   }, 120_000);
 
-  it('sharded and merged rows equal one shard, read back from Parquet; verify passes', async () => {
-    const input: SweepSpecInput = {
-      model: 'pyloric', init: 'isolated:500', durationMs: 1500, discardMs: 500, engine: 'cpu', maxima: 256, chunkSize: 2,
-      sampling: 'lhs', samples: 7, seed: 5,
-      cells: { ABPD: { choice: ['ABPD1', 'ABPD3'] }, PY: { choice: ['PY2', 'PY6'] } },
-      parameters: { gSynLPtoABPD: { uniform: [0, 100] }, 'LP.gA': { uniform: [10, 50] } },
-    };
+  /** Runs the sweep as 1 and as 3 shards, each merged and read back from Parquet: the tables must be equal, column by column. */
+  async function oneAndThreeShards(input: SweepSpecInput) {
     const spec = parseSweepSpec(input);
     const sweep = resolveSweep(spec);
     const hash = await specHash(spec);
@@ -157,15 +152,37 @@ describe('network sweeps', () => {
       return readParquet(out);
     };
     const one = await run(1), three = await run(3);
-    expect(three.rows).toBe(7);
+    expect(three.rows).toBe(sweep.total);
     expect(three.columns.map((c) => c.name)).toEqual(one.columns.map((c) => c.name));
     for (const c of one.columns) {
       const other = three.columns.find((x) => x.name === c.name)!;
       expect(Array.from(other.data as ArrayLike<unknown>), c.name).toEqual(Array.from(c.data as ArrayLike<unknown>));
     }
+    return { sweep, one };
+  }
+
+  it('sharded and merged rows equal one shard, read back from Parquet; verify passes', async () => {
+    const { one } = await oneAndThreeShards({
+      model: 'pyloric', init: 'isolated:500', durationMs: 1500, discardMs: 500, engine: 'cpu', maxima: 256, chunkSize: 2,
+      sampling: 'lhs', samples: 7, seed: 5,
+      cells: { ABPD: { choice: ['ABPD1', 'ABPD3'] }, PY: { choice: ['PY2', 'PY6'] } },
+      parameters: { gSynLPtoABPD: { uniform: [0, 100] }, 'LP.gA': { uniform: [10, 50] } },
+    });
     // the LP conductance is a column of its own, and every choice is one of those listed
     expect(new Set(Array.from(one.columns.find((c) => c.name === 'ABPD')!.data as ArrayLike<unknown>))).toEqual(new Set(['ABPD1', 'ABPD3']));
     for (const g of Array.from(one.columns.find((c) => c.name === 'LP.gA')!.data as ArrayLike<number>)) expect(g >= 10 && g <= 50).toBe(true);
+  }, 120_000);
+
+  it('with one kernel per setting of the cells too: a shard that straddles two settings gives the rows of one shard', async () => {
+    // 2 settings × 3 strengths; the 3 shards are [0, 2), [2, 4), [4, 6), so the middle one holds the
+    // last network of the first setting and the first of the second
+    const { sweep } = await oneAndThreeShards({
+      model: 'pyloric', init: 'isolated:500', durationMs: 1500, discardMs: 500, engine: 'cpu', maxima: 256, chunkSize: 2,
+      cells: { ABPD: { choice: ['ABPD1', 'ABPD3'] }, LP: { choice: ['LP3'] }, PY: { choice: ['PY6'] } },
+      parameters: { gSynABtoLP: { grid: [3, 30, 100] } },
+    });
+    expect(cellSettingBlock(sweep)).toBe(3);
+    expect(chunkRanges(shardRange(sweep.total, { index: 1, count: 3 }), 2, 3)).toEqual([{ start: 2, end: 3 }, { start: 3, end: 4 }]);
   }, 120_000);
 });
 

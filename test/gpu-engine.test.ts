@@ -8,7 +8,10 @@ import { CONDUCTANCE_NAMES, PRINZ_2004_CELLS } from '../src/channels/prinz2004-c
 import { compile } from '../src/compile/compile.ts';
 import { runCpu } from '../src/engine/cpu.ts';
 import { GpuError, scoped, wrapDevice } from '../src/engine/gpu/device.ts';
-import { runGpu } from '../src/engine/gpu/gpu.ts';
+import { kernelFor, prepareGpuKernel, runGpu } from '../src/engine/gpu/gpu.ts';
+import { kernelPipelines } from '../src/engine/gpu/session.ts';
+import { makePlan } from '../src/engine/plan.ts';
+import { validateEnsembleSpec } from '../src/engine/results.ts';
 import { gpuForTests } from './gpu-helper.ts';
 
 const gpu = await gpuForTests();
@@ -131,6 +134,31 @@ describe.skipIf(!gpu)('GPU engine', () => {
     const device = gpu!.device;
     await expect(scoped(device, 'a buffer over the limit', () => device.createBuffer({ size: device.limits.maxBufferSize + 4, usage: 0x80 }))).rejects.toThrow(GpuError);
     await expect(scoped(device, 'a bad shader', () => device.createShaderModule({ code: 'fn broken( {' }))).rejects.toThrow(/a bad shader failed/);
+  });
+
+  it('error scopes of overlapping calls stay their own: an error is reported by the call that made it', async () => {
+    const device = gpu!.device;
+    // started together, as a sweep's kernel compile overlaps a chunk's submissions: each synchronous
+    // scope pushes and pops with no await between, so neither pops the other's scopes (with scopes
+    // held across an await, the good call, started first, popped the bad one's and failed)
+    const good = scoped(device, 'the good call', () => device.createBuffer({ size: 16, usage: 0x80 }));
+    const bad = scoped(device, 'the bad call', () => device.createBuffer({ size: device.limits.maxBufferSize + 4, usage: 0x80 }));
+    const [b, g] = await Promise.allSettled([bad, good]);
+    expect(b.status).toBe('rejected');
+    expect(String((b as PromiseRejectedResult).reason)).toMatch(/the bad call failed/);
+    expect(g.status).toBe('fulfilled');
+  });
+
+  it('a kernel prepared ahead is the one the run uses: prepareGpuKernel fills the pipeline cache', async () => {
+    const program = compile(model, { dtMs: 0.025, instanceParams: ['gNa'] });
+    const spec = { program, N: 8, durationMs: 1, maximaCapacity: 16 };
+    const prepared = await prepareGpuKernel(spec, { gpu: gpu! });
+    const plan = makePlan({ ...spec, dtMs: program.dtMs });
+    expect(await kernelPipelines(gpu!.device, kernelFor(spec, validateEnsembleSpec(spec, plan), {}, plan))).toBe(prepared);
+    // a different kernel (another capacity) is another entry
+    const other = { ...spec, maximaCapacity: 32 };
+    const otherPlan = makePlan({ ...other, dtMs: program.dtMs });
+    expect(await kernelPipelines(gpu!.device, kernelFor(other, validateEnsembleSpec(other, otherPlan), {}, otherPlan))).not.toBe(prepared);
   });
 
   it('reports a lost device with how far the run got', async () => {

@@ -187,15 +187,10 @@ describe('network sweeps', () => {
 });
 
 describe('network sweeps on the GPU engine', () => {
-  it('the database kernel (per-network cells and start values) agrees with the f64 engine on the same rows', async () => {
+  /** The sweep on both engines: same rows, f32 within 0.5 mV of f64 on every cell's mean V (as for single networks, network-gpu.test.ts). */
+  async function gpuAgreesWithF64(input: SweepSpecInput, networks: number) {
     const gpu = await gpuForTests();
     if (!gpu) return; // no adapter outside CI (gpuForTests throws in CI)
-    // four networks of examples/prinz-2004-sample.yaml's kind, 0.5 s alone then 1 s connected
-    const input: SweepSpecInput = {
-      model: 'pyloric', init: 'isolated:500', durationMs: 1000, discardMs: 300, maxima: 256, sampling: 'random', samples: 4, seed: 2,
-      cells: { ABPD: { choice: ['ABPD1', 'ABPD2', 'ABPD3', 'ABPD4', 'ABPD5'] }, LP: { choice: ['LP1', 'LP2', 'LP3', 'LP4', 'LP5'] }, PY: { choice: ['PY1', 'PY2', 'PY3', 'PY4', 'PY5', 'PY6'] } },
-      parameters: Object.fromEntries(SYNAPSES.map((s) => [s, { uniform: [0, 100] }])),
-    };
     const rows = async (engine: 'cpu' | 'gpu') => {
       const sink = memorySink();
       await runSweepShard(resolveSweep(parseSweepSpec({ ...input, engine })), { index: 0, count: 1 }, sink, { gpu });
@@ -203,12 +198,31 @@ describe('network sweeps on the GPU engine', () => {
     };
     const cpu = await rows('cpu'), onGpu = await rows('gpu');
     expect(column(onGpu, 'ABPD')).toEqual(column(cpu, 'ABPD'));
-    expect(column(onGpu, 'status')).toEqual(Array(4).fill('ok'));
-    // f32 against f64 over 1 s of spiking: mean V within 0.5 mV, as for single networks (network-gpu.test.ts)
+    expect(column(onGpu, 'status')).toEqual(Array(networks).fill('ok'));
     for (const cell of ['ABPD', 'LP', 'PY']) {
       const a = column(cpu, `mean${cell}_VMv`) as number[], b = column(onGpu, `mean${cell}_VMv`) as number[];
       a.forEach((v, i) => expect(Math.abs(b[i] - v), `${cell} network ${i}`).toBeLessThan(0.5));
     }
+  }
+
+  it('the database kernel (per-network cells and start values) agrees with the f64 engine on the same rows', async () => {
+    // four networks of examples/prinz-2004-sample.yaml's kind, 0.5 s alone then 1 s connected
+    await gpuAgreesWithF64({
+      model: 'pyloric', init: 'isolated:500', durationMs: 1000, discardMs: 300, maxima: 256, sampling: 'random', samples: 4, seed: 2,
+      cells: { ABPD: { choice: ['ABPD1', 'ABPD2', 'ABPD3', 'ABPD4', 'ABPD5'] }, LP: { choice: ['LP1', 'LP2', 'LP3', 'LP4', 'LP5'] }, PY: { choice: ['PY1', 'PY2', 'PY3', 'PY4', 'PY5', 'PY6'] } },
+      parameters: Object.fromEntries(SYNAPSES.map((s) => [s, { uniform: [0, 100] }])),
+    }, 4);
+  }, 120_000);
+
+  it('in grid order, one kernel per setting of the cells (each compiled while the chunk before runs) agrees with the f64 engine', async () => {
+    // four settings × two strengths in chunks of two: four kernels, each after the first prepared
+    // while the chunk before it runs
+    await gpuAgreesWithF64({
+      model: 'pyloric', init: 'isolated:500', durationMs: 1000, discardMs: 300, maxima: 256, chunkSize: 2,
+      cells: { ABPD: { choice: ['ABPD2', 'ABPD5'] }, LP: { choice: ['LP3', 'LP4'] }, PY: { choice: ['PY2'] } },
+      parameters: { gSynABtoLP: { grid: [3, 30] } },
+      fixed: { gSynPDtoLP: 30, gSynABtoPY: 10, gSynPDtoPY: 3, gSynLPtoABPD: 30, gSynLPtoPY: 1, gSynPYtoLP: 30 },
+    }, 8);
   }, 120_000);
 });
 

@@ -7,7 +7,7 @@ import { THREADS_MAX } from '../limits.ts';
 import type { EnsembleResult, EnsembleSpec } from './ensemble.ts';
 import { runCpu } from './cpu.ts';
 import { getGpu, type GpuContext } from './gpu/device.ts';
-import { runGpu } from './gpu/gpu.ts';
+import { prepareGpuKernel, runGpu } from './gpu/gpu.ts';
 
 export const ENGINE_CHOICES = ['cpu', 'gpu', 'auto'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
@@ -28,6 +28,16 @@ export interface EngineRun {
   result: EnsembleResult;
   /** why `auto` chose this engine, or a fallback notice */
   note?: string;
+}
+
+/**
+ * Starts compiling what a later runEnsemble of `spec` on `engine` will need, so that it is ready when
+ * that run starts: the GPU kernel's pipelines (nothing on the CPU engine, whose compile is quick). A
+ * failure is left for the run to report.
+ */
+export function prepareEnsemble(spec: EnsembleSpec, engine: 'cpu' | 'gpu', options: Pick<RunOptions, 'gpu' | 'gpuMath'> = {}): void {
+  if (engine !== 'gpu') return;
+  prepareGpuKernel(spec, { gpu: options.gpu, kernel: { math: options.gpuMath } }).catch(() => {});
 }
 
 /** Runs an ensemble on the chosen engine. `auto`: the GPU when there is one (and more than one instance), else the CPU. */

@@ -100,20 +100,30 @@ export function getGpu(): Promise<GpuContext | null> {
   return shared;
 }
 
-/** Runs `fn` with validation and out-of-memory error scopes; a captured error becomes a GpuError. */
+/**
+ * Runs `fn` with validation and out-of-memory error scopes; a captured error becomes a GpuError.
+ * Error scopes are one stack per device: for a synchronous `fn` both scopes are pushed and popped
+ * with no await between, so calls that overlap in time (a sweep compiling its next kernel while a
+ * chunk runs) cannot pop each other's scopes. An asynchronous `fn` holds them across its awaits:
+ * only for code that has the device to itself (exclusive).
+ */
 export async function scoped<T>(device: GPUDevice, what: string, fn: () => T | Promise<T>): Promise<T> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  let value: T;
+  let value: T | Promise<T> | undefined;
+  let failure: { error: unknown } | undefined;
   try {
-    value = await fn();
-  } finally {
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    const error = validation ?? oom;
-    if (error) throw new GpuError(`${what} failed: ${error.message}`);
+    value = fn();
+    if (value instanceof Promise) value = await value;
+  } catch (error) {
+    failure = { error };
   }
-  return value;
+  const validation = device.popErrorScope();
+  const oom = device.popErrorScope();
+  const error = (await validation) ?? (await oom);
+  if (error) throw new GpuError(`${what} failed: ${error.message}`);
+  if (failure) throw failure.error;
+  return value as T;
 }
 
 /** Runs `fn` after every earlier run on this context has finished. */

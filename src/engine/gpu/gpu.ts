@@ -14,7 +14,7 @@
  *   with how far the run got, so no failure can come back as zeros.
  */
 import { emitWgsl, type WgslKernel, type WgslKernelOptions } from '../../compile/emit-wgsl.ts';
-import { GpuSession, maxBatch, type DispatchTuning } from './session.ts';
+import { GpuSession, kernelPipelines, maxBatch, type DispatchTuning, type KernelPipelines } from './session.ts';
 import { InputError } from '../../errors.ts';
 import { packParams, type EnsembleResult, type EnsembleSpec } from '../ensemble.ts';
 import { makePlan, traceTimesMs, type RunPlan } from '../plan.ts';
@@ -42,6 +42,18 @@ export async function runGpu(spec: EnsembleSpec, options: GpuOptions = {}): Prom
   const ctx = options.gpu ?? (await getGpu());
   if (!ctx) throw new GpuError('no WebGPU adapter is available (navigator.gpu found none); use the CPU engine');
   return exclusive(ctx, () => runOn(ctx, spec, options));
+}
+
+/**
+ * Compiles the pipelines a later runGpu of `spec` with these options will use (the cache is keyed by
+ * the kernel's text), without waiting for the runs before it: a sweep compiles its next chunk's kernel
+ * while a chunk runs, so the GPU does not wait for the compiler at each new kernel.
+ */
+export async function prepareGpuKernel(spec: EnsembleSpec, options: GpuOptions = {}): Promise<KernelPipelines | undefined> {
+  const ctx = options.gpu ?? (await getGpu());
+  if (!ctx) return undefined;
+  const plan = makePlan({ ...spec, dtMs: spec.program.dtMs });
+  return kernelPipelines(ctx.device, kernelFor(spec, validateEnsembleSpec(spec, plan), options.kernel, plan));
 }
 
 /** Emits the WGSL kernel of a run (the options a session needs). */

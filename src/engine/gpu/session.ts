@@ -37,9 +37,13 @@ async function compileKernel(device: GPUDevice, kernel: WgslKernel): Promise<Ker
   if (errors.length) throw new GpuError(`WGSL compilation failed: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
   const bgl = bindGroupLayout(device);
   const layout = device.createPipelineLayout({ bindGroupLayouts: [bgl] });
-  const [init, run] = await scoped(device, 'creating the compute pipelines', () =>
-    Promise.all(['init', 'run'].map((entryPoint) => device.createComputePipelineAsync({ layout, compute: { module, entryPoint } }))),
+  // created inside a synchronous scope (see scoped); the creation itself reports through its promise
+  const pending = await scoped(device, 'creating the compute pipelines', () =>
+    ['init', 'run'].map((entryPoint) => device.createComputePipelineAsync({ layout, compute: { module, entryPoint } })),
   );
+  const [init, run] = await Promise.all(pending).catch((error: Error) => {
+    throw new GpuError(`creating the compute pipelines failed: ${error.message}`);
+  });
   return { bgl, init, run };
 }
 

@@ -12,7 +12,7 @@ import { compile } from '../../compile/compile.ts';
 import type { StepProgram } from '../../compile/program.ts';
 import type { EnsembleResult } from '../../engine/ensemble.ts';
 import { getGpu, type GpuContext } from '../../engine/gpu/device.ts';
-import { runEnsemble, type EngineChoice, type RunOptions } from '../../engine/run.ts';
+import { prepareEnsemble, runEnsemble, type EngineChoice, type RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
 import { burstPeriodQuantiles, checkShardLayout, chunkData, chunkRanges, shardRange, type BurstPeriodQuantiles, type ChunkData, type ChunkSummary, type IndexRange, type Shard } from './rows.ts';
 import { makeSampler } from './sampling.ts';
@@ -147,7 +147,8 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     options.onProgress?.({ done: done + Math.floor(inFlight), total: range.end - range.start, modelsPerSecond: rate, etaSeconds: remaining / rate });
   };
 
-  const run = (chunk: IndexRange) => {
+  /** The sampled axis values of a chunk's models, one column per axis (sampler order). */
+  const axisColumns = (chunk: IndexRange) => {
     const n = chunk.end - chunk.start;
     const columns = sampler.names.map(() => new Float64Array(n));
     const row = new Float64Array(sampler.names.length);
@@ -155,8 +156,36 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
       sampler.valuesOf(chunk.start + i, row);
       for (let d = 0; d < row.length; d++) columns[d][i] = row[d];
     }
+    return columns;
+  };
+  /** What the engine runs for a chunk, all but its parameter table (the GPU kernel follows from this). */
+  const chunkSpec = (chunk: IndexRange, chunkProgram: StepProgram) => {
+    const n = chunk.end - chunk.start;
     const traceInstances = [...traced].filter((i) => i >= chunk.start && i < chunk.end).map((i) => i - chunk.start);
+    return {
+      program: chunkProgram, N: n, durationMs: spec.durationMs, discardMs: spec.discardMs, spikeCapacity: 8,
+      maximaCapacity: spec.maxima, maximaHysteresisMv: spec.maximaHysteresisMv,
+      ...(finalOf.length
+        ? { traceEveryMs: spec.durationMs, traceInstances: Array.from({ length: n }, (_, i) => i) }
+        : { traceEveryMs: traceInstances.length ? spec.traces!.everyMs : undefined, traceInstances: traceInstances.length ? traceInstances : undefined }),
+    };
+  };
+  const runOptions = { engine: engineUsed, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu };
+  // one kernel per setting of the cells: the next setting's kernel compiles while a chunk runs
+  const handedOver = new Set<StepProgram>();
+  const prepare = (chunk: IndexRange | undefined) => {
+    if (!chunk || block === undefined) return;
+    const chunkProgram = programFor(axisColumns(chunk));
+    if (handedOver.has(chunkProgram)) return;
+    handedOver.add(chunkProgram);
+    prepareEnsemble(chunkSpec(chunk, chunkProgram), engineUsed, runOptions);
+  };
+
+  const run = (chunk: IndexRange) => {
+    const n = chunk.end - chunk.start;
+    const columns = axisColumns(chunk);
     const chunkProgram = programFor(columns);
+    handedOver.add(chunkProgram);
     const ensembleParams = async () => {
       if (!isNetwork) return Object.fromEntries(sampler.names.map((name, d) => [name, columns[d]]));
       const params = expandChoices(sweep, sampler.names, columns);
@@ -167,16 +196,9 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     return {
       chunk, params: columns,
       run: ensembleParams().then((params) => runEnsemble(
-        {
-          program: chunkProgram, N: n, params, durationMs: spec.durationMs, discardMs: spec.discardMs, spikeCapacity: 8,
-          maximaCapacity: spec.maxima, maximaHysteresisMv: spec.maximaHysteresisMv,
-          ...(finalOf.length
-            ? { traceEveryMs: spec.durationMs, traceInstances: Array.from({ length: n }, (_, i) => i) }
-            : { traceEveryMs: traceInstances.length ? spec.traces!.everyMs : undefined, traceInstances: traceInstances.length ? traceInstances : undefined }),
-          // progress inside a chunk: long chunks would otherwise report nothing for minutes
-          onProgress: (fraction) => report(fraction * n),
-        },
-        { engine: engineUsed, gpuMath: spec.gpuMath, threads: options.threads, gpu: options.gpu },
+        // progress inside a chunk: long chunks would otherwise report nothing for minutes
+        { ...chunkSpec(chunk, chunkProgram), params, onProgress: (fraction) => report(fraction * n) },
+        runOptions,
       )),
     };
   };
@@ -201,6 +223,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   options.onProgress?.({ done, total: range.end - range.start, modelsPerSecond: 0, etaSeconds: NaN });
 
   let next = pending.length ? run(pending[0]) : undefined;
+  prepare(pending[1]);
   for (let k = 0; k < pending.length; k++) {
     const current = next!;
     const waitStart = performance.now();
@@ -209,6 +232,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     engine = result.engine;
     device = result.device;
     next = k + 1 < pending.length ? run(pending[k + 1]) : undefined;
+    prepare(pending[k + 2]);
     await store(current.chunk, current.params, result);
     const n = current.chunk.end - current.chunk.start;
     done += n;

@@ -109,7 +109,7 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
     // effects measured here (a 0.005 ms recording fitted at its own step gives the six within 0.2 %)
     const sim = await cli(['simulate', '--model', 'prinz', '--set', set, '--init', 'cold', '--method', 'rk4', '--dt-ms', '0.005', '--duration-ms', '2500', '--trace-every-ms', '0.05', '--out', join(dir, 'v.npy'), '--engine', 'cpu'], { timeoutMs: 120_000 });
     expect(sim.status, sim.stderr).toBe(0);
-    const fit = async (extra: Record<string, unknown>, data: Record<string, unknown> = {}) => {
+    const fit = async (extra: Record<string, unknown>, data: Record<string, unknown> = {}, quiet = true) => {
       const spec = {
         approach: 'teacher-forcing', model: 'prinz', init: 'cold', ...extra,
         data: { file: 'v.npy', column: 'VMv', intervalMs: 0.05, ...data },
@@ -120,11 +120,11 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
       };
       const file = join(dir, `spec-${JSON.stringify(extra).length}-${Object.keys(data).length}.yaml`);
       await writeFile(file, stringify(spec));
-      const run = await cli(['fit', file, '--out', join(dir, 'out'), '--quiet'], { timeoutMs: 600_000 });
+      const run = await cli(['fit', file, '--out', join(dir, 'out'), ...(quiet ? ['--quiet'] : [])], { timeoutMs: 600_000 });
       expect(run.status, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout);
       const six = ['gNa', 'gCaT', 'gCaS', 'gA', 'gKCa', 'gKd'];
-      return { report, worst: Math.max(...report.best.flatMap((b: { relativeError: Record<string, number> }) => six.map((p) => Math.abs(b.relativeError[p])))) };
+      return { report, stderr: run.stderr, worst: Math.max(...report.best.flatMap((b: { relativeError: Record<string, number> }) => six.map((p) => Math.abs(b.relativeError[p])))) };
     };
     // one step per sample (exact for a recording made by exponential Euler at that step): the step's
     // own error biases the six by several per cent
@@ -137,8 +137,13 @@ describe('ionsweep fit with approach: teacher-forcing', () => {
     // no step given: one step per sample leaves the recording unexplained, so the fit is tried at
     // 0.005 ms through the cubic spline (the default interpolation) too, and that step explains it
     // better: within 1 %, and the free re-simulation (at 0.005 ms) bursts with the target's rhythm
-    const cubic = await fit({});
+    const cubic = await fit({}, {}, false);
     expect(cubic.report.stepChoice.finerDtMs).toBe(0.005);
+    // progress (JSON lines on a non-terminal stderr): the second fit counts its iterations under its own name
+    const jobs = cubic.stderr.split('\n').filter((l: string) => l.startsWith('{')).map((l: string) => JSON.parse(l)).filter((e: { event: string }) => e.event === 'progress').map((e: { job: string }) => e.job);
+    expect(jobs[0]).toBe('fit');
+    expect(jobs.at(-1)).toBe('fit at 0.005 ms steps');
+    expect(jobs.indexOf('fit at 0.005 ms steps')).toBeGreaterThan(jobs.lastIndexOf('fit'));
     expect(cubic.report.stepChoice.finerCost).toBeLessThan(cubic.report.stepChoice.onSamplesCost / 100);
     expect(cubic.report.run.dtMs).toBe(0.005);
     expect(cubic.worst).toBeLessThan(0.01);

@@ -10,7 +10,7 @@ import { recordingFitColumns, runRecordingFitJob, specDirOf } from '../jobs/fit/
 import { IDENTIFIED_BELOW } from '../jobs/fit/recording-fit.ts';
 import { parseRecordingFitSpec } from '../jobs/fit/recording-spec.ts';
 import { simulateRecording } from '../jobs/fit/record.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter, type ProgressReporter } from './progress.ts';
 import { defaultOutDir } from './spec-command.ts';
 import { checkOutDir, writeStdout } from './util.ts';
 
@@ -21,15 +21,19 @@ export async function recordingFitAction(specPath: string, raw: unknown, flags: 
   const spec = parseRecordingFitSpec(raw);
   const outDir = flags.out ?? defaultOutDir(specPath);
   await checkOutDir('--out', outDir);
-  const progress = progressReporter('fit', 'iterations', flags.quiet);
-  const started = performance.now();
+  // one bar per step the fit runs at: a fit moved to a finer step counts its iterations anew
+  let stage: { dtMs: number; progress: ProgressReporter; started: number } | undefined;
   const r = await runRecordingFitJob(spec, specDirOf(specPath), {
     run: { threads: flags.threads },
     onProgress: (p) => {
-      const done = p.iteration + p.fraction, s = (performance.now() - started) / 1000;
-      progress.update({ done: Number(done.toFixed(2)), total: p.iterations, rate: done / Math.max(s, 1e-9), etaSeconds: p.active === 0 ? 0 : ((p.iterations - done) * s) / Math.max(done, 1e-9) });
+      if (stage?.dtMs !== p.dtMs) {
+        stage?.progress.stop();
+        stage = { dtMs: p.dtMs, progress: progressReporter(stage ? `fit at ${p.dtMs} ms steps` : 'fit', 'iterations', flags.quiet), started: performance.now() };
+      }
+      const done = p.iteration + p.fraction, s = (performance.now() - stage.started) / 1000;
+      stage.progress.update({ done: Number(done.toFixed(2)), total: p.iterations, rate: done / Math.max(s, 1e-9), etaSeconds: p.active === 0 ? 0 : ((p.iterations - done) * s) / Math.max(done, 1e-9) });
     },
-  }).finally(() => progress.stop());
+  }).finally(() => stage?.progress.stop());
   const table = join(outDir, 'fit.parquet'), plot = join(outDir, 'fit.svg');
   const columns = recordingFitColumns(r);
   await writeParquet(table, columns);

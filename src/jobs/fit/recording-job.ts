@@ -120,11 +120,22 @@ function lowestCost(fit: RecordingFitResult): number {
   return Math.min(Infinity, ...fit.starts.map((s) => s.bestCost).filter(Number.isFinite));
 }
 
+/** Progress of a recording fit: iterations of the fit at step `dtMs` (a fit that moves to a finer step starts a second count). */
+export interface RecordingFitProgress {
+  iteration: number;
+  iterations: number;
+  active: number;
+  fraction: number;
+  bestCost: number;
+  /** the step of the fit in progress (ms) */
+  dtMs: number;
+}
+
 /** One fit of every start (or the closed form) at step dtMs: the run trimmed to whole windows after the burn-in. */
 async function fitRecordingAt(
   spec: RecordingFitSpec, model: Model, names: string[], values: Record<string, number>, run: RunOptions,
   recordings: Record<string, Recording>, forcing: Record<string, ForcingSpec>, dtMs: number,
-  onProgress?: (p: { iteration: number; iterations: number; active: number; fraction: number; bestCost: number }) => void,
+  onProgress?: (p: RecordingFitProgress) => void,
 ) {
   const windowMs = spec.windowMs ?? (spec.approach === 'prediction-error' ? dtMs : 1);
   const windowSteps = Math.round(windowMs / dtMs);
@@ -151,7 +162,7 @@ async function fitRecordingAt(
       // the optimiser may leave the starting box, but not the parameter's allowed range (log of it where > 0)
       logLower: Float64Array.from(names, (p) => Math.log(Math.max(requireParam(model, p).min ?? 0, spec.parameters[p][0] * 1e-3))),
       logUpper: Float64Array.from(names, (p) => Math.log(Math.min(requireParam(model, p).max ?? Infinity, spec.parameters[p][1] * 1e3))),
-      onProgress: (p) => onProgress?.({ ...p, iterations: spec.iterations }),
+      onProgress: (p) => onProgress?.({ ...p, iterations: spec.iterations, dtMs }),
     });
   };
   // least-squares: one non-negative least-squares solve, reported as a single start
@@ -159,7 +170,7 @@ async function fitRecordingAt(
     ? asRecordingFit(await fitLeastSquares({
       model, forcing, recordings, parameters: names, values, method: spec.method, dtMs, init: spec.init, durationMs, discardMs: burnInMs, windowMs,
       currentInput: spec.data.current ? CURRENT_INPUT : undefined, iterations: spec.iterations, run,
-      onProgress: (p) => onProgress?.({ iteration: p.iteration, iterations: spec.iterations, active: 1, fraction: 1, bestCost: p.cost }),
+      onProgress: (p) => onProgress?.({ iteration: p.iteration, iterations: spec.iterations, active: 1, fraction: 1, bestCost: p.cost, dtMs }),
     }))
     : await startsFit();
 
@@ -169,7 +180,7 @@ async function fitRecordingAt(
 /** Runs a recording fit from a parsed spec; `specDir` resolves the data's relative paths. */
 export async function runRecordingFitJob(
   spec: RecordingFitSpec, specDir: string,
-  options: { run?: RunOptions; onProgress?: (p: { iteration: number; iterations: number; active: number; fraction: number; bestCost: number }) => void } = {},
+  options: { run?: RunOptions; onProgress?: (p: RecordingFitProgress) => void } = {},
 ): Promise<RecordingJobResult> {
   const model = resolveModel(spec.model, 'fit spec: model: ');
   const names = Object.keys(spec.parameters);

@@ -132,6 +132,26 @@ describe('network sweeps', () => {
     expect(chunks).toEqual([{ start: 130_000, end: 135_000 }, { start: 135_000, end: 143_192 }, { start: 143_192, end: 150_000 }]);
   }, 120_000);
 
+  it('with tangents of cell parameters (cold start) the folded kernels keep those parameters per network: gradients equal the per-network kernel\'s, d/dLP.gCaT at gCaT = 0 included', async () => {
+    const input: SweepSpecInput = {
+      model: 'pyloric', init: 'cold', durationMs: 400, discardMs: 100, engine: 'cpu', maxima: 256,
+      cells: { ABPD: { choice: ['ABPD1', 'ABPD3'] }, LP: { choice: ['LP3'] }, PY: { choice: ['PY6'] } },
+      parameters: { gSynABtoLP: { grid: [3, 30] } }, tangents: ['LP.gCaS', 'log:ABPD.gNa', 'LP.gCaT'],
+    };
+    const gradients = async (chunkSize: number) => {
+      const sweep = resolveSweep(parseSweepSpec({ ...input, chunkSize }));
+      const sink = memorySink();
+      await runSweepShard(sweep, { index: 0, count: 1 }, sink);
+      return { block: cellSettingBlock(sweep), d: ['d_meanLP_VMv_d_LP.gCaS', 'd_meanLP_VMv_d_log_ABPD.gNa', 'd_meanLP_VMv_d_LP.gCaT'].map((n) => column(sink.columns, n) as number[]) };
+    };
+    const folded = await gradients(2), perNetwork = await gradients(3);
+    expect(folded.block).toBe(2);
+    expect(perNetwork.block).toBeUndefined();
+    folded.d.forEach((values, k) => values.forEach((v, i) => expect(Math.abs(v - perNetwork.d[k][i]), `lane ${k}, network ${i}`).toBeLessThan(1e-9 * Math.max(1, Math.abs(v)))));
+    // LP 3 has no CaT, yet its CaT gates are advanced for the lane: the gradient is not 0
+    expect(folded.d[2].every((v) => Math.abs(v) > 1e-3)).toBe(true);
+  }, 120_000);
+
   /** Runs the sweep as 1 and as 3 shards, each merged and read back from Parquet: the tables must be equal, column by column. */
   async function oneAndThreeShards(input: SweepSpecInput) {
     const spec = parseSweepSpec(input);

@@ -34,9 +34,7 @@ export interface WgslKernelOptions {
   tangentForm?: TangentForm;
   /**
    * exps evaluated side by side per call (exp-batches.ts): 1 to 4, or 0 to leave each in its
-   * expression. Default 4 without tangent lanes, 0 with them: on lavapipe, prinz ran 13 % faster
-   * batched without lanes, and 3-5 % slower with 8 (their arithmetic dominates, and the batched
-   * values stay live longer).
+   * expression. Default: defaultExpBatchWidth.
    */
   expBatchWidth?: number;
   /** how the recordings (program.inputs) lie in the inputs buffer (engine/inputs.ts) */
@@ -306,6 +304,23 @@ function fill(text: string, values: Record<string, string | number>): string {
   });
 }
 
+/** States a step may advance for its exps to be batched by default (defaultExpBatchWidth). */
+export const EXP_BATCH_MAX_STATES = 16;
+
+/**
+ * exps per batch when the caller does not say: 4 for a step without tangent lanes that advances at
+ * most EXP_BATCH_MAX_STATES states, else 0 (unbatched). Batches interleave the gates' chains but keep
+ * their values live longer, which pays only where registers are not already short. Measured on
+ * lavapipe (interleaved A/B, one process each): prinz without lanes 8–13 % faster batched; with 8
+ * lanes 3–5 % slower; the pyloric database kernel (40 advanced states) 1.24–1.30× faster unbatched,
+ * and 0.83× with batches of 2. A hardware GPU runs each vector component as its own instruction,
+ * so the choice matters to software GPUs (lavapipe, SwiftShader), not to the values (bit for bit).
+ */
+export function defaultExpBatchWidth(program: StepProgram): number {
+  const advanced = program.states.length - (program.frozen?.length ?? 0);
+  return program.lanes.length === 0 && advanced <= EXP_BATCH_MAX_STATES ? 4 : 0;
+}
+
 /** Emits the WGSL ensemble kernel (entry points `init` and `run`) for a program. */
 export function emitWgsl(program: StepProgram, options: WgslKernelOptions): WgslKernel {
   const layout = layoutOf(program, options);
@@ -326,7 +341,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     },
   };
   const scalarStep = makePrinter(spelling, [step]);
-  const batchWidth = options.expBatchWidth ?? (program.lanes.length === 0 ? 4 : 0);
+  const batchWidth = options.expBatchWidth ?? defaultExpBatchWidth(program);
   const { batches, componentName } = batchWidth !== 0
     ? expBatches(program.next.increment, (node) => expCall(node, scalarStep.text(node.args[0]), scalarStep.text).fn, batchWidth)
     : { batches: [], componentName: new Map<number, string>() };

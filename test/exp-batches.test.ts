@@ -9,7 +9,8 @@ import { libraryModel } from '../src/channels/index.ts';
 import { CONDUCTANCE_NAMES } from '../src/channels/prinz2004-cells.ts';
 import { compile } from '../src/compile/compile.ts';
 import { expBatches, orderUnits } from '../src/compile/exp-batches.ts';
-import { EXP_BATCH_MAX_STATES, defaultExpBatchWidth, emitWgsl } from '../src/compile/emit-wgsl.ts';
+import { EXP_BATCH_MAX_EXPS, defaultExpBatchWidth, emitWgsl } from '../src/compile/emit-wgsl.ts';
+import { regulate } from '../src/model/regulation.ts';
 import { pyloric } from '../src/channels/pyloric.ts';
 import { scheduleStep, tempsByLane } from '../src/compile/kernel-common.ts';
 import { topoOrder, type Expr } from '../src/model/expr.ts';
@@ -86,19 +87,23 @@ describe.each(programs)('exp batches of %s', (_, program) => {
 });
 
 describe('when exps are batched by default', () => {
-  it('a single cell without lanes: batches of 4; with lanes, or a network of 40 advanced states: none (measured faster unbatched)', () => {
+  const exps = (p: StepProgram) => topoOrder(p.next.increment).filter((n) => n.op === 'exp').length;
+  it('a cell without lanes (regulated too): batches of 4; with lanes, or a network of 76 exps: none (measured faster unbatched)', () => {
     const prinz = libraryModel('prinz');
     const cell = compile(prinz, { dtMs: 0.025, instanceParams: [...CONDUCTANCE_NAMES] });
     expect(defaultExpBatchWidth(cell)).toBe(4);
     expect(emitWgsl(cell, { spikeCapacity: 8 }).code).toMatch(/exp2?_v4\(/);
     expect(defaultExpBatchWidth(compile(prinz, { dtMs: 0.025, tangents: ['gNa'] }))).toBe(0);
+    // regulation adds states, not exps: every conductance regulated, 29 states, still batched
+    const tauMs = Object.fromEntries(CONDUCTANCE_NAMES.map((g) => [g, 5000]));
+    const regulated = compile(regulate(prinz, { tauMs, tauGMs: 200, caTargetUM: 200 }), { dtMs: 0.025 });
+    expect(regulated.states.length).toBe(29);
+    expect(defaultExpBatchWidth(regulated)).toBe(4);
     const network = compile(pyloric(), { dtMs: 0.025, skipUnreadStates: {} });
-    // 46 states, of which the frozen ones (LP 4's CaT and KCa, PY 1's KCa, the repeated synapses) are not counted
-    expect(network.states.length - network.frozen!.length).toBeGreaterThan(EXP_BATCH_MAX_STATES);
+    expect(exps(network)).toBeGreaterThan(EXP_BATCH_MAX_EXPS);
     expect(defaultExpBatchWidth(network)).toBe(0);
     expect(emitWgsl(network, { spikeCapacity: 8 }).code).not.toMatch(/exp2?_v[234]\(/);
     // asked for, a network is still batched
     expect(emitWgsl(network, { spikeCapacity: 8, expBatchWidth: 4 }).code).toMatch(/exp2?_v4\(/);
   });
 });
-

@@ -6,7 +6,7 @@
  * exps in vector batches ahead of the rest (exp-batches.ts), which reorders but does not change them.
  */
 import template from '../../shaders/ensemble.wgsl.ts';
-import { EXPREL_PRIME_SERIES, EXPREL_SERIES, ZERO, type Expr } from '../model/expr.ts';
+import { EXPREL_PRIME_SERIES, EXPREL_SERIES, ZERO, topoOrder, type Expr } from '../model/expr.ts';
 import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, forcingCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { expBatches, orderUnits, type ExpBatch } from './exp-batches.ts';
@@ -304,21 +304,23 @@ function fill(text: string, values: Record<string, string | number>): string {
   });
 }
 
-/** States a step may advance for its exps to be batched by default (defaultExpBatchWidth). */
-export const EXP_BATCH_MAX_STATES = 16;
+/** exps a step may hold for them to be batched by default (defaultExpBatchWidth). */
+export const EXP_BATCH_MAX_EXPS = 40;
 
 /**
- * exps per batch when the caller does not say: 4 for a step without tangent lanes that advances at
- * most EXP_BATCH_MAX_STATES states, else 0 (unbatched). Batches interleave the gates' chains but keep
- * their values live longer, which pays only where registers are not already short. Measured on
- * lavapipe (interleaved A/B, one process each): prinz without lanes 8–13 % faster batched; with 8
- * lanes 3–5 % slower; the pyloric database kernel (40 advanced states) 1.24–1.30× faster unbatched,
- * and 0.83× with batches of 2. A hardware GPU runs each vector component as its own instruction,
- * so the choice matters to software GPUs (lavapipe, SwiftShader), not to the values (bit for bit).
+ * exps per batch when the caller does not say: 4 for a step without tangent lanes that holds at most
+ * EXP_BATCH_MAX_EXPS exps, else 0 (unbatched). Batches interleave the gates' chains but keep their
+ * values live longer, which pays only where registers are not already short. Measured on lavapipe
+ * (interleaved A/B, one process each): prinz (26 exps) without lanes 8–13 % faster batched, with 8
+ * lanes 3–5 % slower; prinz with regulation (26 exps, 29 states) 12 % faster batched; the pyloric
+ * database kernel (76 exps) 1.24–1.30× faster unbatched, 0.83× with batches of 2. A hardware GPU
+ * runs each vector component as its own instruction, so the choice matters to software GPUs
+ * (lavapipe, SwiftShader), not to the values (bit for bit the same).
  */
 export function defaultExpBatchWidth(program: StepProgram): number {
-  const advanced = program.states.length - (program.frozen?.length ?? 0);
-  return program.lanes.length === 0 && advanced <= EXP_BATCH_MAX_STATES ? 4 : 0;
+  if (program.lanes.length > 0) return 0;
+  const exps = topoOrder(program.next.increment).filter((node) => node.op === 'exp').length;
+  return exps <= EXP_BATCH_MAX_EXPS ? 4 : 0;
 }
 
 /** Emits the WGSL ensemble kernel (entry points `init` and `run`) for a program. */

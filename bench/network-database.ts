@@ -58,7 +58,8 @@ function databaseKernel(sweep: Awaited<ReturnType<typeof databaseSweep>>, N: num
   // 8 conductances per network, every gate advanced), for the in-run ratio
   const constants = everyGate ? {} : choiceConstants(sweep);
   const chosen = everyGate ? (sweep.cellChoices ?? []).flatMap((c) => Object.keys(c.sets[0])) : [];
-  const instanceParams = [...networkInstanceParams(sweep), ...chosen.filter((p) => !networkInstanceParams(sweep).includes(p)), ...started.startParams];
+  const perNetwork = networkInstanceParams(sweep);
+  const instanceParams = [...perNetwork, ...chosen.filter((p) => !perNetwork.includes(p)), ...started.startParams];
   const program = compile(started.model, { dtMs: sweep.spec.dtMs, init: 'cold', instanceParams, values: constants, ...(everyGate ? {} : { skipUnreadStates: {} }) });
   const sampler = makeSampler(sweep);
   const columns = sampler.names.map(() => new Float64Array(N));
@@ -102,7 +103,7 @@ async function cellSettingKernels(N: number) {
     const params = Object.fromEntries(instanceParams.map((p) => [p, expanded[p] ?? new Float64Array(N).fill(started.model.params[p].value)]));
     return { program, params };
   };
-  return { folded: kernelWith(chosenValues(sweep, sampler.names, columns, 0)), perNetwork: kernelWith({}) };
+  return { folded: kernelWith(chosenValues(sweep, sampler.names, columns.map((c) => c[0]))), perNetwork: kernelWith({}) };
 }
 
 type Runner = (program: StepProgram, N: number, params: Record<string, Float64Array>, durationMs: number) => Promise<{ wallMs: number; divergence: { state: Int32Array | ArrayLike<number> } }>;

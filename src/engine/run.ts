@@ -37,7 +37,12 @@ export interface EngineRun {
  */
 export function prepareEnsemble(spec: EnsembleSpec, engine: 'cpu' | 'gpu', options: Pick<RunOptions, 'gpu' | 'gpuMath'> = {}): void {
   if (engine !== 'gpu') return;
-  prepareGpuKernel(spec, { gpu: options.gpu, kernel: { math: options.gpuMath } }).catch(() => {});
+  prepareGpuKernel(spec, gpuOptionsOf(options, options.gpu)).catch(() => {});
+}
+
+/** The GPU engine's options for RunOptions: one spelling for runs and prepared kernels, so both emit the same kernel. */
+function gpuOptionsOf(options: Pick<RunOptions, 'gpuMath'>, gpu: GpuContext | undefined) {
+  return { gpu, kernel: { math: options.gpuMath } };
 }
 
 /** Runs an ensemble on the chosen engine. `auto`: the GPU when there is one (and more than one instance), else the CPU. */
@@ -49,7 +54,7 @@ export async function runEnsemble(spec: EnsembleSpec, options: RunOptions = {}):
     throw new InputError(`threads must be an integer in [1, ${THREADS_MAX}], got ${threads}`);
   }
   const cpu = () => runCpu(spec, { threads: options.threads });
-  const gpuRun = (ctx: GpuContext) => runGpu(spec, { gpu: ctx, kernel: { math: options.gpuMath } });
+  const gpuRun = (ctx: GpuContext) => runGpu(spec, gpuOptionsOf(options, ctx));
   if (engine === 'cpu') return { result: await cpu() };
   if (engine === 'gpu') {
     const ctx = options.gpu ?? (await getGpu());

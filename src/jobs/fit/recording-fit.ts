@@ -160,6 +160,11 @@ export async function fitRecording(o: RecordingFitOptions): Promise<RecordingFit
   };
 }
 
+/** Whether steps of dtMs fall on the samples of a recording taken every intervalMs (to rounding). */
+export function oneStepPerSample(dtMs: number, intervalMs: number): boolean {
+  return Math.abs(dtMs - intervalMs) <= 1e-9 * intervalMs;
+}
+
 /** One Levenberg–Marquardt fit of every start with one residual form. */
 async function fitStage(o: RecordingFitOptions): Promise<RecordingFitResult> {
   const started = performance.now();
@@ -169,7 +174,7 @@ async function fitStage(o: RecordingFitOptions): Promise<RecordingFitResult> {
   // the compensation assumes each step reads one independent sample (compile.ts, recordingNoise)
   for (const [name, sigma] of Object.entries(o.noise ?? {})) {
     const interval = o.recordings[name]?.intervalMs;
-    if (sigma > 0 && interval !== undefined && Math.abs(interval - o.dtMs) > 1e-9 * interval) {
+    if (sigma > 0 && interval !== undefined && !oneStepPerSample(o.dtMs, interval)) {
       throw new InputError(`noise.${name}: the noise compensation needs one step per sample (dtMs = the recording's ${interval} ms, got ${o.dtMs}); steps between samples read interpolated, correlated noise`);
     }
   }

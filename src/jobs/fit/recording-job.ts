@@ -19,7 +19,7 @@ import type { ForcingSpec } from '../../model/teacher-forcing.ts';
 import { matchesBursting, type Activity } from './activity.ts';
 import { freeActivity } from './free-check.ts';
 import { boxPoint } from './random-search.ts';
-import { fitRecording, type RecordingFitResult } from './recording-fit.ts';
+import { fitRecording, oneStepPerSample, type RecordingFitResult } from './recording-fit.ts';
 import { asRecordingFit, fitLeastSquares } from './least-squares-fit.ts';
 import type { RecordingFitSpec } from './recording-spec.ts';
 
@@ -81,7 +81,7 @@ function noiseOf(spec: RecordingFitSpec, forcing: Readonly<Record<string, Forcin
   const mV = Object.fromEntries(fitted.map((state) => [state, spec.data.noiseMv ?? estimateNoiseStd(recordings[state].values)]));
   // the compensation is derived for the exponential-Euler step reading one independent sample per step
   // (compile.ts, recordingNoise): steps between samples read interpolated, correlated noise
-  const stepsOnSamples = Math.abs(dtMs - spec.data.intervalMs) <= 1e-9 * spec.data.intervalMs;
+  const stepsOnSamples = oneStepPerSample(dtMs, spec.data.intervalMs);
   const noisy = Object.values(mV).some((v) => v >= NEGLIGIBLE_NOISE_MV);
   const compensated = spec.approach !== 'least-squares' && spec.method !== 'rk4' && stepsOnSamples && noisy;
   return { mV, source: spec.data.noiseMv === undefined ? 'estimated' : 'spec', compensated, ...(noisy && !stepsOnSamples ? { uncompensatedBecause: 'substeps' as const } : {}) };

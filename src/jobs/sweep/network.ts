@@ -130,10 +130,10 @@ export function cellSettingBlock(sweep: ResolvedSweep): number | undefined {
   return block >= spec.chunkSize ? block : undefined;
 }
 
-/** What the cells' choices set for the network in row `row` of a chunk's axis columns (sampler order). */
-export function chosenValues(sweep: ResolvedSweep, names: readonly string[], columns: readonly Float64Array[], row: number): Record<string, number> {
+/** What the cells' choices set for one network, from its axis values (sampler order, as `names`). */
+export function chosenValues(sweep: ResolvedSweep, names: readonly string[], axisValues: ArrayLike<number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const choice of sweep.cellChoices ?? []) Object.assign(out, choice.sets[columns[names.indexOf(choice.name)][row]]);
+  for (const choice of sweep.cellChoices ?? []) Object.assign(out, choice.sets[axisValues[names.indexOf(choice.name)]]);
   return out;
 }
 

@@ -101,15 +101,21 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     // rows and traces read observed quantities only (traced ones are observed: spec.ts)
     skipUnreadStates: {},
   } as const;
-  const program = compile(startable?.model ?? model, { ...compileOptions, values, instanceParams });
-  // networks in grid order: one kernel per setting of the cells, their conductances folded in
+  // networks in grid order: one kernel per setting of the cells, their conductances folded in (then
+  // the per-network kernel is not needed)
   const block = isNetwork ? cellSettingBlock(sweep) : undefined;
+  const program = block === undefined ? compile(startable?.model ?? model, { ...compileOptions, values, instanceParams }) : undefined;
   const cellPrograms = new Map<string, StepProgram>();
-  const programFor = (columns: readonly Float64Array[]): StepProgram => {
-    if (block === undefined) return program;
-    const chosen = chosenValues(sweep, sampler.names, columns, 0);
+  const chosenAt = (index: number) => {
+    const row = new Float64Array(sampler.names.length);
+    sampler.valuesOf(index, row);
+    return chosenValues(sweep, sampler.names, row);
+  };
+  const programFor = (chunk: IndexRange): StepProgram => {
+    if (program) return program;
+    const chosen = chosenAt(chunk.start);
     const key = JSON.stringify(chosen);
-    if (JSON.stringify(chosenValues(sweep, sampler.names, columns, columns[0].length - 1)) !== key) throw new Error('a chunk of a cell-setting block holds two settings of the cells');
+    if (JSON.stringify(chosenAt(chunk.end - 1)) !== key) throw new Error('a chunk of a cell-setting block holds two settings of the cells');
     let specialised = cellPrograms.get(key);
     if (!specialised) {
       specialised = compile(startable?.model ?? model, { ...compileOptions, values: { ...values, ...chosen }, instanceParams: instanceParams.filter((p) => !Object.hasOwn(chosen, p)) });
@@ -175,7 +181,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const handedOver = new Set<StepProgram>();
   const prepare = (chunk: IndexRange | undefined) => {
     if (!chunk || block === undefined) return;
-    const chunkProgram = programFor(axisColumns(chunk));
+    const chunkProgram = programFor(chunk);
     if (handedOver.has(chunkProgram)) return;
     handedOver.add(chunkProgram);
     prepareEnsemble(chunkSpec(chunk, chunkProgram), engineUsed, runOptions);
@@ -184,7 +190,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
   const run = (chunk: IndexRange) => {
     const n = chunk.end - chunk.start;
     const columns = axisColumns(chunk);
-    const chunkProgram = programFor(columns);
+    const chunkProgram = programFor(chunk);
     handedOver.add(chunkProgram);
     const ensembleParams = async () => {
       if (!isNetwork) return Object.fromEntries(sampler.names.map((name, d) => [name, columns[d]]));

@@ -88,7 +88,7 @@ describe.each(programs)('exp batches of %s', (_, program) => {
 
 describe('when exps are batched by default', () => {
   const exps = (p: StepProgram) => topoOrder(p.next.increment).filter((n) => n.op === 'exp').length;
-  it('a cell without lanes (regulated too): batches of 4; with lanes, or a network of 76 exps: none (measured faster unbatched)', () => {
+  it('a cell without lanes (regulated too): batches of 4; with lanes: none; a network of 76 exps: none printed flat, batches within each cell staged', () => {
     const prinz = libraryModel('prinz');
     const cell = compile(prinz, { dtMs: 0.025, instanceParams: [...CONDUCTANCE_NAMES] });
     expect(defaultExpBatchWidth(cell)).toBe(4);
@@ -102,8 +102,12 @@ describe('when exps are batched by default', () => {
     const network = compile(pyloric(), { dtMs: 0.025, skipUnreadStates: {} });
     expect(exps(network)).toBeGreaterThan(EXP_BATCH_MAX_EXPS);
     expect(defaultExpBatchWidth(network)).toBe(0);
-    expect(emitWgsl(network, { spikeCapacity: 8 }).code).not.toMatch(/exp2?_v[234]\(/);
-    // asked for, a network is still batched
-    expect(emitWgsl(network, { spikeCapacity: 8, expBatchWidth: 4 }).code).toMatch(/exp2?_v4\(/);
+    expect(emitWgsl(network, { spikeCapacity: 8, stepOrder: 'flat' }).code).not.toMatch(/exp2?_v[234]\(/);
+    // asked for, a network printed flat is still batched
+    expect(emitWgsl(network, { spikeCapacity: 8, stepOrder: 'flat', expBatchWidth: 4 }).code).toMatch(/exp2?_v4\(/);
+    // staged (the default), each stage is one cell, of at most EXP_BATCH_MAX_EXPS exps: batched
+    const staged = emitWgsl(network, { spikeCapacity: 8 }).code;
+    expect(staged).toMatch(/let eb2_\d+ = exp2?_v4\(/);
+    expect(emitWgsl(network, { spikeCapacity: 8, expBatchWidth: 0 }).code).not.toMatch(/exp2?_v[234]\(/);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { libraryModel } from '../src/channels/index.ts';
 import { CONDUCTANCE_NAMES, PRINZ_2004_CELLS } from '../src/channels/prinz2004-cells.ts';
 import { compile } from '../src/compile/compile.ts';
+import { pyloric } from '../src/channels/pyloric.ts';
 import { runCpu } from '../src/engine/cpu.ts';
 import { GpuError, scoped, wrapDevice } from '../src/engine/gpu/device.ts';
 import { kernelFor, prepareGpuKernel, runGpu } from '../src/engine/gpu/gpu.ts';
@@ -88,6 +89,28 @@ describe.skipIf(!gpu)('GPU engine', () => {
       }
       expect(batched.traces!.series(0, 'V'), what).toEqual(one.traces!.series(0, 'V'));
       expect(one.traces!.series(0, 'V').length, what).toBe(360);
+    }
+  });
+
+  it('gives bit-identical results printed staged (each state added after its last reader) and flat', async () => {
+    // step-order.ts reorders the printed step, never an operation or operand: a cell (one stage),
+    // HH with RK4, and the pyloric network (a stage per cell, its synapses' gates carried across)
+    const hh = libraryModel('hh');
+    const synapses = ['gSynABtoLP', 'gSynLPtoABPD', 'gSynPYtoLP'];
+    const cases = [
+      { program: compile(model, { dtMs: 0.025, instanceParams: [...CONDUCTANCE_NAMES] }), params: cells(32), durationMs: 200, source: 'V' },
+      { program: compile(hh, { dtMs: 0.01, method: 'rk4', instanceParams: ['gNa'], stimulus: [{ startMs: 20, stopMs: 200, ampUAPerCm2: 10 }] }), params: { gNa: Array.from({ length: 32 }, (_, i) => 60 + 4 * i) }, durationMs: 200, source: 'V' },
+      { program: compile(pyloric(), { dtMs: 0.025, instanceParams: synapses, skipUnreadStates: {} }), params: Object.fromEntries(synapses.map((g, j) => [g, Array.from({ length: 32 }, (_, i) => 1e-3 * ((i * (j + 3)) % 11))])), durationMs: 300, source: 'LP.V' },
+    ];
+    for (const { program, params, durationMs, source } of cases) {
+      const spec = { program, N: 32, params, durationMs, discardMs: 20, traceInstances: [5], traceEveryMs: 0.5 };
+      const [flat, staged] = [await runGpu(spec, { gpu: gpu!, kernel: { stepOrder: 'flat' } }), await runGpu(spec, { gpu: gpu!, kernel: { stepOrder: 'staged' } })];
+      const what = `${program.modelName} ${program.method}`;
+      expect(Math.max(...flat.spikes[0].count), `${what}: some instances spike`).toBeGreaterThan(2);
+      expect(Array.from(staged.spikes[0].count), what).toEqual(Array.from(flat.spikes[0].count));
+      for (let o = 0; o < flat.observed.length; o++) expect(Array.from(staged.observed[o].mean), what).toEqual(Array.from(flat.observed[o].mean));
+      const traced = program.observed.find((o) => o.name.includes(source))!.name;
+      expect(staged.traces!.series(0, traced), what).toEqual(flat.traces!.series(0, traced));
     }
   });
 

@@ -9,7 +9,8 @@ import template from '../../shaders/ensemble.wgsl.ts';
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES, ZERO, topoOrder, type Expr } from '../model/expr.ts';
 import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, divergenceCode, eventCode, forcingCode, indent, leafNamer, powiText, scheduleStep, seriesTermsOf, tempsByLane, vars } from './kernel-common.ts';
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
-import { expBatches, orderUnits, type ExpBatch } from './exp-batches.ts';
+import { EXP_BATCH_MAX_EXPS, expBatches, type ExpBatch, type StepUnit } from './exp-batches.ts';
+import { flatStep, stagedStep } from './step-order.ts';
 import { makePrinter, type Spelling } from './print.ts';
 import { f32ConstantMessage, overflowsF32 } from '../engine/f32-range.ts';
 import { InputError } from '../errors.ts';
@@ -37,6 +38,12 @@ export interface WgslKernelOptions {
    * expression. Default: defaultExpBatchWidth.
    */
   expBatchWidth?: number;
+  /**
+   * 'staged' (default for steps without tangent lanes): the step printed in stages, each state added
+   * after the last increment that reads it, exps batched within a stage (step-order.ts); 'flat':
+   * every temporary, then every increment, then every add (always, with lanes).
+   */
+  stepOrder?: 'staged' | 'flat';
   /** how the recordings (program.inputs) lie in the inputs buffer (engine/inputs.ts) */
   inputs?: InputLayout;
   /** teacher forcing: windows of the normal equations (engine/inputs.ts) */
@@ -304,22 +311,23 @@ function fill(text: string, values: Record<string, string | number>): string {
   });
 }
 
-/** exps a step may hold for them to be batched by default (defaultExpBatchWidth). */
-export const EXP_BATCH_MAX_EXPS = 40;
+export { EXP_BATCH_MAX_EXPS };
 
 /**
- * exps per batch when the caller does not say: 4 for a step without tangent lanes that holds at most
- * EXP_BATCH_MAX_EXPS exps, else 0 (unbatched). Batches interleave the gates' chains but keep their
+ * exps per batch when the caller does not say: 4 for a step without tangent lanes whose exps (those
+ * reachable from `roots` and not in `batched`: a stage's, step-order.ts) number at most
+ * EXP_BATCH_MAX_EXPS, else 0 (unbatched). Batches interleave the gates' chains but keep their
  * values live longer, which pays only where registers are not already short. Measured on lavapipe
- * (interleaved A/B, one process each): prinz (26 exps) without lanes 8–13 % faster batched, with 8
- * lanes 3–5 % slower; prinz with regulation (26 exps, 29 states) 12 % faster batched; the pyloric
- * database kernel (76 exps) 1.24–1.30× faster unbatched, 0.83× with batches of 2. A hardware GPU
- * runs each vector component as its own instruction, so the choice matters to software GPUs
- * (lavapipe, SwiftShader), not to the values (bit for bit the same).
+ * (interleaved A/B, one process each, printed flat): prinz (26 exps) without lanes 8–13 % faster
+ * batched, with 8 lanes 3–5 % slower; prinz with regulation (26 exps, 29 states) 12 % faster batched;
+ * the pyloric database kernel (76 exps) 1.24–1.30× faster unbatched, 0.83× with batches of 2; staged,
+ * its stages hold one cell's exps each and are batched. A hardware GPU runs each vector component as
+ * its own instruction, so the choice matters to software GPUs (lavapipe, SwiftShader), not to the
+ * values (bit for bit the same).
  */
-export function defaultExpBatchWidth(program: StepProgram): number {
+export function defaultExpBatchWidth(program: StepProgram, roots: readonly Expr[] = program.next.increment, batched: ReadonlySet<number> = new Set()): number {
   if (program.lanes.length > 0) return 0;
-  const exps = topoOrder(program.next.increment).filter((node) => node.op === 'exp').length;
+  const exps = topoOrder(roots).filter((node) => node.op === 'exp' && !batched.has(node.id)).length;
   return exps <= EXP_BATCH_MAX_EXPS ? 4 : 0;
 }
 
@@ -343,10 +351,17 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     },
   };
   const scalarStep = makePrinter(spelling, [step]);
-  const batchWidth = options.expBatchWidth ?? defaultExpBatchWidth(program);
-  const { batches, componentName } = batchWidth !== 0
-    ? expBatches(program.next.increment, (node) => expCall(node, scalarStep.text(node.args[0]), scalarStep.text).fn, batchWidth)
-    : { batches: [], componentName: new Map<number, string>() };
+  const fnOf = (node: Expr) => expCall(node, scalarStep.text(node.args[0]), scalarStep.text).fn;
+  const temps = tempsByLane(step.perStep, program.next.increment, tangentIncrement);
+  const adds = (k: number) => program.next.increment[k] !== ZERO;
+  const staged = program.lanes.length === 0 && (options.stepOrder ?? 'staged') === 'staged';
+  const { items, batches, componentName } = staged
+    ? stagedStep(temps.shared, program.next.increment, program.states.map((s) => s.name), step.names, adds, (roots, batched, prefix) => {
+      const width = options.expBatchWidth ?? defaultExpBatchWidth(program, roots, batched);
+      return width !== 0 ? expBatches(roots, fnOf, width, prefix, batched) : { batches: [], componentName: new Map<number, string>() };
+    })
+    : flatStep(temps.shared, program.next.increment.length, step.names, options.expBatchWidth ?? defaultExpBatchWidth(program, program.next.increment), (width) =>
+      expBatches(program.next.increment, fnOf, width));
   // batched exps read as components of their batch, wherever they occur
   const stepPrinter = makePrinter(spelling, [{ names: componentName }, step]);
   const batchLine = (b: ExpBatch<ExpFunction>) => {
@@ -440,13 +455,13 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     ...forcing.normalLocals.map((name, slot) => `  var ${name} = acc[${at(accNormalSlot(slot))}];\n  var ${name}c = acc[${at(accSums + accNormalSlot(slot))}];`),
   ]);
 
-  const temps = tempsByLane(step.perStep, program.next.increment, tangentIncrement);
-  // a batched exp that is also a temporary is read from its batch
-  const shared = temps.shared.filter((t) => !componentName.has(t.expr.id));
+  const unitLine = (u: StepUnit<ExpFunction>) => ('batch' in u ? batchLine(u.batch) : `    let ${u.temp.name} = ${stepPrinter.body(u.temp.expr)};`);
+  const stateAdd = (k: number) => addIncrement(vars.state(k), vars.next(k), `c${k}`);
+  const primalStep = items.map((item) =>
+    'increment' in item ? `    let ${vars.next(item.increment)} = ${stepPrinter.text(program.next.increment[item.increment])};` : 'add' in item ? stateAdd(item.add) : unitLine(item));
   const stepCode = join([
     ...sources.map((q) => `    let before${q} = ${plain.text(program.spikeSources[q].expr)};`),
-    ...orderUnits(shared, batches, step.names).map((u) => ('batch' in u ? batchLine(u.batch) : `    let ${u.temp.name} = ${stepPrinter.body(u.temp.expr)};`)),
-    ...states.map((k) => `    let ${vars.next(k)} = ${stepPrinter.text(program.next.increment[k])};`),
+    ...primalStep,
     // a lane reads only its own tangents, so each lane is computed from its own temporaries and
     // added as soon as it is computed: fewer values live at once (on lavapipe, prinz with 8 lanes at
     // N = 65,536 ran at 3.5e6 neuron-steps/s with all lanes computed first, 8.7e6 this way); the
@@ -456,7 +471,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
       ...states.map((k) => `    let ${vars.nextTangent(j, k)} = ${stepPrinter.text(tangentIncrement[j][k])};`),
       ...states.filter((k) => tangentIncrement[j][k] !== ZERO).map((k) => addIncrement(vars.tangent(j, k), vars.nextTangent(j, k), `c${j}_${k}`)),
     ]),
-    ...states.filter((k) => program.next.increment[k] !== ZERO).map((k) => addIncrement(vars.state(k), vars.next(k), `c${k}`)),
+    ...(staged ? [] : states.filter(adds).map(stateAdd)),
     indent(divergence.step, '    '),
   ]);
 

@@ -23,20 +23,28 @@ export interface ExpBatch<F extends string = string> {
   fn: F;
 }
 
+/**
+ * exps a step (or a stage of one, step-order.ts) may hold for them to be batched by default
+ * (emit-wgsl.ts defaultExpBatchWidth); also the most a stage takes on.
+ */
+export const EXP_BATCH_MAX_EXPS = 40;
+
 export const VECTOR_COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 
 /**
  * Groups the exp nodes reachable from `roots` that change every step (the rest are hoisted out of the
- * time loop) into batches of at most `width` (≤ 4) with the same exp depth and function `fnOf`.
+ * time loop), except those in `batched`, into batches of at most `width` (≤ 4) with the same exp depth and function `fnOf`.
  * `componentName` of a member is how the step reads it (`eb0.x`).
  */
-export function expBatches<F extends string>(roots: readonly Expr[], fnOf: (node: Expr) => F, width: number, prefix = 'eb') {
+export function expBatches<F extends string>(roots: readonly Expr[], fnOf: (node: Expr) => F, width: number, prefix = 'eb', batched: ReadonlySet<number> = new Set()) {
   if (!(Number.isInteger(width) && width >= 1 && width <= 4)) throw new Error(`exp batch width must be an integer from 1 to 4, got ${width}`);
   const depth = new Map<number, number>();
   const variant = new Set<number>();
   const groups = new Map<string, { depth: number; fn: F; nodes: Expr[] }>();
   for (const node of topoOrder(roots)) {
     if (node.args.length === 0 ? isVariantLeaf(node) : node.args.some((a) => variant.has(a.id))) variant.add(node.id);
+    // an exp an earlier batch computed is a value here, as a state is
+    if (batched.has(node.id)) continue;
     const below = Math.max(0, ...node.args.map((a) => depth.get(a.id) ?? 0));
     const isExp = node.op === 'exp' && variant.has(node.id);
     depth.set(node.id, below + (isExp ? 1 : 0));

@@ -31,7 +31,7 @@ export interface GpuOptions {
   /** cap on instances per batch (tests use it to force several batches) */
   maxBatch?: number;
   /** WGSL emitter options */
-  kernel?: Pick<WgslKernelOptions, 'workgroupSize' | 'compensated' | 'math' | 'tangentForm' | 'expBatchWidth'>;
+  kernel?: Pick<WgslKernelOptions, 'workgroupSize' | 'compensated' | 'math' | 'tangentForm' | 'expBatchWidth' | 'stepOrder'>;
 }
 
 /** steps summed (compensated f32) on the GPU before the host folds them into f64 */

@@ -16,7 +16,8 @@
  * cell rate here). Whole database = 20,250,000 × steps of the connected run (the isolated phase runs
  * each of the 16 cells once and is negligible).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../src/io/atomic-write.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -189,7 +190,9 @@ export function tileChunk(data: ChunkData, size: number): ChunkData {
     ...data,
     range: { start: data.range.start, end: data.range.start + size },
     params: data.params.map((p) => ({ name: p.name, values: cycle(p.values) })),
-    ...(data.gridIndex ? { gridIndex: cycle(data.gridIndex) } : {}),
+    // distinct, as in a grid-order chunk: the grid codes are then as many strings as networks, which
+    // the Parquet encoder cannot fold into a small dictionary as it would 64 repeated ones
+    ...(data.gridIndex ? { gridIndex: Int32Array.from({ length: size }, (_, i) => data.gridIndex![0] + i) } : {}),
     observed: data.observed.map((o) => ({ ...o, mean: cycle(o.mean), min: cycle(o.min), max: cycle(o.max), meanTangent: o.meanTangent.map(cycle) })),
     maxima,
     divergence: { ...data.divergence, state: cycle(data.divergence.state), timeMs: cycle(data.divergence.timeMs) },
@@ -218,9 +221,10 @@ async function cpuUsPerNetwork(networks: number, passes: number, work: () => unk
  * - encode: those rows as one Parquet row group (what the table stores);
  * - oneThread: what the shard store does per chunk without encoder workers: classify, then write the
  *   part file and append to the streamed table (both encode the rows), files included;
- * - serialWithWorkers: what the store's own thread still does with k encoder workers: cut the chunk
- *   into k slices (the GPU engine's maxima rings are in shared memory and not copied; the rest is),
- *   then splice the k encoded row groups into the part file and the table.
+ * - serialWithWorkers: what the store's own thread still does per chunk with k encoder workers: cut
+ *   the chunk into k slices (the GPU engine's maxima rings are in shared memory and not copied; the
+ *   rest is), then splice the k encoded row groups into the part file and the streamed table (whose
+ *   footer is written once per shard).
  *
  * With k workers a chunk costs the store's thread `serialWithWorkers` and each worker
  * (classify + encode)/k, one after the other, so the host time per network is their sum: the bench
@@ -253,14 +257,17 @@ async function hostWork(n: number, workers: number) {
     // the workers' share, done here: k slices classified and encoded
     const bounds = sliceBounds(size, workers);
     const groups = bounds.map((b) => encodeRowGroup(chunkColumns(sliceChunk(chunk, b.start, b.end))));
+    // as the store does per chunk (sweep-store.ts writeEncodedChunk): the part file written
+    // atomically, the row groups appended to the shard's streamed table, whose footer is written
+    // once per shard (finish), not per chunk
+    const table = new StreamingTable(join(dir, 'table.parquet'));
     const serialWithWorkers = await cpuUsPerNetwork(size, passes, async () => {
       for (const b of bounds) sliceChunk(chunk, b.start, b.end);
       const copies = groups.map((g) => ({ ...g, ...structuredClone({ rowGroup: g.rowGroup, indexes: g.indexes }) }));
-      await writeFile(join(dir, 'part.parquet'), rowGroupsFile(copies));
-      const table = new StreamingTable(join(dir, `table-${k++}.parquet`));
+      await writeFileAtomic(join(dir, `part-${k++}.parquet`), rowGroupsFile(copies));
       table.appendEncoded(copies);
-      await table.finish();
     });
+    await table.finish();
     const perCore = classify.best + encode.best + serialWithWorkers.best;
     return {
       simulatedNetworks: n, chunkNetworks: size, workers,

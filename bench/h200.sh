@@ -17,3 +17,12 @@ if [[ -n "${H200_SWEEP_S:-}" ]]; then
   timeout "$H200_SWEEP_S" "$deno" run -A .carry/cli.js sweep /tmp/prinz-2003-full.yaml --out /tmp/prinz-2003-full > "$out/sweep.log" 2>&1 || true
   cp /tmp/prinz-2003-full/*.json "$out/" 2>/dev/null || true
 fi
+# The pyloric network database (issue 18): the bench's network-step ratios on this GPU, then two settings
+# of the cells end to end (270,000 networks in two chunks, 1/75 of the database: its wall time × 75
+# is the whole database's, host work included). Chunks of one setting each: 8,192 networks would
+# leave most of a large GPU idle, and the chunk size changes no row; they plan 10.5 GB, over the
+# default memory limit of 8 GiB.
+"$deno" run -A .carry/bench.js --network-database-only > "$out/network-database.json" 2> "$out/network-database.log" || true
+sed 's/^chunkSize: 8192/chunkSize: 135000/' examples/prinz-2004.yaml > /tmp/prinz-2004-gpu.yaml
+IONSWEEP_MEMORY_LIMIT_GB=32 timeout "${H200_NETWORK_SHARD_S:-300}" "$deno" run -A .carry/cli.js sweep /tmp/prinz-2004-gpu.yaml --shard 0/75 --out /tmp/prinz-2004-gpu > "$out/network-shard.log" 2>&1 || true
+cp /tmp/prinz-2004-gpu/*.json "$out/" 2>/dev/null || true

@@ -16,10 +16,32 @@ const GiB = 2 ** 30;
 export const THREADS_MAX = 256;
 
 /**
- * Memory one run may plan to allocate (bytes): 8 GiB fits a laptop with room for the rest; a sweep's
- * memory scales with chunkSize, which changes nothing in its rows, so a bigger machine needs no more.
+ * Memory one run may plan to allocate (bytes) unless IONSWEEP_MEMORY_LIMIT_GB says otherwise: 8 GiB
+ * fits a laptop with room for the rest. A sweep's memory scales with chunkSize, which changes nothing
+ * in its rows, but a large GPU needs large chunks to be busy (the pyloric database's chunks of one
+ * setting of the cells, 135,000 networks, plan 10.5 GB), so a machine with more memory may raise it.
  */
 export const MEMORY_LIMIT_BYTES = 8 * GiB;
+
+/** The environment variable that sets the memory limit, in GB (10⁹ bytes). */
+export const MEMORY_LIMIT_VARIABLE = 'IONSWEEP_MEMORY_LIMIT_GB';
+const MEMORY_LIMIT_GB_RANGE = [1, 100_000] as const;
+
+/** The memory limit in force (bytes): IONSWEEP_MEMORY_LIMIT_GB (1 to 100,000 GB) or MEMORY_LIMIT_BYTES. */
+export function memoryLimitBytes(): number {
+  const env = globalThis as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } };
+  let text: string | undefined;
+  try {
+    text = env.Deno?.env.get(MEMORY_LIMIT_VARIABLE) ?? env.process?.env?.[MEMORY_LIMIT_VARIABLE];
+  } catch {
+    return MEMORY_LIMIT_BYTES; // no permission to read the environment
+  }
+  if (text === undefined || text.trim() === '') return MEMORY_LIMIT_BYTES;
+  const gb = Number(text);
+  const [low, high] = MEMORY_LIMIT_GB_RANGE;
+  if (!(gb >= low && gb <= high)) throw new InputError(`${MEMORY_LIMIT_VARIABLE} must be a number of GB from ${low} to ${high}, got '${text}'`);
+  return gb * 1e9;
+}
 
 /**
  * Output one command may plan to write (bytes): one sweep shard's table and traces, one simulate
@@ -83,8 +105,9 @@ export function formatBytes(bytes: number): string {
 
 /** Refuses a plan that would allocate more than the memory limit; `what` names it, `hint` says what to lower. */
 export function checkMemory(what: string, bytes: number, hint: string): void {
-  if (!(bytes <= MEMORY_LIMIT_BYTES)) {
-    throw new InputError(`${what} needs about ${formatBytes(bytes)} of memory, over the limit of ${formatBytes(MEMORY_LIMIT_BYTES)}: ${hint}`);
+  const limit = memoryLimitBytes();
+  if (!(bytes <= limit)) {
+    throw new InputError(`${what} needs about ${formatBytes(bytes)} of memory, over the limit of ${formatBytes(limit)} (${MEMORY_LIMIT_VARIABLE} sets it on a machine with more): ${hint}`);
   }
 }
 

@@ -172,3 +172,41 @@ describe('hostile command lines: one line and exit 1 or 2, before any work', () 
     expectOneLineFailure(await cli([...simulate, '--threads', '0']), 2, /--threads must be an integer in \[1, 256\], got '0'/);
   }, 30_000);
 });
+
+describe('the memory limit (IONSWEEP_MEMORY_LIMIT_GB)', () => {
+  // the pyloric database in chunks of one setting of the cells, as a large GPU wants them: 10.5 GB planned
+  const database = () => {
+    const body = parse(readFileSync(join(ROOT, 'examples', 'prinz-2004.yaml'), 'utf8'));
+    return spec('database-chunks', { ...body, chunkSize: 135_000 });
+  };
+  const withLimit = async <T>(value: string | undefined, run: () => Promise<T>): Promise<T> => {
+    const before = process.env.IONSWEEP_MEMORY_LIMIT_GB;
+    if (value === undefined) delete process.env.IONSWEEP_MEMORY_LIMIT_GB;
+    else process.env.IONSWEEP_MEMORY_LIMIT_GB = value;
+    try {
+      return await run();
+    } finally {
+      if (before === undefined) delete process.env.IONSWEEP_MEMORY_LIMIT_GB;
+      else process.env.IONSWEEP_MEMORY_LIMIT_GB = before;
+    }
+  };
+
+  it('refuses chunks over the default 8 GiB and names the variable that raises it', async () => {
+    const run = await withLimit(undefined, () => runMain(['sweep', database(), '--shard', '0/75', '--out', join(scratch, 'db-default')]));
+    expectOneLineFailure(run, 2, /chunkSize 135000 × maxima 512 needs about 10\.\d GB of memory, over the limit of 8\.59 GB \(IONSWEEP_MEMORY_LIMIT_GB sets it on a machine with more\): lower chunkSize/);
+  });
+
+  it('takes a higher limit from the variable, and refuses a bad value naming it and the range', async () => {
+    // 10 GB is still under the plan: the refusal quotes the limit in force
+    const under = await withLimit('10', () => runMain(['sweep', database(), '--shard', '0/75', '--out', join(scratch, 'db-10')]));
+    expectOneLineFailure(under, 2, /needs about 10\.\d GB of memory, over the limit of 10\.0 GB/);
+    for (const bad of ['abc', '0', '-4', '1e9']) {
+      const run = await withLimit(bad, () => runMain(['sweep', database(), '--shard', '0/75', '--out', join(scratch, `db-${bad}`)]));
+      expectOneLineFailure(run, 2, new RegExp(`IONSWEEP_MEMORY_LIMIT_GB must be a number of GB from 1 to 100000, got '${bad.replace('-', '\\-')}'`));
+    }
+    // 16 GB admits the plan: the sweep gets past the check (stopped there by an unwritable output)
+    const admitted = await withLimit('16', () => runMain(['sweep', database(), '--shard', '0/75', '--out', join(aFile, 'below-a-file')]));
+    expect(admitted.stderr).not.toMatch(/of memory, over the limit/);
+    expectOneLineFailure(admitted, 1, /below-a-file: not a directory/);
+  });
+});

@@ -8,7 +8,10 @@ deno=node_modules/deno/deno
 "$deno" bundle --quiet --platform deno -o .carry/bench.js bench/run.ts
 "$deno" bundle --quiet --platform deno -o .carry/compare.js bench/native/compare.ts
 "$deno" bundle --quiet --platform deno -o .carry/cli.js src/cli/main.ts
-# the sweep's shard-store worker, under the name the bundled CLI asks for beside itself (Deno runs
-# the bundle's JavaScript as TypeScript without complaint)
-"$deno" bundle --quiet --platform deno -o .carry/shard-store.worker.ts src/io/shard-store.worker.ts
+# the workers the CLI starts, under the names the bundled CLI asks for beside itself (Deno runs the
+# bundles' JavaScript as TypeScript without complaint): the sweep's shard store, its chunk encoders
+# (--host-workers, 8 by default on a 16-core machine) and the signal watchdog
+for worker in src/io/shard-store.worker.ts src/io/chunk-encoder.worker.ts src/cli/watchdog.worker.ts; do
+  "$deno" bundle --quiet --platform deno -o ".carry/$(basename "$worker")" "$worker"
+done
 ls -la .carry/*.js

@@ -33,8 +33,9 @@ export const VECTOR_COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 
 /**
  * Groups the exp nodes reachable from `roots` that change every step (the rest are hoisted out of the
- * time loop), except those in `batched`, into batches of at most `width` (≤ 4) with the same exp depth and function `fnOf`.
- * `componentName` of a member is how the step reads it (`eb0.x`).
+ * time loop), except those in `batched` (an earlier stage's, step-order.ts), into batches of at most
+ * `width` (≤ 4) with the same exp depth and function `fnOf`. `componentName` of a member is how the
+ * step reads it (`eb0.x`).
  */
 export function expBatches<F extends string>(roots: readonly Expr[], fnOf: (node: Expr) => F, width: number, prefix = 'eb', batched: ReadonlySet<number> = new Set()) {
   if (!(Number.isInteger(width) && width >= 1 && width <= 4)) throw new Error(`exp batch width must be an integer from 1 to 4, got ${width}`);

@@ -111,21 +111,22 @@ export function stagedStep<F extends string>(
   lastReader.forEach((at, s) => adds(s) && addsAfter[at].push(s));
   const lastUse = temps.map(() => -1);
   order.forEach((k, at) => incrementNeeds[k].needs.forEach((t) => (lastUse[t] = at)));
-  // exps each temporary computes in its own text (not inside other temporaries)
-  const expCount = temps.map((t) => {
+  // exps a temporary or an increment computes in its own text (not inside temporaries)
+  const ownExps = (root: Expr) => {
     let count = 0;
-    const stack = [...t.expr.args];
+    const stack = [root];
     const seen = new Set<number>();
-    if (t.expr.op === 'exp') count++;
     while (stack.length) {
       const node = stack.pop()!;
-      if (seen.has(node.id) || tempIndex.has(node.id) || names.has(node.id)) continue;
+      if (seen.has(node.id) || (node !== root && (tempIndex.has(node.id) || names.has(node.id)))) continue;
       seen.add(node.id);
       if (node.op === 'exp') count++;
       stack.push(...node.args);
     }
     return count;
-  });
+  };
+  const expCount = temps.map((t) => ownExps(t.expr));
+  const incrementExps = increment.map((root) => (tempIndex.has(root.id) || names.has(root.id) ? 0 : ownExps(root)));
 
   const emitted = new Set<number>();
   const batched = new Set<number>();
@@ -145,6 +146,7 @@ export function stagedStep<F extends string>(
         stageTemps.add(t);
         exps += expCount[t];
       }
+      exps += incrementExps[order[p]];
       expsUntil.push(exps);
     }
     stageTemps.clear();

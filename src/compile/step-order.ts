@@ -7,9 +7,9 @@
  * live at once (the pyloric network: 46 increments and 76 exps); a compiler that schedules a long
  * straight-line block mostly in the printed order then spills them on a CPU's 16 vector registers
  * (lavapipe). Staged, the increments are cut into the smallest runs whose temporaries no later
- * increment reads (in a network: one cell with the synapses onto it), each run's exps are batched
- * among themselves and computed first, and each state's add follows the last increment that reads
- * it. The values are the same bit for bit (the same operations on the same operands); only their
+ * increment within the exp budget reads (in a network: one cell with the synapses onto it; a
+ * synapse's gate that a second cell reads is carried to it), each run's exps are batched among
+ * themselves and computed first, and each state's add follows the last increment that reads it. The values are the same bit for bit (the same operations on the same operands); only their
  * lifetimes shrink.
  */
 import { type Expr } from '../model/expr.ts';
@@ -37,7 +37,7 @@ export interface StagedStep<F extends string> {
  * Stages the step of `increment` (state k's increment; `stateNames[k]` its state) over the step's
  * temporaries `temps` (in dependency order; `names` holds every scheduled name). `adds(k)` says
  * whether state k is added at all (a zero increment is not). `batch`, if given, batches each stage's
- * exps.
+ * exps. `stageExps`: the exps a stage may reach ahead to close over a temporary (the budget above).
  */
 export function stagedStep<F extends string>(
   temps: readonly Temp[],

@@ -7,14 +7,15 @@
  * run, and against the kernel that advances every gate with all 24 conductances per network. The
  * whole database runs in grid order, where each chunk has one setting of the cells and runs with
  * them folded in (run.ts): that kernel is timed against the per-network one on networks of one
- * setting, and the projection uses it.
+ * setting, and against the cell kernel in back-to-back pairs, whose median ratio the projection uses.
  *
  * Projection to one H200: docs/runtime.md measured the single-cell STG kernel at 5.3e10 neuron-steps/s
  * there (N = 1,048,576, Deno's WebGPU on NVIDIA's Vulkan). Assuming a network step costs the same
  * multiple of a cell step on the H200 as here (both kernels are straight-line arithmetic per instance
  * and the ratio is a property of the programs), the H200 runs networks at 5.3e10 × (network rate /
  * cell rate here). Whole database = 20,250,000 × steps of the connected run (the isolated phase runs
- * each of the 16 cells once and is negligible).
+ * each of the 16 cells once and is negligible). Not included: the maxima rings the database records
+ * in its window (lavapipe: 11 % per recorded step; the probe's cell had none either).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../src/io/atomic-write.ts';

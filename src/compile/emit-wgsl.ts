@@ -311,8 +311,6 @@ function fill(text: string, values: Record<string, string | number>): string {
   });
 }
 
-export { EXP_BATCH_MAX_EXPS };
-
 /**
  * exps per batch when the caller does not say: 4 for a step without tangent lanes whose exps (those
  * reachable from `roots` and not in `batched`: a stage's, step-order.ts) number at most
@@ -355,13 +353,14 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
   const temps = tempsByLane(step.perStep, program.next.increment, tangentIncrement);
   const adds = (k: number) => program.next.increment[k] !== ZERO;
   const staged = program.lanes.length === 0 && (options.stepOrder ?? 'staged') === 'staged';
+  // the exps of `roots` (less those already `batched`) in batches of the asked or default width
+  const batchesOf = (roots: readonly Expr[], batched: ReadonlySet<number> = new Set(), prefix?: string) => {
+    const width = options.expBatchWidth ?? defaultExpBatchWidth(program, roots, batched);
+    return width !== 0 ? expBatches(roots, fnOf, width, prefix, batched) : { batches: [], componentName: new Map<number, string>() };
+  };
   const { items, batches, componentName } = staged
-    ? stagedStep(temps.shared, program.next.increment, program.states.map((s) => s.name), step.names, adds, (roots, batched, prefix) => {
-      const width = options.expBatchWidth ?? defaultExpBatchWidth(program, roots, batched);
-      return width !== 0 ? expBatches(roots, fnOf, width, prefix, batched) : { batches: [], componentName: new Map<number, string>() };
-    })
-    : flatStep(temps.shared, program.next.increment.length, step.names, options.expBatchWidth ?? defaultExpBatchWidth(program, program.next.increment), (width) =>
-      expBatches(program.next.increment, fnOf, width));
+    ? stagedStep(temps.shared, program.next.increment, program.states.map((s) => s.name), step.names, adds, batchesOf)
+    : flatStep(temps.shared, program.next.increment.length, step.names, batchesOf(program.next.increment));
   // batched exps read as components of their batch, wherever they occur
   const stepPrinter = makePrinter(spelling, [{ names: componentName }, step]);
   const batchLine = (b: ExpBatch<ExpFunction>) => {

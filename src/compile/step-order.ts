@@ -138,18 +138,19 @@ export function stagedStep<F extends string>(
     // the smallest run of increments after which nothing it computed is needed again, where
     // needed again within the exp budget: a temporary read much later (a synapse's gate that two
     // cells read, in a network) is carried across stages instead of joining them
-    const stageTemps = new Set<number>();
+    // expsUntil[p - at]: the exps of a stage that ran from `at` through increment p
     const expsUntil: number[] = [];
+    const counted = new Set<number>();
     for (let p = at, exps = 0; p < order.length; p++) {
       for (const t of incrementNeeds[order[p]].needs) {
-        if (emitted.has(t) || stageTemps.has(t)) continue;
-        stageTemps.add(t);
+        if (emitted.has(t) || counted.has(t)) continue;
+        counted.add(t);
         exps += expCount[t];
       }
       exps += incrementExps[order[p]];
       expsUntil.push(exps);
     }
-    stageTemps.clear();
+    const stageTemps = new Set<number>();
     let end = at;
     let until = at;
     while (end <= until && end < order.length) {
@@ -180,19 +181,17 @@ export function stagedStep<F extends string>(
   return { items, componentName, batches, stages };
 }
 
-
 /**
  * The flat order (every temporary and batch, then every increment; the caller adds the states after
- * everything that reads them, tangent lanes included). `batchAll(width)` batches the whole step.
+ * everything that reads them, tangent lanes included), with the whole step's exp batches `batching`.
  */
 export function flatStep<F extends string>(
   temps: readonly Temp[],
   states: number,
   names: ReadonlyMap<number, string>,
-  width: number,
-  batchAll: (width: number) => { batches: ExpBatch<F>[]; componentName: Map<number, string> },
+  batching: { batches: ExpBatch<F>[]; componentName: Map<number, string> },
 ): StagedStep<F> {
-  const { batches, componentName } = width !== 0 ? batchAll(width) : { batches: [], componentName: new Map<number, string>() };
+  const { batches, componentName } = batching;
   const increments = [...Array(states).keys()];
   // a batched exp that is also a temporary is read from its batch
   const units = orderUnits(temps.filter((t) => !componentName.has(t.expr.id)), batches, names);

@@ -8,6 +8,7 @@
  * 1,679,616 models, chunks of 65,536 with 256 maxima) needs about 0.9 GB of memory per chunk
  * pipeline and 0.6 GB of table, far inside them.
  */
+import { environmentVariable } from './environment.ts';
 import { InputError } from './errors.ts';
 
 const GiB = 2 ** 30;
@@ -29,13 +30,7 @@ const MEMORY_LIMIT_GB_RANGE = [1, 100_000] as const;
 
 /** The memory limit in force (bytes): IONSWEEP_MEMORY_LIMIT_GB (1 to 100,000 GB) or MEMORY_LIMIT_BYTES. */
 export function memoryLimitBytes(): number {
-  const env = globalThis as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } };
-  let text: string | undefined;
-  try {
-    text = env.Deno?.env.get(MEMORY_LIMIT_VARIABLE) ?? env.process?.env?.[MEMORY_LIMIT_VARIABLE];
-  } catch {
-    return MEMORY_LIMIT_BYTES; // no permission to read the environment
-  }
+  const text = environmentVariable(MEMORY_LIMIT_VARIABLE);
   if (text === undefined || text.trim() === '') return MEMORY_LIMIT_BYTES;
   const gb = Number(text);
   const [low, high] = MEMORY_LIMIT_GB_RANGE;

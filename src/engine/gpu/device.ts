@@ -3,6 +3,7 @@
  * needs requested from the adapter, and helpers that turn WebGPU's silent validation and
  * out-of-memory failures into thrown errors.
  */
+import { environmentVariable } from '../../environment.ts';
 
 export class GpuError extends Error {
   override name = 'GpuError';
@@ -38,12 +39,7 @@ export function wrapDevice(device: GPUDevice, adapterName = describeAdapter((dev
 
 /** Set IONSWEEP_NO_GPU=1 to hide every adapter (forces the CPU fallback, e.g. to compare engines). */
 function gpuHidden(): boolean {
-  const env = (globalThis as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } });
-  try {
-    return (env.Deno?.env.get('IONSWEEP_NO_GPU') ?? env.process?.env?.IONSWEEP_NO_GPU) === '1';
-  } catch {
-    return false; // no permission to read the environment
-  }
+  return environmentVariable('IONSWEEP_NO_GPU') === '1';
 }
 
 /**

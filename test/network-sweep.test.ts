@@ -20,6 +20,7 @@ import { chunkRanges, runSweepShard, shardRange } from '../src/jobs/sweep/run.ts
 import { cellSettingBlock } from '../src/jobs/sweep/network.ts';
 import { makeSampler } from '../src/jobs/sweep/sampling.ts';
 import { parseSweepSpec, resolveSweep, specHash, type SweepSpecInput } from '../src/jobs/sweep/spec.ts';
+import { classTable } from '../src/cli/sweep.ts';
 import { gpuForTests } from './gpu-helper.ts';
 import { memorySink } from './sweep-helper.ts';
 
@@ -204,6 +205,16 @@ describe('network sweeps', () => {
     expect(cellSettingBlock(sweep)).toBe(3);
     expect(chunkRanges(shardRange(sweep.total, { index: 1, count: 3 }), 2, 3)).toEqual([{ start: 2, end: 3 }, { start: 3, end: 4 }]);
   }, 120_000);
+});
+
+describe('the class table a network sweep prints', () => {
+  it('counts networks in the network classes, a neuron sweep models in the activity classes', () => {
+    const net = classTable({ pyloric: 1, 'non-periodic': 3 }, 4, null).split('\n');
+    expect(net[0]).toMatch(/^class +networks +fraction$/);
+    expect(net.map((l) => l.split(/ +/)[0]).slice(1)).toEqual(['pyloric', 'pyloric-like', 'periodic', 'non-periodic']);
+    expect(net[4]).toMatch(/^non-periodic +3 +75\.0 %$/);
+    expect(classTable({ bursting: 2 }, 2, null).split('\n')[0]).toMatch(/^class +models +fraction$/);
+  });
 });
 
 describe('network sweeps on the GPU engine', () => {

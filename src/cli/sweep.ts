@@ -40,7 +40,7 @@ export function classTable(classCounts: Record<string, number>, rows: number, pe
   const network = Object.keys(classCounts).some((k) => NETWORK_CLASSES.includes(k as never));
   const known: readonly string[] = network ? NETWORK_CLASSES : ACTIVITY_CLASSES;
   const width = network ? 12 : 10;
-  const lines = [`${'class'.padEnd(width)}   models   fraction`];
+  const lines = [`${'class'.padEnd(width)} ${(network ? 'networks' : 'models').padStart(8)}   fraction`];
   for (const c of [...known, ...Object.keys(classCounts).filter((k) => !known.includes(k))]) {
     const n = classCounts[c] ?? 0;
     lines.push(`${c.padEnd(width)} ${String(n).padStart(8)}   ${((100 * n) / Math.max(1, rows)).toFixed(1).padStart(6)} %`);
@@ -89,7 +89,7 @@ export function sweepCommand(): Command {
             manifest = complete;
             process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
           } else {
-            const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, 'models', flags.quiet);
+            const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, sweep.cellChoices ? 'networks' : 'models', flags.quiet);
             const report = await runSweepShard(sweep, shard, store, {
               threads: flags.threads,
               onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),

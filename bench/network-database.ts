@@ -41,6 +41,7 @@ import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
 import { chunkColumns, summarise, type ChunkData } from '../src/jobs/sweep/rows.ts';
 import { runSweepShard } from '../src/jobs/sweep/run.ts';
 import { cellTable } from './cpu.ts';
+import { tileRings } from './tile-rings.ts';
 
 /** docs/runtime.md: the single-cell STG kernel on one H200 (N = 1,048,576, Deno WebGPU), neuron-steps/s */
 export const H200_CELL_STEPS_PER_S = 5.3e10;
@@ -189,20 +190,6 @@ export function tileChunk(data: ChunkData, size: number): ChunkData {
     for (let i = 0; i < size; i++) out[i] = a[i % n];
     return out;
   };
-  const maxima = data.maxima.map((m) => {
-    const rows = 2 * m.capacity;
-    // in shared memory where the engine's was (the GPU engine's readback): the encoder workers then share it
-    const shared = m.groups.every((g) => (g.block as Float32Array).buffer instanceof SharedArrayBuffer);
-    const block = new Float32Array(shared ? new SharedArrayBuffer(4 * rows * size) as unknown as ArrayBuffer : new ArrayBuffer(4 * rows * size));
-    const groupOf = Array.from({ length: n }, (_, k) => m.groups.find((g) => k >= g.start && k < g.start + g.n)!);
-    for (let s = 0; s < rows; s++) {
-      for (let i = 0; i < size; i++) {
-        const k = i % n, g = groupOf[k];
-        block[s * size + i] = (g.block as ArrayLike<number>)[s * g.n + (k - g.start)];
-      }
-    }
-    return { name: m.name, capacity: m.capacity, count: cycle(m.count), spikeCount: cycle(m.spikeCount), groups: [{ start: 0, n: size, block }] };
-  });
   return {
     ...data,
     range: { start: data.range.start, end: data.range.start + size },
@@ -211,7 +198,7 @@ export function tileChunk(data: ChunkData, size: number): ChunkData {
     // the Parquet encoder cannot fold into a small dictionary as it would 64 repeated ones
     ...(data.gridIndex ? { gridIndex: Int32Array.from({ length: size }, (_, i) => data.gridIndex![0] + i) } : {}),
     observed: data.observed.map((o) => ({ ...o, mean: cycle(o.mean), min: cycle(o.min), max: cycle(o.max), meanTangent: o.meanTangent.map(cycle) })),
-    maxima,
+    maxima: data.maxima.map((m) => tileRings(m, size)),
     divergence: { ...data.divergence, state: cycle(data.divergence.state), timeMs: cycle(data.divergence.timeMs) },
     traces: [],
   };

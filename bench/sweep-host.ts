@@ -13,11 +13,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../src/compile/compile.ts';
-import type { EnsembleResult, MaximaRings } from '../src/engine/ensemble.ts';
+import type { EnsembleResult } from '../src/engine/ensemble.ts';
 import { maximaView } from '../src/engine/results.ts';
 import { runEnsemble } from '../src/engine/run.ts';
 import { readSpecFile } from '../src/io/spec-file.ts';
 import { WorkerShardStore } from '../src/io/worker-shard-store.ts';
+import { tileRings } from './tile-rings.ts';
 import { chunkData } from '../src/jobs/sweep/rows.ts';
 import { makeSampler } from '../src/jobs/sweep/sampling.ts';
 import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
@@ -27,22 +28,10 @@ const H200_NEURON_STEPS_PER_S = 5.3e10;
 /** N instances made by cycling through a run's instances (observables and maxima rings alike). */
 function tile(r: EnsembleResult, N: number): EnsembleResult {
   const src = (a: Float64Array) => Float64Array.from({ length: N }, (_, i) => a[i % r.N]);
-  const maxima = r.maxima!.map((m): MaximaRings => {
-    const M = m.capacity;
-    const block = new Float32Array(2 * M * N);
-    const groupOf = Array.from({ length: r.N }, (_, k) => m.rings.groups.find((x) => k >= x.start && k < x.start + x.n)!);
-    for (let slot = 0; slot < 2 * M; slot++) {
-      for (let i = 0; i < N; i++) {
-        const k = i % r.N, g = groupOf[k];
-        block[slot * N + i] = g.block[slot * g.n + (k - g.start)];
-      }
-    }
-    return { name: m.name, capacity: M, count: src(m.count), spikeCount: src(m.spikeCount), groups: [{ start: 0, n: N, block }] };
-  });
   return {
     ...r, N, traces: undefined,
     observed: r.observed.map((o) => ({ ...o, mean: src(o.mean), min: src(o.min), max: src(o.max), meanTangent: o.meanTangent.map(src) })),
-    maxima: maxima.map(maximaView),
+    maxima: r.maxima!.map((m) => maximaView(tileRings(m.rings, N))),
   };
 }
 

@@ -41,6 +41,43 @@ describe.skipIf(!gpu)('GPU engine', () => {
     for (let i = 0; i < 100; i++) expect(m4.of(i), `instance ${i}`).toEqual(m1.of(i));
   });
 
+  it('records every instance\'s voltage maxima where its own trace has them, in every batch (rings wrapped)', async () => {
+    // The rings are written by the kernel and read by the host in one layout (layout.ts maximaEntry):
+    // an index that mixed instances or slots up would put another instance's or another time's
+    // maximum here. Independent truth: the local maxima of each instance's trace, sampled at every
+    // step (a hysteresis of 1e-9 mV, so the detector keeps exactly those); the ring holds their last 4.
+    const program = compile(model, { dtMs: 0.025, instanceParams: [...CONDUCTANCE_NAMES] });
+    const N = 12, dtMs = 0.025, M = 4;
+    const spec = { program, N, params: cells(N), durationMs: 400, discardMs: 100, maximaCapacity: M, maximaHysteresisMv: 1e-9,
+      traceEveryMs: dtMs, traceInstances: Array.from({ length: N }, (_, i) => i) };
+    for (const r of [await runGpu(spec, { gpu: gpu!, maxBatch: 5 }), await runCpu(spec)]) {
+      const m = r.maxima![0], traces = r.traces!;
+      // the GPU engine's batches of 5 are 3 groups; the CPU engine runs these on one thread, one group
+      expect(m.rings.groups.length, r.engine).toBe(r.engine === 'gpu' ? 3 : 1);
+      let wrapped = 0;
+      for (let i = 0; i < N; i++) {
+        const v = traces.series(i, 'V'), t = traces.timesMs;
+        const found: { t: number; v: number }[] = [];
+        // a run of equal samples (f32 has them) higher than the samples on either side: a maximum at its start
+        for (let k = 1; k < v.length; k++) {
+          let end = k;
+          while (end + 1 < v.length && v[end + 1] === v[k]) end++;
+          if (t[k] > 100 && v[k] > v[k - 1] && end + 1 < v.length && v[end + 1] < v[k]) found.push({ t: t[k], v: v[k] });
+        }
+        const { timesMs, valuesMv } = m.of(i);
+        const expected = found.slice(-M);
+        expect(timesMs.length, `${r.engine} instance ${i}`).toBe(expected.length);
+        expected.forEach((e, k) => {
+          // the GPU engine keeps times in f32: on the step grid within a quarter step
+          expect(Math.abs(timesMs[k] - e.t), `${r.engine} instance ${i} maximum ${k}`).toBeLessThan(dtMs / 4);
+          expect(valuesMv[k], `${r.engine} instance ${i} maximum ${k}`).toBe(e.v);
+        });
+        if (m.count[i] > M) wrapped++;
+      }
+      expect(wrapped, 'rings that wrapped around').toBeGreaterThan(N / 2);
+    }
+  });
+
   it('tracks the f64 engine closely over a short run, as does the CPU engine in f32 mode', async () => {
     // over 150 ms from the cold start the f32 and f64 trajectories have not separated (by 300 ms
     // AB/PD 2 has: see gpu-agreement.test.ts on conditioning). Measured: means within 5.0e-6 relative;

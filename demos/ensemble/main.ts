@@ -10,7 +10,7 @@
  */
 import { classifyActivity, type ActivityClass } from '../../src/analysis/classify.ts';
 import { compile } from '../../src/compile/compile.ts';
-import { eventSlots } from '../../src/compile/layout.ts';
+import { eventSlots, maximaEntry } from '../../src/compile/layout.ts';
 import type { StepProgram } from '../../src/compile/program.ts';
 import { backendLabel, chooseBackend, type Backend } from '../lib/backend.ts';
 import { CpuWorker } from '../lib/cpu-client.ts';
@@ -350,11 +350,12 @@ async function classify(): Promise<void> {
     let windowStart = from;
     for (let e = 0; e < kept; e++) {
       const slot = (first + e) % M;
-      const t = events[slots.maximumTime(0, slot) * N + i];
+      const at = slots.maximaRings(0) * N + maximaEntry(i, slot, M);
+      const t = events[at];
       if (e === 0 && count > M) windowStart = Math.max(windowStart, t);
       if (t < windowStart) continue;
       times.push(t);
-      values.push(events[slots.maximumValue(0, slot) * N + i]);
+      values.push(events[at + M]);
     }
     const f = classifyActivity({ maximaTimesMs: times, maximaValuesMv: values, windowStartMs: windowStart, windowEndMs: now });
     classes[i] = f.class;

@@ -9,7 +9,7 @@ import { classifyActivity, type ActivityFeatures } from '../../src/analysis/clas
 import { burstsOf, classifyNetwork, type NetworkActivity, type NetworkClass } from '../../src/analysis/network.ts';
 import { PYLORIC_CELL_CHOICES, PYLORIC_SYNAPSE_PARAMS, PYLORIC_SYNAPSES, pyloric } from '../../src/channels/pyloric.ts';
 import { compile } from '../../src/compile/compile.ts';
-import { eventSlots, type Layout } from '../../src/compile/layout.ts';
+import { eventSlots, maximaEntry, type Layout } from '../../src/compile/layout.ts';
 import type { StepProgram } from '../../src/compile/program.ts';
 import { InputError } from '../../src/errors.ts';
 import { hashUniform } from '../../src/jobs/sweep/sampling.ts';
@@ -111,11 +111,12 @@ export function classifyInstance(events: Float32Array, layout: Layout, N: number
     let start = fromMs;
     for (let e = 0; e < kept; e++) {
       const slot = (first + e) % M;
-      const t = events[slots.maximumTime(q, slot) * N + i];
+      const at = slots.maximaRings(q) * N + maximaEntry(i, slot, M);
+      const t = events[at];
       if (e === 0 && count > M) start = Math.max(start, t);
       if (t < start || t > toMs) continue;
       times.push(t);
-      values.push(events[slots.maximumValue(q, slot) * N + i]);
+      values.push(events[at + M]);
     }
     const activity = classifyActivity({ maximaTimesMs: times, maximaValuesMv: values, windowStartMs: start, windowEndMs: toMs });
     return { name, maximaTimesMs: times, maximaValuesMv: values, activity };

@@ -5,6 +5,7 @@
  * oldest first, into two scratch arrays reused for every instance. The values are the same numbers
  * `maximaView` gives (f32 widened to f64).
  */
+import { maximaEntry } from '../compile/layout.ts';
 import type { MaximaRings } from '../engine/ensemble.ts';
 
 export class MaximaScratchReader {
@@ -39,12 +40,12 @@ export class MaximaScratchReader {
     const kept = Math.min(count, M);
     // a wrapped ring's oldest kept maximum sits at slot count mod M
     const first = count > M ? count % M : 0;
-    const { n, block } = g;
-    const local = i - g.start;
+    const block = g.block;
+    const base = maximaEntry(i - g.start, 0, M);
     const times = this.times, values = this.values;
     for (let e = 0, slot = first; e < kept; e++) {
-      times[e] = block[slot * n + local];
-      values[e] = block[(M + slot) * n + local];
+      times[e] = block[base + slot];
+      values[e] = block[base + M + slot];
       if (++slot === M) slot = 0;
     }
     return { timesMs: times.subarray(0, kept), valuesMv: values.subarray(0, kept) };

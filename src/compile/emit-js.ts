@@ -225,6 +225,7 @@ export function emitJs(program: StepProgram, options: JsKernelOptions): JsKernel
     array: 'ev',
     at,
     ring: (first, count, capacity) => `(${first} + (${count} % ${capacity})) * N + i`,
+    maximaEntry: (region, offset, count, capacity) => `${region} * N + i * ${2 * capacity} + ${offset} + (${count} % ${capacity})`,
     literal: (x) => String(x),
     timeAfter: '(n + 1) * DT',
     crossingTime: (before, after) => `(n + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,

@@ -400,6 +400,7 @@ export function emitWgsl(program: StepProgram, options: WgslKernelOptions): Wgsl
     array: 'events',
     at,
     ring: (first, count, capacity) => `(${first}u + u32(${count}) % ${capacity}u) * n + i`,
+    maximaEntry: (region, offset, count, capacity) => `${region}u * n + i * ${2 * capacity}u + ${offset}u + u32(${count}) % ${capacity}u`,
     literal: wgslLiteral,
     timeAfter: 'f32(step + 1u) * DT',
     crossingTime: (before, after) => `(f32(step) + (THRESHOLD - ${before}) / (${after} - ${before})) * DT`,

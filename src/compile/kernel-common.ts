@@ -134,6 +134,11 @@ export interface EventDialect {
   at(slot: number): string;
   /** index of ring entry (count mod capacity) starting at slot `first` */
   ring(first: number, count: string, capacity: number): string;
+  /**
+   * index of this instance's maxima entry (count mod capacity), `offset` into its 2·capacity entries
+   * in the region starting at slot `region` (layout.ts maximaEntry: instance-major)
+   */
+  maximaEntry(region: number, offset: number, count: string, capacity: number): string;
   literal(value: number): string;
   /** time (ms) at the end of the current step, and of the crossing between `before` and `after` */
   timeAfter: string;
@@ -190,8 +195,8 @@ export function eventCode(layout: Layout, d: EventDialect): EventCode {
         `if (${mode} == ${zero}) {`,
         `  if (${after} > ${ext}) { ${ext} = ${after}; ${extT} = ${d.timeAfter}; }`,
         `  else if (${after} < ${ext} - HYSTERESIS) {`,
-        `    ${d.array}[${d.ring(slots.maximumTime(q, 0), mcount, M)}] = ${extT};`,
-        `    ${d.array}[${d.ring(slots.maximumValue(q, 0), mcount, M)}] = ${ext};`,
+        `    ${d.array}[${d.maximaEntry(slots.maximaRings(q), 0, mcount, M)}] = ${extT};`,
+        `    ${d.array}[${d.maximaEntry(slots.maximaRings(q), M, mcount, M)}] = ${ext};`,
         `    ${mcount} += ${one};`,
         `    if (${ext} > ${zero}) { ${v('mspikes', q)} += ${one}; }`,
         `    ${mode} = ${one}; ${ext} = ${after}; ${extT} = ${d.timeAfter};`,

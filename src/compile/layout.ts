@@ -80,7 +80,7 @@ export const observedTangentSlot = (layout: Layout, obs: number, lane: number): 
  * Slots of the events buffer, per spike source q: the threshold-crossing count and its ring of
  * times; then, when maxima are recorded, the maxima count, the count of maxima above 0 mV (spikes in
  * Prinz's sense), the peak detector's state (mode, running extreme, its time) and rings of maxima
- * times and values; last, the divergence record (kernel-common.ts, divergenceCode): the state found
+ * times and values (instance-major: maximaEntry); last, the divergence record (kernel-common.ts, divergenceCode): the state found
  * out of range plus one (0: none), the steps completed then as two exact halves (high: ÷ 65,536,
  * low: the remainder; one f32 holds integers only to 2^24), and that state's value.
  */
@@ -96,14 +96,25 @@ export function eventSlots(layout: Layout) {
     detectorMode: (q: number) => maxBase(q) + 2,
     detectorExtreme: (q: number) => maxBase(q) + 3,
     detectorTime: (q: number) => maxBase(q) + 4,
-    maximumTime: (q: number, entry: number) => maxBase(q) + 5 + entry,
-    maximumValue: (q: number, entry: number) => maxBase(q) + 5 + M + entry,
+    /** first slot of the maxima rings' region (2·M slots), read with maximaEntry: instance-major, not slot-major */
+    maximaRings: (q: number) => maxBase(q) + 5,
     divergedState: divergedBase,
     divergedStepsHigh: divergedBase + 1,
     divergedStepsLow: divergedBase + 2,
     divergedValue: divergedBase + 3,
     total: divergedBase + 4,
   };
+}
+
+/**
+ * Where entry `slot` of instance `local`'s maxima times sits within a maxima-rings region (its value
+ * sits `capacity` further on): every other slot of the events buffer is slot-major (slot·n + i), but
+ * each instance's 2·capacity maxima are contiguous, so the host reads an instance's maxima in two runs
+ * instead of one cache line (and page) per entry; the kernel writes a maximum only every hundred
+ * steps or so, so its scattered writes cost little.
+ */
+export function maximaEntry(local: number, slot: number, capacity: number): number {
+  return local * 2 * capacity + slot;
 }
 
 /** Number of slots (values per instance) in each buffer. */

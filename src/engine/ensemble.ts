@@ -70,7 +70,8 @@ export interface SpikeResult {
 
 /**
  * The voltage maxima of one spike source as an engine leaves them: per group of instances, the
- * block of 2·capacity slots (times, then values), slot-major (slot e of instance i at e·n + i − start).
+ * block of 2·capacity entries per instance, instance-major: instance i's times from (i − start)·2·capacity,
+ * its values `capacity` further on (layout.ts maximaEntry).
  * Plain data, so it can be posted to a worker; results.ts `maximaView` reads it.
  */
 export interface MaximaRings {

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.ts';
 import { checkMemory, ensembleBytes } from '../limits.ts';
-import { eventSlots, normalSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
+import { eventSlots, maximaEntry, normalSlots, observedTangentSlot, type Layout } from '../compile/layout.ts';
 import type { NormalEquations } from './inputs.ts';
 import type { DivergenceResult, EnsembleResult, EnsembleSpec, InstanceStatus, MaximaResult, MaximaRings, SpikeResult, TraceResult } from './ensemble.ts';
 import type { RunPlan } from './plan.ts';
@@ -89,14 +89,14 @@ export function maximaView(rings: MaximaRings): MaximaResult {
     capacity: M,
     rings,
     of(i: number) {
-      const { start, n, block } = groupOf(i);
+      const { start, block } = groupOf(i);
       const local = i - start;
       const { kept, first } = ringWindow(count[i], M);
       const timesMs = new Array<number>(kept), valuesMv = new Array<number>(kept);
       for (let e = 0; e < kept; e++) {
-        const slot = (first + e) % M;
-        timesMs[e] = block[slot * n + local];
-        valuesMv[e] = block[(M + slot) * n + local];
+        const at = maximaEntry(local, (first + e) % M, M);
+        timesMs[e] = block[at];
+        valuesMv[e] = block[at + M];
       }
       return { timesMs, valuesMv };
     },
@@ -251,8 +251,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
   });
 
   const M = layout.maximaCapacity;
-  // maxima are read in place, slot-major, from each group's events buffer: gathering them into
-  // instance-major arrays cost ~5 µs per model (2 × 256 strided writes), more than classifying them
+  // maxima are read in place from each group's events buffer (instance-major there, layout.ts maximaEntry)
   const maxima: MaximaResult[] | undefined = M > 0
     ? program.spikeSources.map((s, q) => maximaView({
       name: s.name,
@@ -262,7 +261,7 @@ export function assembleResult(input: AssembleInput): EnsembleResult {
       groups: groups.map((g) => ({
         start: g.start,
         n: g.n,
-        block: subarrayOf(g.buffers.events, slots.maximumTime(q, 0) * g.n, slots.maximumValue(q, M - 1) * g.n + g.n),
+        block: subarrayOf(g.buffers.events, slots.maximaRings(q) * g.n, (slots.maximaRings(q) + 2 * M) * g.n),
       })),
     }))
     : undefined;

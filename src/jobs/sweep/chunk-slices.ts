@@ -3,6 +3,7 @@
  * several threads can classify and encode one chunk: every row depends only on its own model's
  * data, so the slices' rows, in order, are the chunk's rows.
  */
+import { maximaEntry } from '../../compile/layout.ts';
 import type { MaximaRings } from '../../engine/ensemble.ts';
 import type { ChunkData, IndexRange } from './rows.ts';
 
@@ -28,8 +29,8 @@ export function sliceChunk(data: ChunkData, from: number, to: number): ChunkData
 /**
  * The rings of rows [from, to). Blocks in shared memory (the GPU engine's) are not copied: the
  * slice keeps them, its groups starting `from` rows earlier (a slice's row i is the chunk's row
- * from + i). Others are copied into one group: slot s of row i sits at block[s·n + i] within its
- * group, so each of the 2·capacity slot rows is one contiguous run to copy.
+ * from + i). Others are copied into one group: a row's 2·capacity entries are contiguous within its
+ * group (instance-major, layout.ts maximaEntry), so each group's rows in the slice are one run to copy.
  */
 function sliceRings(rings: MaximaRings, from: number, to: number): MaximaRings {
   if (typeof SharedArrayBuffer === 'function' && rings.groups.every((g) => ArrayBuffer.isView(g.block) && g.block.buffer instanceof SharedArrayBuffer)) {
@@ -38,18 +39,16 @@ function sliceRings(rings: MaximaRings, from: number, to: number): MaximaRings {
       groups: rings.groups.filter((g) => g.start < to && g.start + g.n > from).map((g) => ({ start: g.start - from, n: g.n, block: g.block })),
     };
   }
-  const width = to - from, rows = 2 * rings.capacity;
+  const width = to - from, M = rings.capacity;
   // the engine's own precision: the CPU engine's f64 maxima must not be rounded to f32
-  const block = rings.groups.every((g) => g.block instanceof Float32Array) ? new Float32Array(rows * width) : new Float64Array(rows * width);
+  const block = rings.groups.every((g) => g.block instanceof Float32Array) ? new Float32Array(2 * M * width) : new Float64Array(2 * M * width);
   for (const g of rings.groups) {
     const a = Math.max(from, g.start), b = Math.min(to, g.start + g.n);
     if (a >= b) continue;
     const src = g.block;
-    for (let s = 0; s < rows; s++) {
-      const at = s * g.n + (a - g.start), into = s * width + (a - from);
-      if (src instanceof Float32Array || src instanceof Float64Array) block.set(src.subarray(at, at + b - a), into);
-      else for (let k = 0; k < b - a; k++) block[into + k] = src[at + k];
-    }
+    const at = maximaEntry(a - g.start, 0, M), end = maximaEntry(b - g.start, 0, M), into = maximaEntry(a - from, 0, M);
+    if (src instanceof Float32Array || src instanceof Float64Array) block.set(src.subarray(at, end), into);
+    else for (let k = 0; k < end - at; k++) block[into + k] = src[at + k];
   }
   return { name: rings.name, capacity: rings.capacity, count: rings.count.slice(from, to), spikeCount: rings.spikeCount.slice(from, to), groups: [{ start: 0, n: width, block }] };
 }

@@ -73,6 +73,7 @@ export function sweepCommand(): Command {
       await ensureOutDir(outDir);
       // one writer per shard: a second process on it refuses instead of mixing files
       const lock = await lockShard(outDir, shardName(shard));
+      const unit = sweep.cellChoices ? 'networks' : 'models';
       let manifest: ShardManifest;
       try {
         // classification and Parquet writing run in a worker, off the thread that drives the GPU
@@ -89,7 +90,7 @@ export function sweepCommand(): Command {
             manifest = complete;
             process.stderr.write(`ionsweep: ${shardName(shard)} is already complete\n`);
           } else {
-            const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, sweep.cellChoices ? 'networks' : 'models', flags.quiet);
+            const progress = progressReporter(`sweep ${shard.index}/${shard.count}`, unit, flags.quiet);
             const report = await runSweepShard(sweep, shard, store, {
               threads: flags.threads,
               onProgress: (p) => progress.update({ done: p.done, total: p.total, rate: p.modelsPerSecond, etaSeconds: p.etaSeconds }),
@@ -109,8 +110,8 @@ export function sweepCommand(): Command {
       }
       const seconds = manifest.timings.wallMs / 1000;
       await writeStdout([
-        `ionsweep sweep: ${manifest.rows} models (shard ${shard.index}/${shard.count}, numbered from 0 as in its file name, indices ${manifest.range.start}–${manifest.range.end - 1} of ${manifest.total})` +
-          ` in ${seconds.toFixed(1)} s on ${manifest.engine} (${manifest.device}): ${(manifest.rows / seconds).toPrecision(3)} models/s`,
+        `ionsweep sweep: ${manifest.rows} ${unit} (shard ${shard.index}/${shard.count}, numbered from 0 as in its file name, indices ${manifest.range.start}–${manifest.range.end - 1} of ${manifest.total})` +
+          ` in ${seconds.toFixed(1)} s on ${manifest.engine} (${manifest.device}): ${(manifest.rows / seconds).toPrecision(3)} ${unit}/s`,
         classTable(manifest.classCounts, manifest.rows, manifest.burstPeriodMs),
         `table: ${join(outDir, manifest.table)}`,
         ...(plot ? [`plot: ${plot}`] : []),

@@ -25,12 +25,16 @@ import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
 
 const H200_NEURON_STEPS_PER_S = 5.3e10;
 
-/** N instances made by cycling through a run's instances (observables and maxima rings alike). */
+/**
+ * N instances made by cycling through a run's instances (observables, divergence records and maxima
+ * rings alike), in arrays of their own: each chunk's are transferred to the store's worker.
+ */
 function tile(r: EnsembleResult, N: number): EnsembleResult {
   const src = (a: Float64Array) => Float64Array.from({ length: N }, (_, i) => a[i % r.N]);
   return {
     ...r, N, traces: undefined,
     observed: r.observed.map((o) => ({ ...o, mean: src(o.mean), min: src(o.min), max: src(o.max), meanTangent: o.meanTangent.map(src) })),
+    divergence: { ...r.divergence, state: Int32Array.from({ length: N }, (_, i) => r.divergence.state[i % r.N]), timeMs: src(r.divergence.timeMs), value: src(r.divergence.value) },
     maxima: r.maxima!.map((m) => maximaView(tileRings(m.rings, N))),
   };
 }

@@ -76,7 +76,7 @@ describe('states nothing reads are not advanced', () => {
 
   it('the Prinz 2004 database kernel: conductances equal in every choice are folded (70 → 65 per-network parameters) and LP\'s CaT and PY\'s KCa gates are frozen', async () => {
     const sweep = resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004-sample.yaml'))));
-    // MODELS.md table: every LP cell has gCaT 0, every PY cell gKCa 0, every AB/PD gH 0.01 and gLeak 0, every LP gNa 100
+    // the Table 2 cells (docs/models.md §6): every LP cell has gCaT 0, every PY cell gKCa 0, every AB/PD gH 0.01 and gLeak 0, every LP gNa 100
     expect(choiceConstants(sweep)).toEqual({ 'ABPD.gH': 0.01, 'ABPD.gLeak': 0, 'LP.gNa': 100, 'LP.gCaT': 0, 'PY.gKCa': 0 });
     const started = withStartParams(sweep.model);
     const instanceParams = [...networkInstanceParams(sweep), ...started.startParams];

@@ -120,13 +120,14 @@ describe('hostile command lines: one line and exit 1 or 2, before any work', () 
       const started = performance.now();
       const run = await runMain(c.args);
       expectOneLineFailure(run, c.status, c.pattern);
-      // refused up front: no run (the largest would take hours), nothing written into the output folder
-      expect(performance.now() - started).toBeLessThan(5000);
+      // refused up front: no run (the largest would take hours; the bound is loose so that a busy host
+      // cannot break it), nothing written into the output folder
+      expect(performance.now() - started).toBeLessThan(60_000);
       const outAt = c.args.indexOf('--out');
       if (outAt >= 0 && c.status === 2 && c.args[outAt + 1] && c.args[outAt + 1] !== aFile && c.args[outAt + 1] !== aDir) {
         expect(() => readdirSync(c.args[outAt + 1])).toThrow();
       }
-    }, 20_000);
+    }, 120_000);
   }
 
   it.runIf(process.platform === 'linux' && (() => {

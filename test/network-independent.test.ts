@@ -5,8 +5,8 @@
  * database's protocol (each cell alone for 10 s from its cold start, then connected, every synaptic
  * gate at 0, for 20 s; the last 10 s classified by the same rules, scripts/classify-maxima.ts). The
  * expected values below are that integration's output (README, "checked against an independent
- * integration"), not ionsweep's. Network e is left out: it lands on another attractor with an
- * isolated phase at dt 0.025 ms than with an accurate one (the README says how).
+ * integration"), not ionsweep's. Networks e and h land on another rhythm when each cell's 10 s alone
+ * is run at dt 0.025 ms than when it is run accurately: the last test runs h with `isolatedDtMs`.
  *
  * Tolerances: exponential Euler at dt 0.025 ms put the periods of j and c 0.045 % and 0.008 % from
  * Radau's and every spike count within one: periods within 0.2 % and spike counts within 1.
@@ -14,6 +14,9 @@
 import { describe, expect, it } from 'vitest';
 import { pyloric } from '../src/channels/pyloric.ts';
 import { simulate } from '../src/jobs/simulate.ts';
+import { runSweepShard } from '../src/jobs/sweep/run.ts';
+import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
+import { memorySink } from './sweep-helper.ts';
 
 interface Independent {
   name: string;
@@ -65,3 +68,50 @@ describe('published example networks against an independent (Radau) integration,
     }, 120_000);
   }
 });
+
+describe('isolatedDtMs: the cells\' runs alone at a finer step', () => {
+  it('network h lands where Radau does (AB/PD active, 120 spikes there) with its cells run alone at 0.0025 ms, and falls silent at 0.025 ms', async () => {
+    // h = AB/PD 5, LP 2, PY 1 at 3, 100, 10, 1, 10, 3, 10 nS. Radau: AB/PD, LP and PY fire 120, 118
+    // and 36 spikes in the window (non-periodic: AB/PD irregular). The connected run is chaotic, so
+    // only which rhythm it settles on is compared: AB/PD active (over 100 spikes) or silent.
+    const run = (isolatedDtMs?: number) => simulate({
+      model: pyloric({ cells: ['ABPD5', 'LP2', 'PY1'], synapsesNs: [3, 100, 10, 1, 10, 3, 10] }), engine: 'cpu', dtMs: 0.025,
+      init: 'isolated:10000', durationMs: 20_000, discardMs: 10_000, ...(isolatedDtMs ? { isolatedDtMs } : {}),
+    });
+    const [coarse, fine] = [await run(), await run(0.0025)];
+    expect(coarse.cells!.ABPD.spikeCount).toBe(0);
+    expect(fine.cells!.ABPD.spikeCount).toBeGreaterThan(100);
+    expect(fine.network!.class).toBe('non-periodic');
+  }, 240_000);
+
+  it('is refused without an isolated start, or coarser than dtMs, naming the field', async () => {
+    const base = { model: pyloric(), engine: 'cpu' as const, dtMs: 0.025, durationMs: 100 };
+    await expect(simulate({ ...base, isolatedDtMs: 0.01 })).rejects.toThrow(/isolatedDtMs: .*for init isolated:MS/);
+    await expect(simulate({ ...base, init: 'isolated:100', isolatedDtMs: 0.05 })).rejects.toThrow(/isolatedDtMs must be ≤ dtMs \(0\.025 ms\), got 0\.05/);
+    await expect(simulate({ ...base, init: 'isolated:100', isolatedDtMs: -1 })).rejects.toThrow(/isolatedDtMs:? must be > 0/);
+    expect(() => resolveSweep(parseSweepSpec({ model: 'pyloric', durationMs: 100, engine: 'cpu', parameters: { gSynABtoLP: { grid: [0, 3] } }, isolatedDtMs: 0.01 })))
+      .toThrow(/sweep spec: isolatedDtMs: .*for init isolated:MS/);
+  });
+
+  it('a sweep with isolatedDtMs gives the rows simulate gives with it', async () => {
+    const spec = parseSweepSpec({
+      model: 'pyloric', init: 'isolated:300', isolatedDtMs: 0.005, durationMs: 1000, discardMs: 500, engine: 'cpu', maxima: 256,
+      cells: { ABPD: { choice: ['ABPD5'] }, LP: { choice: ['LP2'] }, PY: { choice: ['PY1'] } },
+      parameters: { gSynABtoLP: { grid: [3, 30] } }, fixed: { gSynPDtoLP: 100, gSynABtoPY: 10, gSynPDtoPY: 1, gSynLPtoABPD: 10, gSynLPtoPY: 3, gSynPYtoLP: 10 },
+    });
+    const sink = memorySink();
+    await runSweepShard(resolveSweep(spec), { index: 0, count: 1 }, sink);
+    // one chunk per network or one for both: the rows in order
+    const means = sink.columns.flatMap((chunk) => Array.from(chunk.find((c) => c.name === 'meanLP_VMv')!.data as ArrayLike<number>));
+    for (const [i, g] of [3, 30].entries()) {
+      const sim = async (isolatedDtMs?: number) => (await simulate({
+        model: pyloric({ cells: ['ABPD5', 'LP2', 'PY1'], synapsesNs: [g, 100, 10, 1, 10, 3, 10] }), engine: 'cpu', dtMs: 0.025,
+        init: 'isolated:300', ...(isolatedDtMs ? { isolatedDtMs } : {}), durationMs: 1000, discardMs: 500,
+      })).cells!.LP.observables.meanVMv!;
+      expect(Math.abs(means[i] / (await sim(0.005)) - 1), `network ${i}`).toBeLessThan(1e-9);
+      // and the step matters: without it the same network's mean differs
+      expect(Math.abs(means[i] / (await sim()) - 1), `network ${i}`).toBeGreaterThan(1e-9);
+    }
+  });
+});
+

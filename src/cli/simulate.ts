@@ -50,6 +50,7 @@ interface SimulateFlags {
   gpuMath: string;
   format: string;
   initVMv?: number;
+  isolatedDtMs?: number;
   init?: string;
   out?: string;
   spikeThresholdMv: number;
@@ -178,7 +179,7 @@ export function parseStep(text: string) {
 const FLAG_OF: Record<string, string> = {
   model: '--model', set: '--set', durationMs: '--duration-ms', dtMs: '--dt-ms', method: '--method', discardMs: '--discard-ms',
   currentUAPerCm2: '--current-ua-per-cm2', steps: '--step-ua-per-cm2', tangents: '--tangents', traceEveryMs: '--trace-every-ms',
-  engine: '--engine', gpuMath: '--gpu-math', init: '--init', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
+  engine: '--engine', gpuMath: '--gpu-math', init: '--init', isolatedDtMs: '--isolated-dt-ms', initVMv: '--init-v-mv', spikeThresholdMv: '--spike-threshold-mv', threads: '--threads',
   currentWaveform: '--current-file', voltageClamp: '--clamp-file',
 };
 
@@ -235,6 +236,7 @@ export function simulateCommand(): Command {
     .addOption(new Option('--format <name>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--init-v-mv <V>', 'initial membrane potential (mV)', num('--init-v-mv'))
     .option('--init <kind>', 'steady (gates at steady state for the initial V), cold (m = 0, h = 1), or isolated:MS (networks: each cell alone for MS ms from its cold start, then connected with every synaptic gate at 0)', parseInit)
+    .option('--isolated-dt-ms <ms>', 'with --init isolated:MS: the step of the cells\' runs alone (default: --dt-ms); a finer one puts their phases at connection closer to an accurate integration\'s', num('--isolated-dt-ms'))
     .option('--out <file.npy>', 'write the trace to this NPY file instead of inline', (v) => parseOutPath('--out', v))
     .option('--spike-threshold-mv <V>', 'spikes are upward crossings of this level', num('--spike-threshold-mv'), 0)
     .option('--threads <n>', 'CPU worker threads (an integer, 1 to 256; default: all cores)', parseThreads)
@@ -266,6 +268,7 @@ export function simulateCommand(): Command {
         gpuMath: flags.gpuMath as SimulateSpec['gpuMath'],
         init: flags.init as SimulateSpec['init'],
         initVMv: flags.initVMv,
+        isolatedDtMs: flags.isolatedDtMs,
         spikeThresholdMv: flags.spikeThresholdMv,
         threads: flags.threads,
         conditioning: flags.conditioning !== false,

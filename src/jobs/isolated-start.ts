@@ -19,6 +19,16 @@ export const INIT_PATTERN = /^(steady|cold|isolated:\d+(\.\d+)?)$/;
 export const INIT_CHOICES = 'steady, cold or isolated:MS (networks: each cell alone for MS ms first)';
 const ISOLATED = /^isolated:(\d+(?:\.\d+)?)$/;
 
+/**
+ * Refuses a step for the cells' runs alone (isolatedDtMs) without an isolated start, or coarser than
+ * the run's own step (it would only add error). `field` names it in the message.
+ */
+export function checkIsolatedDt(field: string, isolatedDtMs: number | undefined, init: string | undefined, dtMs: number): void {
+  if (isolatedDtMs === undefined) return;
+  if (isolatedMs(init) === undefined) throw new InputError(`${field}: the step of the cells' runs alone is for init isolated:MS, got init ${init ?? 'unset'}`);
+  if (isolatedDtMs > dtMs) throw new InputError(`${field} must be ≤ dtMs (${dtMs} ms), got ${isolatedDtMs}`);
+}
+
 /** `isolated:MS` → MS (ms), or undefined for any other init. */
 export function isolatedMs(init: string | undefined): number | undefined {
   const m = init === undefined ? null : ISOLATED.exec(init);

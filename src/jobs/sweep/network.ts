@@ -233,7 +233,7 @@ export class IsolatedStates {
     const cellInstanceParams = [...this.cellParams.values()].flat();
     const values = { ...spec.fixed, ...choiceConstants(this.sweep), ...Object.fromEntries(strengths.map((name) => [name, 0])) };
     for (const p of cellInstanceParams) delete values[p];
-    this.program = compile(probes, { method: spec.method as Method, dtMs: spec.dtMs, init: 'cold', values, instanceParams: cellInstanceParams });
+    this.program = compile(probes, { method: spec.method as Method, dtMs: spec.isolatedDtMs ?? spec.dtMs, init: 'cold', values, instanceParams: cellInstanceParams });
     return this.program;
   }
 
@@ -291,7 +291,7 @@ export class IsolatedStates {
       list.forEach(({ key }, k) => {
         if (result.divergence.state[k] >= 0) {
           const settings = this.cellParams.get(cell)!.map((p) => `${p} = ${table[p][k]}`).join(', ');
-          throw new InputError(`init isolated:${this.ms}: cell ${cell} (${settings || 'its defaults'}) diverged while running alone (state ${result.divergence.stateNames[result.divergence.state[k]]} at ${result.divergence.timeMs[k]} ms): try a smaller dtMs`);
+          throw new InputError(`init isolated:${this.ms}: cell ${cell} (${settings || 'its defaults'}) diverged while running alone (state ${result.divergence.stateNames[result.divergence.state[k]]} at ${result.divergence.timeMs[k]} ms): try a smaller ${this.sweep.spec.isolatedDtMs === undefined ? 'dtMs' : 'isolatedDtMs'}`);
         }
         this.cache.get(cell)!.set(key, Float64Array.from(states, (s) => traces.series(k, `isolatedState${this.cellStates.indexOf(s)}`)[last]));
       });

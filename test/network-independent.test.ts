@@ -43,6 +43,10 @@ const RADAU: Independent[] = [
     reason: /^ABPD is silent/, spikes: [0, 194, 0], cellClasses: ['silent', 'tonic', 'silent'] },
   { name: 'f', cells: ['ABPD4', 'LP5', 'PY5'], synapsesNs: [3, 100, 10, 1, 10, 3, 10], networkClass: 'non-periodic', periodMs: null,
     reason: /^ABPD is silent/, spikes: [0, 69, 0], cellClasses: ['silent', 'tonic', 'silent'] },
+  { name: 'g', cells: ['ABPD1', 'LP4', 'PY6'], synapsesNs: [3, 100, 10, 1, 10, 3, 10], networkClass: 'non-periodic', periodMs: null,
+    reason: /^ABPD is silent/, spikes: [0, 194, 0], cellClasses: ['silent', 'tonic', 'silent'] },
+  { name: 'i', cells: ['ABPD1', 'LP4', 'PY5'], synapsesNs: [3, 100, 10, 1, 10, 3, 10], networkClass: 'non-periodic', periodMs: null,
+    reason: /^ABPD is silent/, spikes: [0, 192, 0], cellClasses: ['silent', 'tonic', 'silent'] },
   { name: 'j', cells: ['ABPD4', 'LP2', 'PY1'], synapsesNs: [3, 100, 10, 1, 10, 3, 10], networkClass: 'pyloric-like', periodMs: 1837.14,
     reason: /^outside the biological ranges: pyStartPhase$/, spikes: [155, 132, 64], cellClasses: ['bursting', 'bursting', 'bursting'] },
 ];

@@ -80,9 +80,10 @@ export const observedTangentSlot = (layout: Layout, obs: number, lane: number): 
  * Slots of the events buffer, per spike source q: the threshold-crossing count and its ring of
  * times; then, when maxima are recorded, the maxima count, the count of maxima above 0 mV (spikes in
  * Prinz's sense), the peak detector's state (mode, running extreme, its time) and rings of maxima
- * times and values (instance-major: maximaEntry); last, the divergence record (kernel-common.ts, divergenceCode): the state found
- * out of range plus one (0: none), the steps completed then as two exact halves (high: ÷ 65,536,
- * low: the remainder; one f32 holds integers only to 2^24), and that state's value.
+ * times and values (instance-major: maximaEntry); last, the divergence record (kernel-common.ts,
+ * divergenceCode): the state found out of range plus one (0: none), the steps completed then as two
+ * exact halves (high: ÷ 65,536, low: the remainder; one f32 holds integers only to 2^24), and that
+ * state's value.
  */
 export function eventSlots(layout: Layout) {
   const Q = layout.spikeSources, K = layout.spikeCapacity, M = layout.maximaCapacity;

@@ -9,8 +9,9 @@
  * (lavapipe). Staged, the increments are cut into the smallest runs whose temporaries no later
  * increment within the exp budget reads (in a network: one cell with the synapses onto it; a
  * synapse's gate that a second cell reads is carried to it), each run's exps are batched among
- * themselves and computed first, and each state's add follows the last increment that reads it. The values are the same bit for bit (the same operations on the same operands); only their
- * lifetimes shrink.
+ * themselves and computed first, and each state's add follows the last increment that reads it. The
+ * values are the same bit for bit (the same operations on the same operands); only their lifetimes
+ * shrink.
  */
 import { type Expr } from '../model/expr.ts';
 import { EXP_BATCH_MAX_EXPS, orderUnits, type ExpBatch, type StepUnit } from './exp-batches.ts';

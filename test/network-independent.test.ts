@@ -95,6 +95,11 @@ describe('isolatedDtMs: the cells\' runs alone at a finer step', () => {
     await expect(simulate({ ...base, init: 'isolated:100', isolatedDtMs: -1 })).rejects.toThrow(/isolatedDtMs:? must be > 0/);
     expect(() => resolveSweep(parseSweepSpec({ model: 'pyloric', durationMs: 100, engine: 'cpu', parameters: { gSynABtoLP: { grid: [0, 3] } }, isolatedDtMs: 0.01 })))
       .toThrow(/sweep spec: isolatedDtMs: .*for init isolated:MS/);
+    // the cells' runs alone are checked as runs of their own, naming init and the step, not the run's durationMs
+    await expect(simulate({ ...base, init: 'isolated:100', isolatedDtMs: 0.003 })).rejects.toThrow(/^init isolated:100 \(100 ms\) must be a whole number of steps of dt = 0\.003 ms$/);
+    await expect(simulate({ ...base, init: 'isolated:100', isolatedDtMs: 1e-9 })).rejects.toThrow(/^init isolated:100: 100000000000 steps of 1e-9 ms alone exceed the limit of 2\^31 steps$/);
+    expect(() => resolveSweep(parseSweepSpec({ model: 'pyloric', durationMs: 100, engine: 'cpu', init: 'isolated:100.01', parameters: { gSynABtoLP: { grid: [0, 3] } } })))
+      .toThrow(/^sweep spec: init isolated:100\.01 \(100\.01 ms\) must be a whole number of steps of dt = 0\.025 ms$/);
   });
 
   it('a sweep with isolatedDtMs gives the rows simulate gives with it', async () => {

@@ -31,8 +31,11 @@ export interface RunPlan {
   traceSamples: number;
 }
 
+/** The most steps one run may take. */
+export const STEPS_MAX = 2 ** 31;
+
 /** Converts a duration to a whole number of steps, refusing durations that are not close to a multiple of dt. */
-function stepsOf(name: string, ms: number, dtMs: number): number {
+export function stepsOf(name: string, ms: number, dtMs: number): number {
   const steps = Math.round(ms / dtMs);
   if (Math.abs(steps * dtMs - ms) > 1e-6 * Math.max(1, ms)) {
     throw new InputError(`${name} (${ms} ms) must be a whole number of steps of dt = ${dtMs} ms`);
@@ -47,7 +50,7 @@ export function makePlan(t: RunTiming): RunPlan {
   if (!Number.isFinite(discardMs) || discardMs < 0 || discardMs >= t.durationMs) {
     throw new InputError(`discardMs must be in [0, durationMs) = [0, ${t.durationMs}) ms, got ${discardMs}`);
   }
-  if (t.durationMs / t.dtMs > 2 ** 31) throw new InputError(`durationMs / dtMs = ${t.durationMs / t.dtMs} steps exceeds the limit of 2^31 steps`);
+  if (t.durationMs / t.dtMs > STEPS_MAX) throw new InputError(`durationMs / dtMs = ${t.durationMs / t.dtMs} steps exceeds the limit of 2^31 steps`);
   const totalSteps = stepsOf('durationMs', t.durationMs, t.dtMs);
   const discardSteps = stepsOf('discardMs', discardMs, t.dtMs);
   let traceEvery = 0, traceFirstSample = 0, traceSamples = 0;

@@ -6,6 +6,8 @@
  * CPU engine; its final state becomes the cold start of the run.
  */
 import { compile } from '../compile/compile.ts';
+import { STEPS_MAX, stepsOf } from '../engine/plan.ts';
+import { positive } from './schema.ts';
 import { runEnsemble } from '../engine/run.ts';
 import { InputError } from '../errors.ts';
 import * as E from '../model/expr.ts';
@@ -20,13 +22,36 @@ export const INIT_CHOICES = 'steady, cold or isolated:MS (networks: each cell al
 const ISOLATED = /^isolated:(\d+(?:\.\d+)?)$/;
 
 /**
- * Refuses a step for the cells' runs alone (isolatedDtMs) without an isolated start, or coarser than
- * the run's own step (it would only add error). `field` names it in the message.
+ * The spec field isolatedDtMs (simulate and sweep specs): the step (ms) of the cells' runs alone;
+ * default dtMs. The cells' phases when they are connected carry that run's error, and some networks
+ * settle on another rhythm for another phase: a finer step (e.g. dtMs / 10; each cell's run alone
+ * costs that many more steps) lands them where an accurate integration does (README, Network
+ * database). Checked against init and dtMs by checkIsolatedStart.
  */
-export function checkIsolatedDt(field: string, isolatedDtMs: number | undefined, init: string | undefined, dtMs: number): void {
-  if (isolatedDtMs === undefined) return;
-  if (isolatedMs(init) === undefined) throw new InputError(`${field}: the step of the cells' runs alone is for init isolated:MS, got init ${init ?? 'unset'}`);
-  if (isolatedDtMs > dtMs) throw new InputError(`${field} must be ≤ dtMs (${dtMs} ms), got ${isolatedDtMs}`);
+export const isolatedDtMsSchema = positive('ms').optional();
+
+/**
+ * Checks the cells' runs alone before a run starts, naming the spec's own fields (`name` turns a
+ * field into what the user wrote, e.g. a flag; `prefix` leads every message): a step for them
+ * (isolatedDtMs) needs an isolated start and may not be coarser than the run's (it would only add
+ * error), and MS must be a whole number of those steps, within the step limit. Checked here, the
+ * run plan of the cells alone would name the run's durationMs and dtMs instead.
+ */
+export function checkIsolatedStart(
+  spec: { init?: string; dtMs: number; isolatedDtMs?: number },
+  name: (field: 'init' | 'isolatedDtMs') => string = (field) => field,
+  prefix = '',
+): void {
+  const ms = isolatedMs(spec.init);
+  if (spec.isolatedDtMs !== undefined) {
+    if (ms === undefined) throw new InputError(`${prefix}${name('isolatedDtMs')}: the step of the cells' runs alone is for ${name('init')} isolated:MS, got ${name('init')} ${spec.init ?? 'unset'}`);
+    if (spec.isolatedDtMs > spec.dtMs) throw new InputError(`${prefix}${name('isolatedDtMs')} must be ≤ dtMs (${spec.dtMs} ms), got ${spec.isolatedDtMs}`);
+  }
+  if (ms === undefined) return;
+  const stepMs = spec.isolatedDtMs ?? spec.dtMs;
+  const what = `${prefix}${name('init')} isolated:${ms}`;
+  if (ms / stepMs > STEPS_MAX) throw new InputError(`${what}: ${ms / stepMs} steps of ${stepMs} ms alone exceed the limit of 2^31 steps`);
+  stepsOf(what, ms, stepMs);
 }
 
 /** `isolated:MS` → MS (ms), or undefined for any other init. */

@@ -15,7 +15,7 @@ import { describeDivergence } from '../engine/results.ts';
 import { describeIssue, finite, nonNegative, oneOf, positive, namedRecord, modelSchema } from './schema.ts';
 import { networkCells } from '../model/network.ts';
 import { networkResults, type NetworkResult } from './network-results.ts';
-import { checkIsolatedDt, INIT_CHOICES, INIT_PATTERN, isolatedMs, isolatedStart } from './isolated-start.ts';
+import { checkIsolatedStart, INIT_CHOICES, isolatedDtMsSchema, INIT_PATTERN, isolatedMs, isolatedStart } from './isolated-start.ts';
 import { tangentConditioning, type Conditioning } from '../analysis/conditioning.ts';
 import * as E from '../model/expr.ts';
 import { withObserved } from '../model/observe.ts';
@@ -59,13 +59,8 @@ export const simulateSpecSchema = z.object({
   /** steady, cold, or for networks isolated:MS (each cell alone for MS ms from its cold start, then connected) */
   init: z.string({ error: (iss) => `must be ${INIT_CHOICES}, got ${JSON.stringify(iss.input)}` })
     .regex(INIT_PATTERN, { error: (iss) => `must be ${INIT_CHOICES}, got ${JSON.stringify(iss.input)}` }).optional(),
-  /**
-   * networks with init isolated:MS: the step (ms) of the cells' runs alone; default dtMs. The cells'
-   * phases when they are connected carry that run's error, and some networks settle on another
-   * rhythm for another phase: a finer step (e.g. dtMs / 10; each cell's run alone costs that many
-   * more steps) lands them where an accurate integration does (README, Network database).
-   */
-  isolatedDtMs: positive('ms').optional(),
+  /** networks with init isolated:MS: the step (ms) of the cells' runs alone (isolated-start.ts) */
+  isolatedDtMs: isolatedDtMsSchema,
   initVMv: finite().optional(),
   spikeThresholdMv: finite().default(0),
   /**
@@ -178,7 +173,7 @@ export async function simulate(input: SimulateSpec, fieldName?: (path: string) =
   for (const name of Object.keys(values)) requireParam(model, name);
 
   const isolated = isolatedMs(spec.init);
-  checkIsolatedDt(fieldName?.('isolatedDtMs') ?? 'isolatedDtMs', spec.isolatedDtMs, spec.init, spec.dtMs);
+  checkIsolatedStart(spec, (field) => fieldName?.(field) ?? field);
   const started = isolated === undefined ? model : await isolatedStart(model, isolated, { values, dtMs: spec.isolatedDtMs ?? spec.dtMs, method: spec.method as Method });
   const program = compile(started, {
     method: spec.method as (typeof METHODS)[number],

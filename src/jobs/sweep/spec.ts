@@ -10,9 +10,8 @@ import { isModelDefinition, regulateSchema, type ModelDefinition } from '../../m
 import { regulate } from '../../model/regulation.ts';
 import { networkCells } from '../../model/network.ts';
 import { withRecorded, type RecordedColumn } from '../../model/record.ts';
-import { INIT_CHOICES, INIT_PATTERN } from '../isolated-start.ts';
+import { checkIsolatedStart, INIT_CHOICES, INIT_PATTERN, isolatedDtMsSchema } from '../isolated-start.ts';
 import { cellChoiceAxes, checkNetworkSweep, type CellChoiceAxis } from './network.ts';
-import { checkIsolatedDt } from '../isolated-start.ts';
 import { GPU_MATH } from '../../compile/emit-wgsl.ts';
 import { METHODS } from '../../compile/program.ts';
 import { ENGINE_CHOICES } from '../../engine/run.ts';
@@ -58,13 +57,8 @@ export const sweepSpecSchema = z.object({
   discardMs: nonNegative('ms').default(0),
   /** steady, cold, or (networks) isolated:MS: each cell alone for MS ms from its cold start, then connected */
   init: z.string({ error: `must be ${INIT_CHOICES}` }).regex(INIT_PATTERN, { error: (iss) => `must be ${INIT_CHOICES}, got ${got(iss.input)}` }).optional(),
-  /**
-   * networks with init isolated:MS: the step (ms) of the cells' runs alone; default dtMs. The cells'
-   * phases when they are connected carry that run's error, and some networks settle on another
-   * rhythm for another phase: a finer step (e.g. dtMs / 10; each cell's run alone costs that many
-   * more steps) lands them where an accurate integration does (README, Network database).
-   */
-  isolatedDtMs: positive('ms').optional(),
+  /** networks with init isolated:MS: the step (ms) of the cells' runs alone (isolated-start.ts) */
+  isolatedDtMs: isolatedDtMsSchema,
   /**
    * networks: per cell, a choice among the Table 2 cells of Prinz 2004 (ABPD1…PY6), each setting the
    * cell's 8 maximal conductances; for a grid these axes come first, in this order, before `parameters`
@@ -186,7 +180,7 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
   for (const key of spec.tangents) requireParam(model, parseLane(key).param);
   checkNetworkSweep(spec, model, isNetwork);
   if (spec.discardMs >= spec.durationMs) throw new InputError(`sweep spec: discardMs must be < durationMs (${spec.durationMs}), got ${spec.discardMs}`);
-  checkIsolatedDt('sweep spec: isolatedDtMs', spec.isolatedDtMs, spec.init, spec.dtMs);
+  checkIsolatedStart(spec, undefined, 'sweep spec: ');
 
   let total: number;
   if (spec.sampling === 'grid') {

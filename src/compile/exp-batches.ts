@@ -12,7 +12,7 @@
  * GPU tests compare batched and unbatched runs bit for bit).
  */
 import { topoOrder, type Expr } from '../model/expr.ts';
-import { isVariantLeaf, type Temp } from './schedule.ts';
+import { variantIds, type Temp } from './schedule.ts';
 
 export interface ExpBatch<F extends string = string> {
   /** the variable holding the batch's values */
@@ -40,10 +40,10 @@ export const VECTOR_COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 export function expBatches<F extends string>(roots: readonly Expr[], fnOf: (node: Expr) => F, width: number, prefix = 'eb', batched: ReadonlySet<number> = new Set()) {
   if (!(Number.isInteger(width) && width >= 1 && width <= 4)) throw new Error(`exp batch width must be an integer from 1 to 4, got ${width}`);
   const depth = new Map<number, number>();
-  const variant = new Set<number>();
+  const order = topoOrder(roots);
+  const variant = variantIds(order);
   const groups = new Map<string, { depth: number; fn: F; nodes: Expr[] }>();
-  for (const node of topoOrder(roots)) {
-    if (node.args.length === 0 ? isVariantLeaf(node) : node.args.some((a) => variant.has(a.id))) variant.add(node.id);
+  for (const node of order) {
     // an exp an earlier batch computed is a value here, as a state is
     if (batched.has(node.id)) continue;
     const below = Math.max(0, ...node.args.map((a) => depth.get(a.id) ?? 0));

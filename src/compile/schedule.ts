@@ -22,7 +22,14 @@ export interface Schedule {
 }
 
 /** Leaves that change during a run (the rest are parameters and constants). */
-export const isVariantLeaf = (n: Expr) => n.op === 'state' || n.op === 'tangent' || n.op === 'time' || n.op === 'input';
+const isVariantLeaf = (n: Expr) => n.op === 'state' || n.op === 'tangent' || n.op === 'time' || n.op === 'input';
+
+/** Ids of the nodes of `order` (in topological order) that change during a run: variant leaves and whatever is computed from one. */
+export function variantIds(order: readonly Expr[]): Set<number> {
+  const variant = new Set<number>();
+  for (const node of order) if (node.args.length === 0 ? isVariantLeaf(node) : node.args.some((a) => variant.has(a.id))) variant.add(node.id);
+  return variant;
+}
 
 /**
  * Schedules `roots`. `prefix` keeps the names of separate schedules apart; `hoist` false puts every
@@ -32,9 +39,8 @@ export function schedule(roots: readonly Expr[], prefix: string, hoist = true): 
   const order = topoOrder(roots);
   const uses = new Map<number, number>();
   const variantParent = new Set<number>();
-  const variant = new Set<number>();
+  const variant = variantIds(order);
   for (const node of order) {
-    if (node.args.length === 0 ? isVariantLeaf(node) : node.args.some((a) => variant.has(a.id))) variant.add(node.id);
     const weight = node.op === 'powi' ? node.value : 1; // x^n is spelled as n factors of x
     for (const a of node.args) {
       uses.set(a.id, (uses.get(a.id) ?? 0) + weight);

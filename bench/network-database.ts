@@ -10,12 +10,15 @@
  * setting, and against the cell kernel in back-to-back pairs, whose median ratio the projection uses.
  *
  * Projection to one H200: docs/runtime.md measured the single-cell STG kernel at 5.3e10 neuron-steps/s
- * there (N = 1,048,576, Deno's WebGPU on NVIDIA's Vulkan). Assuming a network step costs the same
- * multiple of a cell step on the H200 as here (both kernels are straight-line arithmetic per instance
- * and the ratio is a property of the programs), the H200 runs networks at 5.3e10 × (network rate /
- * cell rate here). Whole database = 20,250,000 × steps of the connected run (the isolated phase runs
- * each of the 16 cells once and is negligible). Not included: the maxima rings the database records
- * in its window (lavapipe: 11 % per recorded step; the probe's cell had none either).
+ * there (N = 1,048,576, Deno's WebGPU on NVIDIA's Vulkan, with the platform's exp). Assuming a network
+ * step costs the same multiple of a cell step on the H200 as here (both kernels are straight-line
+ * arithmetic per instance and the ratio is a property of the programs), the H200 runs networks at
+ * 5.3e10 × (network rate / cell rate here); both kernels use the database spec's GPU exp (gpuMath),
+ * as the probe used the platform's. Whole database = 20,250,000 × steps of the connected run (the
+ * isolated phase runs each of the 16 cells once and is negligible). Not included: the maxima rings
+ * the database records in its window (lavapipe: 11 % per recorded step; the probe's cell had none
+ * either). A second projection needs no GPU: the special functions of a network step against the
+ * probe's (special-functions.ts), which bound the H200's rate whatever lavapipe's ratio says.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../src/io/atomic-write.ts';
@@ -41,6 +44,7 @@ import { parseSweepSpec, resolveSweep } from '../src/jobs/sweep/spec.ts';
 import { chunkColumns, summarise, type ChunkData } from '../src/jobs/sweep/rows.ts';
 import { runSweepShard } from '../src/jobs/sweep/run.ts';
 import { cellTable } from './cpu.ts';
+import { H200_SPECIAL_OPS_PER_S, PROBE_CELL_SPECIAL_OPS, specialFunctionOps, type SpecialFunctionOps } from './special-functions.ts';
 import { tileRings } from './tile-rings.ts';
 
 /** docs/runtime.md: the single-cell STG kernel on one H200 (N = 1,048,576, Deno WebGPU), neuron-steps/s */
@@ -104,12 +108,37 @@ async function cellSettingKernels(N: number) {
   }
   const expanded = expandChoices(sweep, sampler.names, columns);
   const kernelWith = (values: Record<string, number>) => {
-    const instanceParams = [...networkInstanceParams(sweep), ...started.startParams].filter((p) => !Object.hasOwn(values, p));
-    const program = compile(started.model, { dtMs: sweep.spec.dtMs, init: 'cold', instanceParams, values: { ...choiceConstants(sweep), ...values }, skipUnreadStates: {} });
+    const { program, instanceParams } = cellSettingProgram(sweep, values);
     const params = Object.fromEntries(instanceParams.map((p) => [p, expanded[p] ?? new Float64Array(N).fill(started.model.params[p].value)]));
     return { program, params };
   };
   return { folded: kernelWith(chosenValues(sweep, sampler.names, columns.map((c) => c[0]))), perNetwork: kernelWith({}) };
+}
+
+/** The database kernel with `values` (a setting's cell conductances, or none) folded in, as run.ts compiles it; cold start. */
+function cellSettingProgram(sweep: Awaited<ReturnType<typeof databaseSweep>>, values: Record<string, number>) {
+  const started = withStartParams(sweep.model);
+  const instanceParams = [...networkInstanceParams(sweep), ...started.startParams].filter((p) => !Object.hasOwn(values, p));
+  const program = compile(started.model, { dtMs: sweep.spec.dtMs, init: 'cold', instanceParams, values: { ...choiceConstants(sweep), ...values }, skipUnreadStates: {} });
+  return { program, instanceParams };
+}
+
+/**
+ * The special-function operations of a network step, averaged over the database's 150 settings of
+ * the cells (each chunk runs its setting's folded kernel), and of the prinz cell's step.
+ */
+async function databaseSpecialFunctionOps() {
+  const sweep = resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004.yaml'))));
+  const settings = (sweep.cellChoices ?? []).reduce<Record<string, number>[]>((acc, choice) => acc.flatMap((v) => choice.sets.map((set) => ({ ...v, ...set }))), [{}]);
+  const counts = settings.map((values) => specialFunctionOps(cellSettingProgram(sweep, values).program));
+  const mean = (key: keyof SpecialFunctionOps) => counts.reduce((s, c) => s + c[key], 0) / counts.length;
+  return {
+    settings: settings.length,
+    networkStepMean: { exp: mean('exp'), log: mean('log'), division: mean('division'), expm1General: mean('expm1General'), total: mean('total') },
+    networkStepRange: [Math.min(...counts.map((c) => c.total)), Math.max(...counts.map((c) => c.total))],
+    cellStep: specialFunctionOps(compile(libraryModel('prinz'), { dtMs: sweep.spec.dtMs, instanceParams: [...CONDUCTANCE_NAMES] })),
+    probeCellStep: PROBE_CELL_SPECIAL_OPS,
+  };
 }
 
 type Runner = (program: StepProgram, N: number, params: Record<string, Float64Array>, durationMs: number) => Promise<{ wallMs: number; divergence: { state: Int32Array | ArrayLike<number> } }>;
@@ -298,7 +327,11 @@ export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: nu
   const cpu = await engineRates('cpu', (program, N, params, durationMs) => runCpu({ program, N, params, durationMs }), options.cpuN, options.steps);
   const gpuContext = await getGpu();
   const gpu = gpuContext
-    ? { adapter: gpuContext.adapterName, ...(await engineRates('gpu', (program, N, params, durationMs) => runGpu({ program, N, params, durationMs }), options.gpuN, options.steps)) }
+    ? {
+      adapter: gpuContext.adapterName, gpuMath: sweep.spec.gpuMath,
+      // the database's own exp (its spec's gpuMath), for the network and the cell kernel alike
+      ...(await engineRates('gpu', (program, N, params, durationMs) => runGpu({ program, N, params, durationMs }, { kernel: { math: sweep.spec.gpuMath } }), options.gpuN, options.steps)),
+    }
     : undefined;
   const projection = gpu && (() => {
     // the whole database runs in grid order: every chunk with its cells folded in
@@ -310,10 +343,23 @@ export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: nu
       goalMinutes: 15,
     };
   })();
+  // a bound from the step's own operations, no GPU needed: an H200 cannot run a step faster than its
+  // special functions allow (special-functions.ts; the platform's exp, as the database's spec asks)
+  const special = await databaseSpecialFunctionOps();
+  const specialSeconds = (DATABASE_NETWORKS * connectedSteps * special.networkStepMean.total) / H200_SPECIAL_OPS_PER_S;
+  const projectionBySpecialFunctions = {
+    basis: `the probe's ${H200_SPECIAL_OPS_PER_S.toExponential(2)} special-function results/s on one H200 (docs/runtime.md's 5.3e10 cell-steps/s × ${PROBE_CELL_SPECIAL_OPS.total} per cell step), over the special functions of a network step averaged over the ${special.settings} settings of the cells`,
+    ...special,
+    networkStepInProbeCellSteps: special.networkStepMean.total / PROBE_CELL_SPECIAL_OPS.total,
+    wholeDatabaseMinutes: specialSeconds / 60,
+    gpuUsPerNetwork: (1e6 * specialSeconds) / DATABASE_NETWORKS,
+    goalMinutes: 15,
+  };
   const host = gpu ? await hostWork(options.hostN, defaultHostWorkers(16)) : null;
   return {
-    spec: 'examples/prinz-2004.yaml', networks: DATABASE_NETWORKS, dtMs: sweep.spec.dtMs, connectedMs: sweep.spec.durationMs,
+    spec: 'examples/prinz-2004.yaml', networks: DATABASE_NETWORKS, dtMs: sweep.spec.dtMs, connectedMs: sweep.spec.durationMs, gpuMath: sweep.spec.gpuMath,
     cpu, gpu: gpu ?? { adapter: null, note: 'no WebGPU adapter: GPU benchmark skipped' }, projectionH200: projection ?? null,
+    projectionH200BySpecialFunctions: projectionBySpecialFunctions,
     // host time per network (off the GPU's thread) over the projected H200 GPU time per network: with one
     // thread doing it all (as before --host-workers), per core of CPU time, and with the default 8 workers of a 16-core machine
     host: host && {
@@ -322,6 +368,8 @@ export async function networkDatabaseBenchmark(options: { gpuN: number; cpuN: nu
         oneThread: host.hostUsPerNetworkOneThread / projection.gpuUsPerNetwork,
         cpuTimeAllThreads: host.cpuUsPerNetworkAllThreads / projection.gpuUsPerNetwork,
         withWorkers: host.hostUsPerNetworkWithWorkers / projection.gpuUsPerNetwork,
+        // against the shortest GPU time the special functions allow: the host's share at its largest
+        withWorkersAtSpecialFunctionBound: host.hostUsPerNetworkWithWorkers / projectionBySpecialFunctions.gpuUsPerNetwork,
       } : null,
     },
     gpuOverCpu: gpu ? gpu.networksPerS / cpu.networksPerS : null,

@@ -166,8 +166,10 @@ const EXP_POLYNOMIAL = [1.0000000005541745, 1.000000036323525, 0.499999920797318
  * a degree-6 polynomial for exp(r) on |r| ≤ ln2/2 (fitted for least maximum relative error:
  * 1.9e-9, 0.03 ulp, and no bias to speak of: 4e-12 mean), and 2^k built from its bits. Builtin exp
  * is typically exp2(x·log2 e) in f32, whose product rounding gives a relative error ∝ |x| (measured
- * on lavapipe: up to 1.9e-6 at |x| = 30, biased by up to 4e-7); that bias is systematic, shifts the
- * periods of bursters by ~0.1 % and their phase after tens of seconds.
+ * on lavapipe: up to 1.9e-6 at |x| = 30, biased by up to 4e-7). exp(c·u) is spelled exp2 with c·log2 e
+ * folded (base2Argument), which that rounding spares: the Prinz gates' exps all take that form, and
+ * with either function the 16 Prinz 2004 cells keep their spikes, and their burst periods within 2e-5 of
+ * the f64 engine's over 30 s (README, "The platform's exp").
  *
  * Speed (lavapipe, prinz, 26 exps a step): k is rounded by adding 1.5·2^23, which leaves k in the low
  * mantissa bits of the sum, so 2^k is an integer clamp, subtraction and shift of those bits. With

@@ -7,6 +7,7 @@ mkdir -p .carry
 deno=node_modules/deno/deno
 "$deno" bundle --quiet --platform deno -o .carry/bench.js bench/run.ts
 "$deno" bundle --quiet --platform deno -o .carry/compare.js bench/native/compare.ts
+"$deno" bundle --quiet --platform deno -o .carry/compare-classes.js bench/compare-classes.ts
 "$deno" bundle --quiet --platform deno -o .carry/cli.js src/cli/main.ts
 # the workers the CLI starts, under the names the bundled CLI asks for beside itself (Deno runs the
 # bundles' JavaScript as TypeScript without complaint): the sweep's shard store, its chunk encoders

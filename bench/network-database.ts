@@ -53,8 +53,9 @@ const DATABASE_NETWORKS = 20_250_000;
 /** back-to-back runs of the folded network kernel and the cell kernel whose median ratio projects */
 const FOLDED_PAIRS = 5;
 
-async function databaseSweep() {
-  return resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004-sample.yaml'))));
+/** The sample's sweep (default), or the whole database's (prinz-2004.yaml). */
+async function databaseSweep(file = 'prinz-2004-sample.yaml') {
+  return resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', file))));
 }
 
 /**
@@ -94,7 +95,7 @@ function databaseKernel(sweep: Awaited<ReturnType<typeof databaseSweep>>, N: num
  * average (variant nodes of the compiled step), so projecting from it errs by about 2 % on the slow side.
  */
 async function cellSettingKernels(N: number) {
-  const sweep = resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004.yaml'))));
+  const sweep = await databaseSweep('prinz-2004.yaml');
   const block = cellSettingBlock(sweep)!;
   const started = withStartParams(sweep.model);
   const sampler = makeSampler(sweep);
@@ -128,7 +129,7 @@ function cellSettingProgram(sweep: Awaited<ReturnType<typeof databaseSweep>>, va
  * the cells (each chunk runs its setting's folded kernel), and of the prinz cell's step.
  */
 async function databaseSpecialFunctionOps() {
-  const sweep = resolveSweep(parseSweepSpec(await readSpecFile(join(import.meta.dirname!, '..', 'examples', 'prinz-2004.yaml'))));
+  const sweep = await databaseSweep('prinz-2004.yaml');
   const settings = (sweep.cellChoices ?? []).reduce<Record<string, number>[]>((acc, choice) => acc.flatMap((v) => choice.sets.map((set) => ({ ...v, ...set }))), [{}]);
   const counts = settings.map((values) => specialFunctionOps(cellSettingProgram(sweep, values).program));
   const mean = (key: keyof SpecialFunctionOps) => counts.reduce((s, c) => s + c[key], 0) / counts.length;

@@ -6,6 +6,10 @@ const CELL_CLASSES = ['ABPD_class', 'LP_class', 'PY_class'];
 
 /** Agreement of run B with run A (network class, cell classes, periods), and the class changes A → B. */
 export function compareClasses(a: Map<string, unknown[]>, b: Map<string, unknown[]>) {
+  for (const [run, columns] of [['first', a], ['second', b]] as const) {
+    const missing = ['gridIndex', 'class', 'periodMs', ...CELL_CLASSES].filter((c) => !columns.has(c));
+    if (missing.length) throw new Error(`the ${run} run has no column ${missing.join(', ')}: compare two runs of a network sweep`);
+  }
   const rowOfB = new Map(b.get('gridIndex')!.map((g, i) => [g, i]));
   const flips: Record<string, number> = {};
   let networks = 0, sameClass = 0, cells = 0, sameCells = 0;

@@ -24,4 +24,9 @@ if (!pathA || !pathB) {
   console.error('usage: compare-classes.ts <sweep folder or table A> <sweep folder or table B>');
   process.exit(2);
 }
-console.log(JSON.stringify({ a: pathA, b: pathB, ...compareClasses(await columnsOf(pathA), await columnsOf(pathB)) }));
+try {
+  console.log(JSON.stringify({ a: pathA, b: pathB, ...compareClasses(await columnsOf(pathA), await columnsOf(pathB)) }));
+} catch (error) {
+  console.error(`compare-classes: ${(error as Error).message}`);
+  process.exit(2);
+}

@@ -24,4 +24,9 @@ describe('compareClasses', () => {
     expect(r.periodRelativeDiff!.max).toBeCloseTo(1e-3, 12);
     expect(r.periodRelativeDiff!.median).toBe(0);
   });
+
+  it('refuses a table that is not a network sweep\'s, naming the columns it lacks', () => {
+    const cellSweep = new Map<string, unknown[]>([['gridIndex', [0]], ['class', ['bursting']]]);
+    expect(() => compareClasses(run([[0, 'pyloric', 'bursting', 1000]]), cellSweep)).toThrow(/^the second run has no column periodMs, ABPD_class, LP_class, PY_class/);
+  });
 });

@@ -124,6 +124,11 @@ function cellSettingProgram(sweep: Awaited<ReturnType<typeof databaseSweep>>, va
   return { program, instanceParams };
 }
 
+/** The single prinz cell's kernel, per-instance conductances: what a network step is measured against. */
+function cellProgram(dtMs: number) {
+  return compile(libraryModel('prinz'), { dtMs, instanceParams: [...CONDUCTANCE_NAMES] });
+}
+
 /**
  * The special-function operations of a network step, averaged over the database's 150 settings of
  * the cells (each chunk runs its setting's folded kernel), and of the prinz cell's step.
@@ -137,7 +142,7 @@ async function databaseSpecialFunctionOps() {
     settings: settings.length,
     networkStepMean: { exp: mean('exp'), log: mean('log'), division: mean('division'), expm1General: mean('expm1General'), total: mean('total') },
     networkStepRange: [Math.min(...counts.map((c) => c.total)), Math.max(...counts.map((c) => c.total))],
-    cellStep: specialFunctionOps(compile(libraryModel('prinz'), { dtMs: sweep.spec.dtMs, instanceParams: [...CONDUCTANCE_NAMES] })),
+    cellStep: specialFunctionOps(cellProgram(sweep.spec.dtMs)),
     probeCellStep: PROBE_CELL_SPECIAL_OPS,
   };
 }
@@ -171,16 +176,16 @@ async function engineRates(engine: 'cpu' | 'gpu', run: Runner, N: number, steps:
   let perNetwork = await stepsPerS(run, setting.perNetwork.program, N, setting.perNetwork.params, steps, dt);
   folded = faster(folded, await stepsPerS(run, setting.folded.program, N, setting.folded.params, steps, dt));
   perNetwork = faster(perNetwork, await stepsPerS(run, setting.perNetwork.program, N, setting.perNetwork.params, steps, dt));
-  const cellProgram = compile(libraryModel('prinz'), { dtMs: dt, instanceParams: [...CONDUCTANCE_NAMES] });
+  const cellKernel = cellProgram(dt);
   const cellParams = cellTable(3 * N);
-  const cell = await stepsPerS(run, cellProgram, 3 * N, cellParams, steps, dt);
+  const cell = await stepsPerS(run, cellKernel, 3 * N, cellParams, steps, dt);
   // the projection's basis: the folded kernel against the cell kernel in back-to-back pairs, the
   // median pair's ratio (one pair, or the four runs above combined, moved by 15 % between runs on
   // this shared 2-core host)
   const pairRatios: number[] = [];
   for (let k = 0; k < FOLDED_PAIRS; k++) {
     const f = await stepsPerS(run, setting.folded.program, N, setting.folded.params, steps, dt);
-    const c = await stepsPerS(run, cellProgram, 3 * N, cellParams, steps, dt);
+    const c = await stepsPerS(run, cellKernel, 3 * N, cellParams, steps, dt);
     pairRatios.push(c.stepsPerS / f.stepsPerS);
   }
   const medianPair = [...pairRatios].sort((a, b) => a - b)[Math.floor(FOLDED_PAIRS / 2)];

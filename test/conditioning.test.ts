@@ -15,14 +15,14 @@ import { cli } from './cli-helper.ts';
 
 const cell = (name: string) => PRINZ_2004_CELLS.find((c) => c.name === name)!.conductances;
 
-async function measure(cellName: string, durationMs: number, discardMs: number) {
+async function measure(cellName: string, durationMs: number, discardMs: number, observable: 'V' | 'Ca' = 'Ca') {
   const program = compile(libraryModel('prinz'), { dtMs: 0.025, values: { ...cell(cellName) }, tangents: ['log:gCaS'] });
   const spec = { program, N: 1, durationMs, discardMs };
   const [f64, f32] = await Promise.all([runCpu(spec), runCpu(spec, { precision: 'f32', threads: 1 })]);
   const conditioning = await tangentConditioning(spec, f64);
-  const ca = f64.observed.findIndex((o) => o.name === 'Ca');
-  const exact = f64.observed[ca].meanTangent[0][0], single = f32.observed[ca].meanTangent[0][0];
-  return { c: conditioning.meanCaUM['log:gCaS'], f32Off: Math.abs(single - exact) / Math.abs(exact) };
+  const k = f64.observed.findIndex((o) => o.name === observable);
+  const exact = f64.observed[k].meanTangent[0][0], single = f32.observed[k].meanTangent[0][0];
+  return { c: conditioning[observable === 'Ca' ? 'meanCaUM' : 'meanVMv']['log:gCaS'], f32Off: Math.abs(single - exact) / Math.abs(exact) };
 }
 
 describe('tangent conditioning', () => {
@@ -33,8 +33,11 @@ describe('tangent conditioning', () => {
     expect(f32Off).toBeLessThan(CONDITIONING_TOLERANCE);
   });
 
-  it('AB/PD 5 over 20-30 s: flagged, and an f32 computation does land off by more than the tolerance', async () => {
-    const { c, f32Off } = await measure('AB/PD 5', 30_000, 20_000);
+  // d mean V: flagged at 8 % against the 1 % tolerance, the f32 engine 31 % off. d mean [Ca] of the
+  // same run is a borderline case to avoid here: 0.9 % under the two probes, up to 4.4 % over twelve,
+  // and an f32 run lands 0.7 % or 1.9 % off depending on what else its step computes
+  it('AB/PD 5 over 20-30 s: d mean V flagged, and an f32 computation does land off by more than the tolerance', async () => {
+    const { c, f32Off } = await measure('AB/PD 5', 30_000, 20_000, 'V');
     expect(c.trusted).toBe(false);
     expect(c.relative!).toBeGreaterThan(CONDITIONING_TOLERANCE);
     expect(f32Off).toBeGreaterThan(CONDITIONING_TOLERANCE);
@@ -48,7 +51,7 @@ describe('tangent conditioning', () => {
     const g = Object.entries(cell('AB/PD 5')).map(([k, v]) => `${k}=${v}`).join(',');
     const run = await cli(['simulate', '--model', 'prinz', '--set', g, '--duration-ms', '30000', '--discard-ms', '20000', '--tangents', 'log:gCaS', '--engine', 'cpu'], { timeoutMs: 120_000 });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/ionsweep: note: \d of 2 tangents are ill conditioned .*d meanCaUM\/d log:gCaS/);
-    expect(JSON.parse(run.stdout).tangentConditioning.meanCaUM['log:gCaS'].trusted).toBe(false);
+    expect(run.stderr).toMatch(/ionsweep: note: \d of 2 tangents are ill conditioned .*d meanVMv\/d log:gCaS/);
+    expect(JSON.parse(run.stdout).tangentConditioning.meanVMv['log:gCaS'].trusted).toBe(false);
   }, 180_000);
 });

@@ -106,7 +106,10 @@ describe('a minimally disruptive curve for the mean-[Ca] cost', () => {
   });
 
   it('travels in both directions and changes some conductance by at least a factor 2', () => {
-    expect(r.start.cost).toBe(0);
+    // the target is the start's own mean [Ca], from a run with the conductances folded in as
+    // constants; the start point's run has them per instance, and the two round differently (a
+    // relative 1e-16 in the mean, squared)
+    expect(r.start.cost).toBeLessThan(1e-24);
     expect(r.branches.map((b) => b.stopped)).toEqual(['length', 'length']);
     const points = curvePoints(r);
     // a branch stops once it has travelled the length; the last step's corrector may add a little

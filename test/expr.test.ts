@@ -164,6 +164,85 @@ describe('division by a constant', () => {
   });
 });
 
+describe('divisions into quotients, merged', () => {
+  const divisions = (e: Expr) => E.topoOrder([e]).filter((n) => n.op === 'div' && !n.args[1].isConst).length;
+  /** relative difference, measured in f64 ulps at 1 */
+  const ulps = (got: number, want: number) => Math.abs(got - want) / Math.abs(want) / ULP1;
+
+  it('x/(c/y) becomes (x/c)·y, and (x/y)/z becomes x/(y·z)', () => {
+    expect(E.div(0.025, E.div(2, y))).toBe(E.mul(0.0125, y));
+    expect(E.div(x, E.div(4, y))).toBe(E.mul(y, E.mul(0.25, x)));
+    expect(E.div(E.div(x, y), z)).toBe(E.div(x, E.mul(y, z)));
+    // x/((c/y)·z): the hNa time constant 1.34·σ₁·(1.5 + σ₂) divided into dt
+    expect(divisions(E.div(x, E.mul(E.div(4, y), z)))).toBe(1);
+  });
+
+  it('ln(c/x) becomes ln c − ln x', () => {
+    expect(E.log(E.div(3000, x))).toBe(E.sub(Math.log(3000), E.log(x)));
+    expect(at(E.log(E.div(3000, x)), 0.05)).toBeCloseTo(Math.log(3000 / 0.05), 13);
+    // a negative constant keeps the quotient: ln(−3/x) is not ln(−3) − ln(x)
+    expect(E.log(E.div(-3, x)).args[0].op).toBe('div');
+  });
+
+  // a gate's relaxation rate dt/τ with τ = p ± q·σ(k(V + h)), σ(u) = 1/(1 + e^u): the prinz cell's Na m, CaT m/h, A m/h, Kd m, KCa m
+  const shifted = [
+    { name: 'Na m: 2.64 − 2.52σ((V+120)/−25)', p: 2.64, q: -2.52, k: -1 / 25, h: 120 },
+    { name: 'CaT h: 210 − 179.6σ((V+55)/−16.9)', p: 210, q: -179.6, k: -1 / 16.9, h: 55 },
+    { name: 'hNa factor: 1.5 + σ((V+34.9)/3.6)', p: 1.5, q: 1, k: 1 / 3.6, h: 34.9 },
+  ];
+  for (const g of shifted) {
+    it(`dt/τ in one division, equal to the direct formula over every V, overflow included: ${g.name}`, () => {
+      const dt = 0.025;
+      const tau = E.add(g.p, E.div(g.q, E.add(1, E.exp(E.mul(g.k, E.add(x, g.h))))));
+      const rate = E.div(dt, tau);
+      expect(divisions(tau)).toBe(1);
+      expect(divisions(rate)).toBe(1); // was 2: the logistic's and dt's
+      // V up to ±1e4 mV sends e^u far past f64's overflow (u > 709): there the direct formula is dt/p
+      for (let v = -10000; v <= 10000; v += 7.3) {
+        const sigmoidTerm = g.q / (1 + Math.exp(g.k * (v + g.h)));
+        const direct = dt / (g.p + sigmoidTerm);
+        const got = at(rate, v);
+        expect(Number.isFinite(got), `V = ${v}`).toBe(true);
+        // both forms add p and q/s: their rounding errors, a few ulps, are amplified by that sum's
+        // condition number (|p| + |q/s|)/|τ| (up to 28 for Na m near V = −28 mV, where τ = 0.18 ms)
+        const condition = (Math.abs(g.p) + Math.abs(sigmoidTerm)) / Math.abs(g.p + sigmoidTerm);
+        expect(ulps(got, direct), `V = ${v}`).toBeLessThan(4 * condition);
+      }
+    });
+  }
+
+  it('its derivative keeps full precision where the logistic saturates (no cancellation in the quotient rule)', () => {
+    // Na m again: d(dt/τ)/dV = −dt·τ'/τ², τ' = −q·k·e/s², worked out by hand. The general quotient
+    // rule on dt·s/(p·s + q) computes 1 − p·s/(p·s + q), which cancels to q/(p·s + q) and keeps only
+    // the digits beyond p·s/q: at V = −1000 mV (s ≈ 2e15) none of f64's
+    const [dt, p, q, k, h] = [0.025, 2.64, -2.52, -1 / 25, 120];
+    const rate = E.div(dt, E.add(p, E.div(q, E.add(1, E.exp(E.mul(k, E.add(x, h)))))));
+    const slope = dByX(rate);
+    for (let v = -1000; v <= 1000; v += 3.1) {
+      const e = Math.exp(k * (v + h)), s1 = 1 + e, tau = p + q / s1;
+      const want = (-dt / (tau * tau)) * (-q * k * e / (s1 * s1));
+      expect(Math.abs(at(slope, v) - want), `V = ${v}`).toBeLessThanOrEqual(1e-13 * Math.abs(want));
+    }
+  });
+
+  it('CaS-like τ = p + q/(e₁ + e₂), including where both exps overflow', () => {
+    const tau = E.add(2.8, E.div(14, E.add(E.exp(E.mul(0.1, E.add(x, 27))), E.exp(E.mul(-1 / 13, E.add(x, 70))))));
+    const rate = E.div(0.025, tau);
+    expect(divisions(rate)).toBe(1);
+    for (let v = -20000; v <= 20000; v += 11.7) {
+      const direct = 0.025 / (2.8 + 14 / (Math.exp((v + 27) / 10) + Math.exp(-(v + 70) / 13)));
+      expect(ulps(at(rate, v), direct), `V = ${v}`).toBeLessThan(8);
+    }
+  });
+
+  it('keeps the quotient where the divisor\'s sign is unknown or its factor could overflow f32', () => {
+    // s = y may be negative: p·s − q could overflow where p − q/s does not
+    expect(divisions(E.div(1, E.add(2, E.div(3, y))))).toBe(2);
+    // |p|·2^53·|q/p| = 2^53·|q| ≥ 1e30: the bounded factor itself would not fit in f32
+    expect(divisions(E.div(1, E.add(2, E.div(1e20, E.add(1, E.exp(y))))))).toBe(2);
+  });
+});
+
 describe('substitute', () => {
   it('replaces leaves and re-simplifies the parents', () => {
     const e = E.add(E.mul(x, y), x);

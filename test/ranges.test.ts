@@ -34,6 +34,11 @@ describe('interval bounds', () => {
     // a logistic is in [0, 1]; its reciprocal has no upper bound
     expect(boundOf('1/(1 + exp(V))')).toEqual({ lo: 0, hi: 1 });
     expect(boundOf('1/(1/(1 + exp(V)))').hi).toBe(Infinity);
+    // dt/τ of the same Na τ, as expr.ts writes it with one division (dt·s/(2.64·s − 2.52), s = 1 + e):
+    // numerator and denominator share s, so its bound is [dt/2.64, dt/0.12], not the independent quotient's
+    const rate = boundOf('0.025/(2.64 - 2.52/(1 + exp((V + 120)/-25)))');
+    expect(rate.lo).toBeCloseTo(0.025 / 2.64, 12);
+    expect(rate.hi).toBeCloseTo(0.025 / 0.12, 12);
     // nothing is assumed about states and parameters
     expect(boundOf('V * 2')).toEqual({ lo: -Infinity, hi: Infinity });
     // a divisor that straddles 0 gives no bound

@@ -28,6 +28,17 @@ describe('special functions of a step', () => {
     expect(ops).toMatchObject({ exp: 2, log: 1, division: 3, other: 1 });
   });
 
+  it('a time constant written as a quotient costs one division with dt, not two', () => {
+    // Na m of the prinz cell: τ = 2.64 − 2.52/(1 + e); dt/τ = dt·s/(2.64·s − 2.52) with s = 1 + e
+    const na = { name: 'NaM', conductance: 'gNaM', reversal: 'ENa', params: { gNaM: 100, ENa: 50 },
+      gates: [{ name: 'm', power: 3, inf: '1/(1 + exp((V + 25.5)/-5.29))', tau: '2.64 - 2.52/(1 + exp((V + 120)/-25))' }] };
+    const ops = specialFunctionOps(compile(buildNeuron({ name: 'na', channels: [na], params: { initVMv: -70 } }), { dtMs: 0.025 }));
+    // m∞: an exp and a reciprocal; τ: an exp; dt/τ: one division (the Kv gate above: the same 2 + 2)
+    expect(ops).toMatchObject({ exp: 2, log: 0, division: 2, other: 0 });
+    // the gate's expm1(−dt/τ) keeps its branch-free series: −dt/τ is bounded although τ is now a quotient of two sums
+    expect(ops.expm1General).toBeLessThanOrEqual(1);
+  });
+
   it('what depends only on parameters is not counted: it runs once, outside the time loop', () => {
     const withParams = buildNeuron({ name: 'kvp', channels: [{ ...kv, gates: [{ ...kv.gates[0], tau: '2 + gKv/exp(gKv)' }] }], params: { initVMv: -70 } });
     const ops = specialFunctionOps(compile(withParams, { dtMs: 0.025, instanceParams: ['gKv'] }));

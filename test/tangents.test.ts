@@ -133,7 +133,9 @@ describe('the two tangent forms (compile.ts, stepTangents)', () => {
         expect(tangentIncrement).toBe(forwardTangentIncrement);
         continue;
       }
-      expect(size(tangentIncrement)).toBeLessThan(size(forwardTangentIncrement) / 1.5);
+      // 1,261 operations against 1,848 with these five lanes (1,217 against 1,877 before a time
+      // constant's divisions were merged: expr.ts writes dt/τ with a bounded factor, a few more nodes)
+      expect(size(tangentIncrement)).toBeLessThan(size(forwardTangentIncrement) / 1.4);
       // at random states and tangents (V over −90…40 mV, gates in [0, 1]) both give the same values
       let seed = 3;
       const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);

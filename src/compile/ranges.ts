@@ -50,7 +50,36 @@ function powi(a: Interval, n: number): Interval {
   return { lo: 0, hi: Math.max(p(a.lo), p(a.hi)) };
 }
 
-function boundOf(node: Expr, args: Interval[]): Interval {
+/** e as k·m + c for constants k and c (m = e itself where e has no such form). */
+function affine(e: Expr): { m: Expr; k: number; c: number } {
+  const scaled = (t: Expr) => (t.op === 'mul' && t.args[0].isConst ? { m: t.args[1], k: t.args[0].value } : { m: t, k: 1 });
+  if ((e.op === 'add' || e.op === 'sub') && (e.args[0].isConst || e.args[1].isConst)) {
+    const constFirst = e.args[0].isConst;
+    const { m, k } = scaled(e.args[constFirst ? 1 : 0]);
+    const c = e.args[constFirst ? 0 : 1].value;
+    if (e.op === 'add') return { m, k, c };
+    return constFirst ? { m, k: -k, c } : { m, k, c: -c };
+  }
+  return { ...scaled(e), c: 0 };
+}
+
+/**
+ * Bounds of (k₁m + c₁)/(k₂m + c₂), a quotient of two affine forms of one value m (how expr.ts writes
+ * dt/τ for τ = p − q/s: dt·m/(p·m − q)). Interval division of the two would treat numerator and
+ * denominator as independent and lose the bound; the quotient is monotone in m wherever its
+ * denominator keeps its sign, so its ends are its values at m's ends.
+ */
+function affineQuotient(node: Expr, boundOfNode: (e: Expr) => Interval): Interval | undefined {
+  const n = affine(node.args[0]), d = affine(node.args[1]);
+  if (n.m !== d.m || n.m.isConst || d.k === 0) return undefined;
+  const { lo, hi } = boundOfNode(n.m);
+  const pole = -d.c / d.k;
+  if (!(pole < lo || pole > hi)) return undefined;
+  const at = (m: number) => (Number.isFinite(m) ? (n.k * m + n.c) / (d.k * m + d.c) : n.k / d.k);
+  return of(at(lo), at(hi));
+}
+
+function boundOf(node: Expr, args: Interval[], boundOfNode: (e: Expr) => Interval): Interval {
   const [a, b, c] = args;
   switch (node.op) {
     case 'const': return { lo: node.value, hi: node.value };
@@ -58,7 +87,7 @@ function boundOf(node: Expr, args: Interval[]): Interval {
     case 'sub': return of(a.lo - b.hi, a.hi - b.lo);
     case 'neg': return { lo: -a.hi, hi: -a.lo };
     case 'mul': return mul(a, b);
-    case 'div': return div(a, b);
+    case 'div': return affineQuotient(node, boundOfNode) ?? div(a, b);
     case 'exp': return monotone(a, Math.exp);
     case 'expm1': return monotone(a, Math.expm1);
     case 'exprel': return monotone(a, exprelValue);
@@ -86,7 +115,8 @@ function boundOf(node: Expr, args: Interval[]): Interval {
 /** Bounds of every node reachable from the roots, by node id. */
 export function intervals(roots: readonly Expr[]): Map<number, Interval> {
   const out = new Map<number, Interval>();
-  for (const node of topoOrder(roots)) out.set(node.id, boundOf(node, node.args.map((a) => out.get(a.id)!)));
+  const boundOfNode = (e: Expr) => out.get(e.id)!;
+  for (const node of topoOrder(roots)) out.set(node.id, boundOf(node, node.args.map(boundOfNode), boundOfNode));
   return out;
 }
 

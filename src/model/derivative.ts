@@ -27,7 +27,7 @@ function rule(node: Expr, da: Expr[]): Expr {
     case 'neg': return neg(da[0]);
     case 'mul': return add(mul(da[0], b), mul(a, da[1]));
     // d(a/b) = (da − (a/b)·db)/b
-    case 'div': return div(sub(da[0], mul(node, da[1])), b);
+    case 'div': return affineQuotientDerivative(node, da) ?? div(sub(da[0], mul(node, da[1])), b);
     case 'exp': return mul(node, da[0]);
     case 'log': return div(da[0], a);
     case 'sqrt': return div(da[0], mul(2, node));
@@ -52,4 +52,21 @@ function rule(node: Expr, da: Expr[]): Expr {
     default:
       throw new Error(`no derivative rule for ${node.op}`);
   }
+}
+
+/**
+ * d[m/(p·m + q)] = q·dm/(p·m + q)², for the quotient expr.ts writes in place of 1/(p + q/m) (a time
+ * constant divided into dt). The general rule's da − (a/b)·db is dm·(1 − p·m/(p·m + q)), which
+ * cancels to q/(p·m + q) and loses the digits of p·m/q in f32 where m is large; this form has no
+ * subtraction. Undefined where the node has another form.
+ */
+function affineQuotientDerivative(node: Expr, da: Expr[]): Expr | undefined {
+  const [m, denominator] = node.args;
+  if (denominator.op !== 'add') return undefined;
+  const [x, y] = denominator.args;
+  const [q, scaled] = x.isConst ? [x, y] : y.isConst ? [y, x] : [];
+  if (!q || !scaled || scaled.op !== 'mul' || !scaled.args[0].isConst || scaled.args[1] !== m) return undefined;
+  // D² overflows f32 only where D > 1.8e19, i.e. m beyond 1e19/|p|: there the derivative is below
+  // 1e-38·|q| per unit dm, and 0 in its place is as good
+  return div(mul(q, da[0]), mul(denominator, denominator));
 }

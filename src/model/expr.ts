@@ -156,7 +156,68 @@ export function div(x: ExprLike, y: ExprLike): Expr {
   if (b.op === 'neg') return neg(div(a, b.args[0]));
   // multiplying by the reciprocal is several times cheaper on every backend; it moves the result by < 1 ulp
   if (isConst(b) && Number.isFinite(1 / b.value) && b.value !== 0) return mul(a, 1 / b.value);
-  return make('div', [a, b]);
+  return mergedDivision(a, b) ?? make('div', [a, b]);
+}
+
+/**
+ * A division into a quotient, rewritten with fewer divisions. A gate's relaxation divides dt by its
+ * time constant, and most time constants are quotients themselves (τ = 2/(e₁ + e₂), τ = 2.64 −
+ * 2.52/(1 + e)); on a GPU every division is an instruction of the special-function unit that bounds
+ * the conductance kernels (bench/special-functions.ts), on a CPU a slow one. Each rule is an identity
+ * of real numbers, so only rounding moves (by a few ulps), and none brings an overflow that the
+ * original form does not have: the rules multiply only where the original divides by the same large
+ * value, and the additive one bounds its factor first.
+ */
+function mergedDivision(a: Expr, b: Expr): Expr | undefined {
+  // x/(c/y) = (x/c)·y
+  if (b.op === 'div' && isConst(b.args[0])) return mul(div(a, b.args[0]), b.args[1]);
+  // x/((c/y)·z) = (x/c)·y/z
+  if (b.op === 'mul') {
+    const [p, q] = b.args;
+    if (p.op === 'div' && isConst(p.args[0])) return div(mul(div(a, p.args[0]), p.args[1]), q);
+    if (q.op === 'div' && isConst(q.args[0])) return div(mul(div(a, q.args[0]), q.args[1]), p);
+  }
+  // (x/y)/z = x/(y·z)
+  if (a.op === 'div') return div(a.args[0], mul(a.args[1], b));
+  const reciprocal = reciprocalOfAffineQuotient(b);
+  return reciprocal && mul(a, reciprocal);
+}
+
+/** 2^53: beyond s = 2^53·|q/p|, q/s is below half an f64 ulp of p. */
+const NEGLIGIBLE_RATIO = 2 ** 53;
+
+/**
+ * 1/(p ± q/s) = s/(p·s ± q) for constants p ≠ 0, q and s ≥ 0 (a time constant's shifted logistic,
+ * 2.64 − 2.52/(1 + e)): one division where there were two. Where s is so large that q/s is below half
+ * an f64 ulp of p the original is 1/p; the rewritten form would divide ∞ by ∞ once s overflows, so s
+ * is bounded there first, which leaves every value the original takes unchanged. The quotient stays
+ * within a bounded range whatever s is, so the product it is multiplied into cannot overflow where
+ * the original division would not.
+ */
+function reciprocalOfAffineQuotient(b: Expr): Expr | undefined {
+  if (b.op !== 'add' && b.op !== 'sub') return undefined;
+  const [x, y] = b.args;
+  // b = pSign·p + qSign·(q/s): p − q/s, p + q/s, or q/s − p
+  const sign = b.op === 'sub' ? -1 : 1;
+  const form = isConst(x) ? { p: x.value, pSign: 1, quotient: y, qSign: sign } : isConst(y) ? { p: y.value, pSign: sign, quotient: x, qSign: 1 } : undefined;
+  if (!form || form.p === 0 || form.quotient.op !== 'div' || !isConst(form.quotient.args[0])) return undefined;
+  const q = form.quotient.args[0].value, s = form.quotient.args[1];
+  if (!isNonNegative(s)) return undefined;
+  const bound = NEGLIGIBLE_RATIO * Math.abs(q / form.p);
+  // f32 holds up to 3.4e38: p·s must stay finite where s is bounded
+  if (!(Math.abs(form.p) * bound < 1e30)) return undefined;
+  const m = min(s, bound);
+  return div(m, add(mul(form.pSign * form.p, m), form.qSign * q));
+}
+
+/** True where the expression is ≥ 0 (or NaN) for every value of its leaves, by its form alone. */
+function isNonNegative(e: Expr): boolean {
+  switch (e.op) {
+    case 'const': return e.value >= 0;
+    case 'exp': return true;
+    case 'add': case 'mul': return isNonNegative(e.args[0]) && isNonNegative(e.args[1]);
+    default: return false;
+  }
 }
 
 function unary(op: Op, fold: (v: number) => number) {
@@ -167,7 +228,13 @@ function unary(op: Op, fold: (v: number) => number) {
 }
 
 export const exp = unary('exp', Math.exp);
-export const log = unary('log', Math.log);
+const naturalLog = unary('log', Math.log);
+/** ln x; ln(c/x) is written ln c − ln x, which spares a division (a cell's E_Ca = γ·ln(3000/[Ca])). */
+export function log(x: ExprLike): Expr {
+  const a = lift(x);
+  if (a.op === 'div' && isConst(a.args[0]) && a.args[0].value > 0) return sub(Math.log(a.args[0].value), naturalLog(a.args[1]));
+  return naturalLog(a);
+}
 export const sqrt = unary('sqrt', Math.sqrt);
 export const abs = unary('abs', Math.abs);
 export const tanh = unary('tanh', Math.tanh);

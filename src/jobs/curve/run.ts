@@ -107,7 +107,8 @@ export async function runCurve(input: CurveSpecInput | CurveSpec, options: Curve
       throw new InputError(`curve spec: start: ${(error as Error).message}`);
     }
   });
-  // targets not given come from the start point: the cost starts at zero
+  // targets not given come from the start point: the cost starts at zero, to rounding (that run folds
+  // the parameters in as constants, a point's run takes them per instance)
   const problem = await resolveCost(setup, lanes, setup.target ?? startValues);
   const D = lanes.length;
   let evaluations = 0, engine = '', device = '';

@@ -2,7 +2,7 @@
  * How far two runs of the same network sweep agree: the network class, the cells' classes and the
  * periods of networks periodic in both, joined on gridIndex. bench/h200.sh runs the sample's first
  * shard with the platform's exp and with the accurate one and compares them here, so NVIDIA's exp
- * is held to what lavapipe's gave (README, "The platform's exp"): there the two agreed on 1,994 of
+ * is held to what lavapipe's gave (README, "The platform's exp"): there the two agreed on 2,011 of
  * the shard's 2,025 network classes.
  *
  *   deno run -A bench/compare-classes.ts <sweep folder or table A> <sweep folder or table B>

@@ -28,8 +28,8 @@ IONSWEEP_MEMORY_LIMIT_GB=32 timeout "${H200_NETWORK_SHARD_S:-300}" "$deno" run -
 cp /tmp/prinz-2004-gpu/*.json "$out/" 2>/dev/null || true
 # NVIDIA's exp against the engine's own: the sample's first shard (2,025 networks) with the platform's
 # exp (the spec's) and with the accurate one, compared (bench/compare-classes.ts). On lavapipe, this
-# section as it stands: 1,994 of 2,025 network classes the same, cells 5,866 of 6,075, periods 4.4e-6
-# apart (median); on 256 networks each exp gave the f64 engine's class for 253
+# section as it stands: 2,011 of 2,025 network classes the same, cells 5,873 of 6,075, periods 4.7e-6
+# apart (median); on the sample's first 256 networks each exp gives the f64 engine's class for 254
 sed 's/^gpuMath: fast/gpuMath: accurate/' examples/prinz-2004-sample.yaml > /tmp/prinz-2004-sample-accurate.yaml
 for spec in examples/prinz-2004-sample.yaml /tmp/prinz-2004-sample-accurate.yaml; do
   name=$(basename "$spec" .yaml)

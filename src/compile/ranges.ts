@@ -9,7 +9,7 @@
  * Plain interval arithmetic, without outward rounding: a bound can be off by a few ulps, which the
  * series' accuracy margin absorbs. NaN anywhere makes an interval unbounded.
  */
-import { topoOrder, exprelPrimeValue, exprelValue, type Expr } from '../model/expr.ts';
+import { affineForm, topoOrder, exprelPrimeValue, exprelValue, type Expr } from '../model/expr.ts';
 
 export interface Interval {
   lo: number;
@@ -50,19 +50,6 @@ function powi(a: Interval, n: number): Interval {
   return { lo: 0, hi: Math.max(p(a.lo), p(a.hi)) };
 }
 
-/** e as k·m + c for constants k and c (m = e itself where e has no such form). */
-function affine(e: Expr): { m: Expr; k: number; c: number } {
-  const scaled = (t: Expr) => (t.op === 'mul' && t.args[0].isConst ? { m: t.args[1], k: t.args[0].value } : { m: t, k: 1 });
-  if ((e.op === 'add' || e.op === 'sub') && (e.args[0].isConst || e.args[1].isConst)) {
-    const constFirst = e.args[0].isConst;
-    const { m, k } = scaled(e.args[constFirst ? 1 : 0]);
-    const c = e.args[constFirst ? 0 : 1].value;
-    if (e.op === 'add') return { m, k, c };
-    return constFirst ? { m, k: -k, c } : { m, k, c: -c };
-  }
-  return { ...scaled(e), c: 0 };
-}
-
 /**
  * Bounds of (k₁m + c₁)/(k₂m + c₂), a quotient of two affine forms of one value m (how expr.ts writes
  * dt/τ for τ = p − q/s: dt·m/(p·m − q)). Interval division of the two would treat numerator and
@@ -70,7 +57,7 @@ function affine(e: Expr): { m: Expr; k: number; c: number } {
  * denominator keeps its sign, so its ends are its values at m's ends.
  */
 function affineQuotient(node: Expr, boundOfNode: (e: Expr) => Interval): Interval | undefined {
-  const n = affine(node.args[0]), d = affine(node.args[1]);
+  const n = affineForm(node.args[0]), d = affineForm(node.args[1]);
   if (n.m !== d.m || n.m.isConst || d.k === 0) return undefined;
   const { lo, hi } = boundOfNode(n.m);
   const pole = -d.c / d.k;
@@ -79,8 +66,8 @@ function affineQuotient(node: Expr, boundOfNode: (e: Expr) => Interval): Interva
   return of(at(lo), at(hi));
 }
 
-function boundOf(node: Expr, args: Interval[], boundOfNode: (e: Expr) => Interval): Interval {
-  const [a, b, c] = args;
+function boundOf(node: Expr, boundOfNode: (e: Expr) => Interval): Interval {
+  const [a, b, c] = node.args.map(boundOfNode);
   switch (node.op) {
     case 'const': return { lo: node.value, hi: node.value };
     case 'add': return of(a.lo + b.lo, a.hi + b.hi);
@@ -116,7 +103,7 @@ function boundOf(node: Expr, args: Interval[], boundOfNode: (e: Expr) => Interva
 export function intervals(roots: readonly Expr[]): Map<number, Interval> {
   const out = new Map<number, Interval>();
   const boundOfNode = (e: Expr) => out.get(e.id)!;
-  for (const node of topoOrder(roots)) out.set(node.id, boundOf(node, node.args.map(boundOfNode), boundOfNode));
+  for (const node of topoOrder(roots)) out.set(node.id, boundOf(node, boundOfNode));
   return out;
 }
 

@@ -7,7 +7,7 @@
  * hash-consing the tangent code shares every primal subexpression instead of recomputing it.
  */
 import {
-  type Expr, ZERO, add, sub, mul, div, neg, exprelPrime, powi, select, topoOrder, num, lt, le, sin, cos, sinh, cosh,
+  type Expr, ZERO, add, affineForm, sub, mul, div, neg, exprelPrime, powi, select, topoOrder, num, lt, le, sin, cos, sinh, cosh,
 } from './expr.ts';
 
 /** The derivative of each root, given the derivative of each leaf. */
@@ -62,11 +62,9 @@ function rule(node: Expr, da: Expr[]): Expr {
  */
 function affineQuotientDerivative(node: Expr, da: Expr[]): Expr | undefined {
   const [m, denominator] = node.args;
-  if (denominator.op !== 'add') return undefined;
-  const [x, y] = denominator.args;
-  const [q, scaled] = x.isConst ? [x, y] : y.isConst ? [y, x] : [];
-  if (!q || !scaled || scaled.op !== 'mul' || !scaled.args[0].isConst || scaled.args[1] !== m) return undefined;
+  const d = affineForm(denominator);
+  if (d.m !== m || m.isConst || d.k === 0 || d.c === 0) return undefined;
   // D² overflows f32 only where D > 1.8e19, i.e. m beyond 1e19/|p|: there the derivative is below
   // 1e-38·|q| per unit dm, and 0 in its place is as good
-  return div(mul(q, da[0]), mul(denominator, denominator));
+  return div(mul(d.c, da[0]), mul(denominator, denominator));
 }

@@ -210,6 +210,22 @@ function reciprocalOfAffineQuotient(b: Expr): Expr | undefined {
   return div(m, add(mul(form.pSign * form.p, m), form.qSign * q));
 }
 
+/**
+ * e as k·m + c for constants k and c (m = e itself, k = 1, c = 0 where e has no such form): how
+ * ranges.ts and derivative.ts recognise the quotient reciprocalOfAffineQuotient writes.
+ */
+export function affineForm(e: Expr): { m: Expr; k: number; c: number } {
+  const scaled = (t: Expr) => (t.op === 'mul' && t.args[0].isConst ? { m: t.args[1], k: t.args[0].value } : { m: t, k: 1 });
+  if ((e.op === 'add' || e.op === 'sub') && (e.args[0].isConst || e.args[1].isConst)) {
+    const constFirst = e.args[0].isConst;
+    const { m, k } = scaled(e.args[constFirst ? 1 : 0]);
+    const c = e.args[constFirst ? 0 : 1].value;
+    if (e.op === 'add') return { m, k, c };
+    return constFirst ? { m, k: -k, c } : { m, k, c: -c };
+  }
+  return { ...scaled(e), c: 0 };
+}
+
 /** True where the expression is ≥ 0 (or NaN) for every value of its leaves, by its form alone. */
 function isNonNegative(e: Expr): boolean {
   switch (e.op) {

@@ -257,13 +257,15 @@ async function cpuUsPerNetwork(networks: number, passes: number, work: () => unk
  * on this thread (process CPU time; nothing else runs in the process meanwhile), each step apart:
  *
  * - classify: the rows (3 cells and the network, rows.ts `chunkColumns`);
- * - encode: those rows as one Parquet row group (what the table stores);
+ * - encode: those rows as one Parquet row group (what the table stores), and that row group as a
+ *   Parquet file of its own (what a worker's slice stores as its part file: a footer);
  * - oneThread: what the shard store does per chunk without encoder workers: classify, then write the
  *   part file and append to the streamed table (both encode the rows), files included;
  * - serialWithWorkers: what the store's own thread still does per chunk with k encoder workers: cut
  *   the chunk into k slices (the GPU engine's maxima rings are in shared memory and not copied; the
- *   rest is), then splice the k encoded row groups into the part file and the streamed table (whose
- *   footer is written once per shard).
+ *   rest is), take the k replies' row group metadata (a structured clone, as a message is received),
+ *   write the k slices' part files and splice the k row groups into the streamed table (whose footer
+ *   is written once per shard).
  *
  * With k workers a chunk costs the store's thread `serialWithWorkers` and each worker
  * (classify + encode)/k, one after the other, so the host time per network is their sum: the bench
@@ -283,7 +285,7 @@ async function hostWork(n: number, workers: number) {
   const passes = 4;
   const classify = await cpuUsPerNetwork(size, passes, () => chunkColumns(chunk));
   const columns = chunkColumns(chunk);
-  const encode = await cpuUsPerNetwork(size, passes, () => encodeRowGroup(columns));
+  const encode = await cpuUsPerNetwork(size, passes, () => rowGroupsFile([encodeRowGroup(columns)]));
   const dir = await mkdtemp(join(tmpdir(), 'ionsweep-bench-host-'));
   try {
     let k = 0;
@@ -293,17 +295,19 @@ async function hostWork(n: number, workers: number) {
       await store.begin('gpu');
       await store.storeChunk(chunk);
     });
-    // the workers' share, done here: k slices classified and encoded
+    // the workers' share, done here: k slices classified and encoded, each also as its part file
     const bounds = sliceBounds(size, workers);
     const groups = bounds.map((b) => encodeRowGroup(chunkColumns(sliceChunk(chunk, b.start, b.end))));
-    // as the store does per chunk (sweep-store.ts writeEncodedChunk): the part file written
+    const files = groups.map((g) => rowGroupsFile([g]));
+    // as the store does per chunk (sweep-store.ts writeEncodedChunk): each slice's part file written
     // atomically, the row groups appended to the shard's streamed table, whose footer is written
     // once per shard (finish), not per chunk
     const table = new StreamingTable(join(dir, 'table.parquet'));
     const serialWithWorkers = await cpuUsPerNetwork(size, passes, async () => {
       for (const b of bounds) sliceChunk(chunk, b.start, b.end);
       const copies = groups.map((g) => ({ ...g, ...structuredClone({ rowGroup: g.rowGroup, indexes: g.indexes }) }));
-      await writeFileAtomic(join(dir, `part-${k++}.parquet`), rowGroupsFile(copies));
+      for (const [s, file] of files.entries()) await writeFileAtomic(join(dir, `part-${k}.slice-${s}.parquet`), file);
+      k++;
       table.appendEncoded(copies);
     });
     await table.finish();

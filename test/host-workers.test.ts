@@ -1,7 +1,7 @@
 /**
  * A sweep's host work on several threads (`--host-workers`, src/io/chunk-encoder-pool.ts): each chunk
- * is cut into slices that worker threads classify and encode as Parquet row groups, which the shard
- * store splices into its part file and its table. The rows must be those of one thread. A small
+ * is cut into slices that worker threads classify and encode as Parquet row groups (and each as a
+ * Parquet file, the slice's part file), which the shard store writes and splices into its table. The rows must be those of one thread. A small
  * network sweep runs once (on the f64 CPU engine, and on the GPU engine); its chunks are stored by a ShardStore with 1 and with 3
  * workers, and the two tables, read by ionsweep's reader and by an independent one (parquet-wasm,
  * Arrow's Rust implementation), hold the same cells bit for bit. The 3-worker table holds 3 row

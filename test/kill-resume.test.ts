@@ -78,26 +78,44 @@ describe('kill at each file operation of a shard, then resume', () => {
     expect([...reference.traces.keys()]).toEqual(['model-000000001.npy', 'model-000000001.npy.json', 'model-000000004.npy', 'model-000000004.npy.json']);
   });
 
+  /** Resumes a killed run in `out` and compares everything with the reference. */
+  async function resumeMatchesReference(out: string, resumeArgs: string[] = []) {
+    expect(await inProcess(['sweep', specPath, '--out', out, '--resume', '--quiet', ...resumeArgs])).toBe(0);
+    const after = await snapshot(out);
+    expect(after.manifest).toEqual(reference.manifest);
+    expect(after.table.columns.map((c) => c.name)).toEqual(reference.table.columns.map((c) => c.name));
+    for (const [k, column] of reference.table.columns.entries()) {
+      expect(Array.from(after.table.columns[k].data as ArrayLike<unknown>), column.name).toEqual(Array.from(column.data as ArrayLike<unknown>));
+    }
+    expect([...after.traces.keys()]).toEqual([...reference.traces.keys()]);
+    for (const [name, bytes] of reference.traces) expect(after.traces.get(name)!.equals(bytes), name).toBe(true);
+    // nothing of the interrupted run is left: no lock, no parts folder, no temporary file
+    expect((await readdir(out)).sort()).toEqual([`${SHARD}.json`, `${SHARD}.parquet`, 'traces']);
+
+    expect((await verifySweep(out)).problems).toEqual([]);
+  }
+
   for (const point of KILL_POINTS) {
     it(`killed after ${point}: same rows, traces and manifest after --resume`, async () => {
       const out = join(root, point.replace(':', '-'));
       const killed = await cli(['sweep', specPath, '--out', out, '--quiet'], { env: { IONSWEEP_TEST_KILL_AT: point } });
       // the shim reports a child killed by SIGKILL as 128 + 9
       expect(killed.status, `the hook did not kill the run: ${killed.stderr}`).toBe(137);
-
-      expect(await inProcess(['sweep', specPath, '--out', out, '--resume', '--quiet'])).toBe(0);
-      const after = await snapshot(out);
-      expect(after.manifest).toEqual(reference.manifest);
-      expect(after.table.columns.map((c) => c.name)).toEqual(reference.table.columns.map((c) => c.name));
-      for (const [k, column] of reference.table.columns.entries()) {
-        expect(Array.from(after.table.columns[k].data as ArrayLike<unknown>), column.name).toEqual(Array.from(column.data as ArrayLike<unknown>));
-      }
-      expect([...after.traces.keys()]).toEqual([...reference.traces.keys()]);
-      for (const [name, bytes] of reference.traces) expect(after.traces.get(name)!.equals(bytes), name).toBe(true);
-      // nothing of the interrupted run is left: no lock, no parts folder, no temporary file
-      expect((await readdir(out)).sort()).toEqual([`${SHARD}.json`, `${SHARD}.parquet`, 'traces']);
-
-      expect((await verifySweep(out)).problems).toEqual([]);
+      await resumeMatchesReference(out);
     });
   }
+
+  it('killed between two slices of a chunk (2 encoder workers), resumed with one: the chunk runs again, its stray slice removed', async () => {
+    const out = join(root, 'slices');
+    // with 2 workers each chunk is stored as 2 slice files: part:3 is the first of the second chunk's
+    const killed = await cli(['sweep', specPath, '--out', out, '--quiet', '--host-workers', '2'], { env: { IONSWEEP_TEST_KILL_AT: 'part:3' } });
+    expect(killed.status, `the hook did not kill the run: ${killed.stderr}`).toBe(137);
+    const parts = (await readdir(join(out, SHARD))).filter((n) => n.startsWith('part-')).sort();
+    expect(parts).toEqual([
+      'part-0000000000-0000000002.slice-00-of-02.parquet', 'part-0000000000-0000000002.slice-01-of-02.parquet',
+      'part-0000000002-0000000004.slice-00-of-02.parquet',
+    ]);
+    // sliced otherwise on resume: the stray slice would double its row if it were kept
+    await resumeMatchesReference(out, ['--host-workers', '1']);
+  });
 });

@@ -1,21 +1,25 @@
 /**
  * Classifies and encodes a sweep chunk's rows on several worker threads: the chunk is cut into
  * consecutive slices (chunk-slices.ts), one per worker, and each worker returns its rows as an
- * encoded Parquet row group (parquet-row-groups.ts) with their class counts. The rows are the same
+ * encoded Parquet row group (parquet-row-groups.ts), the same row group as a whole Parquet file (the
+ * slice's part file), and their class counts. The rows are the same
  * as `chunkColumns` of the whole chunk gives; the table holds them as one row group per slice.
  * This keeps a sweep's host work (classification and Parquet encoding, tens of µs a network) beside
- * a fast GPU: with k workers the shard store's own thread only copies the slices and splices bytes.
+ * a fast GPU: with k workers the shard store's own thread only copies the slices, writes the slices'
+ * files and splices the row groups' bytes into the table.
  */
-import type { ChunkData, ChunkSummary } from '../jobs/sweep/rows.ts';
+import type { ChunkData, ChunkSummary, IndexRange } from '../jobs/sweep/rows.ts';
 import { sliceBounds, sliceChunk } from '../jobs/sweep/chunk-slices.ts';
 import { transferablesOf } from '../jobs/sweep/rows.ts';
 import type { EncodedRowGroup } from './parquet-row-groups.ts';
 
-type Reply = { id: number; ok: true; group: EncodedRowGroup; summary: ChunkSummary } | { id: number; ok: false; message: string };
+type Reply = { id: number; ok: true; group: EncodedRowGroup; file: Uint8Array; summary: ChunkSummary } | { id: number; ok: false; message: string };
 
 export interface EncodedChunk {
   /** one row group per slice, in row order */
   groups: EncodedRowGroup[];
+  /** per slice, in row order: its rows (chunk indices) and a Parquet file of its row group */
+  files: { range: IndexRange; bytes: Uint8Array }[];
   /** class counts and periods of all the chunk's rows (periods in row order) */
   summary: Omit<ChunkSummary, 'hostMs'>;
 }
@@ -50,7 +54,8 @@ export class ChunkEncoderPool {
   /** The chunk's rows as row groups, one per worker (fewer for a chunk of fewer rows). */
   async encode(data: ChunkData): Promise<EncodedChunk> {
     const n = data.range.end - data.range.start;
-    const replies = await Promise.all(sliceBounds(n, this.size).map((b, w) => {
+    const bounds = sliceBounds(n, this.size);
+    const replies = await Promise.all(bounds.map((b, w) => {
       const slice = sliceChunk(data, b.start, b.end);
       const id = this.nextId++;
       return new Promise<Extract<Reply, { ok: true }>>((resolve, reject) => {
@@ -64,7 +69,11 @@ export class ChunkEncoderPool {
       for (const [c, k] of Object.entries(summary.classCounts)) classCounts[c] = (classCounts[c] ?? 0) + k;
       for (const p of summary.burstPeriodsMs) burstPeriodsMs.push(p);
     }
-    return { groups: replies.map((r) => r.group), summary: { classCounts, burstPeriodsMs } };
+    return {
+      groups: replies.map((r) => r.group),
+      files: replies.map((r, k) => ({ range: { start: data.range.start + bounds[k].start, end: data.range.start + bounds[k].end }, bytes: r.file })),
+      summary: { classCounts, burstPeriodsMs },
+    };
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 /**
  * A sweep's files. Each shard writes its chunks as part files (atomically) into its own folder, so
- * a killed run loses at most the chunk in flight and `--resume` skips what is stored. Before the
+ * a killed run loses at most the chunk in flight and `--resume` skips what is stored. With encoder
+ * workers a chunk is stored as one part file per worker's slice; it counts as stored when all of
+ * them are (a kill between them leaves a chunk that runs again, its slices removed). Before the
  * first part, a record of what produces the rows (spec, hash, resolved engine) goes into the same
  * folder (shard-record.ts); resume refuses unless the new run matches it. A chunk's traces are
  * written before its part, so a stored part implies its traces. When every chunk is stored the parts
@@ -10,6 +12,7 @@
  *     out/shard-00003-of-00007.lock                                 while a process writes the shard (shard-lock.ts)
  *     out/shard-00003-of-00007/record.json                          what produces the rows, while running
  *     out/shard-00003-of-00007/part-000049152-000065536.parquet     while running
+ *     out/shard-00003-of-00007/part-000065536-000081920.slice-02-of-08.parquet   (with 8 encoder workers)
  *     out/shard-00003-of-00007.parquet                              the shard's table
  *     out/shard-00003-of-00007.json                                 its manifest
  *     out/traces/model-000000017.npy                                traces, (samples, 1 + k): tMs, then traces.record (default VMv)
@@ -27,7 +30,6 @@ import type { IndexRange, ResolvedEngine, Shard, ShardReport, SweepSink } from '
 import type { SweepSpec } from '../jobs/sweep/spec.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { ChunkEncoderPool, type EncodedChunk } from './chunk-encoder-pool.ts';
-import { rowGroupsFile } from './parquet-row-groups.ts';
 import { encodeNpy } from './npy.ts';
 import { npySidecar } from './simulation-output.ts';
 import { StreamingTable, concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
@@ -53,7 +55,45 @@ export function shardPaths(outDir: string, shard: Shard) {
 }
 
 const partName = (r: IndexRange) => `part-${pad(r.start, 10)}-${pad(r.end, 10)}.parquet`;
-const PART = /^part-(\d+)-(\d+)\.parquet$/;
+/** Slice `slice` of `slices` of chunk `r`, written by an encoder worker (2 digits: at most 64 workers). */
+const slicePartName = (r: IndexRange, slice: number, slices: number) => `part-${pad(r.start, 10)}-${pad(r.end, 10)}.slice-${pad(slice, 2)}-of-${pad(slices, 2)}.parquet`;
+const PART = /^part-(\d+)-(\d+)(?:\.slice-(\d+)-of-(\d+))?\.parquet$/;
+
+/** A chunk's stored part files, in row order: one for the whole chunk, or one per slice. */
+interface StoredChunk {
+  range: IndexRange;
+  names: string[];
+}
+
+/**
+ * Groups part file names (sorted) by chunk: a chunk is stored when its whole part is there, or every
+ * slice of one slicing. The rest (slices of a chunk a kill interrupted) are returned as `orphans`.
+ */
+function storedChunksOf(names: string[]): { chunks: StoredChunk[]; orphans: string[] } {
+  const byChunk = new Map<string, { range: IndexRange; whole?: string; slices: Map<number, Map<number, string>> }>();
+  for (const n of names) {
+    const m = PART.exec(n);
+    if (!m) continue;
+    const key = `${m[1]}-${m[2]}`;
+    let entry = byChunk.get(key);
+    if (!entry) byChunk.set(key, entry = { range: { start: Number(m[1]), end: Number(m[2]) }, slices: new Map() });
+    if (m[3] === undefined) {
+      entry.whole = n;
+      continue;
+    }
+    const slices = Number(m[4]);
+    if (!entry.slices.has(slices)) entry.slices.set(slices, new Map());
+    entry.slices.get(slices)!.set(Number(m[3]), n);
+  }
+  const chunks: StoredChunk[] = [], orphans: string[] = [];
+  for (const entry of [...byChunk.values()].sort((a, b) => a.range.start - b.range.start)) {
+    const complete = entry.whole ? undefined : [...entry.slices.entries()].find(([k, found]) => found.size === k && [...found.keys()].every((s) => s < k));
+    const kept = entry.whole ? [entry.whole] : complete ? [...complete[1].entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n) : [];
+    if (kept.length) chunks.push({ range: entry.range, names: kept });
+    for (const found of entry.slices.values()) for (const n of found.values()) if (!kept.includes(n)) orphans.push(n);
+  }
+  return { chunks, orphans };
+}
 const TMP = /\.tmp-[0-9a-f]{8}$/;
 
 async function exists(path: string): Promise<boolean> {
@@ -270,27 +310,34 @@ export class ShardStore implements SweepSink {
       afterFileOperation('record');
     }
     this.stream = new StreamingTable(this.tablePath, this.tableMetadata());
-    const names = await this.partNames();
+    const { chunks, orphans } = await this.storedChunks();
+    // slices of a chunk that a kill interrupted: the chunk runs again, perhaps sliced otherwise
+    for (const n of orphans) await rm(join(this.partsDir, n), { force: true });
     this.streamedEnd = this.identity.range.start;
-    for (const n of names) {
-      const [, start, end] = PART.exec(n)!.map(Number);
+    for (const { range, names } of chunks) {
       const missing = [];
-      for (const i of this.tracedIn({ start, end })) {
+      for (const i of this.tracedIn(range)) {
         if (!(await exists(join(this.outDir, 'traces', traceName(i)))) || !(await exists(join(this.outDir, 'traces', traceSidecarName(i))))) missing.push(i);
       }
       if (missing.length) {
-        await rm(join(this.partsDir, n), { force: true });
+        for (const n of names) await rm(join(this.partsDir, n), { force: true });
         continue;
       }
-      const table = await readStoredTable(join(this.partsDir, n), 'part file', `remove it and resume to run that chunk again`);
-      this.summarise(table.columns);
-      if (this.streamedEnd === start) {
-        await onFile(this.tablePath, () => this.stream!.append(table.columns));
-        this.streamedEnd = end;
+      const tables = [];
+      for (const n of names) tables.push(await readStoredTable(join(this.partsDir, n), 'part file', `remove it and resume to run that chunk again`));
+      for (const table of tables) this.summarise(table.columns);
+      if (this.streamedEnd === range.start) {
+        for (const table of tables) await onFile(this.tablePath, () => this.stream!.append(table.columns));
+        this.streamedEnd = range.end;
       } else {
         this.streamedEnd = -1;
       }
     }
+  }
+
+  /** The chunks whose part files are all stored, and the part files of chunks that are not. */
+  private async storedChunks(): Promise<{ chunks: StoredChunk[]; orphans: string[] }> {
+    return storedChunksOf(await this.partNames());
   }
 
   private summarise(columns: Column[]): void {
@@ -305,7 +352,7 @@ export class ShardStore implements SweepSink {
 
   async storedRanges(): Promise<IndexRange[]> {
     if (!(await exists(this.partsDir))) return [];
-    return (await this.partNames()).map((n) => PART.exec(n)!).map((m) => ({ start: Number(m[1]), end: Number(m[2]) }));
+    return (await this.storedChunks()).chunks.map((c) => c.range);
   }
 
   /** Classifies a chunk's models and stores their traces, then their rows (on this thread). */
@@ -334,10 +381,15 @@ export class ShardStore implements SweepSink {
     return summarise(columns!, performance.now() - started);
   }
 
-  /** A chunk's encoded row groups: its part file, then the streamed table (bytes copied, not encoded again). */
+  /**
+   * A chunk's encoded row groups: a part file per slice (the workers' files), then the streamed
+   * table (bytes copied, not encoded again).
+   */
   private async writeEncodedChunk(range: IndexRange, encoded: EncodedChunk): Promise<void> {
-    await writeFileAtomic(join(this.partsDir, partName(range)), rowGroupsFile(encoded.groups));
-    afterFileOperation('part');
+    for (const [k, file] of encoded.files.entries()) {
+      await writeFileAtomic(join(this.partsDir, slicePartName(range, k, encoded.files.length)), file.bytes);
+      afterFileOperation('part');
+    }
     this.count(encoded.summary, range.end - range.start);
     if (this.stream && this.streamedEnd === range.start) {
       await onFile(this.tablePath, () => this.stream!.appendEncoded(encoded.groups));
@@ -393,7 +445,9 @@ export class ShardStore implements SweepSink {
     } else {
       await this.stream?.discard();
       const tables = [];
-      for (const n of await this.partNames()) tables.push(await readStoredTable(join(this.partsDir, n), 'part file', 'remove it and resume to run that chunk again'));
+      for (const { names } of (await this.storedChunks()).chunks) {
+        for (const n of names) tables.push(await readStoredTable(join(this.partsDir, n), 'part file', 'remove it and resume to run that chunk again'));
+      }
       const rows = tables.reduce((s, t) => s + t.rows, 0);
       if (rows !== run.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${run.rows}`);
       await writeParquet(this.tablePath, concatTables(tables), this.tableMetadata());

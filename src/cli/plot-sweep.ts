@@ -12,7 +12,7 @@ export async function plotSweep(source: string, out?: string): Promise<string> {
   const isDir = (await stat(source).catch(() => undefined))?.isDirectory();
   const path = out ?? (isDir ? join(source, 'sweep.svg') : source.replace(/\.parquet$/, '.svg'));
   await checkOutFile('--out', path);
-  const rows = await readSweepRows(source);
+  const rows = await readSweepRows(source, { figureOnly: true });
   await writeFigure(path, sweepSpec(rows.columns, { title: `sweep: ${rows.source}` }));
   return path;
 }

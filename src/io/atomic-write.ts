@@ -8,7 +8,7 @@
  * would put a regular file there); a directory is refused (EISDIR). A parent path that is a file
  * gives ENOTDIR naming it, not mkdir's misleading EEXIST.
  */
-import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** A Node-style system error, which errors.ts (environmentErrorOf) turns into one line naming the path. */
@@ -38,7 +38,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
   }
   const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    await writeFile(tmp, data);
+    await writeFile(tmp, typeof data === 'string' || data instanceof Uint8Array ? data : '');
+    // piece by piece through a handle: writeFile given an iterable may gather it all first
+    if (!(typeof data === 'string' || data instanceof Uint8Array)) await appendPieces(tmp, data);
   } catch (error) {
     // a full disk leaves a partial temporary file: remove it (a kill still may, see the sweep store)
     await unlink(tmp).catch(() => {});
@@ -48,4 +50,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
     throw error;
   }
   await rename(tmp, path);
+}
+
+/** Appends text given a piece at a time to a file, holding one piece in memory at once. */
+async function appendPieces(path: string, pieces: AsyncIterable<string>): Promise<void> {
+  const handle = await open(path, 'a');
+  try {
+    for await (const piece of pieces) await handle.write(piece);
+  } finally {
+    await handle.close();
+  }
 }

@@ -17,21 +17,31 @@ function cell(value: unknown): string | number | boolean {
   return value as string | boolean;
 }
 
-/** The CSV text of rows [from, to) of the columns, with the header when `from` is 0. */
-export function csvRows(columns: readonly Column[], from: number, to: number): string {
+/** The CSV text of rows [from, to) of the columns, after the header when `header` (by default when `from` is 0). */
+export function csvRows(columns: readonly Column[], from: number, to: number, header = from === 0): string {
   const records: (string | number | boolean)[][] = [];
-  if (from === 0) records.push(columns.map((c) => c.name));
+  if (header) records.push(columns.map((c) => c.name));
   for (let i = from; i < to; i++) records.push(columns.map((c) => cell(c.data[i])));
   return stringify(records, { cast: { number: (x) => String(x), boolean: (x) => (x ? 'true' : 'false') } });
 }
 
-async function* batches(columns: readonly Column[]): AsyncIterable<string> {
-  const rows = columns[0]?.data.length ?? 0;
-  if (rows === 0) yield csvRows(columns, 0, 0);
-  for (let from = 0; from < rows; from += ROWS_PER_BATCH) yield csvRows(columns, from, Math.min(rows, from + ROWS_PER_BATCH));
+/** The CSV text of tables given a batch of rows at a time (the header once, from the first batch). */
+async function* batches(tables: AsyncIterable<readonly Column[]> | Iterable<readonly Column[]>): AsyncIterable<string> {
+  let first = true;
+  for await (const columns of tables) {
+    const rows = columns[0]?.data.length ?? 0;
+    if (first && rows === 0) yield csvRows(columns, 0, 0, true);
+    for (let from = 0; from < rows; from += ROWS_PER_BATCH) yield csvRows(columns, from, Math.min(rows, from + ROWS_PER_BATCH), first && from === 0);
+    first = false;
+  }
 }
 
 /** Writes the columns as a CSV file (atomically: a temporary file renamed into place). */
 export async function writeCsv(path: string, columns: readonly Column[]): Promise<void> {
-  await writeFileAtomic(path, batches(columns));
+  await writeFileAtomic(path, batches([columns]));
+}
+
+/** Writes a table read a batch of rows at a time (same columns in each) as one CSV file, atomically. */
+export async function writeCsvBatches(path: string, tables: AsyncIterable<readonly Column[]>): Promise<void> {
+  await writeFileAtomic(path, batches(tables));
 }

@@ -1,9 +1,10 @@
 /**
  * Parquet tables: written with hyparquet-writer (atomically: a temporary name, then rename) and read
- * back column by column with hyparquet, for merging shards and verifying them.
+ * back column by column with hyparquet, for merging shards and verifying them: whole, or a batch of
+ * row groups at a time (a merged database of millions of rows never sits in memory at once).
  */
-import { readFile } from 'node:fs/promises';
-import { parquetMetadata, parquetRead } from 'hyparquet';
+import { open, readFile } from 'node:fs/promises';
+import { parquetMetadata, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { rename, rm } from 'node:fs/promises';
 import { ParquetWriter, fileWriter, parquetWriteBuffer, schemaFromColumnData } from 'hyparquet-writer';
 import type { Column } from '../analysis/features.ts';
@@ -93,19 +94,20 @@ export interface Table {
 
 const TYPE_OF: Record<string, Column['type']> = { INT32: 'INT32', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', BYTE_ARRAY: 'STRING' };
 
-/** Reads a whole Parquet file into columns (in file order). */
-export async function readParquet(path: string): Promise<Table> {
-  const bytes = await readFile(path);
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const meta = parquetMetadata(file);
-  const rows = Number(meta.num_rows);
-  const leaves = meta.schema.slice(1);
+/**
+ * Rows [rowStart, rowEnd) of the named columns (all when `names` is undefined; in file order) as a
+ * table. Row groups are read whole: hyparquet may hand over values outside the range, which are left.
+ */
+async function readRows(file: ArrayBuffer | AsyncBuffer, meta: FileMetaData, rowStart: number, rowEnd: number, names?: ReadonlySet<string>): Promise<Table> {
+  const rows = rowEnd - rowStart;
+  const leaves = meta.schema.slice(1).filter((s) => !names || names.has(s.name));
   const data = new Map<string, unknown[]>(leaves.map((s) => [s.name, new Array(rows)]));
   await parquetRead({
-    file,
-    onChunk({ columnName, columnData, rowStart }) {
+    file, metadata: meta, rowStart, rowEnd, columns: leaves.map((s) => s.name),
+    onChunk({ columnName, columnData, rowStart: at }) {
       const out = data.get(columnName)!;
-      for (let k = 0; k < columnData.length; k++) out[rowStart + k] = columnData[k];
+      const from = Math.max(0, rowStart - at), to = Math.min(columnData.length, rowEnd - at);
+      for (let k = from; k < to; k++) out[at + k - rowStart] = columnData[k];
     },
   });
   const columns = leaves.map((s) => {
@@ -118,8 +120,75 @@ export async function readParquet(path: string): Promise<Table> {
   return { rows, columns, metadata };
 }
 
+/** Reads a whole Parquet file into columns (in file order). */
+export async function readParquet(path: string): Promise<Table> {
+  const bytes = await readFile(path);
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const meta = parquetMetadata(file);
+  return await readRows(file, meta, 0, Number(meta.num_rows));
+}
+
+/** Rows a batch of `readParquetBatches` holds at least (whole row groups; the last batch may hold fewer). */
+export const ROWS_PER_BATCH = 32_768;
+
+/**
+ * Reads a Parquet file a batch of whole row groups at a time (at least `rowsPerBatch` rows each, but
+ * the last), only the named columns when `columns` is given (those the file has, in file order). The
+ * file is read where each batch lies (positioned reads), never whole. A file without rows gives one
+ * empty batch, so its key-value metadata is still seen.
+ */
+export async function* readParquetBatches(path: string, options: { columns?: readonly string[]; rowsPerBatch?: number } = {}): AsyncGenerator<Table> {
+  const { file, meta, close } = await openParquet(path);
+  try {
+    const names = options.columns ? new Set(options.columns) : undefined;
+    const least = options.rowsPerBatch ?? ROWS_PER_BATCH;
+    let start = 0, end = 0;
+    for (const group of meta.row_groups) {
+      end += Number(group.num_rows);
+      if (end - start >= least) {
+        yield await readRows(file, meta, start, end, names);
+        start = end;
+      }
+    }
+    if (end > start || end === 0) yield await readRows(file, meta, start, end, names);
+  } finally {
+    await close();
+  }
+}
+
+/** The column names of a Parquet file, in file order (only its footer is read). */
+export async function parquetColumnNames(path: string): Promise<string[]> {
+  const { meta, close } = await openParquet(path);
+  await close();
+  return meta.schema.slice(1).map((s) => s.name);
+}
+
+/** A Parquet file open for positioned reads (AsyncBuffer), with its footer read. */
+async function openParquet(path: string): Promise<{ file: AsyncBuffer; meta: FileMetaData; close: () => Promise<void> }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const file: AsyncBuffer = {
+      byteLength: size,
+      async slice(start: number, end = size) {
+        const bytes = new Uint8Array(end - start);
+        for (let done = 0; done < bytes.length;) {
+          const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+          if (bytesRead === 0) throw new Error(`${path}: the file ends at byte ${start + done}, before byte ${end}`);
+          done += bytesRead;
+        }
+        return bytes.buffer;
+      },
+    };
+    return { file, meta: await parquetMetadataAsync(file), close: () => handle.close() };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
 /** Concatenates tables with identical columns, in the order given. */
-export function concatTables(tables: Table[]): Column[] {
+export function concatTables(tables: Pick<Table, 'columns'>[]): Column[] {
   if (tables.length === 0) return [];
   const names = tables[0].columns.map((c) => c.name);
   for (const t of tables) {

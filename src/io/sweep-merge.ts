@@ -12,10 +12,11 @@ import { parquetMetadata } from 'hyparquet';
 import { EnvironmentError, InputError, environmentErrorOf } from '../errors.ts';
 import { burstPeriodQuantiles, shardRange, summarise } from '../jobs/sweep/rows.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
+import { StreamingTable, readParquetBatches, type Table } from './parquet.ts';
 import { readManifest, type ShardManifest } from './shard-manifest.ts';
 import { shardName, traceName, traceSidecarName } from './sweep-store.ts';
-import { writeCsv } from './csv.ts';
+import { writeCsvBatches } from './csv.ts';
+import type { Column } from '../analysis/features.ts';
 
 const MANIFEST = /^shard-\d+-of-\d+\.json$/;
 
@@ -71,27 +72,69 @@ export function manifestProblems(manifests: ShardManifest[]): string[] {
   return problems;
 }
 
+/**
+ * Checks an index column, given a batch of rows at a time, against the range it should hold exactly
+ * once, in order (a Uint8Array over the range: a byte per index, not the rows themselves).
+ */
+class IndexCheck {
+  private readonly seen: Uint8Array;
+  private rows = 0;
+  private last = -Infinity;
+  private duplicates = 0;
+  private outside = 0;
+  private unordered = 0;
+
+  constructor(private readonly start: number, private readonly end: number) {
+    this.seen = new Uint8Array(Math.max(0, end - start));
+  }
+
+  add(index: ArrayLike<unknown>): void {
+    for (let k = 0; k < index.length; k++) {
+      const i = Number(index[k]);
+      if (this.rows > 0 && i <= this.last) this.unordered++;
+      if (i < this.start || i >= this.end) this.outside++;
+      else if (this.seen[i - this.start]++) this.duplicates++;
+      this.last = i;
+      this.rows++;
+    }
+  }
+
+  problems(label: string): string[] {
+    const { start, end } = this;
+    const problems: string[] = [];
+    if (this.rows !== end - start) problems.push(`${label}: ${this.rows} rows, expected ${end - start}`);
+    const absent = this.seen.reduce((s, v) => s + (v === 0 ? 1 : 0), 0);
+    if (this.duplicates) problems.push(`${label}: ${this.duplicates} duplicated indices`);
+    if (this.outside) problems.push(`${label}: ${this.outside} indices outside [${start}, ${end})`);
+    if (absent) problems.push(`${label}: ${absent} indices of [${start}, ${end}) missing`);
+    if (this.unordered) problems.push(`${label}: rows are not in index order`);
+    return problems;
+  }
+}
+
 /** Problems with a table's index column against the range it should hold exactly once, in order. */
 export function indexProblems(table: Table, start: number, end: number, label: string): string[] {
   const index = table.columns.find((c) => c.name === 'index');
   if (!index) return [`${label}: no index column`];
-  const problems: string[] = [];
-  if (table.rows !== end - start) problems.push(`${label}: ${table.rows} rows, expected ${end - start}`);
-  const seen = new Uint8Array(Math.max(0, end - start));
-  let duplicates = 0, outside = 0, unordered = 0;
-  for (let k = 0; k < table.rows; k++) {
-    const i = Number(index.data[k]);
-    if (k > 0 && i <= Number(index.data[k - 1])) unordered++;
-    if (i < start || i >= end) outside++;
-    else if (seen[i - start]++) duplicates++;
-  }
-  const absent = seen.reduce((s, v) => s + (v === 0 ? 1 : 0), 0);
-  if (duplicates) problems.push(`${label}: ${duplicates} duplicated indices`);
-  if (outside) problems.push(`${label}: ${outside} indices outside [${start}, ${end})`);
-  if (absent) problems.push(`${label}: ${absent} indices of [${start}, ${end}) missing`);
-  if (unordered) problems.push(`${label}: rows are not in index order`);
-  return problems;
+  const check = new IndexCheck(start, end);
+  check.add(index.data as ArrayLike<unknown>);
+  return check.problems(label);
 }
+
+/** Class counts and burst periods of rows read a batch at a time. */
+class SummaryTotal {
+  readonly classCounts: Record<string, number> = {};
+  readonly burstPeriodsMs: number[] = [];
+
+  add(columns: Column[]): void {
+    const { classCounts, burstPeriodsMs } = summarise(columns, 0);
+    for (const [c, k] of Object.entries(classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
+    for (const p of burstPeriodsMs) this.burstPeriodsMs.push(p);
+  }
+}
+
+/** The columns verify reads: the index, and what a manifest's class counts and burst periods come from. */
+const VERIFIED_COLUMNS = ['index', 'class', 'periodMs', 'burstPeriodMs'];
 
 export interface VerifyReport {
   ok: boolean;
@@ -101,8 +144,7 @@ export interface VerifyReport {
 }
 
 /** Problems with the class counts and burst periods a manifest gives, against its table's rows. */
-function summaryProblems(m: ShardManifest, table: Table): string[] {
-  const summary = summarise(table.columns, 0);
+function summaryProblems(m: ShardManifest, summary: SummaryTotal): string[] {
   const problems: string[] = [];
   const key = (counts: Record<string, number>) => JSON.stringify(Object.entries(counts).filter(([, v]) => v > 0).sort(([a], [b]) => a.localeCompare(b)));
   if (key(summary.classCounts) !== key(m.classCounts)) {
@@ -177,15 +219,29 @@ export async function verifySweep(dir: string): Promise<VerifyReport> {
   let rows = 0;
   for (const m of manifests) {
     problems.push(...(await traceProblems(dir, m)));
-    const table = await readParquet(join(dir, m.table)).catch((e) => {
+    // a batch of row groups at a time, only the columns checked: a shard of millions of rows is
+    // never in memory at once
+    const label = `shard ${m.shard.index} (${m.table})`;
+    const check = new IndexCheck(m.range.start, m.range.end);
+    const summary = new SummaryTotal();
+    let specHash: string | undefined, tableRows = 0, hasIndex = true;
+    try {
+      for await (const batch of readParquetBatches(join(dir, m.table), { columns: VERIFIED_COLUMNS })) {
+        specHash = batch.metadata.ionsweep_spec_hash;
+        tableRows += batch.rows;
+        const index = batch.columns.find((c) => c.name === 'index');
+        if (!index) hasIndex = false;
+        else check.add(index.data as ArrayLike<unknown>);
+        summary.add(batch.columns);
+      }
+    } catch (e) {
       problems.push(`shard ${m.shard.index}: cannot read ${m.table}: ${(e as Error).message?.split('\n')[0]}`);
-      return undefined;
-    });
-    if (!table) continue;
-    rows += table.rows;
-    problems.push(...indexProblems(table, m.range.start, m.range.end, `shard ${m.shard.index} (${m.table})`));
-    if (table.metadata.ionsweep_spec_hash !== m.specHash) problems.push(`shard ${m.shard.index}: table spec hash differs from its manifest`);
-    problems.push(...summaryProblems(m, table));
+      continue;
+    }
+    rows += tableRows;
+    problems.push(...(hasIndex ? check.problems(label) : [`${label}: no index column`]));
+    if (specHash !== m.specHash) problems.push(`shard ${m.shard.index}: table spec hash differs from its manifest`);
+    problems.push(...summaryProblems(m, summary));
   }
   return { ok: problems.length === 0, shards: manifests.length, rows, problems };
 }
@@ -249,21 +305,41 @@ async function isMergeOutput(path: string): Promise<boolean> {
 
 /**
  * Merges a verified sweep's shard tables into one table (index order) and writes its manifest, with
- * class counts and burst periods counted from the merged rows.
+ * class counts and burst periods counted from the merged rows. Rows are read, written and counted a
+ * batch of whole row groups at a time (at least `rowsPerBatch`, default ROWS_PER_BATCH, rows; each a
+ * row group of the merged table), so memory holds a batch, not the sweep.
  */
-export async function mergeSweep(dir: string, outPath: string, options: { csv?: boolean } = {}): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
+export async function mergeSweep(dir: string, outPath: string, options: { csv?: boolean; rowsPerBatch?: number } = {}): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
   const report = await verifySweep(dir);
   if (!report.ok) throw new InputError(`cannot merge ${dir}: ${report.problems.join('; ')}`);
   const manifests = (await readManifests(dir)).sort((a, b) => a.range.start - b.range.start);
   await checkMergeOutputs(dir, manifests, outPath, Boolean(options.csv));
-  const tables: Table[] = [];
-  for (const m of manifests) tables.push(await readParquet(join(dir, m.table)));
   const [first] = manifests;
-  const columns = concatTables(tables);
-  const summary = summarise(columns, 0);
+  const summary = new SummaryTotal();
   try {
-    await writeParquet(outPath, columns, { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
-    if (options.csv) await writeCsv(mergedCsvPath(outPath), columns);
+    // streamed: a batch of row groups of one shard at a time is read, summarised and written as a
+    // row group of the merged table (under a temporary name until every row is in)
+    const table = new StreamingTable(outPath, { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
+    let names: string | undefined;
+    try {
+      for (const m of manifests) {
+        for await (const batch of readParquetBatches(join(dir, m.table), { rowsPerBatch: options.rowsPerBatch })) {
+          const these = batch.columns.map((c) => c.name).join(', ');
+          if (names !== undefined && these !== names) throw new InputError(`cannot merge ${dir}: ${m.table} has other columns than the shards before it (${these} vs ${names})`);
+          names = these;
+          if (batch.rows === 0) continue;
+          table.append(batch.columns);
+          summary.add(batch.columns);
+        }
+      }
+      await table.finish();
+    } catch (error) {
+      await table.discard();
+      throw error;
+    }
+    if (options.csv) await writeCsvBatches(mergedCsvPath(outPath), (async function* () {
+      for await (const batch of readParquetBatches(outPath, { rowsPerBatch: options.rowsPerBatch })) yield batch.columns;
+    })());
     await writeFileAtomic(mergedManifestPath(outPath), JSON.stringify({
       version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows: report.rows,
       mergedFrom: manifests.map((m) => m.table), engine: first.engine, device: [...new Set(manifests.map((m) => m.device))].join('; '),

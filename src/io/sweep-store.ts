@@ -32,7 +32,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 import { ChunkEncoderPool, type EncodedChunk } from './chunk-encoder-pool.ts';
 import { encodeNpy } from './npy.ts';
 import { npySidecar } from './simulation-output.ts';
-import { StreamingTable, concatTables, readParquet, writeParquet, type Table } from './parquet.ts';
+import { StreamingTable, readParquet, writeParquet, type Table } from './parquet.ts';
 import { MANIFEST_VERSION, readManifest, type ShardManifest } from './shard-manifest.ts';
 import { producerDifferences, readRecord, writeRecord, type ShardRecord } from './shard-record.ts';
 import { afterFileOperation } from './test-hooks.ts';
@@ -444,13 +444,18 @@ export class ShardStore implements SweepSink {
       await onFile(this.tablePath, () => this.stream!.finish());
     } else {
       await this.stream?.discard();
-      const tables = [];
-      for (const { names } of (await this.storedChunks()).chunks) {
-        for (const n of names) tables.push(await readStoredTable(join(this.partsDir, n), 'part file', 'remove it and resume to run that chunk again'));
+      // rebuilt from the parts in index order, a part at a time (a shard may not fit in memory)
+      const table = new StreamingTable(this.tablePath, this.tableMetadata());
+      try {
+        for (const { names } of (await this.storedChunks()).chunks) {
+          for (const n of names) table.append((await readStoredTable(join(this.partsDir, n), 'part file', 'remove it and resume to run that chunk again')).columns);
+        }
+        if (table.rows !== run.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${table.rows} rows, expected ${run.rows}`);
+        await onFile(this.tablePath, () => table.finish());
+      } catch (error) {
+        await table.discard();
+        throw error;
       }
-      const rows = tables.reduce((s, t) => s + t.rows, 0);
-      if (rows !== run.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${rows} rows, expected ${run.rows}`);
-      await writeParquet(this.tablePath, concatTables(tables), this.tableMetadata());
     }
     afterFileOperation('table');
     const { specHash, spec, total } = this.identity;

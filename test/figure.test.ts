@@ -76,7 +76,8 @@ describe('figure', () => {
       { name: 'LP.gA', type: 'DOUBLE', data: Float64Array.of(1, 2, 3, 4, 5, 6) },
       { name: 'ABPD_LP_Ns', type: 'DOUBLE', data: Float64Array.of(1, 3, 2, 5, 4, 6) },
       { name: 'class', type: 'STRING', data: ['pyloric', 'pyloric', 'periodic', 'non-periodic', 'pyloric-like', 'diverged'] },
-      { name: 'periodMs', type: 'DOUBLE', data: Float64Array.of(900, 1000, 1200, NaN, 950, NaN) },
+      // as a table reads back: a network without a period has null, not NaN (null was once counted as 0 ms)
+      { name: 'periodMs', type: 'DOUBLE', data: [900, 1000, 1200, null, 950, null] },
     ]));
     expect(svg).toContain('periods of 4 periodic networks');
     expect(svg).toContain('network period (ms)');

@@ -5,9 +5,10 @@
  * - Batches: readParquetBatches gives whole row groups, at least rowsPerBatch rows each, the named
  *   columns only, and the same cells as reading the file whole.
  * - A merge in batches of a few rows equals the merge in one batch per shard, cell for cell, read by
- *   an independent reader (parquet-wasm), and so does its CSV.
+ *   an independent reader (parquet-wasm), and so does its CSV; a sweep figure fed two rows at a time
+ *   is the figure of the whole table.
  * - Memory: a 3-shard sweep of 600,000 network rows (79 columns, tiled from a real network sweep's
- *   rows, row groups of 8,192 rows as a sweep's chunks) is verified and merged by the real command
+ *   rows, row groups of 8,192 rows as a sweep's chunks) is verified, merged and plotted by the real command
  *   with V8's heap capped at 256 MB (DENO_V8_FLAGS). Holding its rows at once takes several times that:
  *   the verify and merge before this change, which read every shard whole, ran out of that heap on
  *   these very files (and needed 2.5 GB of RSS to merge 600,000 rows of a longer run).
@@ -21,6 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column } from '../src/analysis/features.ts';
 import { readParquet, readParquetBatches, StreamingTable, type Table } from '../src/io/parquet.ts';
 import { mergeSweep, verifySweep } from '../src/io/sweep-merge.ts';
+import { SweepFigureRows, sweepSpec } from '../src/io/plot/sweep-figure.ts';
+import { sweepFigureOf } from '../src/io/plot/sweep-table.ts';
 import { burstPeriodQuantiles, shardRange, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquetWithArrow, sameCell } from './arrow-reader.ts';
 import { cli } from './cli-helper.ts';
@@ -101,6 +104,19 @@ describe('merge in batches', () => {
   }, 60_000);
 });
 
+describe('a sweep figure in batches', () => {
+  it('rows added two at a time give the figure of the whole table', async () => {
+    const { columns } = await readParquet(join(root, 'whole.parquet'));
+    const rows = columns[0].data.length;
+    const figure = new SweepFigureRows(columns, rows, { maxDots: 7 });
+    for (let from = 0; from < rows; from += 2) figure.add(columns.map((c) => ({ ...c, data: Array.from(c.data as ArrayLike<unknown>).slice(from, from + 2) as Column['data'] })));
+    expect(JSON.stringify(figure.spec())).toBe(JSON.stringify(sweepSpec(columns, { maxDots: 7 })));
+    // and the command's figure is that figure (one batch here), titled by its source
+    const { spec } = await sweepFigureOf(join(root, 'whole.parquet'), { maxDots: 7 });
+    expect(JSON.stringify(spec)).toBe(JSON.stringify(sweepSpec(columns, { maxDots: 7, title: `sweep: ${join(root, 'whole.parquet')}` })));
+  });
+});
+
 /**
  * A sweep folder of `shards` × `perShard` rows: the small sweep's rows tiled (each value of a DOUBLE
  * column moved by a few ulps per row, so columns do not collapse into dictionaries), renumbered, a
@@ -143,7 +159,7 @@ async function tiledSweep(dir: string, shards: number, perShard: number): Promis
 }
 
 describe('a sweep larger than the heap', () => {
-  it('600,000 network rows in 3 shards are verified and merged with a 256 MB heap', async () => {
+  it('600,000 network rows in 3 shards are verified, merged and plotted with a 256 MB heap', async () => {
     const dir = join(root, 'large');
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir);
@@ -167,5 +183,9 @@ describe('a sweep larger than the heap', () => {
     expect(ends[0]).toBe(0);
     expect(ends.at(-1)).toBe(599_999);
     for (let k = 1; k < ends.length; k++) expect(ends[k]).toBeGreaterThan(ends[k - 1]);
+    // the figure of the 600,000 rows, within the same heap
+    const plot = await cli(['plot-sweep', dir, '--out', join(dir, 'sweep.svg')], { env, timeoutMs: 240_000 });
+    expect(plot.status, plot.stderr.slice(-2000)).toBe(0);
+    expect(await readFile(join(dir, 'sweep.svg'), 'utf8')).toContain('activity classes of 600,000 models');
   }, 300_000);
 });

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { writeFigure } from '../io/plot/figure.ts';
-import { sweepSpec } from '../io/plot/sweep-figure.ts';
-import { readSweepRows } from '../io/plot/sweep-table.ts';
+import { sweepFigureOf } from '../io/plot/sweep-table.ts';
 import { checkOutFile, parseOutPath, writeStdout } from './util.ts';
 
 /** Writes the figure of the sweep at `source` to `out` (default: sweep.svg in the folder, or beside the table). */
@@ -12,8 +11,7 @@ export async function plotSweep(source: string, out?: string): Promise<string> {
   const isDir = (await stat(source).catch(() => undefined))?.isDirectory();
   const path = out ?? (isDir ? join(source, 'sweep.svg') : source.replace(/\.parquet$/, '.svg'));
   await checkOutFile('--out', path);
-  const rows = await readSweepRows(source, { figureOnly: true });
-  await writeFigure(path, sweepSpec(rows.columns, { title: `sweep: ${rows.source}` }));
+  await writeFigure(path, (await sweepFigureOf(source)).spec);
   return path;
 }
 

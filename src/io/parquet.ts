@@ -156,11 +156,11 @@ export async function* readParquetBatches(path: string, options: { columns?: rea
   }
 }
 
-/** The column names of a Parquet file, in file order (only its footer is read). */
-export async function parquetColumnNames(path: string): Promise<string[]> {
+/** A Parquet file's columns (names and types, in file order; no data) and rows: only its footer is read. */
+export async function parquetHeader(path: string): Promise<{ columns: Column[]; rows: number }> {
   const { meta, close } = await openParquet(path);
   await close();
-  return meta.schema.slice(1).map((s) => s.name);
+  return { columns: meta.schema.slice(1).map((s) => ({ name: s.name, type: TYPE_OF[s.type ?? 'DOUBLE'] ?? 'DOUBLE', data: [] })), rows: Number(meta.num_rows) };
 }
 
 /** A Parquet file open for positioned reads (AsyncBuffer), with its footer read. */

@@ -42,94 +42,145 @@ function unitHash(i: number, salt: number): number {
   return (h >>> 0) / 4294967296;
 }
 
+/** Network classes whose rows carry a period (network-rows.ts). */
+const PERIODIC_NETWORK_CLASSES = new Set(['pyloric', 'pyloric-like', 'periodic']);
+/** A parameter with at most this many distinct values is drawn as a grid axis (jittered). */
+const MAX_GRID_LEVELS = 24;
+
+/**
+ * What a sweep's figure draws, gathered from its rows a batch at a time (so a table of millions of
+ * rows is never in memory at once): the class counts, the periods of the bursters (of the periodic
+ * networks, for a network sweep), every `stride`-th row's varied parameters for the scatter, and
+ * whether each parameter is a grid axis. Rows are numbered in the order they are added, which fixes
+ * the thinning and the jitter.
+ */
+export class SweepFigureRows {
+  private readonly counts = new Map<string, number>();
+  private readonly periods: number[] = [];
+  private readonly dots: { row: number; class: string; values: number[] }[] = [];
+  /** each shown parameter's distinct values, until there are more than a grid has */
+  private readonly levels: (Set<number> | undefined)[];
+  private readonly params: string[];
+  private readonly shown: string[];
+  private readonly stride: number;
+  /** bursters' periods (burstPeriodMs) or networks' (periodMs), when the table has them */
+  private readonly periodKind?: 'neuron' | 'network';
+  private rows = 0;
+
+  /** `header`: the table's columns (their names and types; the data may be empty); `total`: its rows. */
+  constructor(header: Column[], total: number, private readonly options: SweepPlotOptions = {}) {
+    this.params = sweepParameterColumns(header).map((c) => c.name);
+    const names = new Set(header.map((c) => c.name));
+    this.periodKind = names.has('burstPeriodMs') ? 'neuron' : names.has('periodMs') ? 'network' : undefined;
+    this.shown = this.params.slice(0, options.maxParameters ?? 4);
+    this.stride = Math.max(1, Math.ceil(total / (options.maxDots ?? 3000)));
+    this.levels = this.shown.map(() => new Set<number>());
+  }
+
+  /** The next rows of the table (all its columns named in the header that the figure draws). */
+  add(columns: Column[]): void {
+    const byName = new Map(columns.map((c) => [c.name, c]));
+    const classes = byName.get('class')!.data as string[];
+    // a neuron sweep: the bursters' burst periods; a network sweep (network-rows.ts): the periodic networks' periods
+    const neuron = this.periodKind === 'neuron', period = byName.get(neuron ? 'burstPeriodMs' : 'periodMs');
+    const shown = this.shown.map((name) => byName.get(name)!.data as ArrayLike<number>);
+    for (let k = 0; k < classes.length; k++, this.rows++) {
+      const c = classes[k];
+      this.counts.set(c, (this.counts.get(c) ?? 0) + 1);
+      const v = period?.data[k];
+      // a missing period is null (not 0): only a row whose class has one counts
+      if (typeof v === 'number' && Number.isFinite(v) && (neuron ? c === 'bursting' : PERIODIC_NETWORK_CLASSES.has(c))) this.periods.push(v);
+      shown.forEach((values, d) => {
+        const levels = this.levels[d];
+        if (!levels) return;
+        levels.add(Number(values[k]));
+        if (levels.size > MAX_GRID_LEVELS) this.levels[d] = undefined;
+      });
+      if (this.rows % this.stride === 0) this.dots.push({ row: this.rows, class: c, values: shown.map((values) => Number(values[k])) });
+    }
+  }
+
+  /** The Vega-Lite spec of the rows added so far. */
+  spec(): TopLevelSpec {
+    const { options, shown, stride, counts } = this;
+    const n = this.rows;
+    if (n === 0) throw new InputError('the sweep table has no rows to plot');
+    const known = Object.keys(CLASS_COLOURS);
+    const present = [...counts.keys()].sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99) || a.localeCompare(b));
+    const colour = { field: 'class', type: 'nominal' as const, title: 'class', scale: { domain: present, range: present.map((c) => CLASS_COLOURS[c] ?? '#333333') } };
+    const fractions = present.map((c) => ({ class: c, fraction: counts.get(c)! / n, models: counts.get(c)! }));
+
+    const panels: unknown[] = [];
+    const top: unknown[] = [{
+      width: 260, height: 200, title: { text: `activity classes of ${n.toLocaleString('en')} models`, fontSize: 12 },
+      data: { values: fractions },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'class', type: 'nominal', sort: present, title: null, axis: { labelAngle: 0 } },
+        y: { field: 'fraction', type: 'quantitative', title: 'fraction of models', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+        color: colour, tooltip: [{ field: 'class' }, { field: 'models' }],
+      },
+    }];
+    if (this.periodKind) {
+      const neuron = this.periodKind === 'neuron';
+      const periods = this.periods.map((periodMs) => ({ periodMs }));
+      top.push({
+        width: 300, height: 200, title: { text: neuron ? `burst periods of ${periods.length.toLocaleString('en')} bursters` : `periods of ${periods.length.toLocaleString('en')} periodic networks`, fontSize: 12 },
+        data: { values: periods },
+        mark: { type: 'bar', color: neuron ? CLASS_COLOURS.bursting : CLASS_COLOURS.periodic },
+        encoding: {
+          x: { field: 'periodMs', type: 'quantitative', bin: { maxbins: 40 }, title: neuron ? 'burst period (ms)' : 'network period (ms)' },
+          y: { aggregate: 'count', type: 'quantitative', title: 'models', axis: { tickMinStep: 1, format: 'd' } },
+        },
+      });
+    }
+    panels.push({ hconcat: top });
+
+    if (shown.length >= 2) {
+      // a parameter with few distinct values is a grid axis: spread its dots within ±30 % of its step
+      const spread = this.levels.map((found) => {
+        const levels = [...(found ?? [])].sort((a, b) => a - b);
+        if (!found || levels.length < 2) return 0;
+        let step = Infinity;
+        for (let k = 1; k < levels.length; k++) step = Math.min(step, levels[k] - levels[k - 1]);
+        return 0.3 * step;
+      });
+      const dots = this.dots.map(({ row: i, class: c, values }) => {
+        const dot: Record<string, number | string> = { class: c };
+        shown.forEach((name, d) => (dot[name] = values[d] + (spread[d] ? (2 * unitHash(i, d) - 1) * spread[d] : 0)));
+        return dot;
+      });
+      const axisTitle = (d: number) => `${withUnit(shown[d], parameterUnit(shown[d]))}${spread[d] ? ', jittered' : ''}`;
+      const rows: unknown[] = [];
+      for (let a = 1; a < shown.length; a++) {
+        const cells: unknown[] = [];
+        for (let b = 0; b < a; b++) {
+          cells.push({
+            width: 170, height: 170,
+            mark: { type: 'circle', size: 12, opacity: 0.85 },
+            encoding: {
+              x: { field: shown[b], type: 'quantitative', title: axisTitle(b), scale: { zero: false, nice: true } },
+              y: { field: shown[a], type: 'quantitative', title: axisTitle(a), scale: { zero: false, nice: true } },
+              color: colour,
+            },
+          });
+        }
+        rows.push({ hconcat: cells });
+      }
+      const omitted = this.params.length - shown.length;
+      panels.push({
+        title: { text: `varied conductances, coloured by class${stride > 1 ? ` (every ${stride}th model: ${dots.length.toLocaleString('en')} dots)` : ''}${omitted > 0 ? `; ${omitted} more parameters not shown` : ''}`, fontSize: 12 },
+        data: { values: dots },
+        vconcat: rows,
+      });
+    }
+    return { title: options.title ?? 'sweep', vconcat: panels, resolve: { scale: { color: 'shared' } } } as TopLevelSpec;
+  }
+}
+
 /** The Vega-Lite spec of a sweep's figure, from its table's columns (one shard, or merged). */
 export function sweepSpec(columns: Column[], options: SweepPlotOptions = {}): TopLevelSpec {
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const classes = byName.get('class')!.data as string[];
-  const params = sweepParameterColumns(columns);
-  const n = classes.length;
-  if (n === 0) throw new InputError('the sweep table has no rows to plot');
-
-  const counts = new Map<string, number>();
-  for (const c of classes) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const known = Object.keys(CLASS_COLOURS);
-  const present = [...counts.keys()].sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99) || a.localeCompare(b));
-  const colour = { field: 'class', type: 'nominal' as const, title: 'class', scale: { domain: present, range: present.map((c) => CLASS_COLOURS[c] ?? '#333333') } };
-  const fractions = present.map((c) => ({ class: c, fraction: counts.get(c)! / n, models: counts.get(c)! }));
-
-  const panels: unknown[] = [];
-  const top: unknown[] = [{
-    width: 260, height: 200, title: { text: `activity classes of ${n.toLocaleString('en')} models`, fontSize: 12 },
-    data: { values: fractions },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'class', type: 'nominal', sort: present, title: null, axis: { labelAngle: 0 } },
-      y: { field: 'fraction', type: 'quantitative', title: 'fraction of models', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
-      color: colour, tooltip: [{ field: 'class' }, { field: 'models' }],
-    },
-  }];
-  // a neuron sweep: the bursters' burst periods; a network sweep (network-rows.ts): the periodic networks' periods
-  const neuron = byName.get('burstPeriodMs'), network = byName.get('periodMs');
-  const period = neuron ?? network;
-  if (period) {
-    const periods: { periodMs: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      const v = Number(period.data[i]);
-      if ((neuron ? classes[i] === 'bursting' : classes[i] !== 'diverged') && Number.isFinite(v)) periods.push({ periodMs: v });
-    }
-    top.push({
-      width: 300, height: 200, title: { text: neuron ? `burst periods of ${periods.length.toLocaleString('en')} bursters` : `periods of ${periods.length.toLocaleString('en')} periodic networks`, fontSize: 12 },
-      data: { values: periods },
-      mark: { type: 'bar', color: neuron ? CLASS_COLOURS.bursting : CLASS_COLOURS.periodic },
-      encoding: {
-        x: { field: 'periodMs', type: 'quantitative', bin: { maxbins: 40 }, title: neuron ? 'burst period (ms)' : 'network period (ms)' },
-        y: { aggregate: 'count', type: 'quantitative', title: 'models', axis: { tickMinStep: 1, format: 'd' } },
-      },
-    });
-  }
-  panels.push({ hconcat: top });
-
-  const shown = params.slice(0, options.maxParameters ?? 4);
-  if (shown.length >= 2) {
-    const maxDots = options.maxDots ?? 3000;
-    const stride = Math.max(1, Math.ceil(n / maxDots));
-    // a parameter with few distinct values is a grid axis: spread its dots within ±30 % of its step
-    const spread = shown.map((p) => {
-      const levels = [...new Set(p.data as number[])].sort((a, b) => a - b);
-      if (levels.length > 24 || levels.length < 2) return 0;
-      let step = Infinity;
-      for (let k = 1; k < levels.length; k++) step = Math.min(step, levels[k] - levels[k - 1]);
-      return 0.3 * step;
-    });
-    const dots: Record<string, number | string>[] = [];
-    for (let i = 0; i < n; i += stride) {
-      const row: Record<string, number | string> = { class: classes[i] };
-      shown.forEach((p, d) => (row[p.name] = Number(p.data[i]) + (spread[d] ? (2 * unitHash(i, d) - 1) * spread[d] : 0)));
-      dots.push(row);
-    }
-    const axisTitle = (d: number) => `${withUnit(shown[d].name, parameterUnit(shown[d].name))}${spread[d] ? ', jittered' : ''}`;
-    const rows: unknown[] = [];
-    for (let a = 1; a < shown.length; a++) {
-      const cells: unknown[] = [];
-      for (let b = 0; b < a; b++) {
-        cells.push({
-          width: 170, height: 170,
-          mark: { type: 'circle', size: 12, opacity: 0.85 },
-          encoding: {
-            x: { field: shown[b].name, type: 'quantitative', title: axisTitle(b), scale: { zero: false, nice: true } },
-            y: { field: shown[a].name, type: 'quantitative', title: axisTitle(a), scale: { zero: false, nice: true } },
-            color: colour,
-          },
-        });
-      }
-      rows.push({ hconcat: cells });
-    }
-    const omitted = params.length - shown.length;
-    panels.push({
-      title: { text: `varied conductances, coloured by class${stride > 1 ? ` (every ${stride}th model: ${dots.length.toLocaleString('en')} dots)` : ''}${omitted > 0 ? `; ${omitted} more parameters not shown` : ''}`, fontSize: 12 },
-      data: { values: dots },
-      vconcat: rows,
-    });
-  }
-  return { title: options.title ?? 'sweep', vconcat: panels, resolve: { scale: { color: 'shared' } } } as TopLevelSpec;
+  const rows = new SweepFigureRows(columns, columns.find((c) => c.name === 'class')?.data.length ?? 0, options);
+  rows.add(columns);
+  return rows.spec();
 }

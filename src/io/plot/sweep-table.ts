@@ -1,15 +1,16 @@
 /**
  * The rows a sweep figure draws: a merged table (a .parquet file), or every complete shard of a
  * sweep folder (shards with a manifest; a shard still running has none and is left out, and the
- * figure's title says how many shards it shows). A batch of row groups at a time, and for a figure
- * only the columns it draws (those up to `class`: indices, cells and varied parameters; the class; the
- * periods): a sweep's other columns, most of a row, never reach memory.
+ * figure's title says how many shards it shows). A batch of row groups at a time; a figure reads only
+ * the columns it draws and keeps only what it draws.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Column } from '../../analysis/features.ts';
 import { InputError, environmentErrorOf } from '../../errors.ts';
-import { concatTables, parquetColumnNames, readParquetBatches, type Table } from '../parquet.ts';
+import { concatTables, parquetHeader, readParquetBatches, type Table } from '../parquet.ts';
+import type { TopLevelSpec } from './figure.ts';
+import { SweepFigureRows, type SweepPlotOptions } from './sweep-figure.ts';
 
 const MANIFEST = /^(shard-\d+-of-(\d+))\.json$/;
 
@@ -19,34 +20,52 @@ export interface SweepRows {
   source: string;
 }
 
+/** Reads every column of a sweep table or of the complete shards of a sweep folder (scripts that report on a sweep). */
+export async function readSweepRows(path: string): Promise<SweepRows> {
+  const { tables, source } = await sweepTables(path);
+  const read = [];
+  for (const table of tables) {
+    const batches: Table[] = [];
+    for await (const batch of readParquetBatches(table)) batches.push(batch);
+    read.push({ columns: concatTables(batches) });
+  }
+  return { columns: concatTables(read), source };
+}
+
 /**
- * Reads a sweep table or the complete shards of a sweep folder: every column, or with `figureOnly` those
- * the sweep figure draws.
+ * The figure of a sweep table or of a folder's complete shards, its rows read a batch of row groups
+ * at a time, only the columns the figure draws: memory holds a batch and what the figure keeps (class
+ * counts, periods, the thinned dots), not the sweep.
  */
-export async function readSweepRows(path: string, options: { figureOnly?: boolean } = {}): Promise<SweepRows> {
-  const read = (table: string) => readColumns(table, Boolean(options.figureOnly));
+export async function sweepFigureOf(path: string, options: SweepPlotOptions = {}): Promise<{ spec: TopLevelSpec; source: string }> {
+  const { tables, source } = await sweepTables(path);
+  const headers = [];
+  for (const table of tables) headers.push(await parquetHeader(table));
+  const figure = new SweepFigureRows(headers[0].columns, headers.reduce((s, h) => s + h.rows, 0), { ...options, title: options.title ?? `sweep: ${source}` });
+  for (const [k, table] of tables.entries()) {
+    for await (const batch of readParquetBatches(table, { columns: figureColumns(headers[k].columns.map((c) => c.name)) })) figure.add(batch.columns);
+  }
+  return { spec: figure.spec(), source };
+}
+
+/** The tables of a sweep: the file given, or the complete shards of a folder in index order. */
+async function sweepTables(path: string): Promise<{ tables: string[]; source: string }> {
   const found = await stat(path).catch((error) => {
     const environment = environmentErrorOf(error);
     throw new InputError(`cannot read ${path}${environment ? `: ${environment.message}` : ''}; give a sweep folder or a merged .parquet table`);
   });
   if (!found.isDirectory()) {
     if (!path.endsWith('.parquet')) throw new InputError(`${path}: give a sweep folder or a .parquet table (a merged sweep or one shard's table)`);
-    return { columns: await read(path), source: path };
+    return { tables: [path], source: path };
   }
   const names = (await readdir(path)).filter((n) => MANIFEST.test(n)).sort();
   if (!names.length) throw new InputError(`${path} has no complete shard (no shard-*-of-*.json manifest): run the sweep first, or wait for a shard to finish`);
   const of = Number(MANIFEST.exec(names[0])![2]);
-  const tables = [];
-  for (const n of names) tables.push({ columns: await read(join(path, `${MANIFEST.exec(n)![1]}.parquet`)) });
-  return { columns: concatTables(tables), source: `${path}: ${names.length} of ${of} shard${of > 1 ? 's' : ''}` };
+  return { tables: names.map((n) => join(path, `${MANIFEST.exec(n)![1]}.parquet`)), source: `${path}: ${names.length} of ${of} shard${of > 1 ? 's' : ''}` };
 }
 
-/** A table's columns: all, or those a sweep figure draws (all the same when it has no `class`: not a sweep table). */
-async function readColumns(path: string, figureOnly: boolean): Promise<Column[]> {
-  const names = await parquetColumnNames(path);
+/** The columns a sweep figure draws: those up to `class` (indices, cells, varied parameters), the class, the periods; all when there is no `class` (not a sweep table). */
+function figureColumns(names: string[]): string[] {
   const end = names.indexOf('class');
-  const drawn = !figureOnly || end < 0 ? names : [...names.slice(0, end + 1), ...names.filter((n) => n === 'burstPeriodMs' || n === 'periodMs')];
-  const batches: Table[] = [];
-  for await (const batch of readParquetBatches(path, { columns: drawn })) batches.push(batch);
-  return concatTables(batches);
+  return end < 0 ? names : [...names.slice(0, end + 1), ...names.filter((n) => n === 'burstPeriodMs' || n === 'periodMs')];
 }

@@ -11,7 +11,8 @@
  *   rows, row groups of 8,192 rows as a sweep's chunks) is verified, merged and plotted by the real command
  *   with V8's heap capped at 256 MB (DENO_V8_FLAGS). Holding its rows at once takes several times that:
  *   the verify and merge before this change, which read every shard whole, ran out of that heap on
- *   these very files (and needed 2.5 GB of RSS to merge 600,000 rows of a longer run).
+ *   these very files (and needed 2.5 GB of RSS to merge 600,000 rows of a longer run). Merge reports
+ *   the progress of each pass.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -166,11 +167,18 @@ describe('a sweep larger than the heap', () => {
     const classCounts = await tiledSweep(dir, 3, 200_000);
     expect((await verifySweep(dir)).problems).toEqual([]);
     const env = { DENO_V8_FLAGS: '--max-old-space-size=256' };
-    const verify = await cli(['verify', dir], { env, timeoutMs: 240_000 });
+    const verify = await cli(['verify', dir, '--quiet'], { env, timeoutMs: 240_000 });
+    expect(verify.stderr).toBe('');
     expect(verify.status, verify.stderr.slice(-2000)).toBe(0);
     expect(verify.stdout).toContain('600000 rows');
     const merge = await cli(['merge', dir], { env, timeoutMs: 240_000 });
     expect(merge.status, merge.stderr.slice(-2000)).toBe(0);
+    // progress of each pass as JSON lines (stderr is not a terminal here), the last of each at the end
+    const events = merge.stderr.trim().split('\n').map((line) => JSON.parse(line) as { event: string; job: string; done: number; total: number });
+    for (const job of ['verify', 'merge']) {
+      const last = events.filter((e) => e.event === 'progress' && e.job === job).at(-1);
+      expect(last, job).toMatchObject({ done: 600_000, total: 600_000 });
+    }
     const merged = JSON.parse(await readFile(join(dir, 'merged.json'), 'utf8'));
     expect(merged.rows).toBe(600_000);
     expect(merged.classCounts).toEqual(classCounts);

@@ -212,11 +212,16 @@ async function traceProblems(dir: string, m: ShardManifest): Promise<string[]> {
   return problems;
 }
 
+/** Rows of a sweep's tables read so far by verify or merge, of `total`; `stage` says which pass. */
+export type RowProgress = (stage: 'verify' | 'merge' | 'csv', done: number, total: number) => void;
+
 /** Checks every manifest, every shard table and every promised trace of a sweep folder. */
-export async function verifySweep(dir: string): Promise<VerifyReport> {
+export async function verifySweep(dir: string, options: { onProgress?: RowProgress } = {}): Promise<VerifyReport> {
   const manifests = await readManifests(dir);
   const problems = manifestProblems(manifests);
+  const total = manifests.reduce((s, m) => s + m.rows, 0);
   let rows = 0;
+  options.onProgress?.('verify', 0, total);
   for (const m of manifests) {
     problems.push(...(await traceProblems(dir, m)));
     // a batch of row groups at a time, only the columns checked: a shard of millions of rows is
@@ -229,6 +234,7 @@ export async function verifySweep(dir: string): Promise<VerifyReport> {
       for await (const batch of readParquetBatches(join(dir, m.table), { columns: VERIFIED_COLUMNS })) {
         specHash = batch.metadata.ionsweep_spec_hash;
         tableRows += batch.rows;
+        options.onProgress?.('verify', rows + tableRows, total);
         const index = batch.columns.find((c) => c.name === 'index');
         if (!index) hasIndex = false;
         else check.add(index.data as ArrayLike<unknown>);
@@ -309,8 +315,9 @@ async function isMergeOutput(path: string): Promise<boolean> {
  * batch of whole row groups at a time (at least `rowsPerBatch`, default ROWS_PER_BATCH, rows; each a
  * row group of the merged table), so memory holds a batch, not the sweep.
  */
-export async function mergeSweep(dir: string, outPath: string, options: { csv?: boolean; rowsPerBatch?: number } = {}): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
-  const report = await verifySweep(dir);
+export async function mergeSweep(dir: string, outPath: string, options: { csv?: boolean; rowsPerBatch?: number; onProgress?: RowProgress } = {}): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
+  const report = await verifySweep(dir, { onProgress: options.onProgress });
+  const progress = (stage: 'merge' | 'csv', done: number) => options.onProgress?.(stage, done, report.rows);
   if (!report.ok) throw new InputError(`cannot merge ${dir}: ${report.problems.join('; ')}`);
   const manifests = (await readManifests(dir)).sort((a, b) => a.range.start - b.range.start);
   await checkMergeOutputs(dir, manifests, outPath, Boolean(options.csv));
@@ -321,6 +328,8 @@ export async function mergeSweep(dir: string, outPath: string, options: { csv?: 
     // row group of the merged table (under a temporary name until every row is in)
     const table = new StreamingTable(outPath, { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
     let names: string | undefined;
+    let written = 0;
+    progress('merge', 0);
     try {
       for (const m of manifests) {
         for await (const batch of readParquetBatches(join(dir, m.table), { rowsPerBatch: options.rowsPerBatch })) {
@@ -330,6 +339,7 @@ export async function mergeSweep(dir: string, outPath: string, options: { csv?: 
           if (batch.rows === 0) continue;
           table.append(batch.columns);
           summary.add(batch.columns);
+          progress('merge', written += batch.rows);
         }
       }
       await table.finish();
@@ -337,9 +347,16 @@ export async function mergeSweep(dir: string, outPath: string, options: { csv?: 
       await table.discard();
       throw error;
     }
-    if (options.csv) await writeCsvBatches(mergedCsvPath(outPath), (async function* () {
-      for await (const batch of readParquetBatches(outPath, { rowsPerBatch: options.rowsPerBatch })) yield batch.columns;
-    })());
+    if (options.csv) {
+      let done = 0;
+      progress('csv', 0);
+      await writeCsvBatches(mergedCsvPath(outPath), (async function* () {
+        for await (const batch of readParquetBatches(outPath, { rowsPerBatch: options.rowsPerBatch })) {
+          yield batch.columns;
+          progress('csv', done += batch.rows);
+        }
+      })());
+    }
     await writeFileAtomic(mergedManifestPath(outPath), JSON.stringify({
       version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows: report.rows,
       mergedFrom: manifests.map((m) => m.table), engine: first.engine, device: [...new Set(manifests.map((m) => m.device))].join('; '),

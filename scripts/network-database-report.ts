@@ -8,8 +8,8 @@
 import process from 'node:process';
 import { PYLORIC_SYNAPSE_PARAMS } from '../src/channels/pyloric.ts';
 import { writeFigure } from '../src/io/plot/figure.ts';
-import { synapseDistributions, synapseDistributionSpec } from '../src/io/plot/network-synapses-figure.ts';
-import { readSweepRows } from '../src/io/plot/sweep-table.ts';
+import { SynapseCounts, synapseDistributionSpec } from '../src/io/plot/network-synapses-figure.ts';
+import { readSweepBatches } from '../src/io/plot/sweep-table.ts';
 
 /** Prinz, Bucher & Marder 2004: of 20,250,000 networks, 19.99 % pyloric-like (pyloric ones included) and 2.2 % pyloric. */
 const PUBLISHED = { pyloricLikeOrPyloric: 0.1999, pyloric: 0.022 };
@@ -28,31 +28,36 @@ const args = process.argv.slice(2);
 const source = args[0];
 const svgAt = args.indexOf('--svg');
 if (!source) throw new Error('usage: network-database-report.ts <sweep folder or merged.parquet> [--svg out.svg]');
-const rows = await readSweepRows(source);
-const classes = rows.columns.find((c) => c.name === 'class')!.data as string[];
-const n = classes.length;
-const count = (f: (c: string) => boolean) => classes.filter(f).length;
+// a batch of row groups at a time, only the columns counted: the whole database fits
+const { source: from, batches } = await readSweepBatches(source, () => ['class', 'reason', ...PYLORIC_SYNAPSE_PARAMS]);
 const classCounts: Record<string, number> = {};
-for (const c of classes) classCounts[c] = (classCounts[c] ?? 0) + 1;
-const pyloric = count((c) => c === 'pyloric'), pyloricLike = count((c) => c === 'pyloric' || c === 'pyloric-like');
-const reasons = rows.columns.find((c) => c.name === 'reason')!.data as string[];
 // why pyloric-like networks are not pyloric: each feature outside its range, counted
 const featureMisses: Record<string, number> = {};
 // why the others are not periodic: the reason with numbers taken out
 const notPeriodic: Record<string, number> = {};
-reasons.forEach((r, i) => {
-  if (classes[i] === 'pyloric-like') for (const f of r.replace(/^.*: /, '').split(', ')) featureMisses[f] = (featureMisses[f] ?? 0) + 1;
-  if (classes[i] === 'non-periodic') {
-    const key = r.replace(/-?\d+(\.\d+)?/g, '#');
-    notPeriodic[key] = (notPeriodic[key] ?? 0) + 1;
-  }
-});
+const synapses = new SynapseCounts(PYLORIC_SYNAPSE_PARAMS);
+let n = 0;
+for await (const batch of batches) {
+  const classes = batch.columns.find((c) => c.name === 'class')!.data as string[];
+  const reasons = batch.columns.find((c) => c.name === 'reason')!.data as string[];
+  n += batch.rows;
+  synapses.add(batch.columns);
+  classes.forEach((c, i) => {
+    classCounts[c] = (classCounts[c] ?? 0) + 1;
+    if (c === 'pyloric-like') for (const f of reasons[i].replace(/^.*: /, '').split(', ')) featureMisses[f] = (featureMisses[f] ?? 0) + 1;
+    if (c === 'non-periodic') {
+      const key = reasons[i].replace(/-?\d+(\.\d+)?/g, '#');
+      notPeriodic[key] = (notPeriodic[key] ?? 0) + 1;
+    }
+  });
+}
+const pyloric = classCounts.pyloric ?? 0, pyloricLike = pyloric + (classCounts['pyloric-like'] ?? 0);
 const top = (t: Record<string, number>, k: number) => Object.fromEntries(Object.entries(t).sort((a, b) => b[1] - a[1]).slice(0, k));
-const distributions = synapseDistributions(rows.columns, PYLORIC_SYNAPSE_PARAMS);
+const distributions = synapses.distributions();
 const share = (synapse: string, group: string, above: number) =>
   distributions.filter((d) => d.synapse === synapse && d.group === group && d.strengthNs > above).reduce((s, d) => s + d.fraction, 0);
 const report = {
-  source: rows.source, networks: n, classCounts,
+  source: from, networks: n, classCounts,
   pyloricLikeOrPyloric: { networks: pyloricLike, fraction: pyloricLike / n, ci95: wilson(pyloricLike, n), published: PUBLISHED.pyloricLikeOrPyloric },
   pyloric: { networks: pyloric, fraction: pyloric / n, ci95: wilson(pyloric, n), published: PUBLISHED.pyloric },
   pyloricLikeOutsideRange: top(featureMisses, 15),
@@ -66,7 +71,7 @@ const report = {
 };
 console.log(JSON.stringify(report, null, 2));
 if (svgAt >= 0) {
-  await writeFigure(args[svgAt + 1], synapseDistributionSpec(rows.columns, PYLORIC_SYNAPSE_PARAMS, {
+  await writeFigure(args[svgAt + 1], synapseDistributionSpec(synapses, PYLORIC_SYNAPSE_PARAMS, {
     labels: LABELS, title: `synapse strengths of the pyloric networks: ${n.toLocaleString('en')} networks of the Prinz 2004 database`,
   }));
 }

@@ -24,6 +24,7 @@ import type { Column } from '../src/analysis/features.ts';
 import { readParquet, readParquetBatches, StreamingTable, type Table } from '../src/io/parquet.ts';
 import { mergeSweep, verifySweep } from '../src/io/sweep-merge.ts';
 import { SweepFigureRows, sweepSpec } from '../src/io/plot/sweep-figure.ts';
+import { SynapseCounts, synapseDistributions } from '../src/io/plot/network-synapses-figure.ts';
 import { sweepFigureOf } from '../src/io/plot/sweep-table.ts';
 import { burstPeriodQuantiles, shardRange, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquetWithArrow, sameCell } from './arrow-reader.ts';
@@ -106,15 +107,23 @@ describe('merge in batches', () => {
 });
 
 describe('a sweep figure in batches', () => {
-  it('rows added two at a time give the figure of the whole table', async () => {
-    const { columns } = await readParquet(join(root, 'whole.parquet'));
+  it('rows added a few at a time give the figure (and the per-synapse counts) of the whole table', async () => {
+    const table = join(root, 'figure.parquet');
+    await mergeSweep(small, table);
+    const { columns } = await readParquet(table);
     const rows = columns[0].data.length;
     const figure = new SweepFigureRows(columns, rows, { maxDots: 7 });
     for (let from = 0; from < rows; from += 2) figure.add(columns.map((c) => ({ ...c, data: Array.from(c.data as ArrayLike<unknown>).slice(from, from + 2) as Column['data'] })));
     expect(JSON.stringify(figure.spec())).toBe(JSON.stringify(sweepSpec(columns, { maxDots: 7 })));
+    // the per-synapse counts too (the database report's figure)
+    const synapses = new SynapseCounts(['gSynABtoLP', 'gSynLPtoPY']);
+    for (let from = 0; from < rows; from += 5) synapses.add(columns.map((c) => ({ ...c, data: Array.from(c.data as ArrayLike<unknown>).slice(from, from + 5) as Column['data'] })));
+    const whole = synapseDistributions(columns, ['gSynABtoLP', 'gSynLPtoPY']);
+    expect(synapses.distributions()).toEqual(whole);
+    expect(whole.filter((d) => d.group === 'all networks').map((d) => d.networks)).toEqual([8, 8, 8, 12, 12]);
     // and the command's figure is that figure (one batch here), titled by its source
-    const { spec } = await sweepFigureOf(join(root, 'whole.parquet'), { maxDots: 7 });
-    expect(JSON.stringify(spec)).toBe(JSON.stringify(sweepSpec(columns, { maxDots: 7, title: `sweep: ${join(root, 'whole.parquet')}` })));
+    const { spec } = await sweepFigureOf(table, { maxDots: 7 });
+    expect(JSON.stringify(spec)).toBe(JSON.stringify(sweepSpec(columns, { maxDots: 7, title: `sweep: ${table}` })));
   });
 });
 

@@ -17,47 +17,86 @@ export interface SynapseDistribution {
   fraction: number;
 }
 
+/** The groups of networks compared, each with the classes it holds (pyloric networks are pyloric-like too). */
+const GROUPS: readonly [string, (c: string) => boolean][] = [
+  ['pyloric', (c) => c === 'pyloric'],
+  ['pyloric-like or pyloric', (c) => c === 'pyloric' || c === 'pyloric-like'],
+  ['all networks', () => true],
+];
+
+/**
+ * Per synapse column, per strength, how many networks of each group have it, counted a batch of rows
+ * at a time (a database of millions of rows is never in memory at once).
+ */
+export class SynapseCounts {
+  /** per synapse, per group, networks by strength */
+  private readonly counts: Map<number, number>[][];
+  /** networks per group */
+  readonly groupCounts = new Map<string, number>(GROUPS.map(([g]) => [g, 0]));
+
+  constructor(readonly synapses: readonly string[]) {
+    this.counts = synapses.map(() => GROUPS.map(() => new Map<number, number>()));
+  }
+
+  /** The next rows of the table (its `class` and synapse columns). */
+  add(columns: Column[]): void {
+    const byName = new Map(columns.map((c) => [c.name, c]));
+    const classes = byName.get('class')?.data as string[] | undefined;
+    if (!classes) throw new InputError(`not a network sweep table: it has no 'class' column`);
+    const strengths = this.synapses.map((synapse) => {
+      const col = byName.get(synapse);
+      if (!col) throw new InputError(`the table has no column ${synapse}`);
+      return col.data as ArrayLike<number>;
+    });
+    for (let i = 0; i < classes.length; i++) {
+      GROUPS.forEach(([group, member], g) => {
+        if (!member(classes[i])) return;
+        this.groupCounts.set(group, this.groupCounts.get(group)! + 1);
+        strengths.forEach((values, s) => {
+          const v = Number(values[i]), counts = this.counts[s][g];
+          counts.set(v, (counts.get(v) ?? 0) + 1);
+        });
+      });
+    }
+  }
+
+  /** Per synapse, per strength (every strength the table holds), per group: networks and fraction of the group. */
+  distributions(): SynapseDistribution[] {
+    const out: SynapseDistribution[] = [];
+    this.synapses.forEach((synapse, s) => {
+      // every strength of the synapse: all networks hold them all
+      const values = [...this.counts[s][GROUPS.length - 1].keys()].sort((a, b) => a - b);
+      GROUPS.forEach(([group], g) => {
+        const total = this.groupCounts.get(group)!;
+        for (const v of values) {
+          const networks = this.counts[s][g].get(v) ?? 0;
+          out.push({ synapse, strengthNs: v, group, networks, fraction: total ? networks / total : 0 });
+        }
+      });
+    });
+    return out;
+  }
+}
+
 /**
  * Per synapse column, per strength: how many networks of each group have it, and what fraction of the
  * group that is. Groups: pyloric, pyloric-like or better (pyloric networks are pyloric-like too), all.
  */
 export function synapseDistributions(columns: Column[], synapses: readonly string[]): SynapseDistribution[] {
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const classes = byName.get('class')?.data as string[] | undefined;
-  if (!classes) throw new InputError(`not a network sweep table: it has no 'class' column`);
-  const groups: [string, (c: string) => boolean][] = [
-    ['pyloric', (c) => c === 'pyloric'],
-    ['pyloric-like or pyloric', (c) => c === 'pyloric' || c === 'pyloric-like'],
-    ['all networks', () => true],
-  ];
-  const out: SynapseDistribution[] = [];
-  for (const synapse of synapses) {
-    const col = byName.get(synapse);
-    if (!col) throw new InputError(`the table has no column ${synapse}`);
-    const values = [...new Set(Array.from(col.data as ArrayLike<number>, Number))].sort((a, b) => a - b);
-    for (const [group, member] of groups) {
-      const counts = new Map(values.map((v) => [v, 0]));
-      let total = 0;
-      for (let i = 0; i < classes.length; i++) {
-        if (!member(classes[i])) continue;
-        total++;
-        const v = Number(col.data[i]);
-        counts.set(v, counts.get(v)! + 1);
-      }
-      for (const v of values) out.push({ synapse, strengthNs: v, group, networks: counts.get(v)!, fraction: total ? counts.get(v)! / total : 0 });
-    }
-  }
-  return out;
+  const counts = new SynapseCounts(synapses);
+  counts.add(columns);
+  return counts.distributions();
 }
 
-/** Grouped bars, one panel per synapse: fraction of each group's networks at each strength (nS). */
-export function synapseDistributionSpec(columns: Column[], synapses: readonly string[], options: { title?: string; labels?: Record<string, string> } = {}): TopLevelSpec {
-  const data = synapseDistributions(columns, synapses).map((d) => ({ ...d, synapse: options.labels?.[d.synapse] ?? d.synapse, strength: String(d.strengthNs) }));
-  const groupCounts = new Map<string, number>();
-  const classes = columns.find((c) => c.name === 'class')!.data as string[];
-  groupCounts.set('pyloric', classes.filter((c) => c === 'pyloric').length);
-  groupCounts.set('pyloric-like or pyloric', classes.filter((c) => c === 'pyloric' || c === 'pyloric-like').length);
-  groupCounts.set('all networks', classes.length);
+/** Grouped bars, one panel per synapse: fraction of each group's networks at each strength (nS), from a table's columns or counts. */
+export function synapseDistributionSpec(source: Column[] | SynapseCounts, synapses: readonly string[], options: { title?: string; labels?: Record<string, string> } = {}): TopLevelSpec {
+  let counts = source as SynapseCounts;
+  if (Array.isArray(source)) {
+    counts = new SynapseCounts(synapses);
+    counts.add(source);
+  }
+  const data = counts.distributions().map((d) => ({ ...d, synapse: options.labels?.[d.synapse] ?? d.synapse, strength: String(d.strengthNs) }));
+  const groupCounts = counts.groupCounts;
   const groups = ['pyloric', 'pyloric-like or pyloric', 'all networks'];
   const legend = groups.map((g) => `${g} (${groupCounts.get(g)!.toLocaleString('en')})`);
   return {

@@ -20,16 +20,28 @@ export interface SweepRows {
   source: string;
 }
 
-/** Reads every column of a sweep table or of the complete shards of a sweep folder (scripts that report on a sweep). */
+/** Reads every column of a sweep table or of the complete shards of a sweep folder, all rows at once. */
 export async function readSweepRows(path: string): Promise<SweepRows> {
-  const { tables, source } = await sweepTables(path);
-  const read = [];
-  for (const table of tables) {
-    const batches: Table[] = [];
-    for await (const batch of readParquetBatches(table)) batches.push(batch);
-    read.push({ columns: concatTables(batches) });
-  }
+  const { source, batches } = await readSweepBatches(path);
+  const read: Table[] = [];
+  for await (const batch of batches) read.push(batch);
   return { columns: concatTables(read), source };
+}
+
+/**
+ * The rows of a sweep table or of a folder's complete shards, a batch of row groups at a time, only
+ * the columns `pick` chooses from the first table's (all by default): its columns (names and types),
+ * its rows and where they come from, then the batches in index order.
+ */
+export async function readSweepBatches(path: string, pick: (names: string[]) => string[] = (names) => names) {
+  const { tables, source } = await sweepTables(path);
+  const headers = [];
+  for (const table of tables) headers.push(await parquetHeader(table));
+  const columns = pick(headers[0].columns.map((c) => c.name));
+  async function* batches(): AsyncGenerator<Table> {
+    for (const table of tables) yield* readParquetBatches(table, { columns });
+  }
+  return { header: headers[0].columns, rows: headers.reduce((s, h) => s + h.rows, 0), source, batches: batches() };
 }
 
 /**
@@ -38,13 +50,9 @@ export async function readSweepRows(path: string): Promise<SweepRows> {
  * counts, periods, the thinned dots), not the sweep.
  */
 export async function sweepFigureOf(path: string, options: SweepPlotOptions = {}): Promise<{ spec: TopLevelSpec; source: string }> {
-  const { tables, source } = await sweepTables(path);
-  const headers = [];
-  for (const table of tables) headers.push(await parquetHeader(table));
-  const figure = new SweepFigureRows(headers[0].columns, headers.reduce((s, h) => s + h.rows, 0), { ...options, title: options.title ?? `sweep: ${source}` });
-  for (const [k, table] of tables.entries()) {
-    for await (const batch of readParquetBatches(table, { columns: figureColumns(headers[k].columns.map((c) => c.name)) })) figure.add(batch.columns);
-  }
+  const { header, rows, source, batches } = await readSweepBatches(path, figureColumns);
+  const figure = new SweepFigureRows(header, rows, { ...options, title: options.title ?? `sweep: ${source}` });
+  for await (const batch of batches) figure.add(batch.columns);
   return { spec: figure.spec(), source };
 }
 

@@ -11,7 +11,7 @@
  *   rows, row groups of 8,192 rows as a sweep's chunks) is verified, merged and plotted by the real command
  *   with V8's heap capped at 256 MB (DENO_V8_FLAGS). Holding its rows at once takes several times that:
  *   the verify and merge before this change, which read every shard whole, ran out of that heap on
- *   these very files (and needed 2.5 GB of RSS to merge 600,000 rows of a longer run). Merge reports
+ *   these very files (and needed 2.8 GB of RSS to merge 600,000 rows tiled from a longer run's). Merge reports
  *   the progress of each pass.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -38,9 +38,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
   }
   const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    await writeFile(tmp, typeof data === 'string' || data instanceof Uint8Array ? data : '');
     // piece by piece through a handle: writeFile given an iterable may gather it all first
-    if (!(typeof data === 'string' || data instanceof Uint8Array)) await appendPieces(tmp, data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await writeFile(tmp, data);
+    else await writePieces(tmp, data);
   } catch (error) {
     // a full disk leaves a partial temporary file: remove it (a kill still may, see the sweep store)
     await unlink(tmp).catch(() => {});
@@ -52,9 +52,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
   await rename(tmp, path);
 }
 
-/** Appends text given a piece at a time to a file, holding one piece in memory at once. */
-async function appendPieces(path: string, pieces: AsyncIterable<string>): Promise<void> {
-  const handle = await open(path, 'a');
+/** Writes text given a piece at a time to a new file, holding one piece in memory at once. */
+async function writePieces(path: string, pieces: AsyncIterable<string>): Promise<void> {
+  const handle = await open(path, 'w');
   try {
     for await (const piece of pieces) await handle.write(piece);
   } finally {

@@ -8,7 +8,7 @@
  * a fast GPU: with k workers the shard store's own thread only copies the slices, writes the slices'
  * files and splices the row groups' bytes into the table.
  */
-import type { ChunkData, ChunkSummary, IndexRange } from '../jobs/sweep/rows.ts';
+import type { ChunkData, ChunkSummary } from '../jobs/sweep/rows.ts';
 import { sliceBounds, sliceChunk } from '../jobs/sweep/chunk-slices.ts';
 import { transferablesOf } from '../jobs/sweep/rows.ts';
 import type { EncodedRowGroup } from './parquet-row-groups.ts';
@@ -18,8 +18,8 @@ type Reply = { id: number; ok: true; group: EncodedRowGroup; file: Uint8Array; s
 export interface EncodedChunk {
   /** one row group per slice, in row order */
   groups: EncodedRowGroup[];
-  /** per slice, in row order: its rows (chunk indices) and a Parquet file of its row group */
-  files: { range: IndexRange; bytes: Uint8Array }[];
+  /** per slice, in row order: a Parquet file of its row group (the slice's part file) */
+  files: Uint8Array[];
   /** class counts and periods of all the chunk's rows (periods in row order) */
   summary: Omit<ChunkSummary, 'hostMs'>;
 }
@@ -54,8 +54,7 @@ export class ChunkEncoderPool {
   /** The chunk's rows as row groups, one per worker (fewer for a chunk of fewer rows). */
   async encode(data: ChunkData): Promise<EncodedChunk> {
     const n = data.range.end - data.range.start;
-    const bounds = sliceBounds(n, this.size);
-    const replies = await Promise.all(bounds.map((b, w) => {
+    const replies = await Promise.all(sliceBounds(n, this.size).map((b, w) => {
       const slice = sliceChunk(data, b.start, b.end);
       const id = this.nextId++;
       return new Promise<Extract<Reply, { ok: true }>>((resolve, reject) => {
@@ -71,7 +70,7 @@ export class ChunkEncoderPool {
     }
     return {
       groups: replies.map((r) => r.group),
-      files: replies.map((r, k) => ({ range: { start: data.range.start + bounds[k].start, end: data.range.start + bounds[k].end }, bytes: r.file })),
+      files: replies.map((r) => r.file),
       summary: { classCounts, burstPeriodsMs },
     };
   }

@@ -3,16 +3,12 @@
  * back column by column with hyparquet, for merging shards and verifying them: whole, or a batch of
  * row groups at a time (a merged database of millions of rows never sits in memory at once).
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { parquetMetadata, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
-import { rename, rm } from 'node:fs/promises';
 import { ParquetWriter, fileWriter, parquetWriteBuffer, schemaFromColumnData } from 'hyparquet-writer';
 import type { Column } from '../analysis/features.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { appendRowGroup, type EncodedRowGroup } from './parquet-row-groups.ts';
-
-const sourcesOf = (columns: Column[], encoding?: 'PLAIN') =>
-  columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type, ...(encoding && c.type !== 'BOOLEAN' ? { encoding } : {}) }));
+import { appendRowGroup, columnSources, type EncodedRowGroup } from './parquet-row-groups.ts';
 
 /**
  * A Parquet file written row group by row group as chunks arrive, under a temporary name until
@@ -31,12 +27,12 @@ export class StreamingTable {
     if (!this.writer) {
       this.writer = new ParquetWriter({
         writer: fileWriter(this.tmp),
-        schema: schemaFromColumnData({ columnData: sourcesOf(columns) }),
+        schema: schemaFromColumnData({ columnData: columnSources(columns) }),
         kvMetadata: Object.entries(this.metadata).map(([key, value]) => ({ key, value })),
         createdBy: 'ionsweep',
       });
     }
-    this.writer.write({ columnData: sourcesOf(columns), rowGroupSize: Number.MAX_SAFE_INTEGER });
+    this.writer.write({ columnData: columnSources(columns), rowGroupSize: Number.MAX_SAFE_INTEGER });
     this.rows += columns[0]?.data.length ?? 0;
   }
 
@@ -77,7 +73,7 @@ export async function writeParquet(path: string, columns: Column[], metadata: Re
     if (c.data.length !== rows) throw new Error(`column ${c.name} has ${c.data.length} values, expected ${rows}`);
   }
   const buffer = parquetWriteBuffer({
-    columnData: sourcesOf(columns, options.temporary ? 'PLAIN' : undefined),
+    columnData: columnSources(columns, options.temporary ? 'PLAIN' : undefined),
     ...(options.temporary ? { codec: 'UNCOMPRESSED' as const, statistics: false } : {}),
     kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     rowGroupSize: 100_000,

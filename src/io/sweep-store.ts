@@ -387,7 +387,7 @@ export class ShardStore implements SweepSink {
    */
   private async writeEncodedChunk(range: IndexRange, encoded: EncodedChunk): Promise<void> {
     for (const [k, file] of encoded.files.entries()) {
-      await writeFileAtomic(join(this.partsDir, slicePartName(range, k, encoded.files.length)), file.bytes);
+      await writeFileAtomic(join(this.partsDir, slicePartName(range, k, encoded.files.length)), file);
       afterFileOperation('part');
     }
     this.count(encoded.summary, range.end - range.start);

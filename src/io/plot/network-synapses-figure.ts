@@ -38,6 +38,13 @@ export class SynapseCounts {
     this.counts = synapses.map(() => GROUPS.map(() => new Map<number, number>()));
   }
 
+  /** The counts of a whole table's rows. */
+  static of(columns: Column[], synapses: readonly string[]): SynapseCounts {
+    const counts = new SynapseCounts(synapses);
+    counts.add(columns);
+    return counts;
+  }
+
   /** The next rows of the table (its `class` and synapse columns). */
   add(columns: Column[]): void {
     const byName = new Map(columns.map((c) => [c.name, c]));
@@ -83,18 +90,12 @@ export class SynapseCounts {
  * group that is. Groups: pyloric, pyloric-like or better (pyloric networks are pyloric-like too), all.
  */
 export function synapseDistributions(columns: Column[], synapses: readonly string[]): SynapseDistribution[] {
-  const counts = new SynapseCounts(synapses);
-  counts.add(columns);
-  return counts.distributions();
+  return SynapseCounts.of(columns, synapses).distributions();
 }
 
 /** Grouped bars, one panel per synapse: fraction of each group's networks at each strength (nS), from a table's columns or counts. */
 export function synapseDistributionSpec(source: Column[] | SynapseCounts, synapses: readonly string[], options: { title?: string; labels?: Record<string, string> } = {}): TopLevelSpec {
-  let counts = source as SynapseCounts;
-  if (Array.isArray(source)) {
-    counts = new SynapseCounts(synapses);
-    counts.add(source);
-  }
+  const counts = Array.isArray(source) ? SynapseCounts.of(source, synapses) : source;
   const data = counts.distributions().map((d) => ({ ...d, synapse: options.labels?.[d.synapse] ?? d.synapse, strength: String(d.strengthNs) }));
   const groupCounts = counts.groupCounts;
   const groups = ['pyloric', 'pyloric-like or pyloric', 'all networks'];

@@ -9,6 +9,7 @@
  */
 import type { Column } from '../../analysis/features.ts';
 import { InputError } from '../../errors.ts';
+import { NETWORK_CLASSES } from '../../jobs/sweep/network-rows.ts';
 import type { TopLevelSpec } from './figure.ts';
 import { parameterUnit, withUnit } from './labels.ts';
 
@@ -42,8 +43,8 @@ function unitHash(i: number, salt: number): number {
   return (h >>> 0) / 4294967296;
 }
 
-/** Network classes whose rows carry a period (network-rows.ts). */
-const PERIODIC_NETWORK_CLASSES = new Set(['pyloric', 'pyloric-like', 'periodic']);
+/** Network classes whose rows carry a period: all but non-periodic (network-rows.ts). */
+const PERIODIC_NETWORK_CLASSES: ReadonlySet<string> = new Set(NETWORK_CLASSES.filter((c) => c !== 'non-periodic'));
 /** A parameter with at most this many distinct values is drawn as a grid axis (jittered). */
 const MAX_GRID_LEVELS = 24;
 

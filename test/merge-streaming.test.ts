@@ -7,6 +7,8 @@
  * - A merge in batches of a few rows equals the merge in one batch per shard, cell for cell, read by
  *   an independent reader (parquet-wasm), and so does its CSV; a sweep figure fed two rows at a time
  *   is the figure of the whole table.
+ * - A damaged column that verify does not count (meanLP_VMv) still fails verify (every column is
+ *   decoded, a batch at a time) and merge, with one line naming the table.
  * - Memory: a 3-shard sweep of 600,000 network rows (79 columns, tiled from a real network sweep's
  *   rows, row groups of 8,192 rows as a sweep's chunks) is verified, merged and plotted by the real command
  *   with V8's heap capped at 256 MB (DENO_V8_FLAGS). Holding its rows at once takes several times that:
@@ -14,7 +16,7 @@
  *   these very files (and needed 2.8 GB of RSS to merge 600,000 rows tiled from a longer run's). Merge reports
  *   the progress of each pass.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
@@ -28,7 +30,7 @@ import { SynapseCounts, synapseDistributions } from '../src/io/plot/network-syna
 import { sweepFigureOf } from '../src/io/plot/sweep-table.ts';
 import { burstPeriodQuantiles, shardRange, summarise } from '../src/jobs/sweep/rows.ts';
 import { readParquetWithArrow, sameCell } from './arrow-reader.ts';
-import { cli } from './cli-helper.ts';
+import { cli, expectOneLineFailure } from './cli-helper.ts';
 
 let root: string;
 /** a real 3-shard network sweep (24 networks, f64 CPU engine) */
@@ -81,6 +83,23 @@ describe('reading a table a batch of row groups at a time', () => {
     expect(classes).toEqual(Array.from(whole.columns.find((c) => c.name === 'class')!.data as ArrayLike<string>));
     expect(batches[0].metadata.ionsweep_spec_hash).toBe(whole.metadata.ionsweep_spec_hash);
   });
+});
+
+describe('a damaged column that verify does not count', () => {
+  it('verify decodes every column: a damaged data page of meanLP_VMv fails verify and merge with one line naming the table', async () => {
+    const dir = join(root, 'damaged');
+    await cp(small, dir, { recursive: true });
+    const table = join(dir, 'shard-00001-of-00003.parquet');
+    const bytes = await readFile(table);
+    const chunk = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+      .row_groups[0].columns.find((c) => c.meta_data?.path_in_schema[0] === 'meanLP_VMv')!.meta_data!;
+    const from = Number(chunk.data_page_offset) + 2, to = Number(chunk.data_page_offset) + Number(chunk.total_compressed_size);
+    bytes.fill(0xff, from, to);
+    await writeFile(table, bytes);
+    for (const command of ['verify', 'merge']) {
+      expectOneLineFailure(await cli([command, dir, '--quiet']), 2, /shard 1: cannot read shard-00001-of-00003\.parquet: .*shard-00001-of-00003\.parquet is not a readable Parquet table/);
+    }
+  }, 60_000);
 });
 
 describe('merge in batches', () => {

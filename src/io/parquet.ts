@@ -7,6 +7,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import { parquetMetadata, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { ParquetWriter, fileWriter, parquetWriteBuffer, schemaFromColumnData } from 'hyparquet-writer';
 import type { Column } from '../analysis/features.ts';
+import { InputError, environmentErrorOf } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { appendRowGroup, columnSources, type EncodedRowGroup } from './parquet-row-groups.ts';
 
@@ -136,6 +137,15 @@ export const ROWS_PER_BATCH = 32_768;
 export async function* readParquetBatches(path: string, options: { columns?: readonly string[]; rowsPerBatch?: number } = {}): AsyncGenerator<Table> {
   const { file, meta, close } = await openParquet(path);
   try {
+    yield* batchesOf(path, file, meta, options);
+  } finally {
+    await close();
+  }
+}
+
+/** The batches of readParquetBatches; a file that cannot be decoded is an InputError naming it. */
+async function* batchesOf(path: string, file: AsyncBuffer, meta: FileMetaData, options: { columns?: readonly string[]; rowsPerBatch?: number }): AsyncGenerator<Table> {
+  try {
     const names = options.columns ? new Set(options.columns) : undefined;
     const least = options.rowsPerBatch ?? ROWS_PER_BATCH;
     let start = 0, end = 0;
@@ -147,9 +157,15 @@ export async function* readParquetBatches(path: string, options: { columns?: rea
       }
     }
     if (end > start || end === 0) yield await readRows(file, meta, start, end, names);
-  } finally {
-    await close();
+  } catch (error) {
+    throw damaged(path, error);
   }
+}
+
+/** A decoding error as one line naming the file (an error of the file system is left as it is). */
+function damaged(path: string, error: unknown): unknown {
+  if (error instanceof InputError || environmentErrorOf(error)) return error;
+  return new InputError(`${path} is not a readable Parquet table (${(error as Error)?.message?.split('\n')[0] ?? String(error)})`);
 }
 
 /** A Parquet file's columns (names and types, in file order; no data) and rows: only its footer is read. */
@@ -179,7 +195,7 @@ async function openParquet(path: string): Promise<{ file: AsyncBuffer; meta: Fil
     return { file, meta: await parquetMetadataAsync(file), close: () => handle.close() };
   } catch (error) {
     await handle.close();
-    throw error;
+    throw damaged(path, error);
   }
 }
 

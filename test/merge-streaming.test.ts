@@ -13,10 +13,10 @@
  *   rows, row groups of 8,192 rows as a sweep's chunks) is verified, merged and plotted by the real command
  *   with V8's heap capped at 256 MB (DENO_V8_FLAGS). Holding its rows at once takes several times that:
  *   the verify and merge before this change, which read every shard whole, ran out of that heap on
- *   these very files (and needed 2.8 GB of RSS to merge 600,000 rows tiled from a longer run's). Merge reports
- *   the progress of each pass.
+ *   these very files (and needed 2.8 GB of RSS to merge 600,000 rows tiled from a longer run's). Verify
+ *   and merge report their progress; merge checks the rows in the pass that writes them (one pass).
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
@@ -102,6 +102,30 @@ describe('a damaged column that verify does not count', () => {
   }, 60_000);
 });
 
+
+describe('merge checks in the pass that writes', () => {
+  it('a problem found only at the last shard leaves no merged table, and an earlier merge\'s table as it was', async () => {
+    const dir = join(root, 'late-problem');
+    await cp(small, dir, { recursive: true });
+    const earlier = join(dir, 'merged.parquet');
+    expect((await mergeSweep(dir, earlier)).rows).toBe(24);
+    const before = await readFile(earlier);
+    // the last shard's manifest claims one row of another class: found after its rows are read, when
+    // the first two shards' rows are already written to the merged table's temporary file
+    const manifestPath = join(dir, 'shard-00002-of-00003.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    const [someClass] = Object.keys(manifest.classCounts);
+    manifest.classCounts[someClass] -= 1;
+    manifest.classCounts['not-a-class'] = 1;
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    expectOneLineFailure(await cli(['merge', dir, '--quiet']), 2, /cannot merge .*shard 2: manifest class counts .* differ from its table's rows/);
+    expect(await readFile(earlier)).toEqual(before);
+    expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    const fresh = join(dir, 'fresh.parquet');
+    await expect(mergeSweep(dir, fresh)).rejects.toThrow(/shard 2: manifest class counts/);
+    await expect(readFile(fresh)).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+});
 describe('merge in batches', () => {
   it('a merge two rows at a time equals the merge of whole shards, cell for cell (two readers), and so does its CSV', async () => {
     const whole = join(root, 'whole.parquet'), batched = join(root, 'batched.parquet');
@@ -195,18 +219,17 @@ describe('a sweep larger than the heap', () => {
     const classCounts = await tiledSweep(dir, 3, 200_000);
     expect((await verifySweep(dir)).problems).toEqual([]);
     const env = { DENO_V8_FLAGS: '--max-old-space-size=256' };
-    const verify = await cli(['verify', dir, '--quiet'], { env, timeoutMs: 240_000 });
-    expect(verify.stderr).toBe('');
+    const verify = await cli(['verify', dir], { env, timeoutMs: 240_000 });
     expect(verify.status, verify.stderr.slice(-2000)).toBe(0);
     expect(verify.stdout).toContain('600000 rows');
+    const lastOf = (stderr: string, job: string) => stderr.trim().split('\n').map((line) => JSON.parse(line) as { event: string; job: string; done: number; total: number })
+      .filter((e) => e.event === 'progress' && e.job === job).at(-1);
+    expect(lastOf(verify.stderr, 'verify')).toMatchObject({ done: 600_000, total: 600_000 });
     const merge = await cli(['merge', dir], { env, timeoutMs: 240_000 });
     expect(merge.status, merge.stderr.slice(-2000)).toBe(0);
-    // progress of each pass as JSON lines (stderr is not a terminal here), the last of each at the end
-    const events = merge.stderr.trim().split('\n').map((line) => JSON.parse(line) as { event: string; job: string; done: number; total: number });
-    for (const job of ['verify', 'merge']) {
-      const last = events.filter((e) => e.event === 'progress' && e.job === job).at(-1);
-      expect(last, job).toMatchObject({ done: 600_000, total: 600_000 });
-    }
+    // progress as JSON lines (stderr is not a terminal here), the last at the end; one pass: no verify pass
+    expect(lastOf(merge.stderr, 'merge')).toMatchObject({ done: 600_000, total: 600_000 });
+    expect(lastOf(merge.stderr, 'verify')).toBeUndefined();
     const merged = JSON.parse(await readFile(join(dir, 'merged.json'), 'utf8'));
     expect(merged.rows).toBe(600_000);
     expect(merged.classCounts).toEqual(classCounts);

@@ -28,7 +28,7 @@ function rowProgress(quiet: boolean): { onProgress: RowProgress; stop: () => voi
 
 export function mergeCommand(): Command {
   return new Command('merge')
-    .description('merge the shard tables of a sweep folder into one Parquet table (after verifying them)')
+    .description('merge the shard tables of a sweep folder into one Parquet table, checking them as verify does')
     .argument('<dir>', 'sweep output folder')
     .option('--out <file>', 'merged table (default: <dir>/merged.parquet); never one of the sweep\'s own files')
     .option('--csv', 'also write the merged table as CSV beside it (merged.csv), for tools without a Parquet reader')

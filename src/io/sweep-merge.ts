@@ -127,9 +127,13 @@ class SummaryTotal {
   readonly burstPeriodsMs: number[] = [];
 
   add(columns: Column[]): void {
-    const { classCounts, burstPeriodsMs } = summarise(columns, 0);
-    for (const [c, k] of Object.entries(classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
-    for (const p of burstPeriodsMs) this.burstPeriodsMs.push(p);
+    this.addTotal(summarise(columns, 0));
+  }
+
+  /** Adds another total's rows (after this one's, for the periods' order). */
+  addTotal(other: Pick<SummaryTotal, 'classCounts' | 'burstPeriodsMs'>): void {
+    for (const [c, k] of Object.entries(other.classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
+    for (const p of other.burstPeriodsMs) this.burstPeriodsMs.push(p);
   }
 }
 
@@ -212,41 +216,75 @@ async function traceProblems(dir: string, m: ShardManifest): Promise<string[]> {
 /** Rows of a sweep's tables read so far by verify or merge, of `total`; `stage` says which pass. */
 export type RowProgress = (stage: 'verify' | 'merge' | 'csv', done: number, total: number) => void;
 
-/** Checks every manifest, every shard table and every promised trace of a sweep folder. */
-export async function verifySweep(dir: string, options: { onProgress?: RowProgress } = {}): Promise<VerifyReport> {
-  const manifests = await readManifests(dir);
-  const problems = manifestProblems(manifests);
+/** What a pass over the shard tables does with each batch once it is checked (merge writes it). */
+type BatchSink = (batch: Table, m: ShardManifest) => void;
+
+/** Rows and problems of a pass over a sweep's tables, and the class counts and periods of its rows. */
+interface SweepCheck extends VerifyReport {
+  summary: SummaryTotal;
+}
+
+/**
+ * Checks the given manifests' traces and tables, reading each table a batch of row groups at a time
+ * (a shard of millions of rows is never in memory at once) with every column decoded, so a damaged
+ * column is found here. Each batch also goes to `sink` until a problem is found: merge writes the
+ * table in the same pass that checks it.
+ */
+async function checkSweep(dir: string, manifests: ShardManifest[], problems: string[], options: { stage: 'verify' | 'merge'; onProgress?: RowProgress; sink?: BatchSink; rowsPerBatch?: number }): Promise<SweepCheck> {
   const total = manifests.reduce((s, m) => s + m.rows, 0);
+  const summary = new SummaryTotal();
   let rows = 0;
-  options.onProgress?.('verify', 0, total);
+  options.onProgress?.(options.stage, 0, total);
   for (const m of manifests) {
     problems.push(...(await traceProblems(dir, m)));
-    // a batch of row groups at a time (a shard of millions of rows is never in memory at once), every
-    // column decoded, so a damaged column is found here and not by merge
     const label = `shard ${m.shard.index} (${m.table})`;
     const check = new IndexCheck(m.range.start, m.range.end);
-    const summary = new SummaryTotal();
+    const shardSummary = new SummaryTotal();
     let specHash: string | undefined, tableRows = 0, hasIndex = true;
+    // only reading errors are the table's problems: the sink's (a full disk) end the pass
+    const batches = readParquetBatches(join(dir, m.table), { rowsPerBatch: options.rowsPerBatch });
+    let unreadable: string | undefined;
     try {
-      for await (const batch of readParquetBatches(join(dir, m.table))) {
+      for (;;) {
+        let next: IteratorResult<Table>;
+        try {
+          next = await batches.next();
+        } catch (e) {
+          unreadable = (e as Error).message?.split('\n')[0];
+          break;
+        }
+        if (next.done) break;
+        const batch = next.value;
         specHash = batch.metadata.ionsweep_spec_hash;
         tableRows += batch.rows;
-        options.onProgress?.('verify', rows + tableRows, total);
+        options.onProgress?.(options.stage, rows + tableRows, total);
         const index = batch.columns.find((c) => c.name === 'index');
         if (!index) hasIndex = false;
         else check.add(index.data as ArrayLike<unknown>);
-        summary.add(batch.columns);
+        shardSummary.add(batch.columns);
+        if (options.sink && problems.length === 0) options.sink(batch, m);
       }
-    } catch (e) {
-      problems.push(`shard ${m.shard.index}: cannot read ${m.table}: ${(e as Error).message?.split('\n')[0]}`);
+    } finally {
+      await batches.return(undefined);
+    }
+    if (unreadable !== undefined) {
+      problems.push(`shard ${m.shard.index}: cannot read ${m.table}: ${unreadable}`);
       continue;
     }
     rows += tableRows;
     problems.push(...(hasIndex ? check.problems(label) : [`${label}: no index column`]));
     if (specHash !== m.specHash) problems.push(`shard ${m.shard.index}: table spec hash differs from its manifest`);
-    problems.push(...summaryProblems(m, summary));
+    problems.push(...summaryProblems(m, shardSummary));
+    summary.addTotal(shardSummary);
   }
-  return { ok: problems.length === 0, shards: manifests.length, rows, problems };
+  return { ok: problems.length === 0, shards: manifests.length, rows, problems, summary };
+}
+
+/** Checks every manifest, every shard table and every promised trace of a sweep folder. */
+export async function verifySweep(dir: string, options: { onProgress?: RowProgress } = {}): Promise<VerifyReport> {
+  const manifests = await readManifests(dir);
+  const { ok, shards, rows, problems } = await checkSweep(dir, manifests, manifestProblems(manifests), { stage: 'verify', onProgress: options.onProgress });
+  return { ok, shards, rows, problems };
 }
 
 /** The merged manifest's path beside the merged table: merged.parquet → merged.json. */
@@ -307,60 +345,58 @@ async function isMergeOutput(path: string): Promise<boolean> {
 }
 
 /**
- * Merges a verified sweep's shard tables into one table (index order) and writes its manifest, with
- * class counts and burst periods counted from the merged rows. Rows are read, written and counted a
- * batch of whole row groups at a time (at least `rowsPerBatch`, default ROWS_PER_BATCH, rows; each a
- * row group of the merged table), so memory holds a batch, not the sweep.
+ * Merges a sweep's shard tables into one table (index order) and writes its manifest, with class
+ * counts and burst periods counted from the merged rows. The tables are checked as verify checks
+ * them in the same pass that writes them: the merged table is written under a temporary name and
+ * kept only when every check passes. Rows are read, checked and written a batch of whole row groups
+ * at a time (at least `rowsPerBatch`, default ROWS_PER_BATCH, rows; each a row group of the merged
+ * table), so memory holds a batch, not the sweep.
  */
 export async function mergeSweep(dir: string, outPath: string, options: { csv?: boolean; rowsPerBatch?: number; onProgress?: RowProgress } = {}): Promise<{ rows: number; path: string; classCounts: Record<string, number> }> {
-  const report = await verifySweep(dir, { onProgress: options.onProgress });
-  const progress = (stage: 'merge' | 'csv', done: number) => options.onProgress?.(stage, done, report.rows);
-  if (!report.ok) throw new InputError(`cannot merge ${dir}: ${report.problems.join('; ')}`);
   const manifests = (await readManifests(dir)).sort((a, b) => a.range.start - b.range.start);
+  const refuse = (problems: string[]) => new InputError(`cannot merge ${dir}: ${problems.join('; ')}`);
+  const problems = manifestProblems(manifests);
+  if (problems.length) throw refuse(problems);
   await checkMergeOutputs(dir, manifests, outPath, Boolean(options.csv));
   const [first] = manifests;
-  const summary = new SummaryTotal();
   try {
-    // streamed: a batch of row groups of one shard at a time is read, summarised and written as a
-    // row group of the merged table (under a temporary name until every row is in)
     const table = new StreamingTable(outPath, { ionsweep_spec_hash: first.specHash, ionsweep_shard: 'merged' });
     let names: string | undefined;
-    let written = 0;
-    progress('merge', 0);
+    let report: SweepCheck;
     try {
-      for (const m of manifests) {
-        for await (const batch of readParquetBatches(join(dir, m.table), { rowsPerBatch: options.rowsPerBatch })) {
+      report = await checkSweep(dir, manifests, problems, {
+        stage: 'merge', onProgress: options.onProgress, rowsPerBatch: options.rowsPerBatch,
+        sink(batch, m) {
           const these = batch.columns.map((c) => c.name).join(', ');
-          if (names !== undefined && these !== names) throw new InputError(`cannot merge ${dir}: ${m.table} has other columns than the shards before it (${these} vs ${names})`);
+          if (names !== undefined && these !== names) throw refuse([`${m.table} has other columns than the shards before it (${these} vs ${names})`]);
           names = these;
-          if (batch.rows === 0) continue;
-          table.append(batch.columns);
-          summary.add(batch.columns);
-          progress('merge', written += batch.rows);
-        }
-      }
+          if (batch.rows > 0) table.append(batch.columns);
+        },
+      });
+      if (!report.ok) throw refuse(report.problems);
       await table.finish();
     } catch (error) {
       await table.discard();
       throw error;
     }
+    const { rows, summary } = report;
     if (options.csv) {
       let done = 0;
-      progress('csv', 0);
+      options.onProgress?.('csv', 0, rows);
       await writeCsvBatches(mergedCsvPath(outPath), (async function* () {
         for await (const batch of readParquetBatches(outPath, { rowsPerBatch: options.rowsPerBatch })) {
           yield batch.columns;
-          progress('csv', done += batch.rows);
+          options.onProgress?.('csv', done += batch.rows, rows);
         }
       })());
     }
     await writeFileAtomic(mergedManifestPath(outPath), JSON.stringify({
-      version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows: report.rows,
+      version: first.version, tool: 'ionsweep', specHash: first.specHash, spec: first.spec, total: first.total, rows,
       mergedFrom: manifests.map((m) => m.table), engine: first.engine, device: [...new Set(manifests.map((m) => m.device))].join('; '),
       classCounts: summary.classCounts, burstPeriodMs: burstPeriodQuantiles(summary.burstPeriodsMs), mergedAt: new Date().toISOString(),
     }, null, 2) + '\n');
+    return { rows, path: outPath, classCounts: summary.classCounts };
   } catch (error) {
     throw environmentErrorOf(error) ?? error;
   }
-  return { rows: report.rows, path: outPath, classCounts: summary.classCounts };
 }

@@ -36,6 +36,7 @@ export { classifyActivity, type ActivityFeatures } from './analysis/classify.ts'
 export { parseSweepSpec, resolveSweep } from './jobs/sweep/spec.ts';
 export { runSweepShard, type SweepSink, type ChunkData, type ChunkSummary, type ShardReport } from './jobs/sweep/run.ts';
 export { chunkColumns } from './jobs/sweep/rows.ts';
+export { networkReport, wilsonInterval95, PRINZ_2004_FRACTIONS, type NetworkReport } from './jobs/network-report.ts';
 export { InputError } from './errors.ts';
 export { evaluateCosts } from './analysis/costs.ts';
 export { withObserved } from './model/observe.ts';

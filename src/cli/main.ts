@@ -10,6 +10,7 @@ import { InputError, environmentErrorOf } from '../errors.ts';
 import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
 import { plotSweepCommand } from './plot-sweep.ts';
+import { networkReportCommand } from './network-report.ts';
 import { mergeCommand, verifyCommand } from './merge.ts';
 import { costCommands } from './cost-commands.ts';
 import { describeCommand, exportNeuroMLCommand, modelsCommand } from './models.ts';
@@ -30,7 +31,7 @@ export function buildCli(): Command {
     .configureOutput(OUTPUT)
     .exitOverride();
   // addCommand copies no settings from the program: each command gets the output form too
-  for (const command of [simulateCommand(), sweepCommand(), plotSweepCommand(), mergeCommand(), verifyCommand(), ...costCommands(), modelsCommand(), describeCommand(), exportNeuroMLCommand()]) program.addCommand(command.configureOutput(OUTPUT).exitOverride());
+  for (const command of [simulateCommand(), sweepCommand(), plotSweepCommand(), networkReportCommand(), mergeCommand(), verifyCommand(), ...costCommands(), modelsCommand(), describeCommand(), exportNeuroMLCommand()]) program.addCommand(command.configureOutput(OUTPUT).exitOverride());
   return program;
 }
 

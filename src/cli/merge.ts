@@ -2,29 +2,10 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { InputError } from '../errors.ts';
-import { mergeSweep, mergedCsvPath, readManifests, verifySweep, type RowProgress } from '../io/sweep-merge.ts';
-import { progressReporter, type ProgressReporter } from './progress.ts';
+import { mergeSweep, mergedCsvPath, readManifests, verifySweep, } from '../io/sweep-merge.ts';
+import { stagedProgress } from './progress.ts';
 import { checkOutFile, writeStdout } from './util.ts';
 import { classTable } from './sweep.ts';
-
-/**
- * Progress of verify's and merge's passes over the rows (a bar on a terminal, JSON lines otherwise),
- * one reporter per pass; `stop` ends the last one.
- */
-function rowProgress(quiet: boolean): { onProgress: RowProgress; stop: () => void } {
-  let current: { stage: string; reporter: ProgressReporter; startedMs: number } | undefined;
-  return {
-    onProgress(stage, done, total) {
-      if (current?.stage !== stage) {
-        current?.reporter.stop();
-        current = { stage, reporter: progressReporter(stage, 'rows', quiet), startedMs: performance.now() };
-      }
-      const rate = done / ((performance.now() - current.startedMs) / 1000);
-      current.reporter.update({ done, total, rate, etaSeconds: (total - done) / rate });
-    },
-    stop: () => current?.reporter.stop(),
-  };
-}
 
 export function mergeCommand(): Command {
   return new Command('merge')
@@ -36,7 +17,7 @@ export function mergeCommand(): Command {
     .action(async (dir: string, flags: { out?: string; csv?: boolean; quiet?: boolean }) => {
       const out = flags.out ?? join(dir, 'merged.parquet');
       await checkOutFile('--out', out);
-      const progress = rowProgress(Boolean(flags.quiet));
+      const progress = stagedProgress(Boolean(flags.quiet));
       const { rows, classCounts } = await mergeSweep(dir, out, { csv: flags.csv, onProgress: progress.onProgress }).finally(progress.stop);
       const manifests = await readManifests(dir);
       await writeStdout(`merged ${manifests.length} shards, ${rows} rows → ${out}${flags.csv ? ` and ${mergedCsvPath(out)}` : ''}\n${classTable(classCounts, rows, null)}\n`);
@@ -49,7 +30,7 @@ export function verifyCommand(): Command {
     .argument('<dir>', 'sweep output folder')
     .option('--quiet', 'no progress on stderr')
     .action(async (dir: string, flags: { quiet?: boolean }) => {
-      const progress = rowProgress(Boolean(flags.quiet));
+      const progress = stagedProgress(Boolean(flags.quiet));
       const report = await verifySweep(dir, { onProgress: progress.onProgress }).finally(progress.stop);
       if (!report.ok) throw new InputError(`verify ${dir}: ${report.problems.join('; ')}`);
       await writeStdout(`ok: ${report.shards} shards, ${report.rows} rows, every index present exactly once\n`);

@@ -55,3 +55,22 @@ export function progressReporter(label: string, unit: string, quiet = false): Pr
     stop() {},
   };
 }
+
+/**
+ * Progress of a job's passes over rows (verify's, merge's, a report's): one reporter per stage, a new
+ * one when the stage changes (a bar on a terminal, JSON lines otherwise); `stop` ends the last one.
+ */
+export function stagedProgress(quiet: boolean, unit = 'rows'): { onProgress: (stage: string, done: number, total: number) => void; stop: () => void } {
+  let current: { stage: string; reporter: ProgressReporter; startedMs: number } | undefined;
+  return {
+    onProgress(stage, done, total) {
+      if (current?.stage !== stage) {
+        current?.reporter.stop();
+        current = { stage, reporter: progressReporter(stage, unit, quiet), startedMs: performance.now() };
+      }
+      const rate = done / ((performance.now() - current.startedMs) / 1000);
+      current.reporter.update({ done, total, rate, etaSeconds: (total - done) / rate });
+    },
+    stop: () => current?.reporter.stop(),
+  };
+}

@@ -9,6 +9,10 @@
  * - On a real network sweep folder (f64 CPU engine), its class counts are the shard manifest's (counted
  *   by the sweep as it ran, another path).
  * - A table that is not a network sweep's is refused in one line naming the missing columns.
+ * - Strengths drawn at random (every one distinct) are counted by bins of two per decade once a synapse
+ *   has more than MOST_STRENGTHS of them: the bins' counts are those of the rows (counted here by an
+ *   explicit list of edges), the same fed a few rows at a time as all at once, and the shares at 0
+ *   and above 3 nS stay exact.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column } from '../src/analysis/features.ts';
 import { StreamingTable } from '../src/io/parquet.ts';
 import { wilsonInterval95 } from '../src/jobs/network-report.ts';
+import { MOST_STRENGTHS, SynapseCounts, strengthBin } from '../src/io/plot/network-synapses-figure.ts';
 import { cli, expectOneLineFailure } from './cli-helper.ts';
 
 let root: string;
@@ -160,4 +165,49 @@ describe('network-report on a real network sweep', () => {
     const last = run.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'progress').at(-1);
     expect(last).toMatchObject({ job: 'network-report', done: 8, total: 8 });
   }, 300_000);
+});
+
+describe('synapses with many strengths', () => {
+  it.each([
+    [0, 0, '0'], [1, 1, '1–3'], [2.999, 1, '1–3'], [3, 3, '3–10'], [9.99, 3, '3–10'], [10, 10, '10–30'], [99.99, 30, '30–100'],
+    [100, 100, '100–300'], [0.3, 0.3, '0.3–1'], [0.05, 0.03, '0.03–0.1'], [1000, 1000, '1000–3000'], [0.001, 0.001, '0.001–0.003'],
+  ])('strength %f nS is in the bin from %f (%s)', (v, low, label) => {
+    expect(strengthBin(v)).toEqual({ lowNs: low, label });
+  });
+
+  it('random strengths are counted by bins, exactly, in batches or at once; shares at 0 and above 3 nS exact', () => {
+    // 2,000 networks, PY→LP uniform on [1, 100) and 0 for every 10th network; every 5th network pyloric
+    let seed = 12345;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const n = 2000;
+    const strengths = Array.from({ length: n }, (_, i) => (i % 10 === 0 ? 0 : 1 + 99 * random()));
+    const classes = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 'pyloric' : 'non-periodic'));
+    const columns = (from: number, to: number): Column[] => [
+      { name: 'class', type: 'STRING', data: classes.slice(from, to) },
+      { name: 'gSynPYtoLP', type: 'DOUBLE', data: strengths.slice(from, to) },
+    ];
+    const whole = SynapseCounts.of(columns(0, n), ['gSynPYtoLP']);
+    const batched = new SynapseCounts(['gSynPYtoLP']);
+    for (let from = 0; from < n; from += 7) batched.add(columns(from, Math.min(n, from + 7)));
+    expect(batched.distributions()).toEqual(whole.distributions());
+    // the bins by an explicit list of lower edges
+    const edges = [0, 1, 3, 10, 30];
+    const expected = new Map<number, number>();
+    for (const v of strengths) {
+      const low = edges.filter((e) => e <= v).at(-1)!;
+      expected.set(low, (expected.get(low) ?? 0) + 1);
+    }
+    const all = whole.distributions().filter((d) => d.group === 'all networks');
+    expect(new Map(all.map((d) => [d.strengthNs, d.networks]))).toEqual(expected);
+    expect(all.map((d) => d.strengthLabel)).toEqual(['0', '1–3', '3–10', '10–30', '30–100']);
+    // a grid of MOST_STRENGTHS levels keeps a bar a level
+    const levels = Array.from({ length: MOST_STRENGTHS }, (_, k) => k * 0.5);
+    const grid = SynapseCounts.of([{ name: 'class', type: 'STRING', data: levels.map(() => 'pyloric') }, { name: 'gSynPYtoLP', type: 'DOUBLE', data: levels }], ['gSynPYtoLP']);
+    expect(grid.distributions().filter((d) => d.group === 'all networks').map((d) => d.strengthLabel)).toEqual(levels.map(String));
+    const shares = whole.shares('gSynPYtoLP');
+    expect(shares['all networks'].zero).toBe(200 / n);
+    expect(shares['all networks'].above).toBe(strengths.filter((v) => v > 3).length / n);
+    const pyloric = strengths.filter((_, i) => i % 5 === 0);
+    expect(shares.pyloric.above).toBe(pyloric.filter((v) => v > 3).length / pyloric.length);
+  });
 });

@@ -20,9 +20,6 @@ export const SYNAPSE_LABELS: Readonly<Record<string, string>> = {
   gSynABtoLP: 'AB→LP', gSynPDtoLP: 'PD→LP', gSynABtoPY: 'AB→PY', gSynPDtoPY: 'PD→PY', gSynLPtoABPD: 'LP→AB/PD', gSynLPtoPY: 'LP→PY', gSynPYtoLP: 'PY→LP',
 };
 
-/** Strength (nS) above which the report counts a synapse as strong, as the paper's "exceeds 3 nS". */
-const STRONG_NS = 3;
-
 /** 95 % Wilson score interval of a binomial fraction k/n (Wilson 1927); [0, 1] when n is 0. */
 export function wilsonInterval95(k: number, n: number): [number, number] {
   if (n === 0) return [0, 1];
@@ -78,7 +75,8 @@ export async function networkReport(source: string, options: { onProgress?: Repo
   const classCounts: Record<string, number> = {};
   const featureMisses: Record<string, number> = {};
   const notPeriodic: Record<string, number> = {};
-  const counts = new SynapseCounts(synapses);
+  // above 3 nS: "how often LP→PY exceeds 3 nS"
+  const counts = new SynapseCounts(synapses, 3);
   let networks = 0;
   options.onProgress?.(0, rows);
   for await (const batch of batches) {
@@ -102,10 +100,10 @@ export async function networkReport(source: string, options: { onProgress?: Repo
   const fraction = (k: number, published: number): NetworkFraction => ({ networks: k, fraction: networks ? k / networks : 0, ci95: wilsonInterval95(k, networks), publishedPrinz2004: published });
   const pyloric = classCounts.pyloric ?? 0, pyloricLike = pyloric + (classCounts['pyloric-like'] ?? 0);
   const top = (t: Record<string, number>, k: number) => Object.fromEntries(Object.entries(t).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, k));
-  const distributions = counts.distributions();
-  const shareOf = (synapse: string, group: string, holds: (strengthNs: number) => boolean) =>
-    distributions.filter((d) => d.synapse === synapse && d.group === group && holds(d.strengthNs)).reduce((s, d) => s + d.fraction, 0);
-  const perSynapse = (holds: (strengthNs: number) => boolean) => Object.fromEntries(synapses.map((s) => [SYNAPSE_LABELS[s], { pyloric: shareOf(s, 'pyloric', holds), all: shareOf(s, 'all networks', holds) }]));
+  const perSynapse = (share: 'zero' | 'above') => Object.fromEntries(synapses.map((s) => {
+    const shares = counts.shares(s);
+    return [SYNAPSE_LABELS[s], { pyloric: shares.pyloric[share], all: shares['all networks'][share] }];
+  }));
   const report: NetworkReport = {
     source: from, networks, classCounts,
     pyloricLikeOrPyloric: fraction(pyloricLike, PRINZ_2004_FRACTIONS.pyloricLikeOrPyloric),
@@ -113,8 +111,8 @@ export async function networkReport(source: string, options: { onProgress?: Repo
     pyloricLikeOutsideRange: top(featureMisses, 15),
     nonPeriodicReasons: top(notPeriodic, 12),
     synapses,
-    above3nS: perSynapse((g) => g > STRONG_NS),
-    zero: perSynapse((g) => g === 0),
+    above3nS: perSynapse('above'),
+    zero: perSynapse('zero'),
   };
   const figure = synapses.length
     ? synapseDistributionSpec(counts, synapses, { labels: SYNAPSE_LABELS, title: `synapse strengths of the pyloric networks: ${networks.toLocaleString('en')} networks (${from})` })

@@ -11,7 +11,10 @@ import { CLASS_COLOURS } from './sweep-figure.ts';
 
 export interface SynapseDistribution {
   synapse: string;
+  /** the strength, or the lower edge of its bin (see `strengthLabel`) */
   strengthNs: number;
+  /** the strength as drawn: the value, or its bin ("3–10") when the synapse has many strengths */
+  strengthLabel: string;
   group: string;
   networks: number;
   fraction: number;
@@ -25,17 +28,52 @@ const GROUPS: readonly [string, (c: string) => boolean][] = [
 ];
 
 /**
+ * Distinct strengths a synapse is counted by, one bar each (a grid's levels), before its strengths go
+ * into bins: strengths drawn at random (uniform, lhs, sobol) are all distinct, and a bar each would
+ * make a database's figure and counts as large as its rows.
+ */
+export const MOST_STRENGTHS = 24;
+
+/**
+ * The bin of a strength (nS): 0 alone, then two per decade, [1, 3), [3, 10), [10, 30), ... (and so on
+ * below 1 nS), edges where the Prinz grid's levels lie. Its lower edge, and its label.
+ */
+export function strengthBin(strengthNs: number): { lowNs: number; label: string } {
+  if (!(strengthNs > 0)) return { lowNs: strengthNs, label: String(strengthNs) };
+  // edges rounded to 12 digits, so 0.3 and 1000 land on their own edges (3 × 0.1 and 10 ** log10(1000) do not)
+  const round = (x: number) => Number(x.toPrecision(12));
+  let decade = round(10 ** Math.floor(Math.log10(strengthNs)));
+  if (strengthNs >= round(10 * decade)) decade = round(10 * decade);
+  else if (strengthNs < decade) decade = round(decade / 10);
+  const three = round(3 * decade);
+  const [low, high] = strengthNs >= three ? [three, round(10 * decade)] : [decade, three];
+  return { lowNs: low, label: `${low}–${high}` };
+}
+
+/**
  * Per synapse column, per strength, how many networks of each group have it, counted a batch of rows
- * at a time (a database of millions of rows is never in memory at once).
+ * at a time (a database of millions of rows is never in memory at once). A synapse with more than
+ * MOST_STRENGTHS distinct strengths is counted by bins (strengthBin) from then on, its counts so far
+ * moved into theirs (exactly: each strength has one bin). How many networks of each group have a
+ * synapse at 0 or above a threshold is counted exactly, whatever the bins.
  */
 export class SynapseCounts {
-  /** per synapse, per group, networks by strength */
+  /** per synapse, per group, networks by strength (or by bin's lower edge, once binned) */
   private readonly counts: Map<number, number>[][];
+  /** per synapse: binned, and the bins' labels by lower edge */
+  private readonly bins: (Map<number, string> | undefined)[];
+  /** per synapse, per group: networks at 0, and above `strongNs` */
+  private readonly zero: number[][];
+  private readonly strong: number[][];
   /** networks per group */
   readonly groupCounts = new Map<string, number>(GROUPS.map(([g]) => [g, 0]));
 
-  constructor(readonly synapses: readonly string[]) {
+  /** @param strongNs the threshold (nS) of `shares().above` (3: "LP→PY exceeds 3 nS") */
+  constructor(readonly synapses: readonly string[], readonly strongNs = 3) {
     this.counts = synapses.map(() => GROUPS.map(() => new Map<number, number>()));
+    this.bins = synapses.map(() => undefined);
+    this.zero = synapses.map(() => GROUPS.map(() => 0));
+    this.strong = synapses.map(() => GROUPS.map(() => 0));
   }
 
   /** The counts of a whole table's rows. */
@@ -61,13 +99,38 @@ export class SynapseCounts {
         this.groupCounts.set(group, this.groupCounts.get(group)! + 1);
         strengths.forEach((values, s) => {
           const v = Number(values[i]), counts = this.counts[s][g];
-          counts.set(v, (counts.get(v) ?? 0) + 1);
+          const key = this.bins[s] ? this.binOf(s, v) : v;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          if (v === 0) this.zero[s][g]++;
+          if (v > this.strongNs) this.strong[s][g]++;
         });
       });
+      // the all-networks group holds every strength: bin a synapse once it has too many
+      for (let s = 0; s < this.synapses.length; s++) if (!this.bins[s] && this.counts[s][GROUPS.length - 1].size > MOST_STRENGTHS) this.binSynapse(s);
     }
   }
 
-  /** Per synapse, per strength (every strength the table holds), per group: networks and fraction of the group. */
+  /** A strength's bin key (its lower edge), noting the bin's label. */
+  private binOf(s: number, strengthNs: number): number {
+    const { lowNs, label } = strengthBin(strengthNs);
+    this.bins[s]!.set(lowNs, label);
+    return lowNs;
+  }
+
+  /** Moves a synapse's counts by strength into counts by bin. */
+  private binSynapse(s: number): void {
+    this.bins[s] = new Map();
+    this.counts[s] = this.counts[s].map((byStrength) => {
+      const byBin = new Map<number, number>();
+      for (const [v, k] of byStrength) {
+        const key = this.binOf(s, v);
+        byBin.set(key, (byBin.get(key) ?? 0) + k);
+      }
+      return byBin;
+    });
+  }
+
+  /** Per synapse, per strength or bin (every one the table holds), per group: networks and fraction of the group. */
   distributions(): SynapseDistribution[] {
     const out: SynapseDistribution[] = [];
     this.synapses.forEach((synapse, s) => {
@@ -77,11 +140,21 @@ export class SynapseCounts {
         const total = this.groupCounts.get(group)!;
         for (const v of values) {
           const networks = this.counts[s][g].get(v) ?? 0;
-          out.push({ synapse, strengthNs: v, group, networks, fraction: total ? networks / total : 0 });
+          out.push({ synapse, strengthNs: v, strengthLabel: this.bins[s]?.get(v) ?? String(v), group, networks, fraction: total ? networks / total : 0 });
         }
       });
     });
     return out;
+  }
+
+  /** Per group, the fraction of its networks with the synapse at 0 nS and above `strongNs` (exact, whatever the bins). */
+  shares(synapse: string): Record<string, { zero: number; above: number }> {
+    const s = this.synapses.indexOf(synapse);
+    if (s < 0) throw new Error(`SynapseCounts: no synapse ${synapse}`);
+    return Object.fromEntries(GROUPS.map(([group], g) => {
+      const total = this.groupCounts.get(group)!;
+      return [group, { zero: total ? this.zero[s][g] / total : 0, above: total ? this.strong[s][g] / total : 0 }];
+    }));
   }
 }
 
@@ -96,7 +169,7 @@ export function synapseDistributions(columns: Column[], synapses: readonly strin
 /** Grouped bars, one panel per synapse: fraction of each group's networks at each strength (nS), from a table's columns or counts. */
 export function synapseDistributionSpec(source: Column[] | SynapseCounts, synapses: readonly string[], options: { title?: string; labels?: Record<string, string> } = {}): TopLevelSpec {
   const counts = Array.isArray(source) ? SynapseCounts.of(source, synapses) : source;
-  const data = counts.distributions().map((d) => ({ ...d, synapse: options.labels?.[d.synapse] ?? d.synapse, strength: String(d.strengthNs) }));
+  const data = counts.distributions().map((d) => ({ ...d, synapse: options.labels?.[d.synapse] ?? d.synapse, strength: d.strengthLabel }));
   const groupCounts = counts.groupCounts;
   const groups = ['pyloric', 'pyloric-like or pyloric', 'all networks'];
   const legend = groups.map((g) => `${g} (${groupCounts.get(g)!.toLocaleString('en')})`);

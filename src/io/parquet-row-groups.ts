@@ -25,9 +25,17 @@ export interface EncodedRowGroup {
   rows: number;
 }
 
-/** The column sources hyparquet-writer takes; `encoding` forces PLAIN (temporary files). */
+/**
+ * The column sources hyparquet-writer takes; `encoding` forces PLAIN (temporary files). Otherwise
+ * strings are always dictionary-encoded: left to choose, the writer makes a row group of few or
+ * distinct strings PLAIN and the next a dictionary, and fastparquet (2026.9) reads a column that
+ * mixes the two with every PLAIN row group's strings missing.
+ */
 export const columnSources = (columns: Column[], encoding?: 'PLAIN') =>
-  columns.map((c) => ({ name: c.name, data: c.data as never, type: c.type, ...(encoding && c.type !== 'BOOLEAN' ? { encoding } : {}) }));
+  columns.map((c) => ({
+    name: c.name, data: c.data as never, type: c.type,
+    ...(encoding && c.type !== 'BOOLEAN' ? { encoding } : !encoding && c.type === 'STRING' ? { encoding: 'RLE_DICTIONARY' as const } : {}),
+  }));
 
 /** A Parquet file's magic number, 'PAR1', first and last. */
 const MAGIC_BYTES = 4;

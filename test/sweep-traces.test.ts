@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { parse as parseNpy } from 'npyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pyloric } from '../src/channels/pyloric.ts';
 import { main } from '../src/cli/main.ts';
 import { readParquet } from '../src/io/parquet.ts';
 import { traceSidecar } from '../src/io/simulation-output.ts';
@@ -163,6 +164,18 @@ describe('sweep traces.record', () => {
     expect(byDefault.columns).toEqual(['tMs', 'ABPD_VMv', 'LP_VMv', 'PY_VMv']);
     const r0 = await simulate({ model: 'pyloric', init: 'cold', set: { ...fixed, gSynABtoLP: 3 }, durationMs: 200, dtMs: 0.05, engine: 'cpu', traceEveryMs: 1 });
     expectSameAsSimulate(byDefault, r0);
+
+    // cells chosen per network: the sidecar names the chosen cells, as the table's row does (not the
+    // choice's position), and the trace is that network's
+    const cells = { ABPD: { choice: ['ABPD1', 'ABPD2'] }, LP: { choice: ['LP4'] }, PY: { choice: ['PY1', 'PY5'] } };
+    const chosen = await sweep({ ...base, cells, traces: { everyMs: 1, indices: [6] } });
+    const six = await readTrace(chosen, 6);
+    const { columns } = await readParquet(join(chosen, 'shard-00000-of-00001.parquet'));
+    const row = Object.fromEntries(['ABPD', 'LP', 'PY', 'gSynABtoLP'].map((name) => [name, (columns.find((c) => c.name === name)!.data as ArrayLike<unknown>)[6]]));
+    expect(six.sidecar.parameters).toEqual(row);
+    expect(row).toEqual({ ABPD: 'ABPD2', LP: 'LP4', PY: 'PY5', gSynABtoLP: 3 });
+    const r6 = await simulate({ model: pyloric({ cells: ['ABPD2', 'LP4', 'PY5'] }), init: 'cold', set: { ...fixed, gSynABtoLP: 3 }, durationMs: 200, dtMs: 0.05, engine: 'cpu', traceEveryMs: 1 });
+    expectSameAsSimulate(six, r6);
   });
 
   it('on the GPU engine (f32) the same columns, within f32 rounding of the f64 simulate over 40 ms', async () => {

@@ -370,7 +370,11 @@ export class ShardStore implements SweepSink {
     const columns = encoded ? undefined : chunkColumns(data);
     // traces first: a stored part then implies its traces, whenever the process is killed
     for (const t of data.traces) {
-      const parameters = Object.fromEntries(data.params.map((p) => [p.name, p.values[t.index - data.range.start]]));
+      // a cell choice by the chosen cell's name, as the table has it (its value is the choice's position)
+      const parameters = Object.fromEntries(data.params.map((p) => {
+        const value = p.values[t.index - data.range.start];
+        return [p.name, data.network?.labels[p.name]?.[value] ?? value];
+      }));
       await this.writeTrace(t.index, t.timesMs, t.series, data.traceColumns, parameters);
     }
     if (encoded) {
@@ -417,7 +421,7 @@ export class ShardStore implements SweepSink {
    * A model's trace as NPY, (samples, 1 + columns): tMs, then each series. Its sidecar goes first, so
    * a trace file always has one (resume reruns a chunk whose trace or sidecar is missing).
    */
-  async writeTrace(index: number, timesMs: Float64Array, series: Float64Array[], columns: { name: string; unit: string }[], parameters: Record<string, number>): Promise<void> {
+  async writeTrace(index: number, timesMs: Float64Array, series: Float64Array[], columns: { name: string; unit: string }[], parameters: Record<string, number | string>): Promise<void> {
     const S = timesMs.length, C = 1 + series.length;
     const data = new Float64Array(S * C);
     for (let k = 0; k < S; k++) {

@@ -7,7 +7,7 @@
  * documented as untested.
  *
  * A second table of edge values (NaN, ±Infinity, missing, strings with commas, quotes, "NA" and
- * non-ASCII text, int32 limits), written by ionsweep's CSV writer, must come back as written.
+ * non-ASCII text, int32 limits, grid codes with leading zeros), written by ionsweep's CSV writer, must come back as written.
  *
  * The truth is the merged Parquet table, read by ionsweep's reader (hyparquet) and by an independent
  * one (parquet-wasm, Arrow's Rust implementation), which must first agree cell for cell. Tolerances:
@@ -67,6 +67,8 @@ const EDGES: Column[] = [
   { name: 'label', type: 'STRING', data: ['plain', 'a, b', 'say "hi"', 'NA', 'nan', 'x;y', 'ünïcode µA/cm²'] },
   { name: 'flag', type: 'BOOLEAN', data: [true, false, true, false, true, false, true] },
   { name: 'n', type: 'INT32', data: [1, -2, 0, 2147483647, -2147483648, 7, 8] },
+  // a network grid sweep's codes: digits with leading zeros, which a reader must keep as text
+  { name: 'gridCode', type: 'STRING', data: ['0000000000', '0012', '1303332313', '0999', '4456524345', '0', '00010'] },
 ];
 let edgesCsv: string;
 

@@ -24,7 +24,11 @@ load_table <- function(path) {
   }
   # only an empty field is missing, so a string "NA" stays a string; NaN, Infinity and -Infinity are
   # read as R's NaN, Inf and -Inf
-  read.csv(path, na.strings = "", stringsAsFactors = FALSE, check.names = FALSE)
+  # a network grid sweep's gridCode is a string of digits with leading zeros ("0012"): read as a
+  # number it would lose them (colClasses may name only columns the file has, or R warns)
+  header <- names(read.csv(path, nrows = 1, check.names = FALSE))
+  classes <- c(gridCode = "character")[intersect("gridCode", header)]
+  read.csv(path, na.strings = "", stringsAsFactors = FALSE, check.names = FALSE, colClasses = classes)
 }
 
 dump_table <- function(table) {

@@ -26,7 +26,10 @@ def load(path: str) -> pd.DataFrame:
     # (pandas' defaults would also turn strings such as "NA" or "null" into NaN). Infinity and
     # -Infinity are read as floats. float_precision="round_trip" parses with Python's float(), which
     # gives back the written doubles exactly (pandas' default parser may be off in the last bit).
-    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN"], float_precision="round_trip")
+    # A network grid sweep's gridCode is a string of digits with leading zeros ("0012"): read as a
+    # number it would lose them.
+    return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN"], float_precision="round_trip",
+                       dtype={"gridCode": str})
 
 
 def dump(table: pd.DataFrame) -> None:

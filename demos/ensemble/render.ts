@@ -13,7 +13,7 @@
  * adapters (SwiftShader) are slowest at, and this keeps it at three vertices per view, with a cost that
  * grows with pixels and spikes, not with N × ring length.
  */
-import { FULLSCREEN, compileShader } from '../lib/shader.ts';
+import { FULLSCREEN, canvasContext, compileShader, drawFullScreen, fitCanvas, fullScreenPipeline, splatBindGroupLayout, splatPipelines } from '../lib/shader.ts';
 
 /** `diverged`: a state left the finite range (engine/results.ts); never an activity class */
 export const CLASS_CODES = { unknown: 0, silent: 1, tonic: 2, bursting: 3, irregular: 4, diverged: 5 } as const;
@@ -271,17 +271,13 @@ export class View {
 
   /** Sizes the drawing buffer (and the splat image) to the element; rebinds when the size changed. */
   resize(): void {
-    const scale = this.renderer.scale;
-    const w = Math.max(2, Math.round(this.canvas.clientWidth * scale)), h = Math.max(2, Math.round(this.canvas.clientHeight * scale));
-    if (this.canvas.width !== w || this.canvas.height !== h || (this.kind !== 'heatmap' && !this.image)) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-      if (this.kind !== 'heatmap') {
-        this.image?.destroy();
-        this.image = this.renderer.device.createBuffer({ size: 4 * w * h, usage: STORAGE | COPY_DST });
-      }
-      if (this.sim) this.bind(this.sim);
+    const resized = fitCanvas(this.canvas, this.renderer.scale);
+    if (!resized && (this.kind === 'heatmap' || this.image)) return;
+    if (this.kind !== 'heatmap') {
+      this.image?.destroy();
+      this.image = this.renderer.device.createBuffer({ size: 4 * this.canvas.width * this.canvas.height, usage: STORAGE | COPY_DST });
     }
+    if (this.sim) this.bind(this.sim);
   }
 
   bind(sim: SimBuffers): void {
@@ -349,13 +345,7 @@ export class View {
       }
       pass.end();
     }
-    const pass = encoder.beginRenderPass({
-      colorAttachments: [{ view: this.context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0.055, g: 0.063, b: 0.078, a: 1 } }],
-    });
-    pass.setPipeline(this.kind === 'heatmap' ? r.heatmap : r.display);
-    pass.setBindGroup(0, this.drawGroup);
-    pass.draw(3);
-    pass.end();
+    drawFullScreen(encoder, this.context, this.kind === 'heatmap' ? r.heatmap : r.display, this.drawGroup);
   }
 
   /**
@@ -402,41 +392,21 @@ export class Renderer {
    */
   constructor(readonly device: GPUDevice, readonly scale = Math.min(window.devicePixelRatio || 1, 2)) {
     this.format = navigator.gpu.getPreferredCanvasFormat();
-    const C = GPUShaderStage.COMPUTE;
-    const ro = (binding: number): GPUBindGroupLayoutEntry => ({ binding, visibility: C, buffer: { type: 'read-only-storage' } });
-    this.splatLayout = device.createBindGroupLayout({
-      entries: [{ binding: 0, visibility: C, buffer: { type: 'uniform' } }, ro(1), ro(2), ro(3), { binding: 4, visibility: C, buffer: { type: 'storage' } }, { binding: 5, visibility: C, buffer: { type: 'storage' } }],
-    });
-  }
-
-  private module(code: string, what: string): Promise<GPUShaderModule> {
-    return compileShader(this.device, code, what);
+    // reads trace, events and classes; writes the autoscale range and the image
+    this.splatLayout = splatBindGroupLayout(device, 3, 2);
   }
 
   async init(): Promise<void> {
     const { device } = this;
-    const render = async (code: string, what: string) => {
-      const module = await this.module(code, what);
-      return device.createRenderPipelineAsync({
-        layout: 'auto',
-        vertex: { module, entryPoint: 'vs' },
-        fragment: { module, entryPoint: 'fs', targets: [{ format: this.format }] },
-        primitive: { topology: 'triangle-list' },
-      });
-    };
-    const splat = await this.module(SPLAT, 'splat');
-    const layout = device.createPipelineLayout({ bindGroupLayouts: [this.splatLayout] });
-    const compute = (entryPoint: string) => device.createComputePipelineAsync({ layout, compute: { module: splat, entryPoint } });
+    const render = async (code: string, what: string) => fullScreenPipeline(device, await compileShader(device, code, what), this.format);
+    const splat = await compileShader(device, SPLAT, 'splat');
     [this.heatmap, this.display, this.rasterSplat, this.linesSplat, this.minmax] = await Promise.all([
-      render(HEATMAP, 'population'), render(DISPLAY, 'display'), compute('raster'), compute('lines'), compute('minmax'),
+      render(HEATMAP, 'population'), render(DISPLAY, 'display'), ...splatPipelines(device, this.splatLayout, splat, ['raster', 'lines', 'minmax']),
     ]);
   }
 
   addView(kind: ViewKind, canvas: HTMLCanvasElement, params: ViewParams): View {
-    const context = canvas.getContext('webgpu');
-    if (!context) throw new Error('canvas.getContext("webgpu") returned null');
-    context.configure({ device: this.device, format: this.format, alphaMode: 'opaque' });
-    const view = new View(this, kind, canvas, context, params);
+    const view = new View(this, kind, canvas, canvasContext(this.device, canvas, this.format), params);
     this.views.push(view);
     return view;
   }

@@ -16,7 +16,7 @@
  * adapter pays per pixel and per mark, not per vertex.
  */
 import { NETWORK_COLORS, CELL_COLORS } from './network.ts';
-import { FULLSCREEN, compileShader } from '../lib/shader.ts';
+import { FULLSCREEN, canvasContext, compileShader, drawFullScreen, fitCanvas, fullScreenPipeline, splatBindGroupLayout, splatPipelines } from '../lib/shader.ts';
 
 const vec3 = (hex: string) => {
   const n = parseInt(hex.slice(1), 16);
@@ -275,15 +275,10 @@ export class NetworkView {
 
   /** Sizes the drawing buffer and the splat image to the element; rebinds when the size changed. */
   resize(): void {
-    const scale = this.renderer.scale;
-    const w = Math.max(2, Math.round(this.canvas.clientWidth * scale)), h = Math.max(2, Math.round(this.canvas.clientHeight * scale));
-    if (this.canvas.width !== w || this.canvas.height !== h || !this.image) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-      this.image?.destroy();
-      this.image = this.renderer.device.createBuffer({ size: 4 * w * h, usage: STORAGE | COPY_DST });
-      if (this.source) this.bind(this.source);
-    }
+    if (!fitCanvas(this.canvas, this.renderer.scale) && this.image) return;
+    this.image?.destroy();
+    this.image = this.renderer.device.createBuffer({ size: 4 * this.canvas.width * this.canvas.height, usage: STORAGE | COPY_DST });
+    if (this.source) this.bind(this.source);
   }
 
   bind(source: ViewSource): void {
@@ -334,13 +329,7 @@ export class NetworkView {
       pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
     }
     pass.end();
-    const draw = encoder.beginRenderPass({
-      colorAttachments: [{ view: this.context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0.055, g: 0.063, b: 0.078, a: 1 } }],
-    });
-    draw.setPipeline(r.display);
-    draw.setBindGroup(0, this.drawGroup);
-    draw.draw(3);
-    draw.end();
+    drawFullScreen(encoder, this.context, r.display, this.drawGroup);
   }
 
   destroy(): void {
@@ -362,40 +351,20 @@ export class NetworkRenderer {
   /** @param scale drawing-buffer pixels per CSS pixel (lower on a software adapter, where pixels cost CPU time) */
   constructor(readonly device: GPUDevice, readonly scale: number) {
     this.format = navigator.gpu.getPreferredCanvasFormat();
-    const C = GPUShaderStage.COMPUTE;
-    const ro = (binding: number): GPUBindGroupLayoutEntry => ({ binding, visibility: C, buffer: { type: 'read-only-storage' } });
-    const rw = (binding: number): GPUBindGroupLayoutEntry => ({ binding, visibility: C, buffer: { type: 'storage' } });
-    this.splatLayout = device.createBindGroupLayout({
-      entries: [{ binding: 0, visibility: C, buffer: { type: 'uniform' } }, ro(1), ro(2), ro(3), ro(4), rw(5), rw(6)],
-    });
-  }
-
-  private module(code: string, what: string): Promise<GPUShaderModule> {
-    return compileShader(this.device, code, what);
+    // reads trace, events, parameters and classes; writes the class histogram and the image
+    this.splatLayout = splatBindGroupLayout(device, 4, 2);
   }
 
   async init(): Promise<void> {
     const { device } = this;
-    const display = await this.module(DISPLAY, 'display');
-    const splat = await this.module(SPLAT, 'splat');
-    const layout = device.createPipelineLayout({ bindGroupLayouts: [this.splatLayout] });
-    const compute = (entryPoint: string) => device.createComputePipelineAsync({ layout, compute: { module: splat, entryPoint } });
+    const [display, splat] = await Promise.all([compileShader(device, DISPLAY, 'display'), compileShader(device, SPLAT, 'splat')]);
     [this.display, this.tracesSplat, this.phasesSplat, this.neighboursSplat] = await Promise.all([
-      device.createRenderPipelineAsync({
-        layout: 'auto',
-        vertex: { module: display, entryPoint: 'vs' },
-        fragment: { module: display, entryPoint: 'fs', targets: [{ format: this.format }] },
-        primitive: { topology: 'triangle-list' },
-      }),
-      compute('traces'), compute('phases'), compute('neighbours'),
+      fullScreenPipeline(device, display, this.format), ...splatPipelines(device, this.splatLayout, splat, ['traces', 'phases', 'neighbours']),
     ]);
   }
 
   addView(kind: ViewKind, canvas: HTMLCanvasElement): NetworkView {
-    const context = canvas.getContext('webgpu');
-    if (!context) throw new Error('canvas.getContext("webgpu") returned null');
-    context.configure({ device: this.device, format: this.format, alphaMode: 'opaque' });
-    const view = new NetworkView(this, kind, canvas, context);
+    const view = new NetworkView(this, kind, canvas, canvasContext(this.device, canvas, this.format));
     this.views.push(view);
     return view;
   }

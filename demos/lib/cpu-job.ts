@@ -6,7 +6,7 @@
 import { classifyActivity, type ActivityClass } from '../../src/analysis/classify.ts';
 import { compile } from '../../src/compile/compile.ts';
 import { runCpu } from '../../src/engine/cpu.ts';
-import type { EnsembleResult } from '../../src/engine/ensemble.ts';
+import type { EnsembleResult, ObservedResult } from '../../src/engine/ensemble.ts';
 import { baseValues, coordinatesOf, evaluatePoints, resolveCost } from '../../src/jobs/cost/problem.ts';
 import { costSetupOf } from '../../src/jobs/cost/spec.ts';
 import { curvePoints, runCurve, type CurveProgress } from '../../src/jobs/curve/run.ts';
@@ -31,15 +31,8 @@ export interface CpuJob {
   threads?: number;
 }
 
-export interface CpuObserved {
-  name: string;
-  unit: string;
-  kind: 'voltage' | 'calcium' | 'other';
-  mean: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
-  meanTangent: Float64Array[];
-}
+/** An observed quantity's means, extremes and mean tangents per instance, as the engine gives them. */
+export type CpuObserved = ObservedResult;
 
 export interface CpuJobResult {
   engine: string;

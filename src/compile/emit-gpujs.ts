@@ -21,7 +21,7 @@
 import { EXPREL_PRIME_SERIES, EXPREL_SERIES } from '../model/expr.ts';
 import { InputError } from '../errors.ts';
 import { DIVERGED_ABOVE, F32_SERIES_BELOW, declareTemps, leafNamer, powiText, scheduleStep, vars, watchedStates } from './kernel-common.ts';
-import { makePrinter, type Spelling } from './print.ts';
+import { infixArithmetic, makePrinter, type Spelling } from './print.ts';
 import type { StepProgram } from './program.ts';
 
 /** What a thread returns: the time average of an observed quantity (or its tangent in a lane), or its threshold-crossing count. */
@@ -73,12 +73,9 @@ function gpujsSpelling(leaf: Spelling['leaf']): Spelling {
     literal: floatLiteral,
     leaf,
     op(node, a) {
+      const infix = infixArithmetic(node.op, a);
+      if (infix !== undefined) return infix;
       switch (node.op) {
-        case 'add': return `(${a[0]} + ${a[1]})`;
-        case 'sub': return `(${a[0]} - ${a[1]})`;
-        case 'mul': return `(${a[0]} * ${a[1]})`;
-        case 'div': return `(${a[0]} / ${a[1]})`;
-        case 'neg': return `(-${a[0]})`;
         case 'exp': return `${EXP}(${a[0]})`;
         case 'log': return `Math.log(${a[0]})`;
         case 'sqrt': return `Math.sqrt(${a[0]})`;

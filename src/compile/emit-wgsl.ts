@@ -11,7 +11,7 @@ import { DEFAULT_MAXIMA_HYSTERESIS_MV, DIVERGED_ABOVE, F32_SERIES_BELOW, declare
 import { eventSlots, layoutOf, observedTangentSlot, tangentSlot, type Layout } from './layout.ts';
 import { EXP_BATCH_MAX_EXPS, expBatches, type ExpBatch, type StepUnit } from './exp-batches.ts';
 import { flatStep, stagedStep } from './step-order.ts';
-import { makePrinter, type Spelling } from './print.ts';
+import { infixArithmetic, makePrinter, type Spelling } from './print.ts';
 import { f32ConstantMessage, overflowsF32 } from '../engine/f32-range.ts';
 import { InputError } from '../errors.ts';
 import { tangentIncrementOf, type StepProgram, type TangentForm } from './program.ts';
@@ -91,12 +91,9 @@ function wgslSpelling(leaf: Spelling['leaf'], seriesTerms: (node: Expr) => numbe
     literal: wgslLiteral,
     leaf,
     op(node, a, operand) {
+      const infix = infixArithmetic(node.op, a);
+      if (infix !== undefined) return infix;
       switch (node.op) {
-        case 'add': return `(${a[0]} + ${a[1]})`;
-        case 'sub': return `(${a[0]} - ${a[1]})`;
-        case 'mul': return `(${a[0]} * ${a[1]})`;
-        case 'div': return `(${a[0]} / ${a[1]})`;
-        case 'neg': return `(-${a[0]})`;
         case 'exp': {
           const call = expCall(node, a[0], operand);
           return `${call.fn}(${call.arg})`;

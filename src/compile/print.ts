@@ -22,6 +22,21 @@ export interface Printer {
 }
 
 /**
+ * The four arithmetic operations and negation, parenthesised: spelled alike in WGSL, GLSL and
+ * JavaScript (the emitters differ in literals and functions, not here). Undefined for other ops.
+ */
+export function infixArithmetic(op: string, a: readonly string[]): string | undefined {
+  switch (op) {
+    case 'add': return `(${a[0]} + ${a[1]})`;
+    case 'sub': return `(${a[0]} - ${a[1]})`;
+    case 'mul': return `(${a[0]} * ${a[1]})`;
+    case 'div': return `(${a[0]} / ${a[1]})`;
+    case 'neg': return `(-${a[0]})`;
+    default: return undefined;
+  }
+}
+
+/**
  * Only numbers are printed as literals: source text is generated from them, so anything else reaching
  * here (validate.ts keeps it from happening) is a bug to stop, not text to paste.
  */

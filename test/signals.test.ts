@@ -2,7 +2,8 @@
  * Stopping `ionsweep` (the npm shim bin/ionsweep.mjs, which runs Deno on src/cli/main.ts): SIGTERM and
  * SIGINT end it with 143 and 130 (never 0), a SIGKILL of the shim takes its Deno child down with it,
  * and a sweep stopped any of these ways writes no manifest (it is not complete) while the part files
- * it stored stay for --resume. The sweep cases start a sweep of 4,000 hh models in chunks of 100
+ * it stored stay for --resume; a --resume started at once after a SIGKILL of the shim waits for the
+ * orphaned child to end instead of refusing its lock. The sweep cases start a sweep of 4,000 hh models in chunks of 100
  * (about a minute of work on one thread), wait for its first part file and then signal the shim; the
  * simulate cases signal a child whose main thread is busy in one long synchronous run.
  */
@@ -39,10 +40,10 @@ function running(pid: number): boolean {
 }
 
 /** Runs a sweep, sends `signal` to the shim once a part file exists; returns the run and the Deno child's pid. */
-async function interruptedSweep(signal: NodeJS.Signals, out: string): Promise<{ run: CliRun; denoPid: number; parts: number }> {
+async function interruptedSweep(signal: NodeJS.Signals, out: string, options: { spec?: string; env?: Record<string, string>; afterSignal?: (denoPid: number) => void } = {}): Promise<{ run: CliRun; denoPid: number; parts: number }> {
   let denoPid = 0, parts = 0;
-  const run = await cli(['sweep', spec, '--out', out, '--threads', '1', '--quiet'], {
-    timeoutMs: 60_000,
+  const run = await cli(['sweep', options.spec ?? spec, '--out', out, '--threads', '1', '--quiet'], {
+    timeoutMs: 60_000, env: options.env,
     onStart: (shim: ChildProcess) => {
       void (async () => {
         const partsDir = join(out, 'shard-00000-of-00001');
@@ -52,6 +53,7 @@ async function interruptedSweep(signal: NodeJS.Signals, out: string): Promise<{ 
         parts = readdirSync(partsDir).filter((f) => f.endsWith('.parquet')).length;
         // process.kill, not shim.kill: Deno's node:child_process reports any child it signalled as killed by that signal, hiding the exit status
         process.kill(shim.pid!, signal);
+        options.afterSignal?.(denoPid);
       })();
     },
   });
@@ -139,5 +141,29 @@ describe.runIf(process.platform === 'linux')('signals to ionsweep', () => {
     expect(run.signal === 'SIGKILL' || run.status === 137, `status ${run.status}, signal ${run.signal}`).toBe(true);
     expect(await ends(denoPid, 10_000), `orphaned Deno child ${denoPid} still running`).toBe(true);
     expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toEqual([]);
+  }, 120_000);
+
+  it('SIGKILL of the shim, then --resume at once: the resume waits for the orphan to end, then completes the shard', async () => {
+    const out = join(scratch, 'SIGKILL-resume');
+    const short = join(scratch, 'short.yaml');
+    writeFileSync(short, readFileSync(spec, 'utf8').replace('samples: 4000', 'samples: 800'));
+    // the orphan lingers (its watchdog looks for the launcher every 3 s), so the resume, started as
+    // soon as the shim is killed (the killed run's own pipes stay open as long as the orphan runs),
+    // meets it alive
+    let resumed: Promise<CliRun> | undefined, orphanAtResume = false;
+    const { denoPid } = await interruptedSweep('SIGKILL', out, {
+      spec: short, env: { IONSWEEP_TEST_WATCHDOG_POLL_MS: '3000' },
+      afterSignal: (pid) => {
+        orphanAtResume = running(pid);
+        resumed = cli(['sweep', short, '--out', out, '--threads', '1', '--resume', '--quiet'], { timeoutMs: 60_000 });
+      },
+    });
+    expect(orphanAtResume, 'the orphan still runs when the resume starts').toBe(true);
+    const resume = await resumed!;
+    expect(resume.status, resume.stderr).toBe(0);
+    expect(running(denoPid)).toBe(false);
+    const manifest = JSON.parse(readFileSync(join(out, 'shard-00000-of-00001.json'), 'utf8'));
+    expect(manifest.rows).toBe(800);
+    expect((await cli(['verify', out, '--quiet'])).status).toBe(0);
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { networkReportCommand } from './network-report.ts';
 import { mergeCommand, verifyCommand } from './merge.ts';
 import { costCommands } from './cost-commands.ts';
 import { describeCommand, exportNeuroMLCommand, modelsCommand } from './models.ts';
-import { installSignalExits, launcherPidOf, startWatchdog } from './signals.ts';
+import { installSignalExits, launcherPidOf, startWatchdog, watchdogPollMsOf } from './signals.ts';
 
 export const VERSION = '0.1.0';
 
@@ -70,7 +70,7 @@ function oneLine(message: string): string {
 if ((import.meta as ImportMeta & { main?: boolean }).main) {
   // SIGINT/SIGTERM/SIGHUP stop the run with 130/143/129; no orphan outlives the launcher (signals.ts)
   installSignalExits();
-  startWatchdog(launcherPidOf(process.env));
+  startWatchdog(launcherPidOf(process.env), undefined, watchdogPollMsOf(process.env));
   const code = await main(process.argv.slice(2));
   process.exit(code);
 }

@@ -38,6 +38,15 @@ export function startWatchdog(launcherPid: number | undefined, graceMs = 2000, p
   worker.postMessage({ launcherPid, graceMs, pollMs });
 }
 
+/**
+ * How often the watchdog looks for its launcher (ms): 200, or IONSWEEP_TEST_WATCHDOG_POLL_MS (a test
+ * hook, not for users: test/signals.test.ts makes an orphan linger so that a resume meets it).
+ */
+export function watchdogPollMsOf(env: Record<string, string | undefined>): number {
+  const text = env.IONSWEEP_TEST_WATCHDOG_POLL_MS;
+  return text !== undefined && /^[1-9]\d{0,5}$/.test(text) ? Number(text) : 200;
+}
+
 /** The launcher's pid from the environment, when it is a positive integer. */
 export function launcherPidOf(env: Record<string, string | undefined>): number | undefined {
   const text = env.IONSWEEP_LAUNCHER_PID;

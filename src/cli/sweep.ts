@@ -12,6 +12,7 @@ import { WorkerShardStore } from '../io/worker-shard-store.ts';
 import { ACTIVITY_CLASSES } from '../analysis/features.ts';
 import { NETWORK_CLASSES } from '../jobs/sweep/network-rows.ts';
 import { progressReporter } from './progress.ts';
+import { launcherPidOf } from './signals.ts';
 import { plotSweep } from './plot-sweep.ts';
 import { defaultOutDir, readSpecWithFlags, specCommand, type SpecCommandFlags } from './spec-command.ts';
 import { resolveShard } from './shard.ts';
@@ -72,7 +73,8 @@ export function sweepCommand(): Command {
       await checkOutDir('--out', outDir);
       await ensureOutDir(outDir);
       // one writer per shard: a second process on it refuses instead of mixing files
-      const lock = await lockShard(outDir, shardName(shard));
+      // the launcher goes into the lock, so a resume right after a kill of the launcher waits for this process's end
+      const lock = await lockShard(outDir, shardName(shard), launcherPidOf(process.env));
       const unit = sweep.cellChoices ? 'networks' : 'models';
       let manifest: ShardManifest;
       try {

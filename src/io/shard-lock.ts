@@ -6,6 +6,12 @@
  * never taken over: that process cannot be seen from here, so the message says to remove the lock
  * by hand once it is gone. Two processes taking over the same stale lock at the same instant could
  * both succeed; each re-reads the lock after writing it, which leaves that window at microseconds.
+ *
+ * A holder started by the npm launcher (bin/ionsweep.mjs) names it too (launcherPid). When the
+ * holder has lost its launcher (its parent is another process now), the launcher was killed (SIGKILL cannot be passed on) and
+ * the holder is an orphan about to kill itself (its watchdog sees its parent change: a fraction of a
+ * second, over a second on a loaded host): a `--resume` started right after the kill waits for it
+ * (up to ORPHAN_WAIT_MS) instead of refusing.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -15,6 +21,8 @@ import { EnvironmentError, environmentErrorOf } from '../errors.ts';
 
 interface LockHolder {
   pid: number;
+  /** the npm launcher that started the holder, when one did (IONSWEEP_LAUNCHER_PID) */
+  launcherPid?: number;
   host: string;
   token: string;
   startedAt: string;
@@ -25,6 +33,9 @@ export interface ShardLock {
   /** removes the lock if it is still this process's */
   release(): Promise<void>;
 }
+
+/** How long a lock held by an orphan (its launcher gone) is waited for before refusing (ms). */
+const ORPHAN_WAIT_MS = 10_000;
 
 function alive(pid: number): boolean {
   try {
@@ -57,10 +68,38 @@ async function removeLock(path: string): Promise<void> {
   }
 }
 
-/** Takes the lock of shard `name` in `outDir` (which must exist); EnvironmentError naming the holder when another process has it. */
-export async function lockShard(outDir: string, name: string): Promise<ShardLock> {
+/**
+ * Whether the process `pid` was started by `launcherPid` and has lost it: its parent (Linux's
+ * /proc/<pid>/stat) is another process now, or, without /proc, the launcher is gone. A killed
+ * launcher may linger unreaped as a zombie, which `kill(pid, 0)` still finds: hence the parent.
+ */
+async function orphanedFrom(pid: number, launcherPid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return ppid !== launcherPid;
+  } catch {
+    return !alive(launcherPid);
+  }
+}
+
+/** Whether `pid` exits within `ms` (polled). */
+async function exitsWithin(pid: number, ms: number): Promise<boolean> {
+  for (const until = Date.now() + ms; Date.now() < until;) {
+    if (!alive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return !alive(pid);
+}
+
+/**
+ * Takes the lock of shard `name` in `outDir` (which must exist); EnvironmentError naming the holder
+ * when another process has it. `launcherPid`: the npm launcher that started this process, if any.
+ */
+export async function lockShard(outDir: string, name: string, launcherPid?: number): Promise<ShardLock> {
   const path = join(outDir, `${name}.lock`);
-  const me: LockHolder = { pid: process.pid, host: hostname(), token: crypto.randomUUID(), startedAt: new Date().toISOString() };
+  const me: LockHolder = { pid: process.pid, ...(launcherPid ? { launcherPid } : {}), host: hostname(), token: crypto.randomUUID(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await writeFile(path, JSON.stringify(me) + '\n', { flag: 'wx' });
@@ -83,7 +122,10 @@ export async function lockShard(outDir: string, name: string): Promise<ShardLock
     if (holder === undefined) {
       throw new EnvironmentError(`${path}: the shard's lock file is unreadable (a writer may be starting, or was killed while taking it): if no ionsweep is writing this shard, remove the file`);
     }
-    const stale = holder.host === me.host && holder.pid !== process.pid && !alive(holder.pid);
+    const here = holder.host === me.host && holder.pid !== process.pid;
+    // an orphan whose launcher was killed is about to kill itself: wait for it
+    const orphan = here && Number.isInteger(holder.launcherPid) && await orphanedFrom(holder.pid, holder.launcherPid!);
+    const stale = here && (!alive(holder.pid) || (orphan && await exitsWithin(holder.pid, ORPHAN_WAIT_MS)));
     if (!stale) {
       throw new EnvironmentError(`${path}: shard ${name} is being written by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}); wait for it to finish, or remove the lock if that process is gone`);
     }

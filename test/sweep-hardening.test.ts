@@ -5,7 +5,7 @@
  * leftover temporary files. Each case: the exit status and one line naming the file or the change.
  * A tiny CPU sweep (6 hh models of 60 ms in chunks of 2) keeps each run well under a second.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,6 +273,28 @@ describe('one writer per shard', () => {
     const run = await inProcess(['sweep', specPath, '--out', out, '--quiet']);
     expect(run.status, run.stderr).toBe(0);
     await expect(stat(lock), 'the lock is released').rejects.toThrow();
+  });
+
+  it.runIf(process.platform === 'linux')('a holder that died but is not reaped yet (a zombie, as under an init that reaps late) is dead: the lock is taken over', async () => {
+    // `sleep 0` ends at once; its parent then becomes `sleep 10`, which never reaps it
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
+      let state = '';
+      for (let t = 0; t < 100 && state !== 'Z'; t++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const stat = await readFile(`/proc/${zombie}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+      }
+      expect(state, 'the holder is a zombie').toBe('Z');
+      const out = fresh();
+      await mkdir(out, { recursive: true });
+      await writeFile(join(out, `${SHARD}.lock`), JSON.stringify({ pid: zombie, host: hostname(), token: 'x', startedAt: 'then' }));
+      const run = await inProcess(['sweep', await spec(), '--out', out, '--quiet']);
+      expect(run.status, run.stderr).toBe(0);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('a second sweep on a shard that is being written: exit 1, and the first finishes', async () => {

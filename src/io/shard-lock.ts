@@ -2,17 +2,19 @@
  * One writer per shard: `sweep` holds out/shard-00003-of-00007.lock while it writes the shard. The
  * lock is created exclusively (O_EXCL, flag 'wx') and names the process (pid, host); a second
  * `sweep` on the same shard refuses with one line naming the holder. A lock left by a killed process
- * (its pid is gone on this host) is taken over. A lock from another host (a shared file system) is
+ * is taken over (see below). A lock from another host (a shared file system) is
  * never taken over: that process cannot be seen from here, so the message says to remove the lock
  * by hand once it is gone. Two processes taking over the same stale lock at the same instant could
  * both succeed; each re-reads the lock after writing it, which leaves that window at microseconds.
+ * A killed holder is one whose pid is gone on this host, or a zombie (dead, not yet reaped).
  *
  * A holder started by the npm launcher (bin/ionsweep.mjs) names it too (launcherPid). When the
- * holder has lost its launcher (its parent is another process now), the launcher was killed (SIGKILL cannot be passed on) and
- * the holder is an orphan about to kill itself (its watchdog sees its parent change: a fraction of a
- * second, over a second on a loaded host): a `--resume` started right after the kill waits for it
- * (up to ORPHAN_WAIT_MS) instead of refusing.
+ * holder has lost its launcher (its parent is another process now), the launcher was killed
+ * (SIGKILL cannot be passed on) and the holder is an orphan about to kill itself: its watchdog sees
+ * its parent change within a fraction of a second, over a second on a loaded host. A `--resume`
+ * started right after the kill waits for it (up to ORPHAN_WAIT_MS) instead of refusing.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -37,14 +39,26 @@ export interface ShardLock {
 /** How long a lock held by an orphan (its launcher gone) is waited for before refusing (ms). */
 const ORPHAN_WAIT_MS = 10_000;
 
+/** The fields of Linux's /proc/<pid>/stat after the command ("state ppid ..."); undefined without /proc. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` runs: it exists and is not a zombie (a dead process its parent, or init, has not reaped yet). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else
     return (error as { code?: string }).code !== 'ESRCH';
   }
+  return procStat(pid)?.[0] !== 'Z';
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined | 'gone'> {
@@ -70,18 +84,11 @@ async function removeLock(path: string): Promise<void> {
 
 /**
  * Whether the process `pid` was started by `launcherPid` and has lost it: its parent (Linux's
- * /proc/<pid>/stat) is another process now, or, without /proc, the launcher is gone. A killed
- * launcher may linger unreaped as a zombie, which `kill(pid, 0)` still finds: hence the parent.
+ * /proc/<pid>/stat) is another process now, or, without /proc, the launcher is gone.
  */
-async function orphanedFrom(pid: number, launcherPid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // "pid (command) state ppid ...": the command may hold spaces and parentheses
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid !== launcherPid;
-  } catch {
-    return !alive(launcherPid);
-  }
+function orphanedFrom(pid: number, launcherPid: number): boolean {
+  const stat = procStat(pid);
+  return stat ? Number(stat[1]) !== launcherPid : !alive(launcherPid);
 }
 
 /** Whether `pid` exits within `ms` (polled). */
@@ -124,7 +131,7 @@ export async function lockShard(outDir: string, name: string, launcherPid?: numb
     }
     const here = holder.host === me.host && holder.pid !== process.pid;
     // an orphan whose launcher was killed is about to kill itself: wait for it
-    const orphan = here && Number.isInteger(holder.launcherPid) && await orphanedFrom(holder.pid, holder.launcherPid!);
+    const orphan = here && Number.isInteger(holder.launcherPid) && orphanedFrom(holder.pid, holder.launcherPid!);
     const stale = here && (!alive(holder.pid) || (orphan && await exitsWithin(holder.pid, ORPHAN_WAIT_MS)));
     if (!stale) {
       throw new EnvironmentError(`${path}: shard ${name} is being written by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}); wait for it to finish, or remove the lock if that process is gone`);

@@ -71,6 +71,17 @@ const EDGES: Column[] = [
   { name: 'gridCode', type: 'STRING', data: ['0000000000', '0012', '1303332313', '0999', '4456524345', '0', '00010'] },
 ];
 let edgesCsv: string;
+/**
+ * A network table's class and period columns (as a network sweep writes them: no period where a
+ * network is not periodic): the examples summarise the periodic networks' periods, pyloric and
+ * pyloric-like ones included, and no others.
+ */
+const NETWORKS: Column[] = [
+  { name: 'index', type: 'INT32', data: [0, 1, 2, 3, 4, 5, 6] },
+  { name: 'class', type: 'STRING', data: ['pyloric', 'non-periodic', 'periodic', 'pyloric-like', 'non-periodic', 'periodic', 'diverged'] },
+  { name: 'periodMs', type: 'DOUBLE', data: [1837.5, null, 1200.25, 1500.125, null, 2001, null] },
+];
+let networksCsv: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ionsweep-readers-'));
@@ -86,6 +97,8 @@ beforeAll(async () => {
   independent = await readParquetWithArrow(join(out, 'merged.parquet'));
   edgesCsv = join(dir, 'edges.csv');
   await writeCsv(edgesCsv, EDGES);
+  networksCsv = join(dir, 'networks.csv');
+  await writeCsv(networksCsv, NETWORKS);
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -125,6 +138,19 @@ function parseSummary(text: string) {
   const counts = new Map([...text.matchAll(/^ {2}(\S+): (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
   const median = /median burstPeriodMs of bursting rows: (\S+) \(n = (\d+)\)/.exec(text);
   return { rows: Number(rows?.[1]), columns: Number(rows?.[2]), counts, median: Number(median?.[1]), n: Number(median?.[2]) };
+}
+
+/** What the examples print of a network table. */
+function networkSummary(text: string) {
+  const median = /median periodMs of periodic rows: (\S+) \(n = (\d+)\)/.exec(text);
+  return { counts: parseSummary(text).counts, median: Number(median?.[1]), n: Number(median?.[2]) };
+}
+
+/** The same, from NETWORKS: periods of the pyloric, pyloric-like and periodic networks (1200.25, 1500.125, 1837.5, 2001). */
+function expectedNetworkSummary() {
+  const counts = new Map<string, number>();
+  for (const c of NETWORKS[1].data as string[]) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return { counts, median: (1500.125 + 1837.5) / 2, n: 4 };
 }
 
 /** A --dump: header and rows, tab-separated. */
@@ -194,6 +220,12 @@ describe.skipIf(pythonMissing !== null)(`Python (pandas)${pythonMissing ? ` (ski
     expect(r.status, r.stderr).toBe(0);
     expectSameTable(r.stdout, EDGES, 0, 'pandas');
   });
+
+  it('summarises a network table: class counts, and the median period of the periodic networks (pyloric ones included)', async () => {
+    const r = await run(PYTHON, [script, networksCsv]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(networkSummary(r.stdout)).toEqual(expectedNetworkSummary());
+  });
 });
 
 describe.skipIf(rMissing !== null)(`R${rMissing ? ` (skipped: no ${rMissing})` : ''}`, () => {
@@ -214,5 +246,11 @@ describe.skipIf(rMissing !== null)(`R${rMissing ? ` (skipped: no ${rMissing})` :
     const r = await run('Rscript', [script, '--dump', edgesCsv]);
     expect(r.status, r.stderr).toBe(0);
     expectSameTable(r.stdout, EDGES, R_RELATIVE, 'R');
+  });
+
+  it('summarises a network table: class counts, and the median period of the periodic networks (pyloric ones included)', async () => {
+    const r = await run('Rscript', [script, networksCsv]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(networkSummary(r.stdout)).toEqual(expectedNetworkSummary());
   });
 });

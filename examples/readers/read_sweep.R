@@ -52,10 +52,14 @@ summarise_table <- function(table) {
   cat("class counts:\n")
   counts <- table(table$class)
   for (name in sort(names(counts))) cat(sprintf("  %s: %d\n", name, counts[[name]]))
+  # single neurons: the bursting models' burst periods; networks: the periodic networks' periods
+  # (pyloric and pyloric-like networks are periodic too)
   period <- if ("burstPeriodMs" %in% names(table)) "burstPeriodMs" else "periodMs"
+  rhythmic <- if (period == "burstPeriodMs") "bursting" else c("pyloric", "pyloric-like", "periodic")
+  label <- if (period == "burstPeriodMs") "bursting" else "periodic"
   if (period %in% names(table)) {
-    values <- table[[period]][table$class == "bursting" & !is.na(table[[period]])]
-    if (length(values) > 0) cat(sprintf("median %s of bursting rows: %.17g (n = %d)\n", period, median(values), length(values)))
+    values <- table[[period]][table$class %in% rhythmic & !is.na(table[[period]])]
+    if (length(values) > 0) cat(sprintf("median %s of %s rows: %.17g (n = %d)\n", period, label, median(values), length(values)))
   }
 }
 

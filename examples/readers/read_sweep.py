@@ -57,11 +57,14 @@ def summarise(table: pd.DataFrame) -> None:
     print("class counts:")
     for name in sorted(counts.index):
         print(f"  {name}: {counts[name]}")
+    # single neurons: the bursting models' burst periods; networks: the periodic networks' periods
+    # (pyloric and pyloric-like networks are periodic too)
     period = "burstPeriodMs" if "burstPeriodMs" in table.columns else "periodMs"
+    rhythmic, label = (["bursting"], "bursting") if period == "burstPeriodMs" else (["pyloric", "pyloric-like", "periodic"], "periodic")
     if period in table.columns:
-        bursting = table.loc[table["class"] == "bursting", period].dropna()
-        if len(bursting):
-            print(f"median {period} of bursting rows: {bursting.median()!r} (n = {len(bursting)})")
+        values = table.loc[table["class"].isin(rhythmic), period].dropna()
+        if len(values):
+            print(f"median {period} of {label} rows: {values.median()!r} (n = {len(values)})")
 
 
 def main(argv: list[str]) -> int:

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { InputError } from '../errors.ts';
-import { mergeSweep, mergedCsvPath, readManifests, verifySweep, } from '../io/sweep-merge.ts';
+import { mergeSweep, mergedCsvPath, readManifests, verifySweep } from '../io/sweep-merge.ts';
 import { stagedProgress } from './progress.ts';
 import { checkOutFile, writeStdout } from './util.ts';
 import { classTable } from './sweep.ts';

@@ -10,7 +10,7 @@
  */
 import type { ChunkData, ChunkSummary } from '../jobs/sweep/rows.ts';
 import { sliceBounds, sliceChunk } from '../jobs/sweep/chunk-slices.ts';
-import { transferablesOf } from '../jobs/sweep/rows.ts';
+import { SummaryTotal, transferablesOf } from '../jobs/sweep/rows.ts';
 import type { EncodedRowGroup } from './parquet-row-groups.ts';
 
 type Reply = { id: number; ok: true; group: EncodedRowGroup; file: Uint8Array; summary: ChunkSummary } | { id: number; ok: false; message: string };
@@ -62,17 +62,9 @@ export class ChunkEncoderPool {
         this.workers[w].postMessage({ id, data: slice }, transferablesOf(slice));
       });
     }));
-    const classCounts: Record<string, number> = {};
-    const burstPeriodsMs: number[] = [];
-    for (const { summary } of replies) {
-      for (const [c, k] of Object.entries(summary.classCounts)) classCounts[c] = (classCounts[c] ?? 0) + k;
-      for (const p of summary.burstPeriodsMs) burstPeriodsMs.push(p);
-    }
-    return {
-      groups: replies.map((r) => r.group),
-      files: replies.map((r) => r.file),
-      summary: { classCounts, burstPeriodsMs },
-    };
+    const summary = new SummaryTotal();
+    for (const reply of replies) summary.addTotal(reply.summary);
+    return { groups: replies.map((r) => r.group), files: replies.map((r) => r.file), summary };
   }
 
   close(): void {

@@ -90,6 +90,8 @@ export interface Table {
 }
 
 const TYPE_OF: Record<string, Column['type']> = { INT32: 'INT32', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', BYTE_ARRAY: 'STRING' };
+/** A column's type from its schema element's physical type (DOUBLE when it has none we write). */
+const typeOf = (element: { type?: string }): Column['type'] => TYPE_OF[element.type ?? 'DOUBLE'] ?? 'DOUBLE';
 
 /**
  * Rows [rowStart, rowEnd) of the named columns (all when `names` is undefined; in file order) as a
@@ -109,7 +111,7 @@ async function readRows(file: ArrayBuffer | AsyncBuffer, meta: FileMetaData, row
   });
   const columns = leaves.map((s) => {
     const values = data.get(s.name)!;
-    const type = TYPE_OF[s.type ?? 'DOUBLE'] ?? 'DOUBLE';
+    const type = typeOf(s);
     // hyparquet returns bigint for INT64 only; INT32 and DOUBLE come back as numbers
     return { name: s.name, type, data: values as Column['data'] };
   });
@@ -172,7 +174,7 @@ function damaged(path: string, error: unknown): unknown {
 export async function parquetHeader(path: string): Promise<{ columns: Column[]; rows: number }> {
   const { meta, close } = await openParquet(path);
   await close();
-  return { columns: meta.schema.slice(1).map((s) => ({ name: s.name, type: TYPE_OF[s.type ?? 'DOUBLE'] ?? 'DOUBLE', data: [] })), rows: Number(meta.num_rows) };
+  return { columns: meta.schema.slice(1).map((s) => ({ name: s.name, type: typeOf(s), data: [] })), rows: Number(meta.num_rows) };
 }
 
 /** A Parquet file open for positioned reads (AsyncBuffer), with its footer read. */

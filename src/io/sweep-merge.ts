@@ -10,13 +10,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { EnvironmentError, InputError, environmentErrorOf } from '../errors.ts';
-import { burstPeriodQuantiles, shardRange, summarise } from '../jobs/sweep/rows.ts';
+import { SummaryTotal, burstPeriodQuantiles, shardRange } from '../jobs/sweep/rows.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { StreamingTable, readParquetBatches, type Table } from './parquet.ts';
 import { readManifest, type ShardManifest } from './shard-manifest.ts';
 import { shardName, traceName, traceSidecarName } from './sweep-store.ts';
 import { writeCsvBatches } from './csv.ts';
-import type { Column } from '../analysis/features.ts';
 
 const MANIFEST = /^shard-\d+-of-\d+\.json$/;
 
@@ -119,22 +118,6 @@ export function indexProblems(table: Table, start: number, end: number, label: s
   const check = new IndexCheck(start, end);
   check.add(index.data as ArrayLike<unknown>);
   return check.problems(label);
-}
-
-/** Class counts and burst periods of rows read a batch at a time. */
-class SummaryTotal {
-  readonly classCounts: Record<string, number> = {};
-  readonly burstPeriodsMs: number[] = [];
-
-  add(columns: Column[]): void {
-    this.addTotal(summarise(columns, 0));
-  }
-
-  /** Adds another total's rows (after this one's, for the periods' order). */
-  addTotal(other: Pick<SummaryTotal, 'classCounts' | 'burstPeriodsMs'>): void {
-    for (const [c, k] of Object.entries(other.classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
-    for (const p of other.burstPeriodsMs) this.burstPeriodsMs.push(p);
-  }
 }
 
 export interface VerifyReport {

@@ -25,7 +25,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Column } from '../analysis/features.ts';
 import { EnvironmentError, InputError, environmentErrorOf } from '../errors.ts';
-import { burstPeriodQuantiles, chunkColumns, summarise, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
+import { SummaryTotal, burstPeriodQuantiles, chunkColumns, summarise, type ChunkData, type ChunkSummary } from '../jobs/sweep/rows.ts';
 import type { IndexRange, ResolvedEngine, Shard, ShardReport, SweepSink } from '../jobs/sweep/run.ts';
 import type { SweepSpec } from '../jobs/sweep/spec.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -177,8 +177,7 @@ export class ShardStore implements SweepSink {
   /** end of the index range streamed so far; −1 once the stream is out of order */
   private streamedEnd = -1;
   private record?: ShardRecord;
-  private readonly classCounts: Record<string, number> = {};
-  private readonly burstPeriods: number[] = [];
+  private readonly totals = new SummaryTotal();
   private rowsSummarised = 0;
   private readonly pool?: ChunkEncoderPool;
 
@@ -324,7 +323,7 @@ export class ShardStore implements SweepSink {
         continue;
       }
       const tables = [];
-      for (const n of names) tables.push(await readStoredTable(join(this.partsDir, n), 'part file', `remove it and resume to run that chunk again`));
+      for (const n of names) tables.push(await this.readPart(n));
       for (const table of tables) this.summarise(table.columns);
       if (this.streamedEnd === range.start) {
         for (const table of tables) await onFile(this.tablePath, () => this.stream!.append(table.columns));
@@ -333,6 +332,11 @@ export class ShardStore implements SweepSink {
         this.streamedEnd = -1;
       }
     }
+  }
+
+  /** A stored part file's rows; InputError naming it when it is damaged. */
+  private readPart(name: string): Promise<Table> {
+    return readStoredTable(join(this.partsDir, name), 'part file', 'remove it and resume to run that chunk again');
   }
 
   /** The chunks whose part files are all stored, and the part files of chunks that are not. */
@@ -345,8 +349,7 @@ export class ShardStore implements SweepSink {
   }
 
   private count(summary: Omit<ChunkSummary, 'hostMs'>, rows: number): void {
-    for (const [c, k] of Object.entries(summary.classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
-    for (const p of summary.burstPeriodsMs) this.burstPeriods.push(p);
+    this.totals.addTotal(summary);
     this.rowsSummarised += rows;
   }
 
@@ -452,7 +455,7 @@ export class ShardStore implements SweepSink {
       const table = new StreamingTable(this.tablePath, this.tableMetadata());
       try {
         for (const { names } of (await this.storedChunks()).chunks) {
-          for (const n of names) table.append((await readStoredTable(join(this.partsDir, n), 'part file', 'remove it and resume to run that chunk again')).columns);
+          for (const n of names) table.append((await this.readPart(n)).columns);
         }
         if (table.rows !== run.rows) throw new Error(`shard ${shardName(this.shard)}: parts hold ${table.rows} rows, expected ${run.rows}`);
         await onFile(this.tablePath, () => table.finish());
@@ -467,7 +470,7 @@ export class ShardStore implements SweepSink {
       version: MANIFEST_VERSION, tool: 'ionsweep', specHash, spec, total, shard: this.shard, range: run.range, rows: run.rows,
       table: `${shardName(this.shard)}.parquet`,
       engine: this.record.engine, device: this.record.devices.join('; '), gpuMath: this.record.gpuMath,
-      timings: run.timings, classCounts: this.classCounts, burstPeriodMs: burstPeriodQuantiles(this.burstPeriods),
+      timings: run.timings, classCounts: this.totals.classCounts, burstPeriodMs: burstPeriodQuantiles(this.totals.burstPeriodsMs),
       chunks: run.chunks, chunksResumed: run.chunksResumed,
       finishMs: performance.now() - started, completedAt: new Date().toISOString(),
     };

@@ -7,7 +7,7 @@
 import type { Column } from '../../analysis/features.ts';
 import { InputError } from '../../errors.ts';
 import type { TopLevelSpec } from './figure.ts';
-import { CLASS_COLOURS } from './sweep-figure.ts';
+import { CLASS_COLOURS, MAX_GRID_LEVELS } from './sweep-figure.ts';
 
 export interface SynapseDistribution {
   synapse: string;
@@ -30,9 +30,10 @@ const GROUPS: readonly [string, (c: string) => boolean][] = [
 /**
  * Distinct strengths a synapse is counted by, one bar each (a grid's levels), before its strengths go
  * into bins: strengths drawn at random (uniform, lhs, sobol) are all distinct, and a bar each would
- * make a database's figure and counts as large as its rows.
+ * make a database's figure and counts as large as its rows. As many as the sweep figure takes for a
+ * grid axis.
  */
-export const MOST_STRENGTHS = 24;
+export const MOST_STRENGTHS = MAX_GRID_LEVELS;
 
 /**
  * The bin of a strength (nS): 0 alone, then two per decade, [1, 3), [3, 10), [10, 30), ... (and so on

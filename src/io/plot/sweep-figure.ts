@@ -46,7 +46,7 @@ function unitHash(i: number, salt: number): number {
 /** Network classes whose rows carry a period: all but non-periodic (network-rows.ts). */
 const PERIODIC_NETWORK_CLASSES: ReadonlySet<string> = new Set(NETWORK_CLASSES.filter((c) => c !== 'non-periodic'));
 /** A parameter with at most this many distinct values is drawn as a grid axis (jittered). */
-const MAX_GRID_LEVELS = 24;
+export const MAX_GRID_LEVELS = 24;
 
 /**
  * What a sweep's figure draws, gathered from its rows a batch at a time (so a table of millions of

@@ -178,6 +178,23 @@ export function summarise(columns: Column[], hostMs: number): ChunkSummary {
   return { classCounts, burstPeriodsMs, hostMs };
 }
 
+/** Class counts and burst periods summed over chunks, shards or batches of rows, in the order added. */
+export class SummaryTotal {
+  readonly classCounts: Record<string, number> = {};
+  readonly burstPeriodsMs: number[] = [];
+
+  /** Adds rows' columns (summarised as `summarise` does). */
+  add(columns: Column[]): void {
+    this.addTotal(summarise(columns, 0));
+  }
+
+  /** Adds a summary of rows (after those added so far, for the periods' order). */
+  addTotal(other: Pick<ChunkSummary, 'classCounts' | 'burstPeriodsMs'>): void {
+    for (const [c, k] of Object.entries(other.classCounts)) this.classCounts[c] = (this.classCounts[c] ?? 0) + k;
+    for (const p of other.burstPeriodsMs) this.burstPeriodsMs.push(p);
+  }
+}
+
 export type BurstPeriodQuantiles = Record<'p10' | 'p25' | 'p50' | 'p75' | 'p90', number>;
 
 /** Quantiles (ms) of burst periods (nearest rank); null when there are none. Order does not matter. */

@@ -14,7 +14,7 @@ import type { EnsembleResult } from '../../engine/ensemble.ts';
 import { getGpu, type GpuContext } from '../../engine/gpu/device.ts';
 import { prepareEnsemble, runEnsemble, type EngineChoice, type RunOptions } from '../../engine/run.ts';
 import { InputError } from '../../errors.ts';
-import { burstPeriodQuantiles, checkShardLayout, chunkData, chunkRanges, shardRange, type BurstPeriodQuantiles, type ChunkData, type ChunkSummary, type IndexRange, type Shard } from './rows.ts';
+import { SummaryTotal, burstPeriodQuantiles, checkShardLayout, chunkData, chunkRanges, shardRange, type BurstPeriodQuantiles, type ChunkData, type ChunkSummary, type IndexRange, type Shard } from './rows.ts';
 import { makeSampler } from './sampling.ts';
 import { finalObserved, type ResolvedSweep } from './spec.ts';
 import { isolatedMs } from '../isolated-start.ts';
@@ -217,13 +217,11 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     hostMs += performance.now() - hostStart;
     // the engine runs the next chunk meanwhile: waiting here leaves the GPU busy
     const summary = await handedOver;
-    for (const [c, k] of Object.entries(summary.classCounts)) classCounts[c] = (classCounts[c] ?? 0) + k;
-    for (const p of summary.burstPeriodsMs) periods.push(p);
+    totals.addTotal(summary);
     sinkMs += summary.hostMs;
   };
 
-  const classCounts: Record<string, number> = {};
-  const periods: number[] = [];
+  const totals = new SummaryTotal();
   let engine: string = engineUsed, device = '';
   let engineWaitMs = 0, hostMs = 0, sinkMs = 0;
   options.onProgress?.({ done, total: range.end - range.start, modelsPerSecond: 0, etaSeconds: NaN });
@@ -250,7 +248,7 @@ export async function runSweepShard(sweep: ResolvedSweep, shard: Shard, sink: Sw
     shard, range, rows: range.end - range.start, chunks: chunks.length, chunksResumed: chunks.length - pending.length,
     engine, device,
     timings: { wallMs: performance.now() - started, engineWaitMs, hostMs, sinkMs },
-    classCounts,
-    burstPeriodMs: burstPeriodQuantiles(periods),
+    classCounts: totals.classCounts,
+    burstPeriodMs: burstPeriodQuantiles(totals.burstPeriodsMs),
   };
 }
